@@ -1,0 +1,195 @@
+"""The project's own value types: every stage takes and returns these, never raw dicts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: info=0 ... critical=4."""
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, value: object) -> Severity:
+        """Lenient: unknown or missing severities become MEDIUM (never dropped)."""
+        text = str(value or "").strip().lower()
+        aliases = {"blocker": "critical", "major": "high", "minor": "low", "warning": "medium",
+                   "error": "high", "nit": "low", "note": "info", "suggestion": "low"}
+        text = aliases.get(text, text)
+        try:
+            return cls(text)
+        except ValueError:
+            return cls.MEDIUM
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+CATEGORIES = ("bug", "security", "performance", "reliability", "maintainability", "tests", "docs", "style")
+
+
+class FileStatus(enum.Enum):
+    ADDED = "added"
+    MODIFIED = "modified"
+    DELETED = "deleted"
+    RENAMED = "renamed"
+    COPIED = "copied"
+    BINARY = "binary"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One diff line. kind is '+', '-' or ' '; old/new are None on the side the line is absent."""
+
+    kind: str
+    old: int | None
+    new: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hunk:
+    old_start: int
+    old_len: int
+    new_start: int
+    new_len: int
+    section: str
+    lines: tuple[Line, ...]
+
+    @property
+    def added(self) -> int:
+        return sum(1 for ln in self.lines if ln.kind == "+")
+
+    @property
+    def removed(self) -> int:
+        return sum(1 for ln in self.lines if ln.kind == "-")
+
+
+@dataclass(frozen=True, slots=True)
+class FileDiff:
+    """One file of a diff. hunks is empty for binary, mode-only and pure-rename changes."""
+
+    path: str
+    old_path: str | None
+    status: FileStatus
+    hunks: tuple[Hunk, ...] = ()
+    added: int = 0
+    removed: int = 0
+    patch_missing: bool = False  # GitHub omitted the patch (too large)
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.removed
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequest:
+    number: int
+    title: str
+    body: str
+    base_sha: str
+    head_sha: str
+    base_ref: str = ""
+    head_ref: str = ""
+    author: str = ""
+    draft: bool = False
+    state: str = "open"
+    is_fork: bool = False
+    html_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One review finding; the field names are the public findings_file schema."""
+
+    path: str
+    line: int | None
+    end_line: int | None
+    side: str
+    severity: Severity
+    category: str
+    title: str
+    body: str
+    suggestion: str | None = None
+    source: str = "model"  # "model" or "secret-scan"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path, "line": self.line, "end_line": self.end_line, "side": self.side,
+            "severity": self.severity.value, "category": self.category, "title": self.title,
+            "body": self.body, "source": self.source,
+        }
+        if self.suggestion is not None:
+            out["suggestion"] = self.suggestion
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What one model call sends: system and user text, the answer schema, and the output cap."""
+
+    system: str
+    user: str
+    schema: dict[str, Any]
+    max_output_tokens: int
+    tokens_estimate: int = 0
+    schema_name: str = "review"
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    text: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    finish_reason: str = "stop"  # "stop" or "length"
+    model: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The parsed model answer for a review."""
+
+    summary: str
+    findings: tuple[Finding, ...]
+
+
+@dataclass(slots=True)
+class Usage:
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+    def add(self, completion: Completion) -> None:
+        self.calls += 1
+        self.tokens_in += completion.tokens_in
+        self.tokens_out += completion.tokens_out
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file that was not sent, and why (ignored, withheld, binary, over budget...)."""
+
+    path: str
+    reason: str
+    lines: int = 0
+    kind: str = "ignored"  # "ignored" | "withheld" | "not-reviewed"
+
+
+@dataclass(slots=True)
+class Manifest:
+    """Exactly what was sent to the provider: the privacy manifest in the job summary."""
+
+    provider_host: str = ""
+    model: str = ""
+    files: list[tuple[str, int]] = field(default_factory=list)  # (path, lines sent)
+    redactions: dict[str, int] = field(default_factory=dict)
+    sent: bool = False
