@@ -1,0 +1,157 @@
+"""The local CLI: the same engine on a diff file, standard input, or a git branch.
+
+    qodo-review review --diff pr.diff
+    qodo-review review --base origin/main --format json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from typing import IO
+
+from . import __version__
+from .config import convert_settings, merge, parse_config_text
+from .diff import decode_diff, split_diff
+from .errors import ConfigError, ExitCode, QodoError, UsageError
+from .models import PullRequest
+from .providers import make_provider, resolve_settings
+from .redact import Redactor
+from .render import terminal_text
+from .review import Report, review_diff
+
+KEY_VARS = {"openai": ("OPENAI_API_KEY",), "anthropic": ("ANTHROPIC_API_KEY",),
+            "openai-compatible": ("OPENAI_API_KEY",)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qodo-review", description="AI review of a diff, on your machine.")
+    parser.add_argument("--version", action="version", version=f"qodo-review {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    review = sub.add_parser("review", help="review a diff file, standard input, or the current branch")
+    source = review.add_mutually_exclusive_group(required=True)
+    source.add_argument("--diff", metavar="FILE", help="a unified diff file ('-' reads standard input)")
+    source.add_argument("--base", metavar="REF", help="review `git diff REF...HEAD` in the current repository")
+    review.add_argument("--provider", default="auto", help="auto, openai, anthropic or openai-compatible")
+    review.add_argument("--model", default="", help="model name (default chosen per provider)")
+    review.add_argument("--base-url", default="", help="OpenAI- or Anthropic-compatible endpoint URL")
+    review.add_argument("--api-key", default="", help="provider key (default: QODO_API_KEY, OPENAI_API_KEY or "
+                        "ANTHROPIC_API_KEY from the environment)")
+    review.add_argument("--config", default="", help="review config file (default: ./.qodo.yml when present)")
+    review.add_argument("--fail-on", default="", help="none, critical, high, medium or low: exit 1 when met")
+    review.add_argument("--max-input-tokens", default="", help="cap on prompt tokens per model call")
+    review.add_argument("--max-calls", default="", help="cap on the number of model calls")
+    review.add_argument("--title", default="", help="a title for the change, shown to the model")
+    review.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    review.add_argument("--dry-run", action="store_true", help="call no provider; print what would be sent")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
+         stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> int:
+    env = os.environ if env is None else env
+    stdout = sys.stdout if stdout is None else stdout
+    args = build_parser().parse_args(argv)
+    redactor = Redactor(run_secrets=[args.api_key] + [env.get(v, "") for vs in KEY_VARS.values() for v in vs])
+    try:
+        return int(run(args, env, stdin or sys.stdin, stdout, redactor))
+    except QodoError as exc:
+        sys.stderr.write(f"qodo-review: {redactor.redact(str(exc))}\n")
+        return int(exc.exit_code)
+
+
+def _read_diff(args: argparse.Namespace, stdin: IO[str]) -> str:
+    if args.diff == "-":
+        return stdin.read()
+    if args.diff:
+        try:
+            with open(args.diff, "rb") as fh:
+                return decode_diff(fh.read())
+        except OSError as exc:
+            raise UsageError(f"--diff {args.diff}: cannot read it ({exc.strerror}).") from None
+    cmd = ["git", "diff", "--no-ext-diff", "--no-textconv", "--no-color", f"{args.base}...HEAD"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, check=False)
+    except OSError:
+        raise UsageError("--base needs git on PATH; or pass a diff file with --diff.") from None
+    if done.returncode != 0:
+        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise UsageError(f"--base {args.base}: git diff failed ({err[0] if err else 'unknown error'}). "
+                         "Run it inside a git repository with that ref fetched (git fetch origin main).")
+    return decode_diff(done.stdout)
+
+
+def _config(args: argparse.Namespace) -> dict[str, object]:
+    path = args.config or (".qodo.yml" if os.path.exists(".qodo.yml") else "")
+    file_overrides: dict[str, object] = {}
+    if path:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                file_overrides = parse_config_text(fh.read(1_000_000), path)
+        except OSError as exc:
+            raise UsageError(f"--config {path}: cannot read it ({exc.strerror}).") from None
+    flags = {"model": args.model, "fail-on": args.fail_on, "max-input-tokens": args.max_input_tokens,
+             "max-calls": args.max_calls}
+    try:
+        overrides = convert_settings({k: v for k, v in flags.items() if v}, "flags", is_file=False)
+    except ConfigError as exc:
+        raise UsageError(str(exc).replace("flags: '", "--")) from None
+    return {"file": file_overrides, "flags": overrides}
+
+
+def run(args: argparse.Namespace, env: Mapping[str, str], stdin: IO[str], stdout: IO[str],
+        redactor: Redactor) -> ExitCode:
+    layers = _config(args)
+    config = merge(layers["file"], layers["flags"])  # type: ignore[arg-type]
+    text = _read_diff(args, stdin)
+    raw_files = split_diff(text)
+    pr = PullRequest(number=0, title=args.title, body="", base_sha="", head_sha="")
+    settings_key = args.api_key or env.get("QODO_API_KEY", "")
+    probe = resolve_settings(args.provider, settings_key or "x", config.model, args.base_url)
+    if not settings_key:
+        settings_key = next((env[v] for v in KEY_VARS[probe.kind] if env.get(v)), "")
+    settings = resolve_settings(args.provider, settings_key, config.model, args.base_url)
+    dry = args.dry_run or not settings_key
+    provider = None if dry else make_provider(settings)
+    report = review_diff(pr, raw_files, config, provider=provider, redactor=redactor, nonce=secrets.token_hex(8),
+                         provider_host=settings.host, model=settings.model)
+    _print(report, args, stdout, redactor, no_key=not settings_key)
+    if report.errors and not dry:
+        return ExitCode.INCOMPLETE
+    return ExitCode.GATE if report.verdict == "fail" else ExitCode.OK
+
+
+def _print(report: Report, args: argparse.Namespace, stdout: IO[str], redactor: Redactor, *, no_key: bool) -> None:
+    if args.format == "json":
+        doc = {"summary": report.summary, "verdict": report.verdict, "complete": report.complete,
+               "findings": [f.to_json() for f in report.findings],
+               "skipped": [{"path": s.path, "reason": s.reason, "lines": s.lines} for s in report.skipped],
+               "errors": report.errors, "dry_run": report.dry_run,
+               "usage": {"calls": report.usage.calls, "tokens_in": report.usage.tokens_in,
+                         "tokens_out": report.usage.tokens_out}}
+        if report.dry_run:
+            doc["prompts"] = [{"system": p.system, "user": p.user, "tokens_estimate": p.tokens_estimate}
+                              for p in report.prompts]
+        stdout.write(redactor.redact(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n")
+        return
+    stdout.write(redactor.redact(terminal_text(report)) + "\n")
+    if report.dry_run:
+        tokens = sum(p.tokens_estimate for p in report.prompts)
+        stdout.write(f"\n{len(report.prompts)} call(s), about {tokens} prompt tokens, would be sent to "
+                     f"{report.manifest.provider_host} ({report.manifest.model}).\n")
+        if args.dry_run:
+            for i, p in enumerate(report.prompts, 1):
+                stdout.write(redactor.redact(f"\n----- call {i}: system -----\n{p.system}\n"
+                                             f"----- call {i}: user -----\n{p.user}\n"))
+    if no_key:
+        stdout.write("\nNo API key is set, so nothing was sent. To get a review, set one:\n"
+                     "  export OPENAI_API_KEY=...     (or ANTHROPIC_API_KEY=..., or pass --api-key)\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The action's inputs, read once from the environment action.yml sets, into a typed value.
+
+Every input is mapped explicitly under ``runs.env`` in action.yml (QODO_<NAME>); the CLI
+builds the same value from its flags. Errors name the input and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import convert_settings
+from .errors import ConfigError, UsageError
+
+COMMANDS = ("review", "describe", "improve", "ask", "help")
+
+# input name -> environment variable set in action.yml
+INPUT_ENV = {
+    "github-token": "QODO_GITHUB_TOKEN",
+    "provider": "QODO_PROVIDER",
+    "api-key": "QODO_API_KEY",
+    "model": "QODO_MODEL",
+    "base-url": "QODO_BASE_URL",
+    "command": "QODO_COMMAND",
+    "config": "QODO_CONFIG",
+    "fail-on": "QODO_FAIL_ON",
+    "pr-number": "QODO_PR_NUMBER",
+    "publish": "QODO_PUBLISH",
+    "max-input-tokens": "QODO_MAX_INPUT_TOKENS",
+    "max-calls": "QODO_MAX_CALLS",
+    "dry-run": "QODO_DRY_RUN",
+    "question": "QODO_QUESTION",
+    "findings-file": "QODO_FINDINGS_FILE",
+}
+# inputs that are also .qodo.yml keys: a non-empty input overrides the file
+CONFIG_INPUTS = ("model", "fail-on", "publish", "max-input-tokens", "max-calls")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    github_token: str = field(default="", repr=False)
+    provider: str = "auto"
+    api_key: str = field(default="", repr=False)
+    base_url: str = ""
+    command: str = "review"
+    command_args: str = ""
+    config_path: str = ".qodo.yml"
+    pr_number: int | None = None
+    dry_run: bool = False
+    findings_file: str = "qodo-findings.json"
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _bool_input(name: str, value: str) -> bool:
+    text = value.strip().lower()
+    if text in ("", "false", "no", "0", "off"):
+        return False
+    if text in ("true", "yes", "1", "on"):
+        return True
+    raise UsageError(f"Input '{name}' is {value!r}; use true or false.")
+
+
+def parse_inputs(env: Mapping[str, str]) -> Inputs:
+    """Read and validate every input; raise UsageError naming the input on a bad value."""
+    raw = {name: env.get(var, "").strip() for name, var in INPUT_ENV.items()}
+    command = (raw["command"] or "review").lower()
+    if command not in COMMANDS:
+        raise UsageError(f"Input 'command' is {raw['command']!r}; use one of {', '.join(COMMANDS)}.")
+    pr_number = None
+    if raw["pr-number"]:
+        if not raw["pr-number"].isdigit() or int(raw["pr-number"]) <= 0:
+            raise UsageError(f"Input 'pr-number' is {raw['pr-number']!r}; it must be a pull request number like 42.")
+        pr_number = int(raw["pr-number"])
+    settings = {name: raw[name] for name in CONFIG_INPUTS if raw[name]}
+    try:
+        overrides = convert_settings(settings, "the workflow inputs", is_file=False)
+    except ConfigError as exc:
+        raise UsageError(str(exc).replace("the workflow inputs: '", "Input '")) from None
+    config_path = raw["config"] or ".qodo.yml"
+    if config_path.startswith("/") or ".." in config_path.split("/"):
+        raise UsageError(f"Input 'config' is {config_path!r}; give a path inside the repository, like .qodo.yml.")
+    return Inputs(
+        github_token=raw["github-token"],
+        provider=raw["provider"] or "auto",
+        api_key=raw["api-key"],
+        base_url=raw["base-url"],
+        command=command,
+        command_args=env.get(INPUT_ENV["question"], ""),
+        config_path=config_path,
+        pr_number=pr_number,
+        dry_run=_bool_input("dry-run", raw["dry-run"]),
+        findings_file=raw["findings-file"] or "qodo-findings.json",
+        overrides=overrides,
+    )

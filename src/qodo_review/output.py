@@ -1,0 +1,83 @@
+"""Where the action writes for the user: the log (safe from workflow-command injection), the job
+summary file, the step outputs and the findings file. Every text passes the redactor first."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .limits import OUTPUTS_MAX, STEP_SUMMARY_MAX
+from .redact import Redactor
+from .sanitize import log_safe, workflow_escape_data
+
+
+@dataclass
+class Out:
+    """The action's voice. Constructed once in main() from the environment, passed down."""
+
+    stream: IO[str]
+    redactor: Redactor
+    summary_path: str = ""
+    output_path: str = ""
+    in_actions: bool = False
+    written_summary: int = 0
+    errors_reported: list[str] = field(default_factory=list)
+
+    def log(self, text: str) -> None:
+        self.stream.write(log_safe(self.redactor.redact(text)) + "\n")
+        self.stream.flush()
+
+    def _command(self, name: str, text: str, props: str = "") -> None:
+        message = workflow_escape_data(self.redactor.redact(text))
+        if self.in_actions:
+            self.stream.write(f"::{name}{' ' + props if props else ''}::{message}\n")
+        else:
+            self.stream.write(f"{name}: {log_safe(self.redactor.redact(text))}\n")
+        self.stream.flush()
+
+    def error(self, text: str, props: str = "") -> None:
+        self._command("error", text, props)
+
+    def warning(self, text: str, props: str = "") -> None:
+        self._command("warning", text, props)
+
+    def notice(self, text: str, props: str = "") -> None:
+        self._command("notice", text, props)
+
+    def mask(self, value: str) -> None:
+        if self.in_actions and value and "\n" not in value:
+            self.stream.write(f"::add-mask::{value}\n")
+
+    def summary(self, markdown: str) -> None:
+        """Append to the job summary, within GitHub's 1 MiB per step."""
+        if not self.summary_path:
+            return
+        text = self.redactor.redact(markdown).rstrip() + "\n\n"
+        room = STEP_SUMMARY_MAX - self.written_summary
+        if len(text.encode()) > room:
+            text = text.encode()[: max(0, room - 200)].decode("utf-8", "ignore") + "\n\n…(job summary truncated)\n"
+        with open(self.summary_path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+        self.written_summary += len(text.encode())
+
+    def outputs(self, values: Mapping[str, str]) -> None:
+        if not self.output_path:
+            return
+        lines = []
+        for key, value in values.items():
+            clean = self.redactor.redact(str(value)).replace("\r", " ").replace("\n", " ")[:OUTPUTS_MAX // 8]
+            lines.append(f"{key}={clean}\n")
+        with open(self.output_path, "a", encoding="utf-8") as fh:
+            fh.writelines(lines)
+
+
+def write_json(path: str, data: Any, redactor: Redactor) -> None:
+    text = redactor.redact(json.dumps(data, indent=2, ensure_ascii=False))
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")

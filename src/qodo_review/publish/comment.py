@@ -1,0 +1,30 @@
+"""The one summary comment, found again by its hidden marker and edited in place on every run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..render import SUMMARY_MARKER
+from . import Context
+
+# Comments written by the workflow's token come from this account; only those are ever edited, so a
+# user who pastes our marker into their own comment cannot make us overwrite it.
+BOT_LOGINS = ("github-actions[bot]",)
+
+
+class SummaryComment:
+    name = "comment"
+
+    def __init__(self, body: Callable[[Context], str]) -> None:
+        self.body = body
+
+    def publish(self, ctx: Context) -> str:
+        number = ctx.report.pr.number
+        text = ctx.scrub(self.body(ctx))
+        mine = [c for c in ctx.github.list_issue_comments(number)
+                if c.body.startswith(SUMMARY_MARKER) and (c.user_login in BOT_LOGINS or c.user_type == "Bot")]
+        if mine:
+            ctx.github.update_issue_comment(mine[0].id, text)
+            return f"updated comment {mine[0].id}"
+        created = ctx.github.create_issue_comment(number, text)
+        return f"created comment {created.id}"

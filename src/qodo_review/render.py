@@ -1,0 +1,185 @@
+"""Markdown for every channel, from a Report. Pure: strings in, strings out, tested exactly.
+
+Model-written text always passes through sanitize_markdown; PR-written names through plain()
+or inline_code(). The size limits of each channel are applied here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .findings import fingerprint
+from .limits import CHECK_TEXT_MAX, COMMENT_BODY_MAX
+from .models import Finding, Severity, Skipped
+from .review import Report
+from .sanitize import HIDDEN_MARKER_PREFIX, inline_code, plain, sanitize_markdown, suggestion_block
+
+SUMMARY_MARKER = f"{HIDDEN_MARKER_PREFIX}:summary -->"
+ICONS = {Severity.CRITICAL: "🔴", Severity.HIGH: "🟠", Severity.MEDIUM: "🟡", Severity.LOW: "🔵", Severity.INFO: "⚪"}
+
+
+def fingerprint_marker(finding: Finding) -> str:
+    digest = hashlib.sha256(fingerprint(finding).encode("utf-8", "replace")).hexdigest()[:16]
+    return f"{HIDDEN_MARKER_PREFIX}:fp={digest} -->"
+
+
+def location(finding: Finding) -> str:
+    if not finding.path:
+        return "(no file)"
+    if finding.line is None:
+        return inline_code(finding.path)
+    span = f"{finding.line}" if finding.end_line in (None, finding.line) else f"{finding.line}-{finding.end_line}"
+    side = " (old)" if finding.side == "LEFT" else ""
+    return inline_code(f"{finding.path}:{span}") + side
+
+
+def finding_comment(finding: Finding, host: str) -> str:
+    """The body of one inline review comment."""
+    parts = [f"{ICONS[finding.severity]} **{finding.severity.value.capitalize()} · {finding.category}:** "
+             f"{plain(finding.title, 200)}", "", sanitize_markdown(finding.body, allowed_host=host, max_chars=8000)]
+    if finding.suggestion is not None:
+        parts += ["", suggestion_block(finding.suggestion)]
+    parts += ["", fingerprint_marker(finding)]
+    return "\n".join(parts)
+
+
+def findings_table(findings: Sequence[Finding], host: str, limit: int = 100) -> str:
+    if not findings:
+        return "No findings."
+    rows = ["| | Severity | Where | Finding |", "|---|---|---|---|"]
+    for f in findings[:limit]:
+        rows.append(f"| {ICONS[f.severity]} | {f.severity.value} | {location(f)} | {plain(f.title, 150)} |")
+    if len(findings) > limit:
+        rows.append(f"| | | | …and {len(findings) - limit} more in the findings file |")
+    return "\n".join(rows)
+
+
+def outside_section(outside: Sequence[tuple[Finding, str]], host: str) -> str:
+    if not outside:
+        return ""
+    out = ["### Findings outside the diff", "These could not be placed on a changed line, so they are listed here."]
+    for finding, why in outside:
+        out.append(f"- {ICONS[finding.severity]} **{plain(finding.title, 150)}** at {location(finding)} "
+                   f"({plain(why, 80)})")
+        body = sanitize_markdown(finding.body, allowed_host=host, max_chars=1500).replace("\n", "\n  ")
+        if body:
+            out.append(f"  {body}")
+    return "\n".join(out)
+
+
+def _count(items: Iterable[Skipped], kind: str) -> tuple[int, int]:
+    chosen = [s for s in items if s.kind == kind]
+    return len(chosen), sum(s.lines for s in chosen)
+
+
+def coverage_section(report: Report) -> str:
+    sent = {path for path, _ in report.manifest.files}
+    lines_sent = sum(n for _, n in report.manifest.files)
+    rows = ["| | Files | Changed lines |", "|---|---:|---:|",
+            f"| {'Prepared (dry run)' if report.dry_run else 'Reviewed'} | {len(sent)} | {lines_sent} |"]
+    for kind, label in (("ignored", "Ignored"), ("withheld", "Withheld (secrets)"), ("not-reviewed", "Not reviewed")):
+        files, lines = _count(report.skipped, kind)
+        if files:
+            rows.append(f"| {label} | {files} | {lines} |")
+    rows.append(f"| **Total in PR** | {report.files_total} | {report.lines_total} |")
+    details = [f"- {inline_code(s.path)}: {plain(s.reason, 120)}" for s in report.skipped[:200]]
+    if len(report.skipped) > 200:
+        details.append(f"- …and {len(report.skipped) - 200} more")
+    text = "\n".join(rows)
+    if details:
+        text += "\n\n<details><summary>Files not sent, and why</summary>\n\n" + "\n".join(details) + "\n\n</details>"
+    return text
+
+
+def manifest_section(report: Report) -> str:
+    m = report.manifest
+    redactions = ", ".join(f"{kind} × {n}" for kind, n in sorted(m.redactions.items())) or "none"
+    files = sorted({path for path, _ in m.files})
+    verb = "Would be sent" if report.dry_run else ("Sent" if m.sent else "Nothing was sent")
+    lines = [f"- **{verb}** to `{m.provider_host or 'no provider'}`, model `{m.model or '-'}`: "
+             f"{len(files)} files, {sum(n for _, n in m.files)} changed lines, PR title and description.",
+             f"- Model calls: {report.usage.calls}; tokens in {report.usage.tokens_in}, out {report.usage.tokens_out}.",
+             f"- Secrets redacted before sending: {redactions}.",
+             "- Nothing else left the runner: no telemetry, no other host, nothing stored after the job."]
+    if files:
+        shown = ", ".join(inline_code(p) for p in files[:50]) + (f" and {len(files) - 50} more" if len(files) > 50 else "")
+        lines.append(f"- Files sent: {shown}")
+    return "\n".join(lines)
+
+
+def verdict_line(report: Report) -> str:
+    worst = report.max_severity
+    gate = f"fail-on `{report.fail_on.value}`" if report.fail_on else "no gate (fail-on: none)"
+    state = "✅ **pass**" if report.verdict == "pass" else "❌ **fail**"
+    incomplete = "" if report.complete else " · ⚠️ **incomplete review**"
+    return (f"{state}{incomplete} · {len(report.findings)} findings · worst: "
+            f"{worst.value if worst else 'none'} · {gate}")
+
+
+def summary_markdown(report: Report, host: str, *, job: bool = False, extra: Sequence[str] = ()) -> str:
+    """The summary comment (job=False) or the job summary (job=True)."""
+    title = "## qodo-review" + (" (dry run)" if report.dry_run else "")
+    parts = [SUMMARY_MARKER if not job else "", title, verdict_line(report)]
+    if report.errors:
+        parts.append("### ⚠️ Problems\n" + "\n".join(f"- {plain(e, 600)}" for e in report.errors))
+    if report.notices:
+        parts.append("\n".join(f"> {plain(n, 400)}" for n in report.notices))
+    if report.summary:
+        parts.append(sanitize_markdown(report.summary, allowed_host=host, max_chars=6000))
+    parts.append("### Findings\n" + findings_table(report.findings, host))
+    parts.append(outside_section(report.placed.outside, host))
+    parts.extend(extra)
+    parts.append("### Coverage\n" + coverage_section(report))
+    parts.append("### What left the runner\n" + manifest_section(report))
+    if job and report.timings:
+        parts.append("Timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items()))
+    text = "\n\n".join(p for p in parts if p)
+    return cap(text, COMMENT_BODY_MAX)
+
+
+def cap(text: str, limit: int) -> str:
+    """Trim to a channel's limit, saying so."""
+    if len(text) <= limit:
+        return text
+    note = "\n\n…(truncated to fit GitHub's limit; the findings file has everything)"
+    return text[: limit - len(note)] + note
+
+
+def check_output(report: Report, host: str) -> dict[str, Any]:
+    worst = report.max_severity
+    title = (f"{len(report.findings)} findings (worst: {worst.value if worst else 'none'})"
+             + ("" if report.complete else " - incomplete"))
+    summary = cap(verdict_line(report) + "\n\n" + findings_table(report.findings, host), CHECK_TEXT_MAX)
+    text = cap(outside_section(report.placed.outside, host) + "\n\n" + coverage_section(report), CHECK_TEXT_MAX)
+    return {"title": title[:255], "summary": summary, "text": text}
+
+
+ANNOTATION_LEVEL = {Severity.CRITICAL: "failure", Severity.HIGH: "failure", Severity.MEDIUM: "warning",
+                    Severity.LOW: "notice", Severity.INFO: "notice"}
+
+
+def annotations(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """Check-run annotations (RIGHT-side, placed findings only: annotations point at the head's files)."""
+    out = []
+    for f in findings:
+        if f.side != "RIGHT" or f.line is None or not f.path:
+            continue
+        out.append({"path": f.path, "start_line": f.line, "end_line": f.end_line or f.line,
+                    "annotation_level": ANNOTATION_LEVEL[f.severity],
+                    "title": f"[{f.severity.value}] {f.title}"[:255], "message": f.body[:60000] or f.title})
+    return out
+
+
+def terminal_text(report: Report) -> str:
+    """The CLI's markdown output: the job summary plus every finding in full."""
+    parts = [summary_markdown(report, "github.com", job=True)]
+    if report.findings:
+        parts.append("### All findings")
+        for f in report.findings:
+            parts.append(f"#### {ICONS[f.severity]} {plain(f.title, 200)}\n{location(f)} · {f.severity.value} · "
+                         f"{f.category}\n\n{sanitize_markdown(f.body, max_chars=8000)}")
+            if f.suggestion is not None:
+                parts.append(suggestion_block(f.suggestion))
+    return "\n\n".join(parts)

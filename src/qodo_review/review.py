@@ -1,0 +1,235 @@
+"""The pipeline's core, shared by the action and the CLI: select -> budget -> prompt -> model -> findings.
+
+``review_diff`` takes values and a provider and returns a Report; it does no GitHub I/O and
+reads no environment. The action and the CLI wrap it with their own inputs and outputs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+from .budget import BudgetPlan, Chunk, Piece, call_budget, plan_budget
+from .config import ReviewConfig
+from .diff import RawFile, parse_file
+from .errors import AnswerError, ContextTooLong, ProviderAuthError, ProviderError, QodoError, UsageError
+from .findings import Placed, gate_failed, max_severity, merge_findings, parse_answer, place_findings
+from .models import Completion, FileDiff, Finding, Manifest, Prompt, PullRequest, Severity, Skipped, Usage
+from .prompt import build_review_prompt, overhead_tokens, render_chunk
+from .providers import Provider
+from .redact import Redactor, secret_findings
+from .select import select_files
+
+MAX_SPLIT_DEPTH = 4  # a context-length or truncation error halves a chunk at most this many times
+
+
+@dataclass
+class Report:
+    """Everything a publisher or the terminal needs to tell what happened."""
+
+    pr: PullRequest
+    command: str = "review"
+    summary: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    placed: Placed = field(default_factory=lambda: Placed((), ()))
+    skipped: list[Skipped] = field(default_factory=list)
+    manifest: Manifest = field(default_factory=Manifest)
+    usage: Usage = field(default_factory=Usage)
+    errors: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    prompts: list[Prompt] = field(default_factory=list)
+    fail_on: Severity | None = None
+    dry_run: bool = False
+    files_total: int = 0
+    lines_total: int = 0
+    lines_reviewed: int = 0
+    calls_planned: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors and not any(s.kind == "not-reviewed" for s in self.skipped)
+
+    @property
+    def max_severity(self) -> Severity | None:
+        return max_severity(self.findings)
+
+    @property
+    def verdict(self) -> str:
+        """pass / fail; with fail-on set, an incomplete review never passes."""
+        if gate_failed(self.findings, self.fail_on):
+            return "fail"
+        if self.fail_on is not None and not self.complete and not self.dry_run:
+            return "fail"
+        return "pass"
+
+
+class _Stopwatch:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
+
+
+def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewConfig, *,
+                provider: Provider | None, redactor: Redactor, nonce: str, provider_host: str = "",
+                model: str = "", command: str = "review") -> Report:
+    """Review the files; provider None means dry run (build and record the prompts, call nothing)."""
+    report = Report(pr=pr, command=command, fail_on=config.fail_on, dry_run=provider is None)
+    report.manifest = Manifest(provider_host=provider_host, model=model)
+    watch = _Stopwatch(report.timings)
+    report.files_total = len(raw_files)
+    report.lines_total = sum(r.added + r.removed for r in raw_files)
+    selection = select_files(raw_files, config.ignore)
+    report.skipped.extend(selection.skipped)
+    watch.lap("select")
+    call_tokens, output_tokens, limits, notices = call_budget(
+        model, config.max_input_tokens, overhead_tokens(pr, config))
+    plan = plan_budget(selection.reviewable, call_tokens=call_tokens, output_tokens=output_tokens,
+                       limits=limits, max_calls=config.max_calls, notices=notices)
+    report.notices.extend(plan.notices)
+    report.skipped.extend(plan.not_reviewed)
+    report.calls_planned = len(plan.chunks)
+    watch.lap("budget")
+    parsed = _ParseCache()
+    withheld = [r for r in raw_files if any(s.path == r.path and s.kind == "withheld" for s in selection.skipped)]
+    secrets = secret_findings([parsed.get(r) for r in withheld], redactor)
+    runner = _ChunkRunner(pr, config, plan, provider, redactor, nonce, parsed)
+    with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
+        results = list(pool.map(runner.run, plan.chunks, range(len(plan.chunks))))
+    watch.lap("model")
+    for result in results:
+        report.usage.calls += result.usage.calls
+        report.usage.tokens_in += result.usage.tokens_in
+        report.usage.tokens_out += result.usage.tokens_out
+        report.errors.extend(result.errors)
+        report.prompts.extend(result.prompts)
+        report.manifest.files.extend(result.files_sent)
+        report.lines_reviewed += sum(lines for _, lines in result.files_sent) if not result.errors else 0
+    sent_files = [parsed.get(p.raw) for c in plan.chunks for p in c.pieces]
+    secrets += secret_findings(_unique(sent_files), redactor)
+    report.findings = merge_findings([secrets, *(r.findings for r in results)])
+    report.summary = "\n\n".join(r.summary for r in results if r.summary)
+    cited = {f.path for f in report.findings}
+    report.placed = place_findings(report.findings, [parsed.get(r) for r in raw_files if r.path in cited
+                                                     and not r.binary])
+    report.manifest.redactions = redactor.counts()
+    report.manifest.sent = report.usage.calls > 0
+    watch.lap("findings")
+    return report
+
+
+def _unique(files: Sequence[FileDiff]) -> list[FileDiff]:
+    seen: dict[str, FileDiff] = {}
+    for f in files:
+        seen.setdefault(f.path, f)
+    return list(seen.values())
+
+
+class _ParseCache:
+    """Each file is parsed at most once per run, and only when something needs its lines."""
+
+    def __init__(self) -> None:
+        self._files: dict[int, FileDiff] = {}
+
+    def get(self, raw: RawFile) -> FileDiff:
+        key = id(raw)
+        if key not in self._files:
+            self._files[key] = parse_file(raw)
+        return self._files[key]
+
+
+@dataclass
+class _ChunkResult:
+    findings: list[Finding] = field(default_factory=list)
+    summary: str = ""
+    usage: Usage = field(default_factory=Usage)
+    errors: list[str] = field(default_factory=list)
+    prompts: list[Prompt] = field(default_factory=list)
+    files_sent: list[tuple[str, int]] = field(default_factory=list)
+
+
+class _ChunkRunner:
+    def __init__(self, pr: PullRequest, config: ReviewConfig, plan: BudgetPlan, provider: Provider | None,
+                 redactor: Redactor, nonce: str, parsed: _ParseCache) -> None:
+        self.pr, self.config, self.plan, self.provider = pr, config, plan, provider
+        self.redactor, self.nonce, self.parsed = redactor, nonce, parsed
+        self.total = len(plan.chunks)
+
+    def run(self, chunk: Chunk, index: int) -> _ChunkResult:
+        result = _ChunkResult()
+        self._run(chunk, index, result, depth=0)
+        return result
+
+    def _resolve(self, chunk: Chunk) -> Chunk:
+        """Parse whole-file pieces (through the shared cache, so placement reuses them)."""
+        return Chunk(tuple(p if p.hunks is not None else replace(p, hunks=self.parsed.get(p.raw).hunks)
+                           for p in chunk.pieces))
+
+    def _prompt(self, chunk: Chunk, index: int, result: _ChunkResult) -> Prompt:
+        files = render_chunk(chunk, self.redactor)
+        result.files_sent.extend((f.path, f.lines_sent) for f in files)
+        return build_review_prompt(self.pr, files, self.config, redactor=self.redactor, nonce=self.nonce,
+                                   output_tokens=self.plan.output_tokens, part=(index + 1, self.total))
+
+    def _run(self, chunk: Chunk, index: int, result: _ChunkResult, depth: int) -> None:
+        chunk = self._resolve(chunk)
+        mark = len(result.files_sent)
+        prompt = self._prompt(chunk, index, result)
+        if self.provider is None:
+            result.prompts.append(prompt)
+            return
+        try:
+            completion = self._call(prompt)
+            result.usage.add(completion)
+            if completion.finish_reason == "length":
+                raise ContextTooLong("The answer was cut off at the output limit.")
+            answer = parse_answer(completion.text)
+        except (ProviderAuthError, UsageError):
+            raise
+        except ContextTooLong as exc:
+            halves = _halve(chunk)
+            if halves is None or depth >= MAX_SPLIT_DEPTH:
+                result.errors.append(f"Part {index + 1}: {exc} It could not be split further.")
+                return
+            del result.files_sent[mark:]
+            for half in halves:
+                self._run(half, index, result, depth + 1)
+            return
+        except (ProviderError, AnswerError) as exc:
+            result.errors.append(f"Part {index + 1}: {exc}")
+            return
+        except QodoError as exc:  # pragma: no cover - every QodoError subclass is handled above
+            result.errors.append(str(exc))
+            return
+        result.findings.extend(answer.findings)
+        if answer.summary:
+            result.summary = (result.summary + "\n\n" + answer.summary).strip()
+
+    def _call(self, prompt: Prompt) -> Completion:
+        assert self.provider is not None
+        return self.provider.complete(prompt)
+
+
+def _halve(chunk: Chunk) -> tuple[Chunk, Chunk] | None:
+    pieces = list(chunk.pieces)
+    if len(pieces) > 1:
+        mid = len(pieces) // 2
+        return Chunk(tuple(pieces[:mid])), Chunk(tuple(pieces[mid:]))
+    piece = pieces[0]
+    hunks = list(piece.hunks or ())
+    if len(hunks) < 2:
+        return None
+    mid = len(hunks) // 2
+    first = Piece(piece.raw, piece.tokens // 2, tuple(hunks[:mid]), piece.part, piece.parts)
+    second = Piece(piece.raw, piece.tokens - piece.tokens // 2, tuple(hunks[mid:]), piece.part, piece.parts)
+    return Chunk((first,)), Chunk((second,))
+
+
+Progress = Callable[[str], None]
