@@ -129,8 +129,10 @@ def place_findings(findings: Iterable[Finding], files: Sequence[FileDiff]) -> Pl
             outside.append((finding, f"line {finding.line} is not part of the diff"))
             continue
         end_line = finding.end_line or finding.line
-        if end_line != finding.line and _hunk_index(file, end_line, finding.side) != start:
+        if end_line < finding.line or _hunk_index(file, end_line, finding.side) != start:
             finding = replace(finding, end_line=finding.line, suggestion=None)
+        elif finding.end_line != end_line:
+            finding = replace(finding, end_line=end_line)
         if finding.side == "LEFT":
             finding = replace(finding, suggestion=None)
         inline.append(finding)

@@ -256,12 +256,18 @@ class GitHub:
     # -- reviews -----------------------------------------------------------------------------------------
 
     def create_review(
-        self, number: int, commit_id: str, body: str, comments: list[dict[str, Any]], event: str = "COMMENT"
+        self, number: int, commit_id: str, body: str, comments: list[dict[str, Any]], event: str | None = "COMMENT"
     ) -> int:
-        """Post a review with inline comments in one request; GitHub accepts or rejects it as a whole."""
-        if event != "COMMENT":  # a bot must never approve or block a merge
+        """Post a review with inline comments in one request; GitHub accepts or rejects it as a whole.
+
+        event None leaves the review PENDING (invisible to others): used to test which comments GitHub
+        accepts before posting the real one.
+        """
+        if event not in ("COMMENT", None):  # a bot must never approve or block a merge
             raise ValueError(f"reviews are only posted as COMMENT, not {event}")
-        payload = {"commit_id": commit_id, "body": body, "event": event, "comments": comments}
+        payload: dict[str, Any] = {"commit_id": commit_id, "body": body, "comments": comments}
+        if event is not None:
+            payload["event"] = event
         return int(
             self._json("POST", f"pulls/{number}/reviews", json=payload, permission="pull-requests: write")[
                 "id"
