@@ -79,6 +79,12 @@ def parse_command(body: str) -> tuple[str, str, bool] | None:
     raise UsageError(f"/{word} does not take arguments ({first_line[:40]!r}). Try /help.")
 
 
+def _obj(data: dict[str, Any] | None, key: str) -> dict[str, Any]:
+    """data[key] when it is a JSON object, else {} (payload fields vary; never trust their types)."""
+    value = (data or {}).get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _pr_number(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
@@ -93,7 +99,7 @@ def find_activity(event_name: str, payload: dict[str, Any], pr_input: int | None
     if event_name in PR_EVENTS:
         return _from_pull_request(event_name, action, payload)
     if event_name == "workflow_dispatch":
-        inputs = payload.get("inputs") if isinstance(payload.get("inputs"), dict) else {}
+        inputs = _obj(payload, "inputs")
         number = pr_input or _pr_number(inputs.get("pr-number")) or _pr_number(inputs.get("pr_number"))
         if number is None:
             raise UsageError("workflow_dispatch needs a pull request: set the 'pr-number' input "
@@ -108,36 +114,33 @@ def find_activity(event_name: str, payload: dict[str, Any], pr_input: int | None
 
 
 def _from_pull_request(event_name: str, action: str, payload: dict[str, Any]) -> Activity:
-    pull = payload.get("pull_request") if isinstance(payload.get("pull_request"), dict) else None
-    number = _pr_number((pull or {}).get("number")) or _pr_number(payload.get("number"))
+    pull = _obj(payload, "pull_request")
+    number = _pr_number(pull.get("number")) or _pr_number(payload.get("number"))
     if number is None:
         raise EventError(f"The {event_name} event carries no pull request number.")
     if action not in PR_ACTIONS:
         return Activity("skip", reason=f"Nothing to do for pull request action '{action}'.", pr_number=number)
-    user = (pull or {}).get("user") if isinstance((pull or {}).get("user"), dict) else {}
     return Activity(
         "review", pr_number=number, action=action,
         before=str(payload.get("before")) if action == "synchronize" and payload.get("before") else None,
-        draft=bool((pull or {}).get("draft")), author=str((user or {}).get("login") or ""),
+        draft=bool(pull.get("draft")), author=str(_obj(pull, "user").get("login") or ""),
     )
 
 
 def _from_comment(event_name: str, action: str, payload: dict[str, Any]) -> Activity:
-    comment = payload.get("comment") if isinstance(payload.get("comment"), dict) else {}
-    sender = payload.get("sender") if isinstance(payload.get("sender"), dict) else {}
-    login = str((comment.get("user") or {}).get("login") or sender.get("login") or "")
+    comment = _obj(payload, "comment")
+    login = str(_obj(comment, "user").get("login") or _obj(payload, "sender").get("login") or "")
     if action != "created":
         return Activity("skip", reason=f"Comment {action or 'event'}: only new comments are read.")
     if login in OWN_LOGINS or str(comment.get("body") or "").lstrip().startswith("<!-- qodo-review"):
         return Activity("skip", reason="The comment is the action's own.")
     if event_name == "issue_comment":
-        issue = payload.get("issue") if isinstance(payload.get("issue"), dict) else {}
+        issue = _obj(payload, "issue")
         if not issue.get("pull_request"):
             return Activity("skip", reason="The comment is on an issue, not a pull request.")
         number = _pr_number(issue.get("number"))
     else:
-        pull = payload.get("pull_request") if isinstance(payload.get("pull_request"), dict) else {}
-        number = _pr_number(pull.get("number"))
+        number = _pr_number(_obj(payload, "pull_request").get("number"))
     if number is None:
         raise EventError(f"The {event_name} event carries no pull request number.")
     comment_id = _pr_number(comment.get("id"))

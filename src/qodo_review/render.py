@@ -104,7 +104,8 @@ def manifest_section(report: Report) -> str:
              f"- Secrets redacted before sending: {redactions}.",
              "- Nothing else left the runner: no telemetry, no other host, nothing stored after the job."]
     if files:
-        shown = ", ".join(inline_code(p) for p in files[:50]) + (f" and {len(files) - 50} more" if len(files) > 50 else "")
+        more = f" and {len(files) - 50} more" if len(files) > 50 else ""
+        shown = ", ".join(inline_code(p) for p in files[:50]) + more
         lines.append(f"- Files sent: {shown}")
     return "\n".join(lines)
 
@@ -160,7 +161,7 @@ ANNOTATION_LEVEL = {Severity.CRITICAL: "failure", Severity.HIGH: "failure", Seve
                     Severity.LOW: "notice", Severity.INFO: "notice"}
 
 
-def annotations(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+def check_annotations(findings: Sequence[Finding]) -> list[dict[str, Any]]:
     """Check-run annotations (RIGHT-side, placed findings only: annotations point at the head's files)."""
     out = []
     for f in findings:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..limits import ANNOTATIONS_PER_REQUEST
-from ..render import annotations, check_output
+from ..render import check_annotations, check_output
 from . import Context
 
 CHECK_NAME = "qodo-review"
@@ -24,7 +24,7 @@ class CheckRun:
     def publish(self, ctx: Context) -> str:
         report = ctx.report
         output = {k: ctx.scrub(v) for k, v in check_output(report, ctx.host).items()}
-        notes = annotations(report.placed.inline)
+        notes = check_annotations(report.placed.inline)
         for note in notes:
             note["title"], note["message"] = ctx.scrub(note["title"]), ctx.scrub(note["message"])
         batches = [notes[i:i + ANNOTATIONS_PER_REQUEST] for i in range(0, len(notes), ANNOTATIONS_PER_REQUEST)] or [[]]

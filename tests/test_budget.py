@@ -1,0 +1,120 @@
+"""Budget: model limits, the conservative estimate, and the chunking invariants."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from qodo_review.budget import (UNKNOWN_MODEL, call_budget, estimate_raw, model_limits, plan_budget)
+from qodo_review.diff import RawFile, parse_file, split_diff
+from qodo_review.models import FileStatus
+
+
+def make_diff(path: str, hunks: int, lines_per_hunk: int, width: int = 40) -> str:
+    out = [f"diff --git a/{path} b/{path}", f"--- a/{path}", f"+++ b/{path}"]
+    line = 1
+    for h in range(hunks):
+        out.append(f"@@ -{line},1 +{line},{lines_per_hunk + 1} @@ def f{h}():")
+        out.append(f" context {h}")
+        out.extend(f"+{'x' * width} {h}-{i}" for i in range(lines_per_hunk))
+        line += 100
+    return "\n".join(out) + "\n"
+
+
+def raws(*specs: tuple[str, int, int]) -> list[RawFile]:
+    return split_diff("".join(make_diff(p, h, n) for p, h, n in specs))
+
+
+def test_known_and_unknown_models() -> None:
+    assert model_limits("gpt-4o-mini").context == 128_000
+    assert model_limits("openai/gpt-4.1").context == 1_047_576
+    assert model_limits("claude-sonnet-4-5-20250929").max_output == 64_000
+    assert model_limits("my-local-llama") == UNKNOWN_MODEL
+
+
+def test_unknown_model_gets_a_notice_and_override() -> None:
+    tokens, output, limits, notices = call_budget("my-local-llama", None, 1000)
+    assert not limits.known and notices and "max-input-tokens" in notices[0]
+    assert tokens + output + 1000 <= UNKNOWN_MODEL.context
+    tokens, _, _, notices = call_budget("my-local-llama", 100_000, 1000)
+    assert tokens == 99_000 and notices == []
+
+
+def test_call_never_exceeds_context_minus_output() -> None:
+    for model in ("gpt-4o", "claude-3-5-haiku", "unknown"):
+        tokens, output, limits, _ = call_budget(model, 10_000_000, 500)
+        assert tokens + 500 + output <= limits.context or not limits.known
+
+
+def plan(files: list[RawFile], call_tokens: int, max_calls: int = 100):  # type: ignore[no-untyped-def]
+    return plan_budget(files, call_tokens=call_tokens, output_tokens=1000, limits=model_limits("gpt-4o"),
+                       max_calls=max_calls)
+
+
+def hunk_ids(p) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    out = []
+    for chunk in p.chunks:
+        for piece in chunk.pieces:
+            hunks = piece.hunks if piece.hunks is not None else parse_file(piece.raw).hunks
+            out.extend((piece.raw.path, h.new_start) for h in hunks)
+    return out
+
+
+def test_small_files_share_one_call() -> None:
+    p = plan(raws(("a.py", 2, 5), ("b.py", 2, 5)), 10_000)
+    assert len(p.chunks) == 1 and p.not_reviewed == ()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_chunking_invariants(seed: int) -> None:
+    rng = random.Random(seed)
+    specs = [(f"src/m{i}.py", rng.randint(1, 6), rng.randint(1, 80)) for i in range(30)]
+    files = raws(*specs)
+    budget = 2_000
+    p = plan(files, budget)
+    assert all(c.tokens <= budget for c in p.chunks)                      # no chunk over budget
+    ids = hunk_ids(p)
+    expected = [(f.path, h.new_start) for f in files for h in parse_file(f).hunks]
+    assert sorted(ids) == sorted(expected) and len(ids) == len(set(ids))  # every hunk exactly once
+    assert hunk_ids(plan(files, budget)) == ids                           # deterministic
+
+
+def test_large_file_split_at_hunk_boundaries() -> None:
+    (raw,) = raws(("big.py", 10, 60))
+    assert estimate_raw(raw) > 1_500
+    p = plan([raw], 1_500)
+    parts = [piece for c in p.chunks for piece in c.pieces]
+    assert len(parts) > 1 and all(piece.parts == len(parts) for piece in parts)
+    assert sum(len(piece.hunks or ()) for piece in parts) == 10
+
+
+def test_single_huge_hunk_is_cut_at_line_boundaries() -> None:
+    (raw,) = raws(("huge.py", 1, 2_000))
+    p = plan([raw], 3_000)
+    pieces = [piece for c in p.chunks for piece in c.pieces]
+    assert len(pieces) > 1 and all(c.tokens <= 3_000 for c in p.chunks)
+    assert sum(h.added for piece in pieces for h in piece.hunks or ()) == 2_000
+
+
+def test_module_and_test_travel_together() -> None:
+    files = raws(("src/pay.py", 1, 30), ("docs/x.md", 1, 30), ("tests/test_pay.py", 1, 30))
+    p = plan(files, 1_400)
+    together = [c for c in p.chunks if {pc.raw.path for pc in c.pieces} >= {"src/pay.py", "tests/test_pay.py"}]
+    assert together
+
+
+def test_max_calls_reports_what_was_not_reviewed() -> None:
+    files = raws(*[(f"f{i}.py", 1, 50) for i in range(6)])
+    p = plan(files, 1_000, max_calls=2)
+    assert len(p.chunks) == 2
+    reviewed = {pc.raw.path for c in p.chunks for pc in c.pieces}
+    missing = {s.path: s.lines for s in p.not_reviewed}
+    assert reviewed.isdisjoint(missing) and reviewed | set(missing) == {f.path for f in files}
+    assert all(lines == 50 for lines in missing.values())
+    assert all("max-calls" in s.reason for s in p.not_reviewed)
+
+
+def test_rawfile_status_sanity() -> None:
+    (raw,) = raws(("a.py", 1, 1))
+    assert raw.status is FileStatus.MODIFIED
