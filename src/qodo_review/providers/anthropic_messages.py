@@ -1,0 +1,197 @@
+"""The Anthropic Messages adapter: structured output through one forced tool call."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from urllib.parse import urlsplit
+
+import anthropic
+import httpx2
+from anthropic.types import Message, ToolParam, ToolUseBlock
+
+from ..errors import (
+    AnswerError,
+    ContextTooLong,
+    ProviderAuthError,
+    ProviderError,
+    QodoError,
+    RateLimited,
+    UsageError,
+)
+from ..models import Completion, Prompt
+from . import ProviderSettings
+
+# Texts of a 400 that mean "the prompt is too big": "prompt is too long: 210000 tokens > 200000 maximum"
+# and "input length and `max_tokens` exceed context limit: ...".
+CONTEXT_MARKERS = ("prompt is too long", "exceed context limit", "context window")
+# anthropic 2.x sleeps for any Retry-After the server sends (it caps at ~50 days) before retrying. A longer
+# hint than this ends the SDK's retries instead, and RateLimited.retry_after lets our own policy decide.
+MAX_SDK_RETRY_WAIT = 60.0
+# stop reasons that mean the answer was cut off rather than finished
+TRUNCATED = ("max_tokens", "model_context_window_exceeded")
+
+
+class AnthropicMessages:
+    """Sends a Prompt to /v1/messages and maps every SDK failure to our error tree."""
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self._settings = settings
+        self._host = display_host(settings.base_url)
+
+    def complete(self, prompt: Prompt) -> Completion:
+        name = prompt.schema_name
+        tool: ToolParam = {"name": name, "description": "Return the result", "input_schema": prompt.schema}
+        # One client per call: nothing to close later, and concurrent calls share no state.
+        with self._client() as client:
+            try:
+                message = client.messages.create(
+                    model=self._settings.model,
+                    max_tokens=prompt.max_output_tokens,
+                    system=prompt.system,
+                    messages=[{"role": "user", "content": prompt.user}],
+                    tools=[tool],
+                    tool_choice={"type": "tool", "name": name},
+                )
+            except anthropic.AnthropicError as err:
+                # `from None`: the SDK's exception text may echo the key.
+                raise self._error(err) from None
+        return self._completion(message)
+
+    def _client(self) -> anthropic.Anthropic:
+        s = self._settings
+        http = httpx2.Client(
+            # A redirect would send the code and the key to another host: it is an error, never followed.
+            follow_redirects=False,
+            timeout=s.timeout,
+            event_hooks={"response": [stop_long_sdk_retries]},
+        )
+        client = anthropic.Anthropic(
+            # An explicit key, even empty, stops ANTHROPIC_API_KEY/_AUTH_TOKEN, ANTHROPIC_PROFILE, the
+            # config directory and the workload-identity variables from being consulted.
+            api_key=s.api_key,
+            base_url=s.base_url,
+            timeout=s.timeout,
+            max_retries=s.max_retries,
+            http_client=http,
+            webhook_key="",  # None would read ANTHROPIC_WEBHOOK_SIGNING_KEY
+            # None would read ANTHROPIC_OPEN_TELEMETRY*, and spans and trace propagation default to on.
+            open_telemetry=False,
+        )
+        # No argument stops ANTHROPIC_CUSTOM_HEADERS from being merged into every request: drop them.
+        client._custom_headers = {}
+        return client
+
+    def _completion(self, message: Message) -> Completion:
+        if message.stop_reason == "refusal":
+            raise AnswerError("The model refused to review this change (stop_reason 'refusal').")
+        truncated = message.stop_reason in TRUNCATED
+        tool_uses = [block for block in message.content if isinstance(block, ToolUseBlock)]
+        if tool_uses:
+            text = json.dumps(tool_uses[0].input, ensure_ascii=False)
+        else:
+            text = "".join(block.text for block in message.content if block.type == "text")
+        if not text.strip() and not truncated:
+            raise AnswerError(f"The model returned an empty answer (stop_reason {message.stop_reason!r}).")
+        return Completion(
+            text=text,
+            tokens_in=message.usage.input_tokens,
+            tokens_out=message.usage.output_tokens,
+            finish_reason="length" if truncated else "stop",
+            model=message.model or self._settings.model,
+        )
+
+    def _error(self, err: anthropic.AnthropicError) -> QodoError:
+        """The one place an Anthropic SDK exception becomes ours; no text in it may carry the key."""
+        host = self._host
+        if isinstance(err, anthropic.APITimeoutError):
+            return ProviderError(
+                f"{host} did not answer within {self._settings.timeout:g} s "
+                f"(retried {self._settings.max_retries} times)."
+            )
+        if isinstance(err, anthropic.APIConnectionError):
+            cause = err.__cause__
+            reason = f"{type(cause).__name__}: {cause}" if cause else str(err)
+            return ProviderError(
+                f"Could not connect to {host}: {self._scrub(reason)}. Check the base-url input and that "
+                "the runner can reach it."
+            )
+        if not isinstance(err, anthropic.APIStatusError):
+            return ProviderError(f"{host} failed: {self._scrub(str(err))}")
+        status = err.status_code
+        detail = self._scrub(server_message(err))
+        if status in (401, 403):
+            return ProviderAuthError(
+                f"{host} rejected the API key (HTTP {status}: {detail}). Check the `api-key` input: it must "
+                f"be a valid Anthropic key with access to model {self._settings.model!r}, stored as a "
+                "repository secret and passed as `api-key: ${{ secrets.ANTHROPIC_API_KEY }}`."
+            )
+        if status == 404:
+            if "model" in detail.lower():
+                return UsageError(
+                    f"{host} does not know model {self._settings.model!r} (HTTP 404: {detail}). Set the "
+                    "`model` input to a model your key can use."
+                )
+            return UsageError(
+                f"{host} has no messages endpoint at {self._settings.base_url} (HTTP 404: {detail}). "
+                "Check the `base-url` input (for Anthropic it has no /v1)."
+            )
+        if (err.error_code or "").endswith("spend_limit_reached"):
+            return ProviderError(
+                f"{host}: the organization's spend limit was reached ({detail}). Raise the limit in the "
+                "Anthropic console or wait for it to reset; retrying will not help."
+            )
+        if status in (429, 529):
+            what = "is overloaded" if status == 529 else "rate-limited the request"
+            return RateLimited(f"{host} {what} ({detail}).", retry_after(err.response.headers))
+        if status == 413 or (status == 400 and any(m in detail.lower() for m in CONTEXT_MARKERS)):
+            return ContextTooLong(f"{host}: the prompt exceeds the model's context window ({detail}).")
+        if 300 <= status < 400:
+            location = self._scrub(err.response.headers.get("location", "?"))
+            return ProviderError(
+                f"{host} answered HTTP {status} redirecting to {location}. Redirects are not followed, so "
+                "the code and the key go only to the configured host: set `base-url` to the final URL."
+            )
+        return ProviderError(f"{host} answered HTTP {status}: {detail}")
+
+    def _scrub(self, text: str) -> str:
+        key = self._settings.api_key
+        return text.replace(key, "***") if key else text
+
+
+def server_message(err: anthropic.APIStatusError) -> str:
+    """The server's own words: error.message from the JSON body, else the start of the raw body."""
+    if err.api_message:
+        return err.api_message
+    text = err.body if isinstance(err.body, str) else ""
+    return " ".join(text.split())[:300] or err.response.reason_phrase or "no message"
+
+
+def stop_long_sdk_retries(response: httpx2.Response) -> None:
+    """httpx response hook: a Retry-After beyond MAX_SDK_RETRY_WAIT tells the SDK not to retry."""
+    wait = retry_after(response.headers)
+    if wait is not None and wait > MAX_SDK_RETRY_WAIT:
+        response.headers["x-should-retry"] = "false"
+
+
+def retry_after(headers: httpx2.Headers) -> float | None:
+    """Seconds the server asks us to wait: retry-after-ms, Retry-After in seconds, or an HTTP date."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) * scale)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    parsed = email.utils.parsedate_tz(value) if value else None
+    return max(0.0, email.utils.mktime_tz(parsed) - time.time()) if parsed else None
+
+
+def display_host(base_url: str) -> str:
+    """host[:port] of the endpoint, without any user:password@ a base URL may carry."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or parts.netloc
+    return f"{host}:{parts.port}" if parts.port else host
