@@ -6,6 +6,7 @@ pipeline: event -> PR -> config (base branch) -> diff -> review -> publish -> ou
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -44,6 +45,7 @@ def read_env(env: Mapping[str, str]) -> Env:
 def main(env: Mapping[str, str] | None = None, stream: IO[str] | None = None) -> int:
     env = os.environ if env is None else env
     stream = sys.stdout if stream is None else stream
+    quiet_sdk_logs()
     redactor = Redactor(run_secrets=[env.get("QODO_API_KEY", ""), env.get("QODO_GITHUB_TOKEN", "")])
     out = Out(stream, redactor, env.get("GITHUB_STEP_SUMMARY", ""), env.get("GITHUB_OUTPUT", ""),
               in_actions=env.get("GITHUB_ACTIONS") == "true")
@@ -58,6 +60,15 @@ def main(env: Mapping[str, str] | None = None, stream: IO[str] | None = None) ->
         out.log(redactor.redact("".join(traceback.format_exception(exc))))
         out.summary(f"## qodo-review\n\n⚠️ Internal error ({type(exc).__name__}); the review did not complete.")
         return int(ExitCode.INCOMPLETE)
+
+
+def quiet_sdk_logs() -> None:
+    """The SDKs log request bodies (the diff) at debug level when OPENAI_LOG/ANTHROPIC_LOG say so:
+    never in this action, whatever the runner's environment holds."""
+    for var in ("OPENAI_LOG", "ANTHROPIC_LOG"):
+        os.environ.pop(var, None)
+    for name in ("openai", "anthropic", "httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def die(out: Out, exc: QodoError) -> ExitCode:

@@ -33,7 +33,9 @@ class ProviderSettings:
 
     @property
     def host(self) -> str:
-        return urlsplit(self.base_url).netloc
+        """host[:port] only: never the user:password@ a base-url may carry."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname or "")
 
 
 # kind -> (module, class). "openai-compatible" is the OpenAI adapter with another base URL.
@@ -44,7 +46,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
 }
 
 DEFAULT_BASE_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
-DEFAULT_MODELS = {"openai": "gpt-4.1", "anthropic": "claude-sonnet-4-5", "openai-compatible": ""}
+DEFAULT_MODELS = {"openai": "gpt-4.1", "anthropic": "claude-sonnet-4-6", "openai-compatible": ""}
 PROVIDER_KINDS = ("auto", "openai", "anthropic", "openai-compatible")
 
 
