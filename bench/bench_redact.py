@@ -1,0 +1,142 @@
+"""Benchmark (not a test): redactor throughput in MB/s on a generated code diff and on real diffs."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from qodo_review.redact import Redactor
+
+REAL_DIFFS = Path("/work/shared/realdata/diffs/real-commits")
+RUN_SECRETS = ("sk-bench-" + "0123456789abcdef" * 3, "ghs_" + "BenchRunToken" * 3)
+
+# Ordinary code, config and prose, with the words that make a prefilter work (key, token, password, secret,
+# URLs) at a realistic density, and one planted secret in about 2,000 lines.
+_TEMPLATES = (
+    "    def {name}(self, {arg}: str) -> dict[str, int]:",
+    "        return {{k: v for k, v in self.{name}.items() if v}}",
+    "        {arg} = self._cache.get({name}, default=None)",
+    "    # {word} the {word2} before the {word3} is sent; see https://example.org/docs/{word}",
+    "import {name}",
+    "from .{name} import {Name}, {Name}Error",
+    "        if not {arg}:",
+    "            raise ValueError(f\"{word} {{self.{arg}!r}} is not a valid {word2}\")",
+    "        logger.debug(\"{word} %s took %.2fs\", {arg}, elapsed)",
+    "  {name}:",
+    "    image: ghcr.io/{name}/{word}:{n}.{n}.{n}",
+    "    timeout-minutes: {n}",
+    "      - uses: actions/checkout@v4",
+    "        with:\n          token: ${{{{ secrets.GITHUB_TOKEN }}}}",
+    "  \"{name}\": {{\"type\": \"string\", \"description\": \"The {word} of the {word2}.\"}},",
+    "func ({arg} *{Name}) {Name}(ctx context.Context, id string) (*{Name}, error) {{",
+    "\tres, err := {arg}.client.Do(ctx)",
+    "const {name} = require('{word}');",
+    "export function {name}({arg}) {{ return {arg}.{word} === undefined ? null : {arg}; }}",
+    "The {word} {word2} uses a {word3} to read the {name} from the environment, never from the file.",
+    "| `{name}` | {word} | {n} |",
+    "",
+    "    }}",
+    "        self.{arg} = {arg}",
+    "        assert result == {n}, result",
+)
+# Mostly neutral words; the credential words (token, key, password, secret) are drawn 1 time in 50, so about
+# 10% of lines hold one: more than in the real diffs below (about 5%), so this is not a flattering case.
+_WORDS = ("reader", "cache", "value", "request", "session", "client", "review", "diff", "budget", "prompt",
+          "provider", "finding", "config", "handler", "parser", "line", "file", "path", "user", "item", "result",
+          "event", "payload", "status", "count", "limit", "offset", "index", "name", "title", "body", "summary",
+          "report", "chunk", "model", "answer", "error", "retry", "timeout", "channel", "comment", "hunk",
+          "context", "stream", "buffer", "schema")
+_CREDENTIAL_WORDS = ("token", "key", "password", "secret")
+_PLANTED = (
+    '+AWS_ACCESS_KEY_ID = "AKIA{upper}"',
+    '+    api_key: "sk-proj-{mixed}"',
+    "+DATABASE_URL=postgres://app:{mixed}@db.internal:5432/app",
+    '+    password = "{mixed}!"',
+)
+
+
+def generated_diff(target_bytes: int, seed: int = 1) -> str:
+    """A deterministic unified diff of roughly target_bytes."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    size = 0
+
+    def pick() -> str:
+        return rng.choice(_CREDENTIAL_WORDS) if rng.random() < 0.02 else rng.choice(_WORDS)
+
+    def fill(template: str) -> str:
+        word, word2, word3 = pick(), pick(), pick()
+        name = f"{word}_{word2}"
+        return template.format(name=name, Name=name.title().replace("_", ""), arg=word3, word=word,
+                               word2=word2, word3=word3, n=rng.randint(1, 999),
+                               upper="".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16)),
+                               mixed="".join(rng.choice("abcdefghkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+                                             for _ in range(32)))
+
+    file_no = 0
+    while size < target_bytes:
+        file_no += 1
+        header = (f"diff --git a/src/pkg/mod{file_no}.py b/src/pkg/mod{file_no}.py\n"
+                  f"--- a/src/pkg/mod{file_no}.py\n+++ b/src/pkg/mod{file_no}.py\n@@ -1,60 +1,64 @@\n")
+        out.append(header)
+        size += len(header)
+        for _ in range(64):
+            if rng.random() < 0.0005:
+                line = fill(rng.choice(_PLANTED))
+            else:
+                line = rng.choice("++-    ") + fill(rng.choice(_TEMPLATES))
+            out.append(line + "\n")
+            size += len(line) + 1
+    return "".join(out)
+
+
+def hunks(diff: str) -> Iterator[list[str]]:
+    """The line texts (without the +/-/space prefix) of each hunk, as the prompt builder passes them."""
+    current: list[str] = []
+    for line in diff.split("\n"):
+        if line.startswith("@@"):
+            if current:
+                yield current
+            current = []
+        elif line[:1] in ("+", "-", " ") and not line.startswith(("+++", "---")):
+            current.append(line[1:])
+    if current:
+        yield current
+
+
+def measure(fn: Callable[[], object], size: int, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return size / best / 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mb", type=float, default=30.0, help="size of the generated diff in MB")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best is reported")
+    args = parser.parse_args()
+
+    cases = [("generated code diff", generated_diff(int(args.mb * 1e6)))]
+    if REAL_DIFFS.is_dir():
+        cases += [(p.name, p.read_text(encoding="utf-8", errors="replace")) for p in sorted(REAL_DIFFS.glob("*.diff"))
+                  if p.stat().st_size > 10_000]
+    print(f"{'input':52} {'MB':>7} {'redact() MB/s':>14} {'per hunk MB/s':>14} {'secrets':>8}")
+    for name, text in cases:
+        size = len(text.encode())
+        redactor = Redactor(run_secrets=RUN_SECRETS)
+        whole = measure(lambda t=text, r=redactor: r.redact(t), size, args.repeat)
+        blocks = list(hunks(text))
+        per_hunk = measure(lambda b=blocks, r=redactor: [r.redact_lines(h) for h in b], size, args.repeat)
+        print(f"{name[:52]:52} {size / 1e6:7.2f} {whole:14.1f} {per_hunk:14.1f} {redactor.total:8d}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
