@@ -16,12 +16,13 @@ from typing import IO
 
 from .commands import run_command
 from .config import ReviewConfig, merge, parse_config_text
-from .errors import EventError, ExitCode, QodoError, UsageError
+from .errors import ConfigError, EventError, ExitCode, QodoError, UsageError
 from .event import Activity, find_activity, load_event
 from .github import GitHub
 from .inputs import Inputs, parse_inputs
 from .models import PullRequest
 from .output import Out
+from .policy import Decision, decide
 from .providers import resolve_settings
 from .redact import Redactor
 from .session import Env, Session
@@ -85,34 +86,50 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor) -> ExitCode:
     if activity.kind == "skip":
         out.notice(activity.reason)
         return ExitCode.OK
-    if not inputs.github_token:
-        raise UsageError("Input 'github-token' is empty; keep the default (${{ github.token }}) or pass a token.")
-    if not env.repository or "/" not in env.repository:
-        raise UsageError("GITHUB_REPOSITORY is not set; run this inside GitHub Actions or use the CLI.")
-    github = GitHub(inputs.github_token, env.api_url, env.repository)
+    github = _client(env, inputs)
     assert activity.pr_number is not None
-    if activity.commenter and not _authorized(github, activity, out):
-        return ExitCode.OK
-    if activity.kind == "reject":
-        _reply(github, activity, f"⚠️ {activity.reason}", out)
-        return ExitCode.OK
-    if activity.comment_id:
+    authorized = _authorized(github, activity)
+    if authorized and activity.kind == "review" and activity.comment_id:
         _react(github, activity, out)
     pr = github.get_pull(activity.pr_number)
-    if reason := _skip_reason(pr, activity):
-        out.notice(reason)
-        out.summary(f"## qodo-review\n\n{reason}")
-        return ExitCode.OK
-    config = _load_config(github, pr, inputs)
-    if not config.auto_review and activity.action in ("opened", "synchronize", "reopened", "ready_for_review"):
-        out.notice("Auto-review is off in .qodo.yml (auto-review: false); use /review to ask for one.")
-        return ExitCode.OK
+    config = _config_for(github, pr, inputs, authorized, out)
+    decision = decide(activity, pr, config, authorized=authorized)
+    if not decision.go:
+        return _stand_down(github, activity, decision, out)
     redactor.allow(config.allow_secrets)
     settings = resolve_settings(inputs.provider, inputs.api_key, config.model, inputs.base_url)
     if not inputs.api_key and not inputs.dry_run and activity.command != "help":
         return _no_key(pr, env, config.fail_on is not None, out)
     session = Session(env, inputs, out, redactor, github, activity, pr, config, settings)
     return run_command(session)
+
+
+def _client(env: Env, inputs: Inputs) -> GitHub:
+    if not inputs.github_token:
+        raise UsageError("Input 'github-token' is empty; keep the default (${{ github.token }}) or pass a token.")
+    if not env.repository or "/" not in env.repository:
+        raise UsageError("GITHUB_REPOSITORY is not set; run this inside GitHub Actions or use the CLI.")
+    return GitHub(inputs.github_token, env.api_url, env.repository)
+
+
+def _config_for(github: GitHub, pr: PullRequest, inputs: Inputs, authorized: bool, out: Out) -> ReviewConfig:
+    """The config; for a refused commenter a broken file only costs the defaults, never a failed job."""
+    try:
+        return _load_config(github, pr, inputs)
+    except ConfigError as exc:
+        if authorized:
+            raise
+        out.log(f"Using the default settings to answer a refused command: {exc}")
+        return merge({}, inputs.overrides)
+
+
+def _stand_down(github: GitHub, activity: Activity, decision: Decision, out: Out) -> ExitCode:
+    """Not running is a success: say why, answer the commenter when the policy says so."""
+    out.notice(decision.notice)
+    if decision.reply:
+        _reply(github, activity, decision.reply, out)
+    out.summary(f"## qodo-review\n\n{decision.notice}")
+    return ExitCode.OK
 
 
 def _load_config(github: GitHub, pr: PullRequest, inputs: Inputs) -> ReviewConfig:
@@ -140,27 +157,25 @@ def _activity(env: Env, inputs: Inputs) -> Activity:
     return activity
 
 
-def _skip_reason(pr: PullRequest, activity: Activity) -> str:
-    if pr.state != "open":
-        return f"Pull request #{pr.number} is {pr.state}; nothing to review."
-    return ""
-
-
-def _authorized(github: GitHub, activity: Activity, out: Out) -> bool:
+def _authorized(github: GitHub, activity: Activity) -> bool:
     """Only people with write access may make the action spend the owner's key. Any error denies."""
+    if not activity.commenter:
+        return True
     try:
         permission = github.get_permission(activity.commenter)
     except QodoError:
         permission = "unknown"
-    if permission in TRUSTED_PERMISSIONS:
-        return True
-    out.notice(f"Ignoring a command from {activity.commenter}: only collaborators with write access may run it.")
-    return False
+    return permission in TRUSTED_PERMISSIONS
 
 
 def _reply(github: GitHub, activity: Activity, text: str, out: Out) -> None:
+    """One short answer, in the review thread when the command came from one."""
+    body = out.redactor.redact(text)
     try:
-        github.create_issue_comment(activity.pr_number or 0, out.redactor.redact(text))
+        if activity.review_comment and activity.comment_id:
+            github.reply_to_review_comment(activity.pr_number or 0, activity.comment_id, body)
+        else:
+            github.create_issue_comment(activity.pr_number or 0, body)
     except QodoError as exc:
         out.warning(f"Could not reply: {exc}")
 
