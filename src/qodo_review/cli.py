@@ -2,6 +2,8 @@
 
     qodo-review review --diff pr.diff
     qodo-review review --base origin/main --format json
+    qodo-review describe|improve --diff pr.diff
+    qodo-review ask --base origin/main --question "Why is the cache not invalidated?"
 """
 
 from __future__ import annotations
@@ -16,15 +18,20 @@ from collections.abc import Mapping, Sequence
 from typing import IO
 
 from . import __version__
-from .config import convert_settings, merge, parse_config_text
-from .diff import decode_diff, split_diff
+from .config import ReviewConfig, convert_settings, merge, parse_config_text
+from .diff import RawFile, decode_diff, split_diff
 from .errors import ConfigError, ExitCode, QodoError, UsageError
 from .models import PullRequest
-from .providers import make_provider, resolve_settings
+from .providers import Provider, ProviderSettings, make_provider, resolve_settings
 from .redact import Redactor
 from .render import terminal_text
 from .review import Report, review_diff
+from .tools import local as tools_local
+from .tools.runner import run_tool
 
+COMMAND_HELP = {"describe": "write a description of the change (summary, type, walkthrough, notes)",
+                "improve": "suggest concrete code changes for the changed lines",
+                "ask": "answer a question about the change (--question)"}
 KEY_VARS = {"openai": ("OPENAI_API_KEY",), "anthropic": ("ANTHROPIC_API_KEY",),
             "openai-compatible": ("OPENAI_API_KEY",)}
 
@@ -49,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--title", default="", help="a title for the change, shown to the model")
     review.add_argument("--format", choices=("markdown", "json"), default="markdown")
     review.add_argument("--dry-run", action="store_true", help="call no provider; print what would be sent")
+    for name, about in COMMAND_HELP.items():  # the tools share every review flag
+        tool = sub.add_parser(name, help=about, parents=[review], conflict_handler="resolve")
+        if name == "ask":
+            tool.add_argument("--question", required=True, help="the question about the change")
     return parser
 
 
@@ -118,6 +129,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str], stdin: IO[str], stdout
     settings = resolve_settings(args.provider, settings_key, config.model, args.base_url)
     dry = args.dry_run or not settings_key
     provider = None if dry else make_provider(settings)
+    if args.command != "review":
+        return _run_tool(args, pr, raw_files, config, provider, redactor, stdout, settings=settings,
+                         no_key=not settings_key)
     report = review_diff(pr, raw_files, config, provider=provider, redactor=redactor, nonce=secrets.token_hex(8),
                          provider_host=settings.host, model=settings.model)
     _print(report, args, stdout, redactor, no_key=not settings_key)
@@ -151,6 +165,23 @@ def _print(report: Report, args: argparse.Namespace, stdout: IO[str], redactor: 
     if no_key:
         stdout.write("\nNo API key is set, so nothing was sent. To get a review, set one:\n"
                      "  export OPENAI_API_KEY=...     (or ANTHROPIC_API_KEY=..., or pass --api-key)\n")
+
+
+def _run_tool(args: argparse.Namespace, pr: PullRequest, raw_files: list[RawFile], config: ReviewConfig,
+              provider: Provider | None, redactor: Redactor, stdout: IO[str], *, settings: ProviderSettings,
+              no_key: bool) -> ExitCode:
+    """describe, improve, ask: the tool's calls on the diff, printed; exit 3 when a call failed."""
+    nonce, question = secrets.token_hex(8), getattr(args, "question", "")
+    spec = tools_local.spec_for(args.command, config, nonce, question)
+    run = run_tool(spec, pr, raw_files, config, provider=provider, redactor=redactor, nonce=nonce,
+                   provider_host=settings.host, model=settings.model)
+    text, doc = tools_local.output(args.command, run, config, question=question, show_prompts=args.dry_run)
+    shown = json.dumps(doc, indent=2, ensure_ascii=False) if args.format == "json" else text
+    stdout.write(redactor.redact(shown) + "\n")
+    if no_key and args.format != "json":
+        stdout.write("\nNo API key is set, so nothing was sent. To get an answer, set one:\n"
+                     "  export OPENAI_API_KEY=...     (or ANTHROPIC_API_KEY=..., or pass --api-key)\n")
+    return ExitCode.INCOMPLETE if run.report.errors and provider is not None else ExitCode.OK
 
 
 if __name__ == "__main__":  # pragma: no cover

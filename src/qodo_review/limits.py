@@ -2,6 +2,8 @@
 
 # "Body is too long (maximum is 65536 characters)" - GitHub's 422 for issue and review comments.
 COMMENT_BODY_MAX = 65_536
+# "body is too long (maximum is 65536 characters)" - the same 422 for a pull request's description.
+PR_BODY_MAX = 65_536
 # checks/create: output.summary and output.text have maxLength 65535 in GitHub's OpenAPI description.
 CHECK_TEXT_MAX = 65_535
 # "Only 50 annotations can be sent per request; send more with further PATCH requests" (checks API docs).

@@ -6,11 +6,14 @@ from collections.abc import Callable
 
 from ..errors import ExitCode
 from ..session import Session
+from . import ask, describe, improve, review
 from . import help as help_command
-from . import review
 
 COMMANDS: dict[str, Callable[[Session], ExitCode]] = {
     "review": review.run,
+    "describe": describe.run,
+    "improve": improve.run,
+    "ask": ask.run,
     "help": help_command.run,
 }
 

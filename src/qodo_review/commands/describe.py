@@ -1,0 +1,83 @@
+"""/describe: write the PR description into the PR body between hidden markers (a comment when the body
+cannot be edited) and add the labels from .qodo.yml that the model chose."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..errors import ExitCode, GitHubError
+from ..limits import COMMENT_BODY_MAX, PR_BODY_MAX
+from ..models import Skipped
+from ..publish.comment import BOT_LOGINS
+from ..session import Session
+from ..tools import describe
+from .finish import call_model, finish
+
+
+def run(session: Session) -> ExitCode:
+    config, host = session.config, session.host
+    result = call_model(session, describe.spec(config, session.nonce))
+    desc = result.answer
+    skipped = result.report.skipped
+    delivery: list[str] = []
+    labels: tuple[str, ...] = ()
+    delivered = False
+    if desc is not None:
+        labels = describe.choose_labels(desc.labels, config.labels)
+        dropped = [label for label in desc.labels if label.lower() not in {x.lower() for x in labels}]
+        if dropped:
+            delivery.append(f"labels not in .qodo.yml 'labels:' ignored: {', '.join(dropped)}")
+        if not session.dry_run:
+            delivered = publish(session, desc, labels, skipped, delivery)
+            if labels:
+                add_labels(session, labels, delivery)
+    body = (describe.render_section(desc, host, not_shown=skipped, labels=labels, markers=False)
+            if desc is not None else "No description was written.")
+    payload = {"description": desc.to_json() if desc else None, "labels_applied": list(labels)}
+    return finish(session, result, payload, body, delivery=delivery, count=0, delivered=delivered)
+
+
+def publish(session: Session, desc: describe.Description, labels: Sequence[str], skipped: Sequence[Skipped],
+            delivery: list[str]) -> bool:
+    """Into the body between the markers; when that is refused or there is no room, the describe comment."""
+    github, pr, scrub = session.github, session.pr, session.redactor.redact
+    # Read the body again: the author may have edited it while the model was writing.
+    current = github.get_pull(pr.number).body
+    room = PR_BODY_MAX - (len(current) - len(describe.section_of(current) or "")) - 2
+    section = describe.fit_section(desc, session.host, room, not_shown=skipped, labels=labels)
+    if section is not None and len(scrub(section)) <= room:
+        try:
+            github.update_pull_body(pr.number, describe.splice_body(current, scrub(section)))
+            delivery.append("description: written into the PR body, between hidden markers")
+            return True
+        except GitHubError as exc:
+            delivery.append(f"description: the PR body could not be edited ({exc}); posted as a comment instead")
+    else:
+        delivery.append("description: the PR body has no room left for it; posted as a comment instead")
+    text = describe.fit_section(desc, session.host, COMMENT_BODY_MAX - 200, not_shown=skipped, labels=labels,
+                                markers=False) or "The description did not fit in a comment; see the job summary."
+    try:
+        delivery.append(upsert_comment(session, scrub(f"{describe.COMMENT_MARKER}\n{text}")))
+        return True
+    except GitHubError as exc:
+        delivery.append(f"description: the comment could not be posted either ({exc})")
+        return False
+
+
+def upsert_comment(session: Session, text: str) -> str:
+    """Edit our describe comment in place (found by its marker, written by the bot), else create it."""
+    github, number = session.github, session.pr.number
+    mine = [c for c in github.list_issue_comments(number)
+            if c.body.startswith(describe.COMMENT_MARKER) and (c.user_login in BOT_LOGINS or c.user_type == "Bot")]
+    if mine:
+        github.update_issue_comment(mine[0].id, text)
+        return f"description: updated comment {mine[0].id}"
+    return f"description: created comment {github.create_issue_comment(number, text).id}"
+
+
+def add_labels(session: Session, labels: Sequence[str], delivery: list[str]) -> None:
+    try:
+        session.github.add_labels(session.pr.number, labels)
+        delivery.append(f"labels: added {', '.join(labels)}")
+    except GitHubError as exc:
+        delivery.append(f"labels: not added ({exc})")

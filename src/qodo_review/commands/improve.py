@@ -1,0 +1,141 @@
+"""/improve: committable suggestions as one review (event COMMENT) on the head, and one summary comment,
+edited in place, that holds everything not posted inline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ExitCode, GitHubError
+from ..limits import COMMENT_BODY_MAX
+from ..publish.comment import BOT_LOGINS
+from ..render import cap, coverage_section
+from ..review import Report
+from ..sanitize import plain
+from ..session import Session
+from ..tools import improve
+from ..tools.improve import Plan, Suggestion
+from .finish import call_model, finish
+
+Item = tuple[Suggestion, dict[str, Any]]
+
+
+def run(session: Session) -> ExitCode:
+    config, scrub = session.config, session.redactor.redact
+    result = call_model(session, improve.spec(config, session.nonce))
+    channels = frozenset() if session.dry_run else config.publish
+    posted = posted_fingerprints(session) if "inline" in channels else set()
+    plan = improve.plan(result.answer or (), result.file, cap=config.max_suggestions, posted=posted, scrub=scrub)
+    if "inline" not in config.publish:
+        plan.invalid[:0] = [(s, "inline publishing is off (publish:)") for s, _ in plan.inline]
+        plan.inline = []
+    delivery: list[str] = []
+    delivered = True
+    if "inline" in channels and plan.inline:
+        delivered &= post_inline(session, plan, delivery)
+    extra = _extra(result.report)
+    if "comment" in channels:
+        text = f"{improve.SUMMARY_MARKER}\n" + improve.summary_markdown(plan, cap=config.max_suggestions, extra=extra)
+        try:
+            delivery.append(upsert_summary(session, scrub(cap(text, COMMENT_BODY_MAX))))
+        except GitHubError as exc:
+            delivery.append(f"summary comment: failed ({exc})")
+            delivered = False
+    body = improve.summary_markdown(plan, cap=config.max_suggestions, dry_run=session.dry_run)
+    payload = {"suggestions": document(plan)}
+    count = len(plan.inline) + len(plan.repeats) + len(plan.invalid) + len(plan.over_cap)
+    return finish(session, result, payload, body, delivery=delivery, count=count, delivered=delivered)
+
+
+def _extra(report: Report) -> list[str]:
+    """What the summary comment adds to the suggestions: problems, and coverage when files were not sent."""
+    parts = []
+    if report.errors:
+        parts.append("### ⚠️ Incomplete\n" + "\n".join(f"- {plain(e, 600)}" for e in report.errors))
+    if report.skipped:
+        parts.append("### Coverage\n" + coverage_section(report))
+    return parts
+
+
+def document(plan: Plan) -> list[dict[str, Any]]:
+    """Every suggestion of the run with what happened to it: the findings file's ``suggestions``."""
+    rows = [{**s.to_json(), "status": "posted", "fingerprint": fp} for s, fp in plan.inline]
+    rows += [{**s.to_json(), "status": "already-posted", "fingerprint": fp} for s, fp in plan.repeats]
+    rows += [{**s.to_json(), "status": "not-inline", "why": why} for s, why in plan.invalid]
+    rows += [{**s.to_json(), "status": "over-cap"} for s in plan.over_cap]
+    return rows
+
+
+def posted_fingerprints(session: Session) -> set[str]:
+    """Fingerprints of suggestions earlier runs posted on this PR."""
+    comments = session.github.list_review_comments(session.pr.number)
+    return {m.group(1) for c in comments for m in improve.FINGERPRINT_RE.finditer(c.body or "")}
+
+
+def post_inline(session: Session, plan: Plan, delivery: list[str]) -> bool:
+    """One review for all suggestions; positions GitHub rejects move to the summary, never lost."""
+    scrub = session.redactor.redact
+    items = [(s, improve.comment_payload(s, scrub(improve.comment_body(s, fp)))) for s, fp in plan.inline]
+    try:
+        good, bad = _post(session, items)
+    except GitHubError as exc:
+        delivery.append(f"suggestions: not posted ({exc})")
+        plan.invalid[:0] = [(s, "the review could not be posted") for s, _ in plan.inline]
+        plan.inline = []
+        return False
+    rejected = {id(s) for s, _ in bad}
+    plan.invalid[:0] = [(s, "GitHub rejected the comment's position") for s, _ in bad]
+    plan.inline = [(s, fp) for s, fp in plan.inline if id(s) not in rejected]
+    delivery.append(f"suggestions: posted {len(good)} in one review" + (f", {len(bad)} rejected" if bad else ""))
+    return True
+
+
+def _post(session: Session, items: list[Item]) -> tuple[list[Item], list[Item]]:
+    pr, github = session.pr, session.github
+    body = session.redactor.redact(f"qodo-review suggests {len(items)} changes; the summary comment lists all.")
+    try:
+        github.create_review(pr.number, pr.head_sha, body, [p for _, p in items])
+        return items, []
+    except GitHubError as exc:
+        if exc.status != 422:
+            raise
+    good, bad = _bisect(session, items)
+    if good:
+        github.create_review(pr.number, pr.head_sha, body, [p for _, p in good])
+    return good, bad
+
+
+def _bisect(session: Session, items: list[Item]) -> tuple[list[Item], list[Item]]:
+    """GitHub rejects a whole review for one bad position (422): find the bad ones with pending reviews,
+    which nobody else sees and which are deleted at once (the technique of publish/inline.py)."""
+    if not items:
+        return [], []
+    if _accepted(session, items):
+        return items, []
+    if len(items) == 1:
+        return [], items
+    mid = len(items) // 2
+    good1, bad1 = _bisect(session, items[:mid])
+    good2, bad2 = _bisect(session, items[mid:])
+    return good1 + good2, bad1 + bad2
+
+
+def _accepted(session: Session, items: list[Item]) -> bool:
+    pr, github = session.pr, session.github
+    try:
+        review_id = github.create_review(pr.number, pr.head_sha, "", [p for _, p in items], event=None)
+    except GitHubError as exc:
+        if exc.status == 422:
+            return False
+        raise
+    github.delete_pending_review(pr.number, review_id)
+    return True
+
+
+def upsert_summary(session: Session, text: str) -> str:
+    github, number = session.github, session.pr.number
+    mine = [c for c in github.list_issue_comments(number)
+            if c.body.startswith(improve.SUMMARY_MARKER) and (c.user_login in BOT_LOGINS or c.user_type == "Bot")]
+    if mine:
+        github.update_issue_comment(mine[0].id, text)
+        return f"summary comment: updated {mine[0].id}"
+    return f"summary comment: created {github.create_issue_comment(number, text).id}"
