@@ -7,7 +7,8 @@ QodoError                     base; carries a user-facing message (what, why, fi
 │   ├── DiffError             a diff given to the CLI is not a unified diff
 │   └── ProviderAuthError     the provider rejected the key (401/403)
 ├── ProviderError             the provider failed after retries (exit 3)
-│   ├── RateLimited           429 / overloaded, may carry retry_after
+│   ├── ProviderUnavailable   transient: 5xx, timeout, connection reset; worth retrying
+│   │   └── RateLimited       429 / overloaded, may carry retry_after
 │   ├── ContextTooLong        the prompt exceeded the model's context window
 │   └── AnswerTruncated       the answer hit the output limit
 ├── AnswerError               the model's answer could not be used (exit 3)
@@ -61,12 +62,16 @@ class ProviderError(QodoError):
     """The provider failed after the retry budget was spent."""
 
 
-class RateLimited(ProviderError):
-    """Rate-limited or overloaded; retry_after is the server's hint in seconds, if any."""
+class ProviderUnavailable(ProviderError):
+    """A transient failure (5xx, timeout, connection reset); retry_after is the server's hint, if any."""
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RateLimited(ProviderUnavailable):
+    """Rate-limited or overloaded; retry_after is the server's hint in seconds, if any."""
 
 
 class ContextTooLong(ProviderError):

@@ -14,12 +14,21 @@ from dataclasses import dataclass, field, replace
 from .budget import BudgetPlan, Chunk, Piece, call_budget, plan_budget
 from .config import ReviewConfig
 from .diff import RawFile, parse_file
-from .errors import AnswerError, ContextTooLong, ProviderAuthError, ProviderError, QodoError, UsageError
+from .errors import (
+    AnswerError,
+    AnswerTruncated,
+    ContextTooLong,
+    ProviderAuthError,
+    ProviderError,
+    QodoError,
+    UsageError,
+)
 from .findings import Placed, gate_failed, max_severity, merge_findings, parse_answer, place_findings
-from .models import Completion, FileDiff, Finding, Manifest, Prompt, PullRequest, Severity, Skipped, Usage
+from .models import Answer, Completion, FileDiff, Finding, Manifest, Prompt, PullRequest, Severity, Skipped, Usage
 from .prompt import build_review_prompt, overhead_tokens, render_chunk
 from .providers import Provider
 from .redact import Redactor, secret_findings
+from .retry import Resilient, Route
 from .select import select_files
 
 MAX_SPLIT_DEPTH = 4  # a context-length or truncation error halves a chunk at most this many times
@@ -100,9 +109,15 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
     parsed = _ParseCache()
     withheld = [r for r in raw_files if any(s.path == r.path and s.kind == "withheld" for s in selection.skipped)]
     secrets = secret_findings([parsed.get(r) for r in withheld], redactor)
-    runner = _ChunkRunner(pr, config, plan, provider, redactor, nonce, parsed)
+    # Every call goes through the one retry policy; a bare provider gets the default one.
+    caller = provider if isinstance(provider, Resilient) or provider is None else Resilient(
+        Route(provider, model, provider_host))
+    runner = _ChunkRunner(pr, config, plan, caller, redactor, nonce, parsed)
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
         results = list(pool.map(runner.run, plan.chunks, range(len(plan.chunks))))
+    if caller is not None:
+        report.notices.extend(caller.notes())
+        _record_routes(report.manifest, caller)
     watch.lap("model")
     for result in results:
         report.usage.calls += result.usage.calls
@@ -123,6 +138,15 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
     report.manifest.sent = report.usage.calls > 0
     watch.lap("findings")
     return report
+
+
+def _record_routes(manifest: Manifest, caller: Resilient) -> None:
+    """When the fallback was called too, the privacy manifest names both hosts and both models."""
+    hosts, models = caller.stats.hosts - {""}, caller.stats.models - {""}
+    if len(hosts) > 1:
+        manifest.provider_host = ", ".join(sorted(hosts))
+    if len(models) > 1:
+        manifest.model = ", ".join(sorted(models))
 
 
 def _unique(files: Sequence[FileDiff]) -> list[FileDiff]:
@@ -156,7 +180,7 @@ class _ChunkResult:
 
 
 class _ChunkRunner:
-    def __init__(self, pr: PullRequest, config: ReviewConfig, plan: BudgetPlan, provider: Provider | None,
+    def __init__(self, pr: PullRequest, config: ReviewConfig, plan: BudgetPlan, provider: Resilient | None,
                  redactor: Redactor, nonce: str, parsed: _ParseCache) -> None:
         self.pr, self.config, self.plan, self.provider = pr, config, plan, provider
         self.redactor, self.nonce, self.parsed = redactor, nonce, parsed
@@ -186,14 +210,10 @@ class _ChunkRunner:
             result.prompts.append(prompt)
             return
         try:
-            completion = self._call(prompt)
-            result.usage.add(completion)
-            if completion.finish_reason == "length":
-                raise ContextTooLong("The answer was cut off at the output limit.")
-            answer = parse_answer(completion.text)
+            answer = self._call(prompt, result)
         except (ProviderAuthError, UsageError):
             raise
-        except ContextTooLong as exc:
+        except (ContextTooLong, AnswerTruncated) as exc:
             halves = _halve(chunk)
             if halves is None or depth >= MAX_SPLIT_DEPTH:
                 result.errors.append(f"Part {index + 1}: {exc} It could not be split further.")
@@ -212,9 +232,17 @@ class _ChunkRunner:
         if answer.summary:
             result.summary = (result.summary + "\n\n" + answer.summary).strip()
 
-    def _call(self, prompt: Prompt) -> Completion:
+    def _call(self, prompt: Prompt, result: _ChunkResult) -> Answer:
+        """One model call under the run's retry policy: retries, one re-ask, the fallback (retry.py)."""
         assert self.provider is not None
-        return self.provider.complete(prompt)
+        return self.provider.answer(prompt, _parse, result.usage.add)
+
+
+def _parse(completion: Completion) -> Answer:
+    """The review's answer; a cut-off one is split and asked again by the caller, never half-read."""
+    if completion.finish_reason == "length":
+        raise AnswerTruncated("The answer was cut off at the output limit.")
+    return parse_answer(completion.text)
 
 
 def _halve(chunk: Chunk) -> tuple[Chunk, Chunk] | None:

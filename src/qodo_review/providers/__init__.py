@@ -6,7 +6,8 @@ Only the chosen provider's SDK is imported, and only when ``make_provider`` is c
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -29,7 +30,10 @@ class ProviderSettings:
     base_url: str
     api_key: str = field(repr=False, default="")
     timeout: float = 120.0
-    max_retries: int = 2
+    # The SDKs' own retries are off: retry.py owns the policy (Retry-After, the run's time budget, counts).
+    max_retries: int = 0
+    # How the inputs that configure this endpoint are named in messages: "" or "fallback-" (fallback-api-key).
+    input_prefix: str = ""
 
     @property
     def host(self) -> str:
@@ -77,6 +81,39 @@ def resolve_settings(provider: str, api_key: str, model: str, base_url: str) -> 
     if not chosen_model:
         raise UsageError("Input 'model' is empty: an openai-compatible endpoint needs a model name.")
     return ProviderSettings(kind=kind, model=chosen_model, base_url=url.rstrip("/"), api_key=api_key)
+
+
+def resolve_fallback(primary: ProviderSettings, provider: str, api_key: str, model: str,
+                     base_url: str) -> ProviderSettings | None:
+    """The fallback model's settings from the fallback-* inputs, or None when none is set.
+
+    Unset fallback inputs inherit the primary's provider and endpoint; the primary's key is reused only
+    for the same endpoint, so it never goes to a host it was not given for.
+    """
+    provider, model, base_url = provider.strip().lower(), model.strip(), base_url.strip()
+    if not (provider or model or base_url):
+        if api_key:
+            raise UsageError("Input 'fallback-api-key' is set but 'fallback-model' is empty: name the model to "
+                             "use when the primary keeps failing (with: fallback-model: gpt-4.1-mini).")
+        return None
+    if provider and provider not in PROVIDER_KINDS:
+        raise UsageError(f"Input 'fallback-provider' is {provider!r}; it must be one of "
+                         f"{', '.join(PROVIDER_KINDS)}, or empty for the same provider as 'provider'.")
+    same_kind = provider in ("", primary.kind)
+    url = base_url or (primary.base_url if same_kind else "")
+    key = api_key or (primary.api_key if same_kind and url.rstrip("/") == primary.base_url else "")
+    if not key and (provider or primary.kind) != "openai-compatible":
+        raise UsageError("Input 'fallback-api-key' is empty, and the fallback endpoint is not the primary's, so "
+                         "the primary key is not sent there. Pass its key from a secret "
+                         "(with: fallback-api-key: ${{ secrets.FALLBACK_API_KEY }}).")
+    try:
+        settings = resolve_settings(provider or primary.kind, key, model, url)
+    except UsageError as exc:
+        raise UsageError(re.sub(r"'(provider|base-url|model)'", r"'fallback-\1'", str(exc))) from None
+    if (settings.kind, settings.model, settings.base_url) == (primary.kind, primary.model, primary.base_url):
+        raise UsageError(f"Input 'fallback-model' names the primary model itself ({primary.model!r} at "
+                         f"{primary.host}); set another model, or remove the fallback-* inputs.")
+    return replace(settings, timeout=primary.timeout, max_retries=primary.max_retries, input_prefix="fallback-")
 
 
 def make_provider(settings: ProviderSettings) -> Provider:

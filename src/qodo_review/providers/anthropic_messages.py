@@ -16,6 +16,7 @@ from ..errors import (
     ContextTooLong,
     ProviderAuthError,
     ProviderError,
+    ProviderUnavailable,
     QodoError,
     RateLimited,
     UsageError,
@@ -57,7 +58,16 @@ class AnthropicMessages:
             except anthropic.AnthropicError as err:
                 # `from None`: the SDK's exception text may echo the key.
                 raise self._error(err) from None
-        return self._completion(message)
+            except ValueError:  # a 200 whose body is not JSON (json.JSONDecodeError escapes the SDK)
+                raise ProviderUnavailable(
+                    f"{self._host} answered HTTP 200 with a body that is not JSON. Check the `"
+                    f"{self._settings.input_prefix}base-url` input: it must be the API's URL, not a web page."
+                ) from None
+        try:
+            return self._completion(message)
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError):
+            # The SDK does not validate a 200's body: a proxy or a compatible server may send anything.
+            raise AnswerError(f"{self._host} answered in an unexpected shape (not a message).") from None
 
     def _client(self) -> anthropic.Anthropic:
         s = self._settings
@@ -84,6 +94,8 @@ class AnthropicMessages:
         return client
 
     def _completion(self, message: Message) -> Completion:
+        if message.type == "error":  # type: ignore[comparison-overlap]  # an error inside an HTTP 200
+            raise self._body_error((message.model_extra or {}).get("error"))
         if message.stop_reason == "refusal":
             raise AnswerError("The model refused to review this change (stop_reason 'refusal').")
         truncated = message.stop_reason in TRUNCATED
@@ -105,17 +117,15 @@ class AnthropicMessages:
     def _error(self, err: anthropic.AnthropicError) -> QodoError:
         """The one place an Anthropic SDK exception becomes ours; no text in it may carry the key."""
         host = self._host
+        prefix = self._settings.input_prefix
         if isinstance(err, anthropic.APITimeoutError):
-            return ProviderError(
-                f"{host} did not answer within {self._settings.timeout:g} s "
-                f"(retried {self._settings.max_retries} times)."
-            )
+            return ProviderUnavailable(f"{host} did not answer within {self._settings.timeout:g} s.")
         if isinstance(err, anthropic.APIConnectionError):
             cause = err.__cause__
             reason = f"{type(cause).__name__}: {cause}" if cause else str(err)
-            return ProviderError(
-                f"Could not connect to {host}: {self._scrub(reason)}. Check the base-url input and that "
-                "the runner can reach it."
+            return ProviderUnavailable(
+                f"Could not connect to {host}: {self._scrub(reason)}. Check the {prefix}base-url input and "
+                "that the runner can reach it."
             )
         if not isinstance(err, anthropic.APIStatusError):
             return ProviderError(f"{host} failed: {self._scrub(str(err))}")
@@ -123,19 +133,19 @@ class AnthropicMessages:
         detail = self._scrub(server_message(err))
         if status in (401, 403):
             return ProviderAuthError(
-                f"{host} rejected the API key (HTTP {status}: {detail}). Check the `api-key` input: it must "
+                f"{host} rejected the API key (HTTP {status}: {detail}). Check the `{prefix}api-key` input: it must "
                 f"be a valid Anthropic key with access to model {self._settings.model!r}, stored as a "
-                "repository secret and passed as `api-key: ${{ secrets.ANTHROPIC_API_KEY }}`."
+                f"repository secret and passed as `{prefix}api-key: ${{{{ secrets.ANTHROPIC_API_KEY }}}}`."
             )
         if status == 404:
             if "model" in detail.lower():
                 return UsageError(
                     f"{host} does not know model {self._settings.model!r} (HTTP 404: {detail}). Set the "
-                    "`model` input to a model your key can use."
+                    f"`{prefix}model` input to a model your key can use."
                 )
             return UsageError(
                 f"{host} has no messages endpoint at {self._settings.base_url} (HTTP 404: {detail}). "
-                "Check the `base-url` input (for Anthropic it has no /v1)."
+                f"Check the `{prefix}base-url` input (for Anthropic it has no /v1)."
             )
         if (err.error_code or "").endswith("spend_limit_reached"):
             return ProviderError(
@@ -151,9 +161,22 @@ class AnthropicMessages:
             location = self._scrub(err.response.headers.get("location", "?"))
             return ProviderError(
                 f"{host} answered HTTP {status} redirecting to {location}. Redirects are not followed, so "
-                "the code and the key go only to the configured host: set `base-url` to the final URL."
+                f"the code and the key go only to the configured host: set `{prefix}base-url` to the final URL."
             )
+        if status >= 500 or status in (408, 409):  # the statuses the SDK itself would retry
+            return ProviderUnavailable(f"{host} answered HTTP {status}: {detail}", retry_after(err.response.headers))
         return ProviderError(f"{host} answered HTTP {status}: {detail}")
+
+    def _body_error(self, error: object) -> ProviderError:
+        """An error object sent with HTTP 200: overloaded and api errors are transient, as with a 529/500."""
+        kind = str(error.get("type") or "") if isinstance(error, dict) else ""
+        detail = self._scrub(str(error.get("message") or kind) if isinstance(error, dict) else str(error))[:300]
+        text = f"{self._host} answered HTTP 200 with an error ({kind or 'unknown'}: {detail})."
+        if kind == "rate_limit_error":
+            return RateLimited(text)
+        if kind in ("overloaded_error", "api_error", "timeout_error", ""):
+            return ProviderUnavailable(text)
+        return ProviderError(text)
 
     def _scrub(self, text: str) -> str:
         key = self._settings.api_key

@@ -17,6 +17,7 @@ from ..errors import (
     ContextTooLong,
     ProviderAuthError,
     ProviderError,
+    ProviderUnavailable,
     QodoError,
     RateLimited,
     UsageError,
@@ -50,7 +51,11 @@ class OpenAIChat:
         # One client per call: nothing to close later, and concurrent calls share no state.
         with self._client() as client:
             response = self._create_with_fallback(client, prompt)
-        return self._completion(response)
+        try:
+            return self._completion(response)
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError):
+            # The SDK does not validate a 200's body: a proxy or a compatible server may send anything.
+            raise AnswerError(f"{self._host} answered in an unexpected shape (not a chat completion).") from None
 
     def _client(self) -> openai.OpenAI:
         s = self._settings
@@ -88,6 +93,11 @@ class OpenAIChat:
                 raise self._error(err) from None
             except openai.OpenAIError as err:
                 raise self._error(err) from None
+            except ValueError:  # a 200 whose body is not JSON (json.JSONDecodeError escapes the SDK)
+                raise ProviderUnavailable(
+                    f"{self._host} answered HTTP 200 with a body that is not JSON. Check the `"
+                    f"{self._settings.input_prefix}base-url` input: it must be the API's URL, not a web page."
+                ) from None
         raise AssertionError("unreachable: the last format either returns or raises")
 
     def _create(
@@ -110,6 +120,10 @@ class OpenAIChat:
         )
 
     def _completion(self, response: ChatCompletion) -> Completion:
+        error = (response.model_extra or {}).get("error")
+        if error is not None:  # some servers report a failure inside an HTTP 200
+            detail = self._scrub(str(error.get("message") if isinstance(error, Mapping) else error))[:300]
+            raise ProviderUnavailable(f"{self._host} answered HTTP 200 with an error: {detail}")
         if not response.choices:
             raise AnswerError(f"{self._host} returned no choices for the review request.")
         choice = response.choices[0]
@@ -135,17 +149,15 @@ class OpenAIChat:
     def _error(self, err: openai.OpenAIError) -> QodoError:
         """The one place an OpenAI SDK exception becomes ours; no text in it may carry the key."""
         host = self._host
+        prefix = self._settings.input_prefix
         if isinstance(err, openai.APITimeoutError):
-            return ProviderError(
-                f"{host} did not answer within {self._settings.timeout:g} s "
-                f"(retried {self._settings.max_retries} times)."
-            )
+            return ProviderUnavailable(f"{host} did not answer within {self._settings.timeout:g} s.")
         if isinstance(err, openai.APIConnectionError):
             cause = err.__cause__
             reason = f"{type(cause).__name__}: {cause}" if cause else str(err)
-            return ProviderError(
-                f"Could not connect to {host}: {self._scrub(reason)}. Check the base-url input and that "
-                "the runner can reach it."
+            return ProviderUnavailable(
+                f"Could not connect to {host}: {self._scrub(reason)}. Check the {prefix}base-url input and "
+                "that the runner can reach it."
             )
         if not isinstance(err, openai.APIStatusError):
             return ProviderError(f"{host} failed: {self._scrub(str(err))}")
@@ -154,19 +166,19 @@ class OpenAIChat:
         code = (err.code or "").lower()
         if status in (401, 403):
             return ProviderAuthError(
-                f"{host} rejected the API key (HTTP {status}: {detail}). Check the `api-key` input: it must "
+                f"{host} rejected the API key (HTTP {status}: {detail}). Check the `{prefix}api-key` input: it must "
                 f"be a valid key for {host} with access to model {self._settings.model!r}, stored as a "
-                "repository secret and passed as `api-key: ${{ secrets.OPENAI_API_KEY }}`."
+                f"repository secret and passed as `{prefix}api-key: ${{{{ secrets.OPENAI_API_KEY }}}}`."
             )
         if status == 404:
             if "model" in code or "model" in detail.lower():
                 return UsageError(
                     f"{host} does not know model {self._settings.model!r} (HTTP 404: {detail}). Set the "
-                    "`model` input to a model your key can use."
+                    f"`{prefix}model` input to a model your key can use."
                 )
             return UsageError(
                 f"{host} has no chat completions endpoint at {self._settings.base_url} (HTTP 404: {detail}). "
-                "Check the `base-url` input; OpenAI-compatible servers usually end in /v1."
+                f"Check the `{prefix}base-url` input; OpenAI-compatible servers usually end in /v1."
             )
         if status == 429:
             if code == "insufficient_quota":
@@ -179,8 +191,10 @@ class OpenAIChat:
             location = self._scrub(err.response.headers.get("location", "?"))
             return ProviderError(
                 f"{host} answered HTTP {status} redirecting to {location}. Redirects are not followed, so "
-                "the code and the key go only to the configured host: set `base-url` to the final URL."
+                f"the code and the key go only to the configured host: set `{prefix}base-url` to the final URL."
             )
+        if status >= 500 or status in (408, 409):  # the statuses the SDK itself would retry
+            return ProviderUnavailable(f"{host} answered HTTP {status}: {detail}", retry_after(err.response.headers))
         return ProviderError(f"{host} answered HTTP {status}: {detail}")
 
     def _scrub(self, text: str) -> str:
