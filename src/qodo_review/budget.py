@@ -1,24 +1,34 @@
 """Token budgets: model limits, a conservative token estimate, and packing files into calls.
 
-No tokenizer download is ever needed: tokens are estimated from characters with a ratio
-calibrated against cl100k/o200k on real diffs (bench/bench_tokens.py), rounded to the safe side.
+No tokenizer download is ever needed: tokens are estimated from character classes (letters,
+digits, punctuation, non-ASCII bytes), with weights calibrated against cl100k on real diffs by
+bench/bench_tokens.py so that the estimate never under-counts (1.0-1.6x of the real count).
 """
 
 from __future__ import annotations
 
 import math
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .diff import RawFile, parse_file
 from .models import Hunk, Skipped
 
-# Calibrated in bench/bench_tokens.py: real diffs average 3.6-4.4 chars per cl100k token; 3.0 over-counts
-# by 20-45%, so a call planned with it never exceeds the real context window.
-CHARS_PER_TOKEN = 3.0
-# Each rendered diff line carries a side/number prefix ("R1234 + | ") of about this many characters.
-LINE_PREFIX_CHARS = 10
+# Weights calibrated in bench/bench_tokens.py against cl100k on the real diffs in shared/realdata: real
+# diffs run 1.8-2.9 characters per token (base64 and PEM blocks are the densest); these weights give
+# 1.0-1.6 times the real count on every one of them, so a planned call never overflows the window.
+LETTERS_PER_TOKEN = 2.5
+DIGITS_PER_TOKEN = 2.0
+PUNCT_TOKENS = 1.1  # each punctuation character
+NON_ASCII_BYTES_PER_TOKEN = 1.5
+SPACE_TOKENS = 0.15
+# Each rendered diff line carries a side/number prefix ("R1234 + | "): about this many tokens.
+LINE_PREFIX_TOKENS = 5
+_LETTERS = string.ascii_letters.encode()
+_DIGITS = string.digits.encode()
+_HIGH = bytes(range(128, 256))
 FILE_HEADER_TOKENS = 30
 DEFAULT_CALL_INPUT_TOKENS = 60_000  # per call: long prompts cost more and are reviewed worse
 DEFAULT_OUTPUT_TOKENS = 8_000
@@ -59,17 +69,26 @@ def model_limits(model: str) -> ModelLimits:
 
 
 def estimate_tokens(text: str) -> int:
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
+    """A conservative token count from character classes, at C speed (bytes.translate, count)."""
+    raw = text.encode("utf-8", "replace")
+    ascii_only = raw.translate(None, _HIGH)
+    letters = len(ascii_only) - len(ascii_only.translate(None, _LETTERS))
+    digits = len(ascii_only) - len(ascii_only.translate(None, _DIGITS))
+    spaces = ascii_only.count(b" ")
+    newlines = ascii_only.count(b"\n")
+    punct = len(ascii_only) - letters - digits - spaces - newlines
+    return math.ceil(letters / LETTERS_PER_TOKEN + digits / DIGITS_PER_TOKEN + punct * PUNCT_TOKENS
+                     + (len(raw) - len(ascii_only)) / NON_ASCII_BYTES_PER_TOKEN + newlines + spaces * SPACE_TOKENS)
 
 
 def estimate_raw(raw: RawFile) -> int:
-    chars = len(raw.text) + LINE_PREFIX_CHARS * raw.text.count("\n")
-    return FILE_HEADER_TOKENS + math.ceil(chars / CHARS_PER_TOKEN)
+    return FILE_HEADER_TOKENS + estimate_tokens(raw.text) + LINE_PREFIX_TOKENS * raw.text.count("\n")
 
 
 def estimate_hunks(hunks: Sequence[Hunk]) -> int:
-    chars = sum(len(h.section) + 20 + sum(len(ln.text) + LINE_PREFIX_CHARS + 1 for ln in h.lines) for h in hunks)
-    return FILE_HEADER_TOKENS + math.ceil(chars / CHARS_PER_TOKEN)
+    lines = sum(len(h.lines) + 1 for h in hunks)
+    text = "\n".join(h.section + "\n" + "\n".join(ln.text for ln in h.lines) for h in hunks)
+    return FILE_HEADER_TOKENS + estimate_tokens(text) + LINE_PREFIX_TOKENS * lines
 
 
 @dataclass(frozen=True)
@@ -145,11 +164,15 @@ def _cut_hunk(hunk: Hunk, budget: int) -> list[Hunk]:
     out: list[Hunk] = []
     lines = list(hunk.lines)
     start = 0
+    # the same terms estimate_hunks counts: header, section line, and per line its prefix and newline
+    limit = budget - FILE_HEADER_TOKENS - estimate_tokens(hunk.section) - LINE_PREFIX_TOKENS - 2
     while start < len(lines):
-        chars, end = 0, start
-        limit = (budget - FILE_HEADER_TOKENS - 20) * CHARS_PER_TOKEN
-        while end < len(lines) and (end == start or chars + len(lines[end].text) + LINE_PREFIX_CHARS < limit):
-            chars += len(lines[end].text) + LINE_PREFIX_CHARS + 1
+        tokens, end = 0, start
+        while end < len(lines):
+            cost = estimate_tokens(lines[end].text) + LINE_PREFIX_TOKENS + 1
+            if end > start and tokens + cost > limit:
+                break
+            tokens += cost
             end += 1
         part = lines[start:end]
         old = next((ln.old for ln in part if ln.old is not None), hunk.old_start)
@@ -168,8 +191,15 @@ def plan_budget(files: Sequence[RawFile], *, call_tokens: int, output_tokens: in
     call is split at hunk boundaries. Deterministic: same input, same plan.
     """
     groups: dict[str, list[Piece]] = {}
+    capacity = call_tokens * max_calls
+    planned = 0
+    late: list[Piece] = []
     for raw in files:
         tokens = estimate_raw(raw)
+        planned += tokens
+        if planned > 2 * capacity and tokens > call_tokens:
+            late.append(Piece(raw, tokens))  # cannot fit anyway: not worth parsing to split it
+            continue
         pieces = [Piece(raw, tokens)] if tokens <= call_tokens else split_large(raw, call_tokens)
         key = _group_key(raw.path) if len(pieces) == 1 else f"\0{raw.path}"
         groups.setdefault(key, []).extend(pieces)
@@ -185,7 +215,7 @@ def plan_budget(files: Sequence[RawFile], *, call_tokens: int, output_tokens: in
                 bins.append(target)
             target.extend(unit)
     chunks = tuple(Chunk(tuple(b)) for b in bins[:max_calls])
-    not_reviewed = _not_reviewed(bins[max_calls:], max_calls)
+    not_reviewed = _not_reviewed([*bins[max_calls:], late], max_calls)
     return BudgetPlan(chunks, not_reviewed, call_tokens, output_tokens, limits, tuple(notices))
 
 
