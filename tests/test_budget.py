@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from qodo_review.budget import (UNKNOWN_MODEL, call_budget, estimate_raw, model_limits, plan_budget)
+from qodo_review.budget import UNKNOWN_MODEL, call_budget, estimate_raw, model_limits, plan_budget
 from qodo_review.diff import RawFile, parse_file, split_diff
 from qodo_review.models import FileStatus
 
