@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import bisect
 import functools
 import itertools
 import json
@@ -332,10 +333,10 @@ RULES: tuple[Rule, ...] = (
           r"[ \t]{1,10}(\S{1,256})", ("machine",), check=_weak_value, by_keyword=True),
     # netrc and Gradle put the password alone on its line: `  password pass123`, `password 'hunter2'`.
     _rule("password", "password in a credentials block",
-          r"^[ \t]{0,80}(?i:password|passwd)[ \t]{1,10}([\"']?)([^\s\"'=:]{3,256})\1[ \t]*$",
+          r"^[ \t]{0,80}(?i:password|passwd)[ \t]{1,10}([\"']?)([^\s\"'=:]{3,256})\1[ \t\r]*$",
           ("password", "passwd"), group=2, check=_weak_value, by_keyword=True),
     _rule("password", "password in a connection string",
-          r"(?i:(?<![A-Za-z])(?:password|pwd)[ \t]{0,3}=[ \t]{0,3})([^;\"'\n]{1,256}?)[ \t]*(?=[;\"']|$)",
+          r"(?i:(?<![A-Za-z])(?:password|pwd)[ \t]{0,3}=[ \t]{0,3})([^;\"'\r\n]{1,256}?)[ \t]*(?=[;\"'\r]|$)",
           ("server=", "data source=", "uid=", "user id=", "userid=", "host="), check=_weak_value,
           by_keyword=True),
     _rule("password", "password on a command line",
@@ -563,9 +564,8 @@ class _Hit:
 
 
 def _rule_hits(text: str) -> list[_Hit]:
-    lowered = text.lower()
-    if len(lowered) != len(text):  # a few Unicode characters change length when lowercased
-        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    # U+0130 (İ) is the one character whose lowercase is longer; offsets in `lowered` must match `text`.
+    lowered = text.replace("\u0130", "i").lower()
     hits: list[_Hit] = []
     for start in _candidate_lines(text, lowered):
         stop = _line_end(text, start)
@@ -611,13 +611,13 @@ def _merge(text: str, hits: list[_Hit]) -> list[_Hit]:
 _PEM_BEGIN = re.compile(r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _PEM_END = re.compile(r"-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 # Key material on one line: base64, escaped newlines (JSON and Java strings), the RFC 1421 headers.
-_PEM_INLINE = re.compile(r"(?:\\[rn]|[A-Za-z0-9+/= \t]|(?:Proc-Type|DEK-Info|Comment|Version):"
+_PEM_INLINE = re.compile(r"(?:\\[rn]|[A-Za-z0-9+/= \t\r]|(?:Proc-Type|DEK-Info|Comment|Version):"
                          r"[^\\\n\"']{0,200}+){0,20000}+")
 # A line inside a block: framing (indentation, quotes, `+`, commas) around base64 or a header.
 _PEM_LINE = re.compile(r"[ \t\"'`+,;(]{0,80}+(?P<core>(?:[A-Za-z0-9+/=]|\\[rn]){1,8192}+"
                        r"|(?:Proc-Type|DEK-Info|Comment|Version): ?[^\"'\n\\]{0,200}+)?(?:\\[rn]){0,4}+"
-                       r"[ \t\"'`+,;)\\]{0,80}+")
-_PEM_FRAMING = re.compile(r"(?:\\[rn]|[ \t\"'`+,;)\\]){0,80}+")
+                       r"[ \t\r\"'`+,;)\\]{0,80}+")
+_PEM_FRAMING = re.compile(r"(?:\\[rn]|[ \t\r\"'`+,;)\\]){0,80}+")
 _NOT_BASE64 = re.compile(r"\\[rn]|[^A-Za-z0-9+/=]")
 
 _Spans = list[tuple[int, int]]
@@ -633,12 +633,15 @@ def _pem_hits(text: str) -> list[_Hit]:
             group = len(hits)
             hits.extend(_Hit(s, e, "private-key", "pem:" + key, 1, group) for s, e in spans)
 
+    ends_seen: set[int] = set()
     for begin in _PEM_BEGIN.finditer(text):
         if begin.start() >= covered_to:
             spans, body, covered_to, ended = _follow_pem(text, begin)
+            if ended:
+                ends_seen.add(spans[-1][1])
             add(spans, body, MIN_PEM_BODY if ended else MIN_OPEN_PEM_BODY)
     for end in _PEM_END.finditer(text):  # a block whose BEGIN line is not in this text (a cut hunk)
-        if end.start() >= covered_to and not any(h.start <= end.start() < h.end for h in hits):
+        if end.end() not in ends_seen:
             add(*_follow_pem_back(text, end), MIN_OPEN_PEM_BODY)
     return hits
 
@@ -651,7 +654,7 @@ def _follow_pem(text: str, begin: re.Match[str]) -> tuple[_Spans, str, int, bool
     end = _PEM_END.match(text, stop, line_end)
     if end:
         return [(begin.start(), end.end())], body, end.end(), True
-    spans = [(begin.start(), begin.end() + len(body.rstrip(" \t")))]
+    spans = [(begin.start(), begin.end() + len(body.rstrip(" \t\r")))]
     if not _PEM_FRAMING.fullmatch(text, stop, line_end):
         return spans, body, line_end, False  # code follows the marker: not a block to follow
     pos = line_end + 1
@@ -797,7 +800,8 @@ class Redactor:
         hits += (h for h in _rule_hits(text) if h.value not in self._allowlist)
         if "<<SECRET:" in text:  # text redacted before (a rendered comment): its placeholders stay as they are
             taken = [m.span() for m in _PLACEHOLDER.finditer(text)]
-            hits = [h for h in hits if not any(s < h.end and h.start < e for s, e in taken)]
+            starts = [start for start, _ in taken]
+            hits = [h for h in hits if not _overlaps(taken, starts, h)]
         return _merge(text, hits)
 
     def _run_secret_hits(self, text: str) -> list[_Hit]:
@@ -819,12 +823,14 @@ class Redactor:
         return "".join(out)
 
 
+def _overlaps(spans: list[tuple[int, int]], starts: list[int], hit: _Hit) -> bool:
+    """Whether the hit overlaps one of the sorted, disjoint spans (starts lists their starts)."""
+    index = bisect.bisect_left(starts, hit.end) - 1
+    return index >= 0 and spans[index][1] > hit.start
+
+
 def _line_index(starts: list[int], pos: int) -> int:
-    lo, hi = 0, len(starts)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if starts[mid] <= pos else (lo, mid)
-    return lo
+    return bisect.bisect_right(starts, pos) - 1
 
 
 # --- files withheld whole ---------------------------------------------------------------------------------

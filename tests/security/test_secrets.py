@@ -343,6 +343,13 @@ def test_redact_lines_with_embedded_newlines_keeps_the_count() -> None:
     assert_no_leak(GH_CLASSIC, *out)
 
 
+def test_unicode_around_secrets_keeps_offsets() -> None:
+    # U+0130 lowercases to two characters; lone surrogates and emoji encode to several bytes.
+    line = f"İstanbul İ token={GH_CLASSIC} \udcff 😀 password = '{PASSWORD}' İ"
+    out = Redactor().redact(line)
+    assert out == "İstanbul İ token=<<SECRET:github-token:1>> \udcff 😀 password = '<<SECRET:password:2>>' İ"
+
+
 def test_redact_lines_empty() -> None:
     assert Redactor().redact_lines([]) == []
 
@@ -400,6 +407,13 @@ def test_pem_cut_hunk_without_begin_is_still_redacted() -> None:
     assert out == ["<<SECRET:private-key:1>>"] * (len(lines) - 1) + ["'''"]
 
 
+def test_pem_cut_block_before_a_whole_block_is_still_redacted() -> None:
+    lines = [*PEM_BODY[2:], "-----END RSA PRIVATE KEY-----", "x = 1", *pem("EC PRIVATE KEY")]
+    out = Redactor().redact_lines(lines)
+    assert out[len(PEM_BODY) - 1] == "x = 1"
+    assert set(out) == {"x = 1", "<<SECRET:private-key:1>>", "<<SECRET:private-key:2>>"}
+
+
 def test_pem_cut_hunk_without_end_is_still_redacted() -> None:
     lines = ["KEY = '''-----BEGIN RSA PRIVATE KEY-----", *PEM_BODY[:3]]
     out = Redactor().redact_lines(lines)
@@ -413,6 +427,22 @@ def test_pem_same_key_same_placeholder_other_key_other_number() -> None:
     assert set(out[:9]) == set(out[-9:]) == {"<<SECRET:private-key:1>>"}
     assert set(out[10:16]) == {"<<SECRET:private-key:2>>"}
     assert redactor.counts() == {"private-key": 2}
+
+
+def test_pem_block_in_a_crlf_file() -> None:
+    lines = [line + "\r" for line in pem()]
+    assert Redactor().redact_lines(lines) == ["<<SECRET:private-key:1>>\r"] * len(lines)
+    text = "\r\n".join(pem()) + "\r\n"
+    assert Redactor().redact(text) == "<<SECRET:private-key:1>>\r\n" * len(pem())
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("  password pass123\r", "  password <<SECRET:password:1>>\r"),
+    (f"DB_PASSWORD={PASSWORD}\r", "DB_PASSWORD=<<SECRET:password:1>>\r"),
+    (f"Server=db;User Id=sa;Password={PASSWORD}\r", "Server=db;User Id=sa;Password=<<SECRET:password:1>>\r"),
+])
+def test_crlf_line_ends(line: str, expected: str) -> None:
+    assert Redactor().redact_lines([line]) == [expected]
 
 
 def test_code_that_parses_pem_is_left_alone() -> None:
@@ -642,6 +672,18 @@ def test_pathological_input_is_fast(name: str) -> None:
     Redactor(run_secrets=[RUN_SECRET]).redact(text)
     Redactor().redact_lines(text.split("\n"))
     assert time.perf_counter() - start < 1.0
+
+
+def test_many_secrets_placeholders_and_pem_pieces_stay_linear() -> None:
+    """Hostile diffs can repeat anything thousands of times; no step may be quadratic in the count."""
+    tokens = ["gh" + "p_" + rnd(36, seed=str(i)) for i in range(3000)]
+    lines = [f"t{i} = '{t}' <<SECRET:x:{i}>>" for i, t in enumerate(tokens)]
+    lines += [*PEM_BODY[:2], "-----END RSA PRIVATE KEY-----"] * 1500 + pem() * 500
+    start = time.perf_counter()
+    out = Redactor().redact_lines(lines)
+    assert time.perf_counter() - start < 2.0
+    assert_no_leak(tokens[-1], out[2999])
+    assert not set(PEM_BODY) & set(out)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[f"{i}-{r.kind}" for i, r in enumerate(RULES)])
