@@ -23,7 +23,7 @@ from .inputs import Inputs, parse_inputs
 from .models import PullRequest
 from .output import Out
 from .policy import Decision, decide
-from .providers import resolve_settings
+from .providers import resolve_fallback, resolve_settings
 from .redact import Redactor
 from .session import Env, Session
 
@@ -47,10 +47,12 @@ def main(env: Mapping[str, str] | None = None, stream: IO[str] | None = None) ->
     env = os.environ if env is None else env
     stream = sys.stdout if stream is None else stream
     quiet_sdk_logs()
-    redactor = Redactor(run_secrets=[env.get("QODO_API_KEY", ""), env.get("QODO_GITHUB_TOKEN", "")])
+    redactor = Redactor(run_secrets=[env.get("QODO_API_KEY", ""), env.get("QODO_GITHUB_TOKEN", ""),
+                                     env.get("QODO_FALLBACK_API_KEY", "")])
     out = Out(stream, redactor, env.get("GITHUB_STEP_SUMMARY", ""), env.get("GITHUB_OUTPUT", ""),
               in_actions=env.get("GITHUB_ACTIONS") == "true")
     out.mask(env.get("QODO_API_KEY", ""))
+    out.mask(env.get("QODO_FALLBACK_API_KEY", ""))
     try:
         inputs = parse_inputs(env)
         return int(run(read_env(env), inputs, out, redactor))
@@ -100,7 +102,9 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor) -> ExitCode:
     settings = resolve_settings(inputs.provider, inputs.api_key, config.model, inputs.base_url)
     if not inputs.api_key and not inputs.dry_run and activity.command != "help":
         return _no_key(pr, env, config.fail_on is not None, out)
-    session = Session(env, inputs, out, redactor, github, activity, pr, config, settings)
+    fallback = resolve_fallback(settings, inputs.fallback_provider, inputs.fallback_api_key, inputs.fallback_model,
+                                inputs.fallback_base_url)
+    session = Session(env, inputs, out, redactor, github, activity, pr, config, settings, fallback=fallback)
     return run_command(session)
 
 

@@ -22,9 +22,10 @@ from .config import ReviewConfig, convert_settings, merge, parse_config_text
 from .diff import RawFile, decode_diff, split_diff
 from .errors import ConfigError, ExitCode, QodoError, UsageError
 from .models import PullRequest
-from .providers import Provider, ProviderSettings, make_provider, resolve_settings
+from .providers import Provider, ProviderSettings, resolve_fallback, resolve_settings
 from .redact import Redactor
 from .render import terminal_text
+from .retry import resilient
 from .review import Report, review_diff
 from .tools import local as tools_local
 from .tools.runner import run_tool
@@ -54,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--max-input-tokens", default="", help="cap on prompt tokens per model call")
     review.add_argument("--max-calls", default="", help="cap on the number of model calls")
     review.add_argument("--title", default="", help="a title for the change, shown to the model")
+    review.add_argument("--fallback-model", default="", help="a second model used when the first keeps failing")
+    review.add_argument("--fallback-provider", default="", help="provider of the fallback model (default: the same)")
+    review.add_argument("--fallback-base-url", default="", help="endpoint of the fallback model, if not the same")
+    review.add_argument("--fallback-api-key", default="", help="key for the fallback endpoint (default: "
+                        "QODO_FALLBACK_API_KEY; the first key is reused only for the same endpoint)")
     review.add_argument("--format", choices=("markdown", "json"), default="markdown")
     review.add_argument("--dry-run", action="store_true", help="call no provider; print what would be sent")
     for name, about in COMMAND_HELP.items():  # the tools share every review flag
@@ -68,7 +74,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     env = os.environ if env is None else env
     stdout = sys.stdout if stdout is None else stdout
     args = build_parser().parse_args(argv)
-    redactor = Redactor(run_secrets=[args.api_key] + [env.get(v, "") for vs in KEY_VARS.values() for v in vs])
+    redactor = Redactor(run_secrets=[args.api_key, args.fallback_api_key, env.get("QODO_FALLBACK_API_KEY", "")]
+                        + [env.get(v, "") for vs in KEY_VARS.values() for v in vs])
     try:
         return int(run(args, env, stdin or sys.stdin, stdout, redactor))
     except QodoError as exc:
@@ -127,8 +134,11 @@ def run(args: argparse.Namespace, env: Mapping[str, str], stdin: IO[str], stdout
     if not settings_key:
         settings_key = next((env[v] for v in KEY_VARS[probe.kind] if env.get(v)), "")
     settings = resolve_settings(args.provider, settings_key, config.model, args.base_url)
+    fallback = resolve_fallback(settings, args.fallback_provider,
+                                args.fallback_api_key or env.get("QODO_FALLBACK_API_KEY", ""),
+                                args.fallback_model, args.fallback_base_url)
     dry = args.dry_run or not settings_key
-    provider = None if dry else make_provider(settings)
+    provider = None if dry else resilient(settings, fallback)
     if args.command != "review":
         return _run_tool(args, pr, raw_files, config, provider, redactor, stdout, settings=settings,
                          no_key=not settings_key)

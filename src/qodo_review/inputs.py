@@ -32,6 +32,10 @@ INPUT_ENV = {
     "dry-run": "QODO_DRY_RUN",
     "question": "QODO_QUESTION",
     "findings-file": "QODO_FINDINGS_FILE",
+    "fallback-model": "QODO_FALLBACK_MODEL",
+    "fallback-provider": "QODO_FALLBACK_PROVIDER",
+    "fallback-api-key": "QODO_FALLBACK_API_KEY",
+    "fallback-base-url": "QODO_FALLBACK_BASE_URL",
 }
 # inputs that are also .qodo.yml keys: a non-empty input overrides the file
 CONFIG_INPUTS = ("model", "fail-on", "publish", "max-input-tokens", "max-calls")
@@ -50,6 +54,11 @@ class Inputs:
     dry_run: bool = False
     findings_file: str = "qodo-findings.json"
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    # The model used when the primary keeps failing (resolved against the primary in providers.resolve_fallback).
+    fallback_model: str = ""
+    fallback_provider: str = ""
+    fallback_api_key: str = field(default="", repr=False)
+    fallback_base_url: str = ""
 
 
 def _bool_input(name: str, value: str) -> bool:
@@ -92,4 +101,8 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         dry_run=_bool_input("dry-run", raw["dry-run"]),
         findings_file=raw["findings-file"] or "qodo-findings.json",
         overrides=overrides,
+        fallback_model=raw["fallback-model"],
+        fallback_provider=raw["fallback-provider"],
+        fallback_api_key=raw["fallback-api-key"],
+        fallback_base_url=raw["fallback-base-url"],
     )

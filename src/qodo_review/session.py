@@ -18,8 +18,9 @@ from .github import GitHub
 from .inputs import Inputs
 from .models import PullRequest
 from .output import Out
-from .providers import Provider, ProviderSettings, make_provider
+from .providers import Provider, ProviderSettings
 from .redact import Redactor
+from .retry import resilient
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Session:
     pr: PullRequest
     config: ReviewConfig
     settings: ProviderSettings
+    fallback: ProviderSettings | None = None  # the fallback-model, used when the primary keeps failing
     nonce: str = field(default_factory=lambda: secrets.token_hex(8))
     _files: list[RawFile] | None = None
 
@@ -65,4 +67,4 @@ class Session:
 
     def provider(self) -> Provider | None:
         """None in a dry run: nothing is sent anywhere."""
-        return None if self.dry_run else make_provider(self.settings)
+        return None if self.dry_run else resilient(self.settings, self.fallback)
