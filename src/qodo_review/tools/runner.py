@@ -15,11 +15,12 @@ from typing import Any, Generic, TypeVar
 from ..budget import Chunk, call_budget, estimate_tokens, plan_budget
 from ..config import ReviewConfig
 from ..diff import RawFile, parse_file
-from ..errors import AnswerError, ContextTooLong, ProviderAuthError, ProviderError, UsageError
-from ..models import FileDiff, Manifest, Prompt, PullRequest, Skipped, Usage
+from ..errors import AnswerError, AnswerTruncated, ContextTooLong, ProviderAuthError, ProviderError, UsageError
+from ..models import Completion, FileDiff, Manifest, Prompt, PullRequest, Skipped, Usage
 from ..prompt import fenced, pr_header, render_chunk
 from ..providers import Provider
 from ..redact import Redactor
+from ..retry import Resilient, Route
 from ..review import MAX_SPLIT_DEPTH, Report, _halve
 from ..select import select_files
 
@@ -105,9 +106,14 @@ def run_tool(spec: ToolSpec[T], pr: PullRequest, raw_files: Sequence[RawFile], c
     context = spec.context
     if spec.list_not_shown:
         context = _not_shown_block([*selection.skipped, *not_shown]) + context
-    caller = _Caller(spec, pr, provider, redactor, nonce, output_tokens, context, len(plan.chunks))
+    # Every call goes through the run's one retry policy (retry.py); a bare provider gets the default one.
+    resilient = provider if isinstance(provider, Resilient) or provider is None else Resilient(
+        Route(provider, model, provider_host))
+    caller = _Caller(spec, pr, resilient, redactor, nonce, output_tokens, context, len(plan.chunks))
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
         parts = list(pool.map(caller.run, plan.chunks, range(len(plan.chunks))))
+    if resilient is not None:
+        report.notices.extend(resilient.notes())
     answers: list[T] = []
     for part in parts:
         report.usage.calls += part.usage.calls
@@ -131,7 +137,7 @@ def _not_shown_block(skipped: Sequence[Skipped]) -> str:
 
 
 class _Caller(Generic[T]):
-    def __init__(self, spec: ToolSpec[T], pr: PullRequest, provider: Provider | None, redactor: Redactor,
+    def __init__(self, spec: ToolSpec[T], pr: PullRequest, provider: Resilient | None, redactor: Redactor,
                  nonce: str, output_tokens: int, context: str, total: int) -> None:
         self.spec, self.pr, self.provider, self.redactor, self.nonce = spec, pr, provider, redactor, nonce
         self.output_tokens, self.context, self.total = output_tokens, context, total
@@ -148,14 +154,10 @@ class _Caller(Generic[T]):
             part.prompts.append(prompt)
             return
         try:
-            completion = self.provider.complete(prompt)
-            part.usage.add(completion)
-            if completion.finish_reason == "length":
-                raise ContextTooLong("The answer was cut off at the output limit.")
-            part.answers.append(self.spec.parse(completion.text))
+            part.answers.append(self.provider.answer(prompt, self._parse, part.usage.add))
         except (ProviderAuthError, UsageError):
             raise
-        except ContextTooLong as exc:
+        except (ContextTooLong, AnswerTruncated) as exc:
             halves = _halve(self._resolve(chunk))
             if halves is None or depth >= MAX_SPLIT_DEPTH:
                 part.errors.append(f"Part {index + 1}: {exc} It could not be split further.")
@@ -165,6 +167,12 @@ class _Caller(Generic[T]):
                 self._run(half, index, part, depth + 1)
         except (ProviderError, AnswerError) as exc:
             part.errors.append(f"Part {index + 1}: {exc}" if self.total > 1 else str(exc))
+
+    def _parse(self, completion: Completion) -> T:
+        """A cut-off answer is split and asked again, never half-read."""
+        if completion.finish_reason == "length":
+            raise AnswerTruncated("The answer was cut off at the output limit.")
+        return self.spec.parse(completion.text)
 
     @staticmethod
     def _resolve(chunk: Chunk) -> Chunk:
