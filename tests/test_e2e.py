@@ -96,7 +96,8 @@ def test_second_run_edits_summary_and_posts_no_duplicates(tmp_path: Path, github
     assert (first.code, second.code) == (0, 0), second.stdout
     assert len(github.issue_comments) == 1
     assert len(github.posted_reviews) == 1  # the second run found nothing new to post
-    assert "already posted" in second.stdout
+    # same head: nothing changed since the last complete review, so the model is not asked again
+    assert "Incremental: reviewed 0 files changed since" in second.stdout and len(llm.requests) == 1
 
 
 def test_key_never_leaks_and_is_masked(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:

@@ -193,6 +193,18 @@ class GitHub:
     def compare(self, base: str, head: str) -> dict[str, Any]:
         return _obj(self._json("GET", f"compare/{quote(base, safe='')}...{quote(head, safe='')}"))
 
+    def get_compare_diff(self, base: str, head: str) -> str | None:
+        """The unified diff of `base...head` (from their merge base), or None when GitHub will not render it."""
+        resp = self._request(
+            "GET",
+            self._url(f"compare/{quote(base, safe='')}...{quote(head, safe='')}"),
+            accept="application/vnd.github.diff",
+            passthrough=_diff_unavailable,
+        )
+        if _diff_unavailable(resp):
+            return None
+        return resp.content.decode("utf-8", errors="replace")
+
     def get_text(self, path: str, ref: str) -> str | None:
         """A file's text at `ref`, or None when it does not exist there."""
         resp = self._request(

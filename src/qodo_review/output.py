@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .limits import OUTPUTS_MAX, STEP_SUMMARY_MAX
+from .limits import OUTPUTS_MAX, STEP_SUMMARY_MAX, WORKFLOW_ANNOTATIONS_PER_STEP
 from .redact import Redactor
-from .sanitize import log_safe, workflow_escape_data
+from .sanitize import log_safe, workflow_escape_data, workflow_escape_property
 
 
 @dataclass
@@ -25,18 +25,27 @@ class Out:
     in_actions: bool = False
     written_summary: int = 0
     errors_reported: list[str] = field(default_factory=list)
+    annotations: dict[str, int] = field(default_factory=dict)  # workflow commands shown, per kind
 
     def log(self, text: str) -> None:
         self.stream.write(log_safe(self.redactor.redact(text)) + "\n")
         self.stream.flush()
 
-    def _command(self, name: str, text: str, props: str = "") -> None:
-        message = workflow_escape_data(self.redactor.redact(text))
-        if self.in_actions:
+    def _command(self, name: str, text: str, props: str = "", where: str = "") -> None:
+        """A workflow command; past GitHub's per-step limit of its kind it becomes a plain log line,
+        so a dropped annotation never hides a message."""
+        shown = self.annotations.get(name, 0)
+        if self.in_actions and shown < WORKFLOW_ANNOTATIONS_PER_STEP:
+            self.annotations[name] = shown + 1
+            message = workflow_escape_data(self.redactor.redact(text))
             self.stream.write(f"::{name}{' ' + props if props else ''}::{message}\n")
         else:
-            self.stream.write(f"{name}: {log_safe(self.redactor.redact(text))}\n")
+            self.stream.write(f"{name}: {log_safe(self.redactor.redact(where + text))}\n")
         self.stream.flush()
+
+    def room(self, kind: str) -> int:
+        """How many more annotations of this kind GitHub will still show for this step."""
+        return max(0, WORKFLOW_ANNOTATIONS_PER_STEP - self.annotations.get(kind, 0))
 
     def error(self, text: str, props: str = "") -> None:
         self._command("error", text, props)
@@ -46,6 +55,14 @@ class Out:
 
     def notice(self, text: str, props: str = "") -> None:
         self._command("notice", text, props)
+
+    def annotate(self, kind: str, text: str, *, file: str, line: int | None = None, end_line: int | None = None,
+                 title: str = "") -> None:
+        """An annotation on a file (and line) of the head commit: shown in the PR's Files tab."""
+        props = {"file": file, "line": line, "endLine": end_line if end_line != line else None, "title": title}
+        encoded = ",".join(f"{key}={workflow_escape_property(self.redactor.redact(str(value)))}"
+                           for key, value in props.items() if value)
+        self._command(kind, text, encoded, where=f"{file}:{line}: " if line else f"{file}: ")
 
     def mask(self, value: str) -> None:
         if self.in_actions and value and "\n" not in value:

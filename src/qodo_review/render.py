@@ -15,6 +15,7 @@ from .limits import CHECK_TEXT_MAX, COMMENT_BODY_MAX
 from .models import Finding, Severity, Skipped
 from .review import Report
 from .sanitize import HIDDEN_MARKER_PREFIX, inline_code, plain, sanitize_markdown, suggestion_block
+from .state import Entry
 
 SUMMARY_MARKER = f"{HIDDEN_MARKER_PREFIX}:summary -->"
 ICONS = {Severity.CRITICAL: "🔴", Severity.HIGH: "🟠", Severity.MEDIUM: "🟡", Severity.LOW: "🔵", Severity.INFO: "⚪"}
@@ -119,10 +120,11 @@ def verdict_line(report: Report) -> str:
             f"{worst.value if worst else 'none'} · {gate}")
 
 
-def summary_markdown(report: Report, host: str, *, job: bool = False, extra: Sequence[str] = ()) -> str:
-    """The summary comment (job=False) or the job summary (job=True)."""
+def summary_markdown(report: Report, host: str, *, job: bool = False, extra: Sequence[str] = (), scope: str = "",
+                     history: str = "") -> str:
+    """The summary comment (job=False) or the job summary (job=True); `scope` says what was reviewed."""
     title = "## qodo-review" + (" (dry run)" if report.dry_run else "")
-    parts = [SUMMARY_MARKER if not job else "", title, verdict_line(report)]
+    parts = [SUMMARY_MARKER if not job else "", title, verdict_line(report), scope]
     if report.errors:
         parts.append("### ⚠️ Problems\n" + "\n".join(f"- {plain(e, 600)}" for e in report.errors))
     if report.notices:
@@ -134,10 +136,42 @@ def summary_markdown(report: Report, host: str, *, job: bool = False, extra: Seq
     parts.extend(extra)
     parts.append("### Coverage\n" + coverage_section(report))
     parts.append("### What left the runner\n" + manifest_section(report))
+    parts.append(history)
     if job and report.timings:
         parts.append("Timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items()))
     text = "\n\n".join(p for p in parts if p)
     return cap(text, COMMENT_BODY_MAX)
+
+
+def scope_line(since: str | None, reason: str, files: int) -> str:
+    """Incremental or full, and why: shown under the verdict."""
+    if since is not None:
+        return f"Incremental: reviewed {files} file{'s' if files != 1 else ''} changed since `{since[:7]}`."
+    return f"Full review ({plain(reason, 200)})." if reason else ""
+
+
+def history_section(entries: Sequence[Entry]) -> str:
+    """The last reviews, newest first. The entries come from an editable comment: every value is escaped."""
+    if not entries:
+        return ""
+    rows = ["### Review history", "| Commit | When (UTC) | Model | Verdict | Scope |", "|---|---|---|---|---|"]
+    for e in reversed(entries):
+        verdict = ("✅ pass" if e.verdict == "pass" else "❌ fail") + ("" if e.complete else " (incomplete)")
+        rows.append(f"| {inline_code(e.sha[:7])} | {plain(e.time.replace('T', ' ').removesuffix('Z'), 30)} | "
+                    f"{inline_code(e.model) if e.model else '-'} | {verdict} | {plain(e.scope, 20)} |")
+    return "\n".join(rows)
+
+
+def addressed_section(items: Sequence[tuple[str, str, bool]], host: str) -> str:
+    """Earlier findings whose code changed: (our comment's first line, path, thread resolved now)."""
+    if not items:
+        return ""
+    out = ["### Addressed since the last review"]
+    for headline, path, resolved in items:
+        state = "thread resolved" if resolved else "code changed; please resolve the thread"
+        out.append(f"- {sanitize_markdown(headline, allowed_host=host, max_chars=300)} at {inline_code(path)} "
+                   f"({state})")
+    return "\n".join(out)
 
 
 def cap(text: str, limit: int) -> str:

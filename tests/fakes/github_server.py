@@ -226,6 +226,25 @@ def files_json(diff: dict[str, DiffFile]) -> list[dict[str, Any]]:
     return rows
 
 
+def line_texts(diff_text: str) -> dict[tuple[str, str, int], str]:
+    """(path, side, line number) -> the line's text, for every line a diff shows."""
+    out: dict[tuple[str, str, int], str] = {}
+    for f in parse_diff(diff_text).values():
+        old_no = new_no = 0
+        for line in f.patch_lines:
+            if m := _HUNK.match(line):
+                old_no, new_no = int(m[1]), int(m[3])
+                continue
+            kind, text = line[:1], line[1:]
+            if kind in (" ", "", "-"):
+                out[(f.path, "LEFT", old_no)] = text
+                old_no += 1
+            if kind in (" ", "", "+"):
+                out[(f.path, "RIGHT", new_no)] = text
+                new_no += 1
+    return out
+
+
 def anchor_error(diff: dict[str, DiffFile], c: dict[str, Any]) -> str | None:
     """Why GitHub would reject this review comment's anchor, or None when it is inside the diff."""
     f = diff.get(str(c.get("path")))
@@ -288,6 +307,7 @@ class FakeGitHub:
         self._check_runs: list[dict[str, Any]] = []
         self._reactions: list[dict[str, Any]] = []
         self._labels: dict[int, list[str]] = {}
+        self._compares: dict[tuple[str, str], tuple[str, str]] = {}  # (base, head) -> (status, diff text)
         self._faults: list[Fault] = []
         self._next_id = 1000
         self._lock = threading.RLock()
@@ -381,6 +401,29 @@ class FakeGitHub:
     def set_file(self, path: str, ref: str, text: str) -> None:
         with self._lock:
             self._files[(path, ref)] = text
+
+    def set_compare(self, base: str, head: str, diff_text: str, status: str = "ahead") -> None:
+        """What `compare/{base}...{head}` answers: GitHub's status (ahead, behind, diverged, identical) and
+        the diff from the merge base. An unknown pair is a 404, as for a commit GitHub no longer has."""
+        with self._lock:
+            self._compares[(base, head)] = (status, diff_text)
+
+    def set_head(self, number: int, head_sha: str, diff_text: str) -> None:
+        """A push to the PR: a new head and diff. Like GitHub, inline comments whose anchored lines changed
+        or left the diff become outdated: `line` turns null, `original_line` keeps the old number."""
+        with self._lock:
+            pull = self._pulls[number]
+            old, new = line_texts(pull["diff_text"]), line_texts(diff_text)
+            pull.update(head_sha=head_sha, diff_text=diff_text, diff=parse_diff(diff_text))
+            pull["files"] = files_json(pull["diff"])
+            for c in self._review_comments:
+                if c["pull_number"] != number or c["line"] is None:
+                    continue
+                anchors = [(c["path"], c["side"], c["line"])]
+                if c.get("start_line") is not None:
+                    anchors.append((c["path"], c.get("start_side") or c["side"], c["start_line"]))
+                if any(a not in new or new[a] != old.get(a) for a in anchors):
+                    c["line"] = c["position"] = c["start_line"] = None
 
     def set_permission(self, login: str, perm: str) -> None:
         if perm not in ROLES:
@@ -549,6 +592,7 @@ class FakeGitHub:
             ("PATCH", r"check-runs/(\d+)", self._update_check_run),
             ("GET", r"collaborators/([^/]+)/permission", self._get_permission),
             ("POST", r"issues/(\d+)/labels", self._add_labels),
+            ("GET", r"compare/([^/]+)\.\.\.([^/]+)", self._compare),
         ]
         return [(method, re.compile(pattern), route) for method, pattern, route in table]
 
@@ -615,6 +659,19 @@ class FakeGitHub:
         if "body" in data:
             self.body_updates.append((pull["number"], str(data["body"])))
         return Reply(200, self._pull_json(pull))
+
+    def _compare(self, req: RecordedRequest, base: str, head: str) -> Reply:
+        found = self._compares.get((unquote(base), unquote(head)))
+        if found is None:
+            raise not_found()
+        status, diff_text = found
+        if "diff" in req.headers.get("accept", ""):
+            return Reply(200, text=diff_text, headers={"Content-Type": "application/vnd.github.diff; charset=utf-8"})
+        files = files_json(parse_diff(diff_text))
+        ahead = 0 if status in ("identical", "behind") else 1
+        behind = 1 if status in ("behind", "diverged") else 0
+        return Reply(200, {"status": status, "ahead_by": ahead, "behind_by": behind, "total_commits": ahead,
+                           "base_commit": {"sha": unquote(base)}, "commits": [], "files": files})
 
     def _list_files(self, req: RecordedRequest, number: str) -> Reply:
         return self._page(req, self._pull(number)["files"][:MAX_PR_FILES])
@@ -966,6 +1023,7 @@ class FakeGitHub:
             "body": str(c.get("body") or ""),
             "path": c.get("path"),
             "line": c.get("line"),
+            "original_line": c.get("line"),
             "side": str(c["side"]).upper() if c.get("side") else ("RIGHT" if c.get("line") else None),
             "start_line": c.get("start_line"),
             "start_side": str(c["start_side"]).upper() if c.get("start_side") else None,

@@ -1,50 +1,147 @@
-"""/review (and the default run on pull_request): review the diff, publish on every channel, gate."""
+"""/review (and the default run on pull_request): review the diff, publish on every channel, gate.
+
+Re-runs are incremental: the summary comment's hidden state names the last head reviewed completely,
+and only what changed since then is reviewed, unless history was rewritten, the gate was failing, or
+`/review full` (or a manual dispatch) asks for everything.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import ExitCode, QodoError
+from ..diff import RawFile, parse_file, split_diff
+from ..errors import ExitCode, GitHubError, QodoError
+from ..findings import place_findings
+from ..limits import COMMENT_BODY_MAX
 from ..output import write_json
 from ..publish import Context, Publisher, publish_all
-from ..publish.check import CheckRun, start_check
-from ..publish.comment import SummaryComment
+from ..publish.annotate import report_without_check
+from ..publish.check import CheckRun
+from ..publish.comment import SummaryComment, find_summary
 from ..publish.inline import InlineReview
-from ..render import outside_section, summary_markdown
+from ..publish.threads import Addressed, find_addressed, resolve_addressed
+from ..render import addressed_section, cap, history_section, outside_section, scope_line, summary_markdown
 from ..review import Report, review_diff
 from ..session import Session
+from ..state import Entry, Scope, State, choose_scope, confirm_scope, entry_time, parse_state, record, render_state
 
 
-def run(session: Session) -> ExitCode:
+def run(session: Session, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ExitCode:
     config, out = session.config, session.out
     channels = frozenset() if session.dry_run else config.publish
     ctx = Context(session.github, Report(pr=session.pr), session.host, session.redactor,
                   max_inline=config.max_findings or 30)
+    check = CheckRun()
     if "check" in channels:
-        try:
-            start_check(ctx)
-        except QodoError as exc:
-            out.warning(f"check: {exc}")
-    raw_files = session.files()
-    report = review_diff(session.pr, raw_files, config, provider=session.provider(), redactor=session.redactor,
-                         nonce=session.nonce, provider_host=session.settings.host, model=session.settings.model)
-    ctx.report = report
+        out.log(f"check: {check.start(ctx)}")
+    try:
+        state = read_state(session)
+        scope, raw_files = choose_files(session, state)
+        out.log(f"qodo-review: {scope_line(scope.since, scope.reason, len(raw_files))}")
+        report = review_diff(session.pr, raw_files, config, provider=session.provider(), redactor=session.redactor,
+                             nonce=session.nonce, provider_host=session.settings.host, model=session.settings.model)
+        if scope.incremental:
+            place_on_pull_request(report, session.files())
+        ctx.report = report
+        addressed = settle_threads(session, report) if "inline" in channels else []
+    except QodoError as exc:
+        check.abort(ctx, str(exc), gate=config.fail_on is not None)
+        raise
     if session.dry_run:
         print_dry_run(session, report)
-    publish_all(publishers(channels), ctx, out.log)
-    finish(session, report, ctx)
+    entry = Entry(session.pr.head_sha, entry_time(now()), session.settings.model, report.verdict, report.complete,
+                  "incremental" if scope.incremental else "full")
+    new_state = record(state, entry, report.max_severity)
+    texts = SummaryTexts(scope, len(raw_files), addressed, new_state)
+    publish_all(publishers(channels, check, texts), ctx, out.log)
+    path = finish(session, report, ctx, texts)
+    if check.denied is not None:
+        report_without_check(out, report.findings, check.denied.status, path)
     return exit_code(report)
 
 
-def publishers(channels: frozenset[str]) -> list[Publisher]:
+def read_state(session: Session) -> State:
+    """The hidden state of our summary comment; none without the comment channel (nothing would keep it)."""
+    if "comment" not in session.config.publish:
+        return State()
+    found = find_summary(session.github, session.pr.number)
+    return parse_state(found.body) if found is not None else State()
+
+
+def choose_files(session: Session, state: State) -> tuple[Scope, list[RawFile]]:
+    """The scope of this review and its files: the PR's diff, or only what changed since the last review."""
+    full = session.activity.full or session.activity.action == "dispatch"
+    scope = choose_scope(state, full=full, fail_on=session.config.fail_on)
+    if scope.since == session.pr.head_sha:
+        return scope, []
+    if scope.since is not None:
+        scope, text = changes_since(session, scope)
+        if text is not None:
+            # Only the PR's own files: merging the base branch in brings changes that are not the PR's.
+            in_pull = {f.path for f in session.files()}
+            return scope, [f for f in split_diff(text) if f.path in in_pull]
+    return scope, session.files()
+
+
+def changes_since(session: Session, scope: Scope) -> tuple[Scope, str | None]:
+    """The diff since the last reviewed head, if that head is an ancestor of the new one; else a full scope."""
+    github, head = session.github, session.pr.head_sha
+    assert scope.since is not None
+    try:
+        scope = confirm_scope(scope, str(github.compare(scope.since, head).get("status") or ""))
+        text = github.get_compare_diff(scope.since, head) if scope.since is not None else None
+    except GitHubError as exc:  # e.g. 404: the old head is gone after a force-push
+        session.out.log(f"Comparing with the last reviewed head failed: {exc}")
+        return confirm_scope(scope, None), None
+    return (scope, text) if text is not None or scope.since is None else (confirm_scope(scope, None), None)
+
+
+def place_on_pull_request(report: Report, pr_files: Sequence[RawFile]) -> None:
+    """Inline comments anchor in the PR's diff, not the incremental one: place the findings there."""
+    cited = {f.path for f in report.findings}
+    report.placed = place_findings(report.findings,
+                                   [parse_file(r) for r in pr_files if r.path in cited and not r.binary])
+
+
+def settle_threads(session: Session, report: Report) -> list[Addressed]:
+    """Resolve the threads of earlier findings whose code changed; say so in the log when that is refused."""
+    github, number = session.github, session.pr.number
+    addressed = find_addressed(github.list_review_comments(number), report.findings)
+    if not addressed:
+        return []
+    outcome, problem = resolve_addressed(github, number, addressed)
+    if problem:
+        session.out.log(f"Could not resolve review threads (they are marked addressed in the summary): {problem}")
+    return outcome
+
+
+class SummaryTexts:
+    """What the summary comment adds to the report: the scope, addressed findings, history and hidden state."""
+
+    def __init__(self, scope: Scope, files: int, addressed: Sequence[Addressed], state: State) -> None:
+        self.scope = scope_line(scope.since, scope.reason, files)
+        self.addressed = [(a.headline, a.comment.path, a.resolved) for a in addressed]
+        self.state = state
+
+    def comment(self, ctx: Context) -> str:
+        marker = render_state(self.state)
+        extra = [*moved(ctx), addressed_section(self.addressed, ctx.host)]
+        text = summary_markdown(ctx.report, ctx.host, extra=extra, scope=self.scope,
+                                history=history_section(self.state.history))
+        return cap(text, COMMENT_BODY_MAX - len(marker) - 2) + "\n\n" + marker
+
+
+def publishers(channels: frozenset[str], check: CheckRun, texts: SummaryTexts) -> list[Publisher]:
     out: list[Publisher] = []
     if "inline" in channels:
         out.append(InlineReview())
     if "comment" in channels:
-        out.append(SummaryComment(lambda ctx: summary_markdown(ctx.report, ctx.host, extra=moved(ctx))))
+        out.append(SummaryComment(texts.comment))
     if "check" in channels:
-        out.append(CheckRun())
+        out.append(check)
     return out
 
 
@@ -63,13 +160,14 @@ def print_dry_run(session: Session, report: Report) -> None:
         out.log(f"----- call {i}: system -----\n{prompt.system}\n----- call {i}: user -----\n{prompt.user}")
 
 
-def finish(session: Session, report: Report, ctx: Context) -> None:
+def finish(session: Session, report: Report, ctx: Context, texts: SummaryTexts) -> str:
+    """The job summary, errors, outputs and findings file; returns the findings file's path."""
     out = session.out
     path = os.path.join(session.env.workspace, session.inputs.findings_file)
     write_json(path, findings_document(report, ctx), session.redactor)
     delivery = ["### Delivery\n" + "\n".join(f"- {line}" for line in ctx.delivery)] if ctx.delivery else []
     if "summary" in session.config.publish or session.dry_run:
-        out.summary(summary_markdown(report, ctx.host, job=True, extra=[*moved(ctx), *delivery]))
+        out.summary(summary_markdown(report, ctx.host, job=True, extra=[*moved(ctx), *delivery], scope=texts.scope))
     for error in report.errors:
         out.error(error)
     worst = report.max_severity
@@ -78,6 +176,7 @@ def finish(session: Session, report: Report, ctx: Context) -> None:
                  "tokens_out": str(report.usage.tokens_out), "complete": str(report.complete).lower()})
     out.log(f"qodo-review: {report.verdict}; {len(report.findings)} findings; "
             f"{'complete' if report.complete else 'INCOMPLETE'}.")
+    return path
 
 
 def findings_document(report: Report, ctx: Context) -> dict[str, Any]:

@@ -1,8 +1,13 @@
-"""The `qodo-review` check run on the PR head: in_progress at start, the verdict as conclusion at the end."""
+"""The `qodo-review` check run on the PR head: in_progress at start, the verdict as conclusion at the end.
+
+Annotations go 50 per request (the create or first update, then further PATCHes, which GitHub appends).
+A token that may not write checks is remembered (`denied`) so the verdict can take another way out.
+"""
 
 from __future__ import annotations
 
-from ..limits import ANNOTATIONS_PER_REQUEST
+from ..errors import GitHubError, PermissionDenied
+from ..limits import ANNOTATIONS_PER_REQUEST, CHECK_TEXT_MAX
 from ..render import check_annotations, check_output
 from . import Context
 
@@ -21,7 +26,42 @@ def conclusion(ctx: Context) -> str:
 class CheckRun:
     name = "check"
 
+    def __init__(self) -> None:
+        self.denied: PermissionDenied | None = None
+
+    def start(self, ctx: Context) -> str:
+        """Create the check run in_progress so the PR shows the review is running."""
+        try:
+            ctx.check_run_id = ctx.github.create_check_run(
+                ctx.report.pr.head_sha, CHECK_NAME, status="in_progress",
+                output={"title": "Reviewing…", "summary": "qodo-review is reviewing this pull request."})
+        except PermissionDenied as exc:
+            self.denied = exc
+            return f"not permitted (HTTP {exc.status})"
+        except GitHubError as exc:  # the final publish tries again
+            return f"could not start: {exc}"
+        return f"check run {ctx.check_run_id} in progress"
+
+    def abort(self, ctx: Context, why: str, gate: bool) -> None:
+        """The review died after the check started: never leave it in progress, never let it pass a gate."""
+        if ctx.check_run_id is None:
+            return
+        try:
+            ctx.github.update_check_run(
+                ctx.check_run_id, status="completed", conclusion="failure" if gate else "neutral",
+                output={"title": "The review could not be completed", "summary": ctx.scrub(why)[:CHECK_TEXT_MAX]})
+        except GitHubError:
+            pass  # best effort on the way out: the error being raised is the one to report
+
     def publish(self, ctx: Context) -> str:
+        if self.denied is None:
+            try:
+                return self._complete(ctx)
+            except PermissionDenied as exc:
+                self.denied = exc
+        return f"not permitted (HTTP {self.denied.status}): the token may not write checks; see below"
+
+    def _complete(self, ctx: Context) -> str:
         report = ctx.report
         output = {k: ctx.scrub(v) for k, v in check_output(report, ctx.host).items()}
         notes = check_annotations(report.placed.inline)
@@ -37,10 +77,3 @@ class CheckRun:
         for batch in batches[1:]:  # further PATCHes append annotations
             ctx.github.update_check_run(ctx.check_run_id, output={**output, "annotations": batch})
         return f"check run {ctx.check_run_id}: {conclusion(ctx)} with {len(notes)} annotations"
-
-
-def start_check(ctx: Context) -> None:
-    """Create the check run in_progress so the PR shows the review is running."""
-    ctx.check_run_id = ctx.github.create_check_run(
-        ctx.report.pr.head_sha, CHECK_NAME, status="in_progress",
-        output={"title": "Reviewing…", "summary": "qodo-review is reviewing this pull request."})

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..github import Comment, GitHub
 from ..render import SUMMARY_MARKER
 from . import Context
 
 # Comments written by the workflow's token come from this account; only those are ever edited, so a
 # user who pastes our marker into their own comment cannot make us overwrite it.
 BOT_LOGINS = ("github-actions[bot]",)
+
+
+def find_summary(github: GitHub, number: int) -> Comment | None:
+    """Our summary comment on the PR, if an earlier run wrote one."""
+    mine = [c for c in github.list_issue_comments(number)
+            if c.body.startswith(SUMMARY_MARKER) and (c.user_login in BOT_LOGINS or c.user_type == "Bot")]
+    return mine[0] if mine else None
 
 
 class SummaryComment:
@@ -21,10 +29,9 @@ class SummaryComment:
     def publish(self, ctx: Context) -> str:
         number = ctx.report.pr.number
         text = ctx.scrub(self.body(ctx))
-        mine = [c for c in ctx.github.list_issue_comments(number)
-                if c.body.startswith(SUMMARY_MARKER) and (c.user_login in BOT_LOGINS or c.user_type == "Bot")]
-        if mine:
-            ctx.github.update_issue_comment(mine[0].id, text)
-            return f"updated comment {mine[0].id}"
+        found = find_summary(ctx.github, number)
+        if found is not None:
+            ctx.github.update_issue_comment(found.id, text)
+            return f"updated comment {found.id}"
         created = ctx.github.create_issue_comment(number, text)
         return f"created comment {created.id}"

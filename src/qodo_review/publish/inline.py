@@ -1,21 +1,20 @@
 """One pull-request review (event COMMENT) holding every inline comment; never approves or blocks.
 
-GitHub rejects a whole review when one comment's anchor is invalid (422). We then find the bad
-comments by bisection with pending reviews (invisible to others, deleted straight away), post the
-rest in one review, and move the rejected ones to the summary.
+A finding already posted (same fingerprint, in a comment of ours whose lines have not changed since) is
+not posted again. GitHub rejects a whole review when one comment's anchor is invalid (422). We then find
+the bad comments by bisection with pending reviews (invisible to others, deleted straight away), post
+the rest in one review, and move the rejected ones to the summary.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..errors import GitHubError
 from ..models import Finding
 from ..render import finding_comment, fingerprint_marker
 from . import Context
-
-FP_RE = re.compile(r"<!-- qodo-review:fp=([0-9a-f]{16}) -->")
+from .threads import FP_RE, is_ours, issue_marker
 
 
 def comment_payload(finding: Finding, body: str) -> dict[str, Any]:
@@ -32,8 +31,9 @@ class InlineReview:
 
     def publish(self, ctx: Context) -> str:
         report = ctx.report
+        # An outdated comment (line null) sits on code that changed: a finding still there is posted anew.
         posted = {m.group(1) for c in ctx.github.list_review_comments(report.pr.number)
-                  for m in FP_RE.finditer(c.body or "")}
+                  if is_ours(c) and c.line is not None for m in FP_RE.finditer(c.body)}
         fresh: list[Finding] = []
         repeats = 0
         for finding in report.placed.inline:
@@ -46,7 +46,8 @@ class InlineReview:
         fresh = fresh[: ctx.max_inline]
         if not fresh:
             return f"nothing new to post ({repeats} already posted)" if repeats else "no inline findings"
-        items = [(f, comment_payload(f, ctx.scrub(finding_comment(f, ctx.host)))) for f in fresh]
+        items = [(f, comment_payload(f, ctx.scrub(f"{finding_comment(f, ctx.host)}\n{issue_marker(f)}")))
+                 for f in fresh]
         good, bad = self._post(ctx, items)
         for finding, _ in bad:
             ctx.moved_to_summary.append((finding, "GitHub rejected the comment's position"))
