@@ -156,8 +156,9 @@ def test_missing_key_is_a_usage_error(tmp_path: Path, github: FakeGitHub) -> Non
 
 
 def test_provider_failure_is_incomplete_and_never_passes(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
-    for _ in range(3):  # the SDK retries twice
-        llm.enqueue(status=500, json={"error": {"message": "boom", "type": "server_error", "param": None, "code": None}})
+    for _ in range(4):  # retry.py tries 4 times; retry-after-ms keeps the waits short
+        llm.enqueue(status=500, json={"error": {"message": "boom", "type": "server_error", "param": None, "code": None}},
+                    headers={"retry-after-ms": "10"})
     run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"})
     assert run.code == 3, run.stdout
     assert run.outputs["verdict"] == "fail" and "incomplete" in run.summary.lower()
@@ -166,7 +167,8 @@ def test_provider_failure_is_incomplete_and_never_passes(tmp_path: Path, github:
 
 
 def test_unparseable_answer_is_reported(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
-    llm.enqueue(json=chat_completion("I think the code is fine, no JSON for you."))
+    for _ in range(2):  # asked once more, then the part fails
+        llm.enqueue(json=chat_completion("I think the code is fine, no JSON for you."))
     run = run_action(tmp_path, github_url=github.url, llm_url=llm.url)
     assert run.code == 3 and "no JSON object" in run.summary
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,8 +21,12 @@ MAX_BODY_CHARS = 8_000
 MAX_SUGGESTION_CHARS = 8_000
 
 
-def extract_json(text: str) -> Any:
-    """The first JSON object in the text: bare, inside a ```json fence, or after leading prose."""
+def extract_json(text: str, keys: Collection[str] = ()) -> Any:
+    """The first JSON object in the text: bare, inside a ```json fence, or after leading prose.
+
+    With `keys`, only an object holding at least one of them counts: a cut-off or malformed answer
+    must not be read as the small object nested inside it.
+    """
     stripped = text.strip()
     candidates = [stripped]
     candidates += [m.group(1) for m in re.finditer(r"```(?:json)?[ \t]*\n(.*?)```", stripped, re.DOTALL)]
@@ -33,9 +37,10 @@ def extract_json(text: str) -> Any:
                 value, _ = decoder.raw_decode(candidate, match.start())
             except (json.JSONDecodeError, RecursionError):
                 continue
-            if isinstance(value, dict):
+            if isinstance(value, dict) and (not keys or any(k in value for k in keys)):
                 return value
-    raise AnswerError("The model's answer held no JSON object.")
+    raise AnswerError("The model's answer held no JSON object." if not keys else
+                      f"The model's answer held no JSON object with {' or '.join(repr(k) for k in keys)}.")
 
 
 def _int(value: object) -> int | None:
@@ -83,7 +88,7 @@ def finding_from_json(item: dict[str, Any]) -> Finding | None:
 
 
 def parse_answer(text: str) -> Answer:
-    data = extract_json(text)
+    data = extract_json(text, keys=("findings", "summary"))
     raw_findings = data.get("findings", [])
     if isinstance(raw_findings, dict):
         raw_findings = [raw_findings]

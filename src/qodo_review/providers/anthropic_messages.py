@@ -59,10 +59,9 @@ class AnthropicMessages:
                 # `from None`: the SDK's exception text may echo the key.
                 raise self._error(err) from None
             except ValueError:  # a 200 whose body is not JSON (json.JSONDecodeError escapes the SDK)
-                raise ProviderUnavailable(
-                    f"{self._host} answered HTTP 200 with a body that is not JSON. Check the `"
-                    f"{self._settings.input_prefix}base-url` input: it must be the API's URL, not a web page."
-                ) from None
+                raise self._not_json() from None
+        if not isinstance(message, Message):  # the SDK hands back the raw text of a non-JSON 200
+            raise self._not_json()
         try:
             return self._completion(message)
         except (TypeError, AttributeError, KeyError, IndexError, ValueError):
@@ -92,6 +91,12 @@ class AnthropicMessages:
         # No argument stops ANTHROPIC_CUSTOM_HEADERS from being merged into every request: drop them.
         client._custom_headers = {}
         return client
+
+    def _not_json(self) -> ProviderUnavailable:
+        return ProviderUnavailable(
+            f"{self._host} answered HTTP 200 with a body that is not JSON. Check the `"
+            f"{self._settings.input_prefix}base-url` input: it must be the API's URL, not a web page."
+        )
 
     def _completion(self, message: Message) -> Completion:
         if message.type == "error":  # type: ignore[comparison-overlap]  # an error inside an HTTP 200

@@ -51,6 +51,8 @@ class OpenAIChat:
         # One client per call: nothing to close later, and concurrent calls share no state.
         with self._client() as client:
             response = self._create_with_fallback(client, prompt)
+        if not isinstance(response, ChatCompletion):  # the SDK hands back the raw text of a non-JSON 200
+            raise self._not_json()
         try:
             return self._completion(response)
         except (TypeError, AttributeError, KeyError, IndexError, ValueError):
@@ -94,10 +96,7 @@ class OpenAIChat:
             except openai.OpenAIError as err:
                 raise self._error(err) from None
             except ValueError:  # a 200 whose body is not JSON (json.JSONDecodeError escapes the SDK)
-                raise ProviderUnavailable(
-                    f"{self._host} answered HTTP 200 with a body that is not JSON. Check the `"
-                    f"{self._settings.input_prefix}base-url` input: it must be the API's URL, not a web page."
-                ) from None
+                raise self._not_json() from None
         raise AssertionError("unreachable: the last format either returns or raises")
 
     def _create(
@@ -117,6 +116,12 @@ class OpenAIChat:
             max_tokens=openai.omit if official else prompt.max_output_tokens,
             response_format=response_format if response_format is not None else openai.omit,
             store=False if official else openai.omit,  # no retention on OpenAI's side
+        )
+
+    def _not_json(self) -> ProviderUnavailable:
+        return ProviderUnavailable(
+            f"{self._host} answered HTTP 200 with a body that is not JSON. Check the `"
+            f"{self._settings.input_prefix}base-url` input: it must be the API's URL, not a web page."
         )
 
     def _completion(self, response: ChatCompletion) -> Completion:

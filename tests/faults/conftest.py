@@ -1,0 +1,124 @@
+"""Shared doubles for the fault-injection suite: a fake clock, a scripted provider, a resetting proxy."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from fakes.llm_server import FakeLLM
+
+from qodo_review.models import Completion, Prompt
+
+ANSWER = {"summary": "ok", "findings": []}
+
+
+@dataclass
+class Clock:
+    """An injected monotonic clock; sleep() advances it and records each wait."""
+
+    now: float = 1000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def done(text: str = json.dumps(ANSWER), finish_reason: str = "stop") -> Completion:
+    return Completion(text=text, tokens_in=10, tokens_out=5, finish_reason=finish_reason, model="scripted")
+
+
+class Scripted:
+    """A provider (the one-method Protocol) that plays outcomes in order: a Completion or an error to raise."""
+
+    def __init__(self, *outcomes: Completion | Exception) -> None:
+        self.outcomes = list(outcomes)
+        self.prompts: list[Prompt] = []
+        self._lock = threading.Lock()
+
+    def complete(self, prompt: Prompt) -> Completion:
+        with self._lock:
+            self.prompts.append(prompt)
+            outcome = self.outcomes.pop(0) if self.outcomes else done()
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeLLM]:
+    with FakeLLM() as fake:
+        yield fake
+
+
+class ResettingProxy:
+    """TCP proxy in front of a server: the first `resets` connections are closed with a TCP RST after
+    the request arrives (a connection reset by peer), later ones are relayed to the server."""
+
+    def __init__(self, target_port: int, resets: int) -> None:
+        self.resets, self.target_port, self.connections = resets, target_port, 0
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._closed = False
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.getsockname()[1]}"
+
+    def __enter__(self) -> ResettingProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._closed = True
+        self._server.close()
+
+    def _serve(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            if self.connections <= self.resets:
+                client.recv(65536)
+                # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                client.close()
+                continue
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(("127.0.0.1", self.target_port))
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                try:
+                    dst.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+
+        back = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+        back.start()
+        pump(client, upstream)
+        back.join(timeout=10)
+        client.close()
+        upstream.close()
