@@ -72,6 +72,8 @@ def bench(name: str, data: bytes, rows: list[tuple[str, str, float, float]], wit
     if with_unidiff:
         import unidiff
 
+        steps.append(("unidiff PatchSet on the same sample (no conversion)",
+                      lambda: [unidiff.PatchSet(raw.text) for raw in picked], 3))
         steps.append(("unidiff PatchSet (full parse)", lambda: unidiff.PatchSet(text), 1))
     for step_name, step, repeat in steps:
         seconds, peak = measure(step, repeat)
