@@ -38,6 +38,24 @@ def pr_event(number: int = 7, action: str = "opened", **pull: Any) -> dict[str, 
             "repository": {"full_name": "owner/repo"}, "sender": {"login": "alice"}}
 
 
+def comment_event(body: str, comment_id: int, *, number: int = 7, login: str = "maintainer", on_pr: bool = True,
+                  review_thread: bool = False) -> dict[str, Any]:
+    """An `issue_comment` (or, with review_thread, a `pull_request_review_comment`) "created" payload,
+    shaped like GitHub's (octokit's examples): a PR conversation comment's issue has a `pull_request` key."""
+    comment = {"id": comment_id, "body": body, "user": {"login": login, "type": "User"},
+               "author_association": "MEMBER", "created_at": "2024-01-01T00:00:00Z"}
+    base = {"action": "created", "comment": comment, "repository": {"full_name": "owner/repo"},
+            "sender": {"login": login, "type": "User"}}
+    if review_thread:
+        return {**base, "pull_request": {"number": number, "user": {"login": "alice"}, "draft": False}}
+    issue: dict[str, Any] = {"number": number, "title": "Add user search", "state": "open",
+                             "user": {"login": "alice"}}
+    if on_pr:
+        issue["pull_request"] = {"url": f"https://api.github.com/repos/owner/repo/pulls/{number}",
+                                 "html_url": f"https://github.com/owner/repo/pull/{number}"}
+    return {**base, "issue": issue}
+
+
 def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str = "pull_request",
                payload: dict[str, Any] | str | None = None, inputs: dict[str, str] | None = None,
                extra_env: dict[str, str] | None = None, timeout: float = 60) -> ActionRun:

@@ -147,7 +147,7 @@ def scope_line(since: str | None, reason: str, files: int) -> str:
     """Incremental or full, and why: shown under the verdict."""
     if since is not None:
         return f"Incremental: reviewed {files} file{'s' if files != 1 else ''} changed since `{since[:7]}`."
-    return f"Full review ({plain(reason, 200)})." if reason else ""
+    return f"Full review ({reason})." if reason else ""
 
 
 def history_section(entries: Sequence[Entry]) -> str:

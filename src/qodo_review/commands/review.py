@@ -57,9 +57,9 @@ def run(session: Session, now: Callable[[], datetime] = lambda: datetime.now(UTC
     new_state = record(state, entry, report.max_severity)
     texts = SummaryTexts(scope, len(raw_files), addressed, new_state)
     publish_all(publishers(channels, check, texts), ctx, out.log)
-    path = finish(session, report, ctx, texts)
+    finish(session, report, ctx, texts)
     if check.denied is not None:
-        report_without_check(out, report.findings, check.denied.status, path)
+        report_without_check(out, report.findings, check.denied.status, session.inputs.findings_file)
     return exit_code(report)
 
 
@@ -160,8 +160,8 @@ def print_dry_run(session: Session, report: Report) -> None:
         out.log(f"----- call {i}: system -----\n{prompt.system}\n----- call {i}: user -----\n{prompt.user}")
 
 
-def finish(session: Session, report: Report, ctx: Context, texts: SummaryTexts) -> str:
-    """The job summary, errors, outputs and findings file; returns the findings file's path."""
+def finish(session: Session, report: Report, ctx: Context, texts: SummaryTexts) -> None:
+    """The job summary, errors, outputs and findings file."""
     out = session.out
     path = os.path.join(session.env.workspace, session.inputs.findings_file)
     write_json(path, findings_document(report, ctx), session.redactor)
@@ -176,7 +176,6 @@ def finish(session: Session, report: Report, ctx: Context, texts: SummaryTexts) 
                  "tokens_out": str(report.usage.tokens_out), "complete": str(report.complete).lower()})
     out.log(f"qodo-review: {report.verdict}; {len(report.findings)} findings; "
             f"{'complete' if report.complete else 'INCOMPLETE'}.")
-    return path
 
 
 def findings_document(report: Report, ctx: Context) -> dict[str, Any]:
