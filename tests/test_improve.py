@@ -350,3 +350,13 @@ def test_suggestion_dataclass_is_frozen() -> None:
     with pytest.raises(AttributeError):
         sug().line = 3  # type: ignore[misc]
     assert replace(sug(), line=4).line == 4
+
+
+def test_unreadable_earlier_suggestions_are_not_reposted(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
+    github.fail("GET", r"/pulls/7/comments$", 403, body={"message": "Resource not accessible by integration"})
+    llm.enqueue(json=chat_completion(answer_json(ANSWER)))
+    run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs={"command": "improve"})
+    assert run.code == 0, run.stdout
+    assert github.posted_reviews == []
+    (comment,) = github.issue_comments
+    assert comment["body"].count("earlier suggestions could not be read to avoid duplicates") == 2

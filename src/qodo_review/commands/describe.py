@@ -41,19 +41,18 @@ def publish(session: Session, desc: describe.Description, labels: Sequence[str],
             delivery: list[str]) -> bool:
     """Into the body between the markers; when that is refused or there is no room, the describe comment."""
     github, pr, scrub = session.github, session.pr, session.redactor.redact
-    # Read the body again: the author may have edited it while the model was writing.
-    current = github.get_pull(pr.number).body
-    room = PR_BODY_MAX - (len(current) - len(describe.section_of(current) or "")) - 2
-    section = describe.fit_section(desc, session.host, room, not_shown=skipped, labels=labels)
-    if section is not None and len(scrub(section)) <= room:
-        try:
+    try:
+        # Read the body again: the author may have edited it while the model was writing.
+        current = github.get_pull(pr.number).body
+        room = PR_BODY_MAX - (len(current) - len(describe.section_of(current) or "")) - 2
+        section = describe.fit_section(desc, session.host, room, not_shown=skipped, labels=labels)
+        if section is not None and len(scrub(section)) <= room:
             github.update_pull_body(pr.number, describe.splice_body(current, scrub(section)))
             delivery.append("description: written into the PR body, between hidden markers")
             return True
-        except GitHubError as exc:
-            delivery.append(f"description: the PR body could not be edited ({exc}); posted as a comment instead")
-    else:
         delivery.append("description: the PR body has no room left for it; posted as a comment instead")
+    except GitHubError as exc:
+        delivery.append(f"description: the PR body could not be edited ({exc}); posted as a comment instead")
     text = describe.fit_section(desc, session.host, COMMENT_BODY_MAX - 200, not_shown=skipped, labels=labels,
                                 markers=False) or "The description did not fit in a comment; see the job summary."
     try:

@@ -23,10 +23,11 @@ def run(session: Session) -> ExitCode:
     config, scrub = session.config, session.redactor.redact
     result = call_model(session, improve.spec(config, session.nonce))
     channels = frozenset() if session.dry_run else config.publish
-    posted = posted_fingerprints(session) if "inline" in channels else set()
+    posted, unread = posted_fingerprints(session) if "inline" in channels else (set(), "")
     plan = improve.plan(result.answer or (), result.file, cap=config.max_suggestions, posted=posted, scrub=scrub)
-    if "inline" not in config.publish:
-        plan.invalid[:0] = [(s, "inline publishing is off (publish:)") for s, _ in plan.inline]
+    if "inline" not in config.publish or unread:
+        why = unread or "inline publishing is off (publish:)"
+        plan.invalid[:0] = [(s, why) for s, _ in plan.inline]
         plan.inline = []
     delivery: list[str] = []
     delivered = True
@@ -65,10 +66,14 @@ def document(plan: Plan) -> list[dict[str, Any]]:
     return rows
 
 
-def posted_fingerprints(session: Session) -> set[str]:
-    """Fingerprints of suggestions earlier runs posted on this PR."""
-    comments = session.github.list_review_comments(session.pr.number)
-    return {m.group(1) for c in comments for m in improve.FINGERPRINT_RE.finditer(c.body or "")}
+def posted_fingerprints(session: Session) -> tuple[set[str], str]:
+    """Fingerprints of suggestions earlier runs posted on this PR, and why they could not be read ("" if
+    they could). Unread, nothing is posted inline: a duplicate is worse than a suggestion in the summary."""
+    try:
+        comments = session.github.list_review_comments(session.pr.number)
+    except GitHubError as exc:
+        return set(), f"earlier suggestions could not be read to avoid duplicates ({exc})"
+    return {m.group(1) for c in comments for m in improve.FINGERPRINT_RE.finditer(c.body or "")}, ""
 
 
 def post_inline(session: Session, plan: Plan, delivery: list[str]) -> bool:
