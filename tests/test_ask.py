@@ -55,7 +55,8 @@ def test_parses_messy_answers() -> None:
         Citation("app/users.py", 13, 13), Citation("README", None, None), Citation("a.py", 3, 9, "LEFT")))
 
 
-@pytest.mark.parametrize("text", ["", "sure!", json.dumps({"answer": ""}), json.dumps({"answer": ["x"]})])
+@pytest.mark.parametrize("text", ["", "sure!", json.dumps({"answer": ""}), json.dumps({"answer": ["x"]}),
+                                  '{"answer": "cut off", "citations": [{"path": "a.py", "line": 1}'])
 def test_unusable_answers_raise(text: str) -> None:
     with pytest.raises(AnswerError):
         ask.parse_reply(text)

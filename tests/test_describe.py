@@ -72,7 +72,8 @@ def test_change_types_are_a_closed_set(types: object, expected: tuple[str, ...])
     assert describe.parse_description(json.dumps(data)).types == expected
 
 
-@pytest.mark.parametrize("text", ["", "no json here", "[1]", json.dumps({"title": "only a title"})])
+@pytest.mark.parametrize("text", ["", "no json here", "[1]", json.dumps({"title": "only a title"}),
+                                  '{"summary": "cut off", "walkthrough": [{"files": ["a.py"], "change": "c"}'])
 def test_unusable_answers_raise(text: str) -> None:
     with pytest.raises(AnswerError):
         describe.parse_description(text)

@@ -92,7 +92,8 @@ def test_entries_without_code_are_not_suggestions() -> None:
     assert only.replacement == "" and only.reason == "Suggested change"  # deleting lines is a suggestion
 
 
-@pytest.mark.parametrize("text", ["", "nope", json.dumps({"suggestions": "all good"})])
+@pytest.mark.parametrize("text", ["", "nope", json.dumps({"suggestions": "all good"}),
+                                  '{"suggestions": [{"path": "a.py", "line": 1, "replacement": "x"}'])  # cut off
 def test_unusable_answers_raise(text: str) -> None:
     with pytest.raises(AnswerError):
         improve.parse_suggestions(text)

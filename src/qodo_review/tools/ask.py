@@ -18,6 +18,9 @@ from ..models import FileDiff
 from ..sanitize import HIDDEN_MARKER_PREFIX, inline_code, plain, sanitize_markdown
 from .runner import DATA_RULES, ToolSpec
 
+# A cut-off answer is never read as a small object nested inside it: the top level must hold one of these.
+ANSWER_KEYS = ("answer", "response", "text")
+
 MARKER = f"{HIDDEN_MARKER_PREFIX}:ask -->"  # also makes the event stage ignore our own reply
 MAX_ANSWER_CHARS = 20_000
 MAX_CITATIONS = 30
@@ -139,7 +142,7 @@ def _citation(item: object) -> Citation | None:
 
 
 def parse_reply(text: str) -> Reply:
-    data = extract_json(text)
+    data = extract_json(text, ANSWER_KEYS)
     answer = data.get("answer", data.get("response", data.get("text")))
     if not isinstance(answer, str) or not answer.strip():
         raise AnswerError("The model's answer holds no 'answer' text.")

@@ -18,6 +18,9 @@ from ..models import Skipped
 from ..sanitize import HIDDEN_MARKER_PREFIX, inline_code, plain, sanitize_markdown
 from .runner import DATA_RULES, ToolSpec
 
+# A cut-off answer is never read as a small object nested inside it: the top level must hold one of these.
+ANSWER_KEYS = ("summary", "walkthrough", "description")
+
 START = f"{HIDDEN_MARKER_PREFIX}:describe:start -->"
 END = f"{HIDDEN_MARKER_PREFIX}:describe:end -->"
 COMMENT_MARKER = f"{HIDDEN_MARKER_PREFIX}:describe -->"  # the comment used when the body cannot be edited
@@ -140,7 +143,7 @@ def _row(item: object) -> WalkRow | None:
 
 
 def parse_description(text: str) -> Description:
-    data = extract_json(text)
+    data = extract_json(text, ANSWER_KEYS)
     rows = data.get("walkthrough")
     rows = [rows] if isinstance(rows, dict) else rows if isinstance(rows, list) else []
     walkthrough = tuple(r for r in (_row(item) for item in rows[:MAX_ROWS]) if r is not None)

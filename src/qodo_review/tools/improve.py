@@ -21,6 +21,9 @@ from ..models import CATEGORIES, FileDiff, Line
 from ..sanitize import HIDDEN_MARKER_PREFIX, fence, inline_code, plain, suggestion_block
 from .runner import DATA_RULES, ToolSpec
 
+# A cut-off answer is never read as a small object nested inside it: the top level must hold one of these.
+ANSWER_KEYS = ("suggestions", "improvements")
+
 SUMMARY_MARKER = f"{HIDDEN_MARKER_PREFIX}:improve -->"
 FINGERPRINT_RE = re.compile(re.escape(HIDDEN_MARKER_PREFIX) + r":improve:fp=([0-9a-f]{16}) -->")
 PLACEHOLDER = "<<SECRET:"  # redact.PLACEHOLDER_FORMAT's opening: committing it would break the code
@@ -132,7 +135,7 @@ def _suggestion(item: dict[str, Any]) -> Suggestion | None:
 
 
 def parse_suggestions(text: str) -> tuple[Suggestion, ...]:
-    data = extract_json(text)
+    data = extract_json(text, ANSWER_KEYS)
     items = data.get("suggestions", data.get("improvements", []))
     if isinstance(items, dict):
         items = [items]
