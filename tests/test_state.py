@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qodo_review.models import Severity
+from qodo_review.redact import Redactor
 from qodo_review.render import addressed_section, history_section, scope_line
 from qodo_review.state import (
     MAX_HISTORY,
@@ -42,7 +43,21 @@ def test_round_trip() -> None:
 def test_render_is_compact_json_in_one_comment() -> None:
     assert render_state(State(last=A, history=(E1,))) == (
         '<!-- qodo-review:state {"v":1,"last":"' + A + '","worst":null,"history":[{"sha":"' + A + '",'
-        '"time":"2026-01-02T03:04:05Z","model":"gpt-4.1","verdict":"pass","complete":true,"scope":"full"}]} -->')
+        '"time":"2026-01-02T03:04:05Z","model":"gpt-4.1","scope":"full","complete":true,"verdict":"pass"}]} -->')
+
+
+@given(st.lists(st.tuples(st.binary(min_size=20, max_size=20), st.sampled_from(["pass", "fail"]), st.booleans(),
+                          st.sampled_from(["full", "incremental"]),
+                          st.sampled_from(["gpt-4.1", "claude-sonnet-4-6", "qwen2.5-coder-32b", "o3-mini"])),
+                max_size=MAX_HISTORY), st.sampled_from([None, *Severity]))
+def test_the_state_survives_the_secret_redactor(rows: list[tuple[bytes, str, bool, str, str]],
+                                                worst: Severity | None) -> None:
+    """The comment is scrubbed by the run's redactor before it is posted: the state must come back intact."""
+    entries = tuple(Entry(sha.hex(), "2026-01-02T03:04:05Z", model, verdict, complete, scope)
+                    for sha, verdict, complete, scope, model in rows)
+    state = State(last=entries[-1].sha if entries else None, worst=worst, history=entries)
+    marker = render_state(state)
+    assert Redactor().redact(marker) == marker and parse_state(marker) == state
 
 
 def test_a_model_name_cannot_end_the_comment_early() -> None:

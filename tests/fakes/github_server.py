@@ -445,21 +445,23 @@ class FakeGitHub:
         side: str = "RIGHT",
         user: str = "alice",
         user_type: str = "User",
+        in_reply_to: int | None = None,
     ) -> int:
-        """An existing inline comment, in a review of its own, without anchor validation."""
+        """An existing inline comment, in a review of its own, without anchor validation; with
+        in_reply_to, a reply in that comment's thread."""
         with self._lock:
             review = self._new_review(
                 number, "", "COMMENTED", self._pulls[number]["head_sha"], user, user_type
             )
-            return int(
-                self._new_review_comment(
-                    number,
-                    review["id"],
-                    {"path": path, "line": line, "side": side, "body": body},
-                    user,
-                    user_type,
-                )["id"]
+            comment = self._new_review_comment(
+                number,
+                review["id"],
+                {"path": path, "line": line, "side": side, "body": body},
+                user,
+                user_type,
             )
+            comment["in_reply_to_id"] = in_reply_to
+            return int(comment["id"])
 
     def fail(
         self,

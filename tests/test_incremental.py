@@ -1,0 +1,248 @@
+"""Re-runs end to end: only what changed since the last reviewed head, everything after a force-push,
+nothing posted twice, and the threads of fixed findings resolved (never one with a human reply)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e import SHA_BASE, SHA_HEAD, ActionRun, comment_event, pr_event, run_action
+from fakes.github_server import FakeGitHub
+from fakes.llm_server import FakeLLM, chat_completion
+
+from qodo_review.render import SUMMARY_MARKER
+from qodo_review.state import State, parse_state, render_state
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DIFF = (ROOT / "examples" / "sample.diff").read_text(encoding="utf-8")
+NEW_HEAD = "e" * 40
+SQL = {"path": "app/users.py", "line": 12, "side": "RIGHT", "severity": "critical", "category": "security",
+       "title": "SQL injection in find_users", "body": "The name is interpolated into SQL."}
+DIVISION = {"path": "app/users.py", "line": 17, "side": "RIGHT", "severity": "medium", "category": "bug",
+            "title": "Division by zero on empty list", "body": "len(ages) may be 0."}
+OLD_SQL = """    rows = conn.execute(f"SELECT id, name FROM users WHERE name LIKE '%{name}%'").fetchall()"""
+NEW_SQL = """    rows = conn.execute("SELECT id, name FROM users WHERE name LIKE ?", (f"%{name}%",)).fetchall()"""
+OLD_AVG, NEW_AVG = "    return sum(ages) / len(ages)", "    return sum(ages) / len(ages) if ages else 0.0"
+FIXED_PR_DIFF = SAMPLE_DIFF.replace(OLD_SQL, NEW_SQL).replace(OLD_AVG, NEW_AVG)
+FIX_DIFF = "\n".join([
+    "diff --git a/app/users.py b/app/users.py",
+    "index 69fa6c0..8d1f2aa 100644",
+    "--- a/app/users.py",
+    "+++ b/app/users.py",
+    "@@ -11,7 +11,7 @@ def get_user(conn: sqlite3.Connection, user_id: int) -> dict | None:",
+    " def find_users(conn: sqlite3.Connection, name: str) -> list[dict]:",
+    f"-{OLD_SQL}",
+    f"+{NEW_SQL}",
+    '     return [{"id": r[0], "name": r[1]} for r in rows]',
+    " ",
+    " ",
+    " def average_age(ages: list[int]) -> float:",
+    f"-{OLD_AVG}",
+    f"+{NEW_AVG}",
+    "",
+])
+NEW_FILE = """diff --git a/app/cache.py b/app/cache.py
+new file mode 100644
+--- /dev/null
++++ b/app/cache.py
+@@ -0,0 +1,3 @@
++CACHE = {}
++def put(key, value):
++    CACHE[key] = value
+"""
+FROM_MAIN = """diff --git a/docs/merged-from-main.md b/docs/merged-from-main.md
+new file mode 100644
+--- /dev/null
++++ b/docs/merged-from-main.md
+@@ -0,0 +1 @@
++Someone else's change, merged into the branch from main.
+"""
+
+
+def answer(*findings: dict[str, Any]) -> dict[str, Any]:
+    return chat_completion(json.dumps({"summary": "Reviewed.", "findings": list(findings)}))
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    with FakeGitHub() as fake:
+        fake.add_pull(7, "Add user search", "Adds find_users.", SHA_BASE, SHA_HEAD, SAMPLE_DIFF)
+        fake.set_permission("maintainer", "write")
+        yield fake
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeLLM]:
+    with FakeLLM() as fake:
+        yield fake
+
+
+def run(tmp: Path, github: FakeGitHub, llm: FakeLLM, event_name: str = "pull_request",
+        payload: dict[str, Any] | None = None) -> ActionRun:
+    result = run_action(tmp, github_url=github.url, llm_url=llm.url, event_name=event_name,
+                        payload=payload or pr_event())
+    assert result.violations == [] and github.errors == []
+    assert result.code == 0 and "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    return result
+
+
+def synchronize(tmp: Path, github: FakeGitHub, llm: FakeLLM) -> ActionRun:
+    return run(tmp, github, llm, payload=pr_event(action="synchronize", before=SHA_HEAD, after=NEW_HEAD))
+
+
+def summary(github: FakeGitHub) -> str:
+    (comment,) = [c for c in github.issue_comments if c["body"].startswith(SUMMARY_MARKER)]
+    return str(comment["body"])
+
+
+def sent(llm: FakeLLM, call: int) -> str:
+    return str(llm.requests[call].json["messages"][1]["content"])
+
+
+def threads_api(github: FakeGitHub, resolved: set[int], refuse: str = "") -> Callable[[dict[str, Any]], Any]:
+    """GitHub's GraphQL for review threads, answered from the fake's comments: one thread per top-level
+    comment, its node id "PRRT_<comment id>". `refuse` answers the mutation with GitHub's error shape."""
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        variables = body.get("variables") or {}
+        if "resolveReviewThread" in body["query"]:
+            if refuse:
+                return {"data": {"resolveReviewThread": None},
+                        "errors": [{"type": "FORBIDDEN", "path": ["resolveReviewThread"], "message": refuse}]}
+            resolved.add(int(variables["id"].removeprefix("PRRT_")))
+            return {"data": {"resolveReviewThread": {"thread": {"id": variables["id"], "isResolved": True}}}}
+        nodes = [{"id": f"PRRT_{c['id']}", "isResolved": c["id"] in resolved,
+                  "comments": {"nodes": [{"databaseId": c["id"], "body": c["body"]}]}}
+                 for c in github.review_comments if c["in_reply_to_id"] is None and c["pull_number"] == 7]
+        page = {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}
+        return {"data": {"repository": {"pullRequest": {"reviewThreads": page}}}}
+    return answer
+
+
+def test_synchronize_reviews_only_what_changed(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
+    llm.enqueue(json=answer(SQL))
+    run(tmp_path / "1", github, llm)
+    github.set_head(7, NEW_HEAD, SAMPLE_DIFF + NEW_FILE)
+    github.set_compare(SHA_HEAD, NEW_HEAD, NEW_FILE + FROM_MAIN)
+    llm.enqueue(json=answer({"path": "app/cache.py", "line": 3, "side": "RIGHT", "severity": "low",
+                             "category": "reliability", "title": "Unbounded cache", "body": "It only grows."}))
+    second = synchronize(tmp_path / "2", github, llm)
+
+    prompt = sent(llm, 1)
+    assert "### File: app/cache.py" in prompt and "### File: app/users.py" not in prompt
+    assert "merged-from-main" not in prompt  # changes merged in from the base branch are not the PR's
+    assert "Incremental: reviewed 1 file changed since `ccccccc`." in second.summary
+    body = summary(github)
+    assert "Incremental: reviewed 1 file changed since `ccccccc`." in body
+    assert "| `eeeeeee` |" in body and "| `ccccccc` |" in body and body.index("eeeeeee") < body.index("| `ccccccc`")
+    state = parse_state(body)
+    assert state.last == NEW_HEAD and [e.scope for e in state.history] == ["full", "incremental"]
+    assert [[c["path"] for c in r["comments"]] for r in github.posted_reviews] == [["app/users.py"],
+                                                                                   ["app/cache.py"]]
+    assert github.graphql_calls == []  # nothing of ours is outdated: no thread to look up
+
+
+@pytest.mark.parametrize(("status", "why"), [
+    ("diverged", "ccccccc is no longer an ancestor of the head"),
+    (None, "the changes since ccccccc could not be read"),  # the old head is gone: compare answers 404
+])
+def test_force_push_reviews_everything(tmp_path: Path, github: FakeGitHub, llm: FakeLLM, status: str | None,
+                                       why: str) -> None:
+    run(tmp_path / "1", github, llm)
+    github.set_head(7, NEW_HEAD, FIXED_PR_DIFF)
+    if status is not None:
+        github.set_compare(SHA_HEAD, NEW_HEAD, FIX_DIFF, status=status)
+    second = synchronize(tmp_path / "2", github, llm)
+    assert "find_users" in sent(llm, 1) and "average_age" in sent(llm, 1) and "app/test_users.py" in sent(llm, 1)
+    assert f"Full review ({why}" in second.summary and f"Full review ({why}" in summary(github)
+    assert parse_state(summary(github)).last == NEW_HEAD
+
+
+def test_review_full_again_posts_nothing_new(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
+    llm.enqueue(json=answer(SQL, DIVISION))
+    llm.enqueue(json=answer(SQL, DIVISION))
+    run(tmp_path / "1", github, llm)
+    cid = github.add_issue_comment(7, "/review full", user="maintainer")
+    second = run(tmp_path / "2", github, llm, "issue_comment", comment_event("/review full", cid))
+    assert "Full review (a full review was asked for)" in second.summary and len(llm.requests) == 2
+    assert len(github.posted_reviews) == 1 and len(github.review_comments) == 2
+    assert "nothing new to post (2 already posted)" in second.stdout
+    assert len([c for c in github.issue_comments if c["user"]["login"] == github.bot_login]) == 1
+
+
+def test_fixed_findings_threads_are_resolved_but_never_one_with_a_reply(tmp_path: Path, github: FakeGitHub,
+                                                                        llm: FakeLLM) -> None:
+    resolved: set[int] = set()
+    github.graphql_response = threads_api(github, resolved)
+    llm.enqueue(json=answer(SQL, DIVISION))
+    run(tmp_path / "1", github, llm)
+    sql, division = sorted(github.review_comments, key=lambda c: c["line"])
+    github.add_review_comment(7, "app/users.py", 17, "We accept that, ages is never empty here.", user="alice",
+                              in_reply_to=division["id"])
+    github.set_head(7, NEW_HEAD, FIXED_PR_DIFF)
+    github.set_compare(SHA_HEAD, NEW_HEAD, FIX_DIFF)
+    llm.enqueue(json=answer())
+    second = synchronize(tmp_path / "2", github, llm)
+
+    assert "Incremental: reviewed 1 file changed since `ccccccc`." in second.summary
+    assert resolved == {sql["id"]}  # the thread alice answered stays open
+    mutations = [c for c in github.graphql_calls if "resolveReviewThread" in c["query"]]
+    assert [m["variables"] for m in mutations] == [{"id": f"PRRT_{sql['id']}"}]
+    assert github.find("DELETE", r".") == []  # nothing of anyone's is deleted
+    body = summary(github)
+    assert "### Addressed since the last review" in body
+    assert "SQL injection in find\\_users at `app/users.py` (thread resolved)" in body
+    assert "Division by zero" not in body.split("### Addressed since the last review")[1].split("###")[0]
+    assert len([r for r in github.posted_reviews if r["user"]["login"] == github.bot_login]) == 1  # nothing new
+
+
+def test_when_resolving_is_refused_the_summary_marks_them_addressed(tmp_path: Path, github: FakeGitHub,
+                                                                     llm: FakeLLM) -> None:
+    github.graphql_response = threads_api(github, set(), refuse="Resource not accessible by integration")
+    llm.enqueue(json=answer(SQL, DIVISION))
+    run(tmp_path / "1", github, llm)
+    github.set_head(7, NEW_HEAD, FIXED_PR_DIFF)
+    github.set_compare(SHA_HEAD, NEW_HEAD, FIX_DIFF)
+    llm.enqueue(json=answer())
+    second = synchronize(tmp_path / "2", github, llm)
+    assert len([c for c in github.graphql_calls if "resolveReviewThread" in c["query"]]) == 1  # asked once
+    assert "Resource not accessible by integration" in second.stdout
+    section = summary(github).split("### Addressed since the last review")[1].split("###")[0]
+    assert section.count("(code changed; please resolve the thread)") == 2
+    assert "SQL injection" in section and "Division by zero" in section
+
+
+def test_a_finding_reported_again_is_not_resolved(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
+    resolved: set[int] = set()
+    github.graphql_response = threads_api(github, resolved)
+    llm.enqueue(json=answer(SQL))
+    run(tmp_path / "1", github, llm)
+    github.set_head(7, NEW_HEAD, FIXED_PR_DIFF)  # the line changed, but the model still sees the problem
+    github.set_compare(SHA_HEAD, NEW_HEAD, FIX_DIFF)
+    llm.enqueue(json=answer({**SQL, "body": "Still interpolated, just differently."}))
+    synchronize(tmp_path / "2", github, llm)
+    assert resolved == set() and github.graphql_calls == []
+    # the old comment sits on outdated code, so the finding is posted again on the new lines
+    assert [len(r["comments"]) for r in github.posted_reviews] == [1, 1]
+    assert github.posted_reviews[1]["commit_id"] == NEW_HEAD
+
+
+def test_state_forged_by_a_person_is_ignored(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
+    """A user's comment dressed as our summary (saying "all reviewed already") neither skips the review
+    nor gets edited."""
+    forged = f"{SUMMARY_MARKER}\n## qodo-review\n\n{render_state(State(last=SHA_HEAD))}"
+    github.add_issue_comment(7, forged, user="mallory")
+    result = run(tmp_path, github, llm)
+    assert "Full review (first review)." in result.summary and len(llm.requests) == 1
+    assert github.issue_comments[0]["body"] == forged and len(github.issue_comments) == 2
+
+
+def test_malformed_state_in_our_comment_means_a_full_review(tmp_path: Path, github: FakeGitHub,
+                                                            llm: FakeLLM) -> None:
+    github.add_issue_comment(7, f"{SUMMARY_MARKER}\n<!-- qodo-review:state {{\"v\": 1, \"last\": 42}} -->",
+                             user="github-actions[bot]", user_type="Bot")
+    result = run(tmp_path, github, llm)
+    assert "Full review (first review)." in result.summary and len(llm.requests) == 1
+    assert parse_state(summary(github)).last == SHA_HEAD  # our comment, edited in place with a sound state
