@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,10 @@ from e2e import SHA_BASE, SHA_HEAD, ActionRun, comment_event, pr_event, run_acti
 from fakes.github_server import FakeGitHub
 from fakes.llm_server import FakeLLM, chat_completion
 
-from qodo_review.render import SUMMARY_MARKER
+from qodo_review.github import GitHub, ReviewComment
+from qodo_review.models import Finding, Severity
+from qodo_review.publish.threads import find_addressed, issue_key, issue_marker, resolve_addressed
+from qodo_review.render import SUMMARY_MARKER, fingerprint_marker
 from qodo_review.state import State, parse_state, render_state
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,3 +250,58 @@ def test_malformed_state_in_our_comment_means_a_full_review(tmp_path: Path, gith
     result = run(tmp_path, github, llm)
     assert "Full review (first review)." in result.summary and len(llm.requests) == 1
     assert parse_state(summary(github)).last == SHA_HEAD  # our comment, edited in place with a sound state
+
+
+# --- pure: which earlier comments count as addressed; thread lookup across pages ---------------------------
+
+
+def review_comment(cid: int, body: str, *, line: int | None = None, login: str = "github-actions[bot]",
+                   reply_to: int | None = None) -> ReviewComment:
+    return ReviewComment(cid, body, "app/users.py", line, "RIGHT", login, reply_to, 1)
+
+
+def ours(title: str, line: int | None = None) -> str:
+    f = Finding("app/users.py", 12, 12, "RIGHT", Severity.HIGH, "bug", title, "b")
+    return f"🟠 **High · bug:** {title}\n\nb\n\n{fingerprint_marker(f)}\n{issue_marker(f)}"
+
+
+def test_find_addressed() -> None:
+    comments = [
+        review_comment(1, ours("Fixed one")),  # outdated, ours, no reply: addressed
+        review_comment(2, ours("Still current"), line=12),  # lines unchanged
+        review_comment(3, ours("Answered")),
+        review_comment(4, "I disagree", login="alice", reply_to=3),  # a person replied: never resolved
+        review_comment(5, ours("Our own follow-up")),
+        review_comment(6, "Answer to your /ask", reply_to=5),  # our own reply is not a person's
+        review_comment(7, ours("Forged"), login="mallory"),  # a person's comment carrying our markers
+        review_comment(8, ours("Reported again")),
+        review_comment(9, "no markers at all"),
+    ]
+    again = [Finding("app/users.py", 30, 30, "RIGHT", Severity.HIGH, "bug", "Reported again!", "moved")]
+    assert [c.id for c in find_addressed(comments, again)] == [1, 5]
+
+
+def test_issue_key_ignores_the_line_and_the_wording_around_the_gist() -> None:
+    a = Finding("a.py", 1, 1, "RIGHT", Severity.LOW, "bug", "SQL injection in find_users", "x")
+    assert issue_key(a) == issue_key(replace(a, line=40, end_line=41, side="LEFT", title="SQL injection in find-users"))
+    assert issue_key(a) != issue_key(replace(a, path="b.py"))
+
+
+def test_thread_lookup_follows_pages_and_skips_resolved(github: FakeGitHub) -> None:
+    marker = ours("x")
+    pages = {None: ([("T1", 11, False), ("T2", 12, True)], "c1"), "c1": ([("T3", 13, False)], None)}
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        if "resolveReviewThread" in body["query"]:
+            return {"data": {"resolveReviewThread": {"thread": {"id": body["variables"]["id"], "isResolved": True}}}}
+        threads, cursor = pages[body["variables"]["cursor"]]
+        nodes = [{"id": t, "isResolved": done, "comments": {"nodes": [{"databaseId": cid, "body": marker}]}}
+                 for t, cid, done in threads]
+        return {"data": {"repository": {"pullRequest": {"reviewThreads": {
+            "pageInfo": {"hasNextPage": cursor is not None, "endCursor": cursor}, "nodes": nodes}}}}}
+
+    github.graphql_response = answer
+    with GitHub("ghs_fake-token", github.url, "owner/repo") as client:
+        outcome, problem = resolve_addressed(client, 7, [review_comment(c, marker) for c in (11, 12, 13, 14)])
+    assert problem == "" and [(a.comment.id, a.resolved) for a in outcome] == [(11, True), (13, True), (14, False)]
+    assert [c["variables"].get("id") for c in github.graphql_calls if "resolve" in c["query"]] == ["T1", "T3"]
