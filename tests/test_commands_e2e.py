@@ -4,11 +4,13 @@ dispatch, drafts, bots and auto-review off, with GitHub's payload shapes (octoki
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from e2e import SHA_BASE, SHA_HEAD, ActionRun, comment_event, pr_event, run_action
 from fakes.github_server import FakeGitHub
 from fakes.llm_server import FakeLLM, chat_completion
@@ -217,3 +219,31 @@ def test_octokit_payloads(tmp_path: Path, github: FakeGitHub, llm: FakeLLM, real
     result = run(tmp_path, github, llm, event, payload)
     assert result.code == 0
     assert len(llm.requests) == (1 if reviews else 0)
+
+
+# --- the README's workflows: valid, least privilege, and concurrency that never cancels someone else's run ---
+
+
+def readme_workflows() -> dict[str, dict[Any, Any]]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Use it in a workflow"):text.index("## Inputs")]
+    blocks = re.findall(r"```yaml\n(# \.github/workflows/(\S+)\n.*?)```", section, re.S)
+    return {name: yaml.safe_load(block) for block, name in blocks}
+
+
+def test_readme_workflows() -> None:
+    workflows = readme_workflows()
+    groups = {name: wf["concurrency"]["group"] for name, wf in workflows.items()}
+    assert groups == {"qodo-review.yml": "qodo-review-pr-${{ github.event.pull_request.number }}",
+                      "qodo-review-commands.yml": "qodo-review-comment-${{ github.event.comment.id }}",
+                      "qodo-review-manual.yml": "qodo-review-dispatch-${{ inputs.pr-number }}"}
+    assert workflows["qodo-review-commands.yml"]["concurrency"]["cancel-in-progress"] is False
+    for name, wf in workflows.items():
+        assert wf["permissions"] == {}, name
+        (job,) = wf["jobs"].values()
+        assert job["permissions"] == {"contents": "read", "pull-requests": "write", "checks": "write"}, name
+        assert all("actions/checkout" not in str(step.get("uses")) for step in job["steps"]), name
+    triggers = {name: sorted(wf[True]) for name, wf in workflows.items()}  # YAML 1.1 reads "on" as True
+    assert triggers == {"qodo-review.yml": ["pull_request"],
+                        "qodo-review-commands.yml": ["issue_comment", "pull_request_review_comment"],
+                        "qodo-review-manual.yml": ["workflow_dispatch"]}

@@ -125,14 +125,20 @@ def threads_api(github: FakeGitHub, resolved: set[int], refuse: str = "") -> Cal
     return answer
 
 
-def test_synchronize_reviews_only_what_changed(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
+@pytest.mark.parametrize("trigger", ["synchronize", "/review"])
+def test_a_push_or_review_reviews_only_what_changed(tmp_path: Path, github: FakeGitHub, llm: FakeLLM,
+                                                    trigger: str) -> None:
     llm.enqueue(json=answer(SQL))
     run(tmp_path / "1", github, llm)
     github.set_head(7, NEW_HEAD, SAMPLE_DIFF + NEW_FILE)
     github.set_compare(SHA_HEAD, NEW_HEAD, NEW_FILE + FROM_MAIN)
     llm.enqueue(json=answer({"path": "app/cache.py", "line": 3, "side": "RIGHT", "severity": "low",
                              "category": "reliability", "title": "Unbounded cache", "body": "It only grows."}))
-    second = synchronize(tmp_path / "2", github, llm)
+    if trigger == "synchronize":
+        second = synchronize(tmp_path / "2", github, llm)
+    else:
+        cid = github.add_issue_comment(7, "/review", user="maintainer")
+        second = run(tmp_path / "2", github, llm, "issue_comment", comment_event("/review", cid))
 
     prompt = sent(llm, 1)
     assert "### File: app/cache.py" in prompt and "### File: app/users.py" not in prompt
