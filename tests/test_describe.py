@@ -215,6 +215,15 @@ def test_one_call_and_the_rest_listed_when_the_diff_is_large() -> None:
     assert f"- {not_shown[0].path} (201 changed lines;" in model.prompts[0].user
 
 
+def test_unusable_answer_is_an_error_not_a_description() -> None:
+    model = ScriptedModel("I would rather not.", "Still no.")  # the answer is asked for again once
+    config = ReviewConfig()
+    run = run_tool(describe.spec(config, NONCE), PR, split_diff(SAMPLE_DIFF), config, provider=model,
+                   redactor=Redactor(), nonce=NONCE, model="gpt-4.1")
+    assert run.answer is None and len(model.prompts) == 2
+    assert "no JSON object" in run.report.errors[0] and not run.report.complete
+
+
 # --- end to end ---------------------------------------------------------------------------------------------
 
 
@@ -233,10 +242,10 @@ def llm() -> Iterator[FakeLLM]:
         yield fake
 
 
-def test_describe_writes_between_markers_and_applies_configured_labels(
+def test_describe_writes_between_markers_then_a_rerun_replaces_only_its_section(
         tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     llm.enqueue(json=chat_completion(answer_json(ANSWER), prompt_tokens=900, completion_tokens=150))
-    run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs={"command": "describe"})
+    run = run_action(tmp_path / "1", github_url=github.url, llm_url=llm.url, inputs={"command": "describe"})
     assert run.code == 0, run.stdout + run.stderr
     assert run.violations == [] and github.errors == []
     (request,) = llm.requests
@@ -255,11 +264,7 @@ def test_describe_writes_between_markers_and_applies_configured_labels(
                                         "labels: added enhancement"]
     assert "### Delivery" in run.summary
 
-
-def test_rerun_replaces_only_its_section(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
-    llm.enqueue(json=chat_completion(answer_json(ANSWER)))
-    first = run_action(tmp_path / "1", github_url=github.url, llm_url=llm.url, inputs={"command": "describe"})
-    assert first.code == 0, first.stdout
+    # the author edits around the section; the re-run replaces only the section
     edited = "Edited by the author.\n\n" + github.pull(7)["body"] + "\n\nP.S. a footnote."
     github.add_pull(7, "Add user search", edited, SHA_BASE, SHA_HEAD, SAMPLE_DIFF)
     llm.enqueue(json=chat_completion(answer_json({**ANSWER, "summary": "Second version."})))
@@ -316,14 +321,6 @@ def test_dry_run_prints_the_prompt_and_posts_nothing(tmp_path: Path, github: Fak
     assert llm.requests == [] and github.body_updates == [] and github.labels == {}
     assert "----- call 1: user -----" in run.stdout and "R12 + |" in run.stdout
     assert run.findings is not None and run.findings["dry_run"] is True and run.findings["description"] is None
-
-
-def test_unusable_answer_is_incomplete_and_leaves_the_body(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
-    for _ in range(2):  # the answer is asked for again once
-        llm.enqueue(json=chat_completion("I would rather not."))
-    run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs={"command": "describe"})
-    assert run.code == 3 and "no JSON object" in run.summary
-    assert github.body_updates == []
 
 
 def test_cli_describe(tmp_path: Path, llm: FakeLLM) -> None:

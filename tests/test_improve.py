@@ -259,9 +259,10 @@ def llm() -> Iterator[FakeLLM]:
         yield fake
 
 
-def test_improve_posts_suggestions_and_summarizes_the_rest(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
+def test_improve_posts_suggestions_summarizes_the_rest_and_never_repeats(tmp_path: Path, github: FakeGitHub,
+                                                                         llm: FakeLLM) -> None:
     llm.enqueue(json=chat_completion(answer_json(ANSWER)))
-    run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs={"command": "improve"})
+    run = run_action(tmp_path / "1", github_url=github.url, llm_url=llm.url, inputs={"command": "improve"})
     assert run.code == 0, run.stdout + run.stderr
     assert run.violations == [] and github.errors == []
     assert llm.requests[0].json["response_format"]["json_schema"]["name"] == "improve"
@@ -278,13 +279,10 @@ def test_improve_posts_suggestions_and_summarizes_the_rest(tmp_path: Path, githu
         (12, "posted"), (16, "posted"), (3, "not-inline")]
     assert run.outputs["findings"] == "3"
 
-
-def test_rerun_posts_no_duplicates(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
-    for _ in range(2):
-        llm.enqueue(json=chat_completion(answer_json(ANSWER)))
-    first = run_action(tmp_path / "1", github_url=github.url, llm_url=llm.url, inputs={"command": "improve"})
+    # the same answer again: nothing new is posted, the one summary comment is edited in place
+    llm.enqueue(json=chat_completion(answer_json(ANSWER)))
     second = run_action(tmp_path / "2", github_url=github.url, llm_url=llm.url, inputs={"command": "improve"})
-    assert (first.code, second.code) == (0, 0), second.stdout
+    assert second.code == 0, second.stdout
     assert len(github.posted_reviews) == 1 and len(github.issue_comments) == 1
     assert "(posted earlier)" in github.issue_comments[0]["body"]
     assert second.findings is not None
