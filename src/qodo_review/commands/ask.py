@@ -4,6 +4,7 @@ the answer goes into that thread and is about its lines."""
 from __future__ import annotations
 
 from ..errors import ExitCode, GitHubError, UsageError
+from ..event import MAX_QUESTION_CHARS
 from ..github import ReviewComment
 from ..limits import COMMENT_BODY_MAX
 from ..render import cap
@@ -14,7 +15,8 @@ from .finish import call_model, files_url, finish
 
 
 def run(session: Session) -> ExitCode:
-    question = session.activity.args.strip()
+    # The comment path is cut by the event stage already; the workflow's `question:` input may be anything.
+    question = session.activity.args.strip()[:MAX_QUESTION_CHARS]
     if not question:
         raise UsageError("command: ask needs a question: set the 'question' input "
                          "(with: question: How is the cache invalidated?), or comment /ask <question> on the PR.")

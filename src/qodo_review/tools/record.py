@@ -51,6 +51,7 @@ def job_summary(report: Report, body: str, delivery: Sequence[str] = ()) -> str:
         parts.append("### Delivery\n" + "\n".join(f"- {plain(d, 600)}" for d in delivery))
     parts.append("### Coverage\n" + coverage_section(report))
     parts.append("### What left the runner\n" + manifest_section(report))
+    # Half the step's summary at most: the rest stays for the notices and errors written after it.
     return cap("\n\n".join(p for p in parts if p), STEP_SUMMARY_MAX // 2)
 
 
