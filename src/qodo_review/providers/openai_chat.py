@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import email.utils
+import platform
 import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import httpx2
 import openai
+from openai._base_client import Platform
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
@@ -38,6 +40,8 @@ FORMAT_MARKERS = ("response_format", "json_schema", "json_object", "response for
 # Compatible servers need no key (Ollama, vLLM), but the SDK refuses to start without one, and an empty
 # key would let it read OPENAI_API_KEY.
 NO_KEY = "no-key"
+# platform.system() -> the SDK's own names for the X-Stainless-OS header (openai._base_client.get_platform).
+PLATFORMS: dict[str, Platform] = {"Linux": "Linux", "Darwin": "MacOS", "Windows": "Windows"}
 
 
 class OpenAIChat:
@@ -81,6 +85,9 @@ class OpenAIChat:
         client.project = None
         client._custom_headers = {}
         client._ambient_authorizations = frozenset()
+        # The SDK's X-Stainless-OS header comes from platform.platform(), which runs `uname -p` in a
+        # subprocess on the first request; the action starts no process (SECURITY.md), so name it here.
+        client._platform = PLATFORMS.get(platform.system(), "Unknown")
         return client
 
     def _create_with_fallback(self, client: openai.OpenAI, prompt: Prompt) -> ChatCompletion:
