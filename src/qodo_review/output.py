@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .limits import OUTPUTS_MAX, STEP_SUMMARY_MAX, WORKFLOW_ANNOTATIONS_PER_STEP
 from .redact import Redactor
-from .sanitize import log_safe, workflow_escape_data, workflow_escape_property
+from .sanitize import log_safe, may_hold_command, workflow_escape_data, workflow_escape_property
 
 
 @dataclass
@@ -28,7 +29,16 @@ class Out:
     annotations: dict[str, int] = field(default_factory=dict)  # workflow commands shown, per kind
 
     def log(self, text: str) -> None:
-        self.stream.write(log_safe(self.redactor.redact(text)) + "\n")
+        self._print(log_safe(self.redactor.redact(text)))
+
+    def _print(self, text: str) -> None:
+        """A log line that may hold untrusted text. Where the runner could read a workflow command in it
+        (see sanitize.may_hold_command), it is printed between ::stop-commands:: and a fresh random
+        token, so the runner executes nothing inside (docs: "Stopping and starting workflow commands")."""
+        if self.in_actions and may_hold_command(text):
+            token = secrets.token_hex(16)
+            text = f"::stop-commands::{token}\n{text}\n::{token}::"
+        self.stream.write(text + "\n")
         self.stream.flush()
 
     def _command(self, name: str, text: str, props: str = "", where: str = "") -> None:
@@ -39,9 +49,9 @@ class Out:
             self.annotations[name] = shown + 1
             message = workflow_escape_data(self.redactor.redact(text))
             self.stream.write(f"::{name}{' ' + props if props else ''}::{message}\n")
+            self.stream.flush()
         else:
-            self.stream.write(f"{name}: {log_safe(self.redactor.redact(where + text))}\n")
-        self.stream.flush()
+            self._print(f"{name}: {log_safe(self.redactor.redact(where + text))}")
 
     def room(self, kind: str) -> int:
         """How many more annotations of this kind GitHub will still show for this step."""

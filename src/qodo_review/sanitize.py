@@ -19,6 +19,7 @@ __all__ = [
     "fence",
     "inline_code",
     "log_safe",
+    "may_hold_command",
     "plain",
     "sanitize_markdown",
     "strip_markers",
@@ -176,6 +177,25 @@ def log_safe(text: str) -> str:
     text = text.translate(_DROP_IN_CODE)
     lines = text.split("\n")
     return "\n".join(_ZWSP + ln if ln.lstrip().startswith(("::", "##[")) else ln for ln in lines)
+
+
+def may_hold_command(text: str) -> bool:
+    """Whether the runner could read a workflow command in the text, so it must be printed between
+    ``::stop-commands::`` and a one-time token (output.Out does).
+
+    The runner looks for ``::`` at a line start and for the legacy ``##[`` anywhere in a line, and it
+    compares culture-sensitively: .NET's ICU comparison ignores zero-width and other ignorable
+    characters, so the zero-width space of :func:`log_safe` cannot be relied on. Conservatively, any
+    ``::`` or ``##[`` left once such characters are removed counts.
+    """
+    if ":" not in text and "#" not in text:
+        return False
+    folded = "".join(ch for ch in text if unicodedata.category(ch) not in _IGNORED_BY_ICU or ch in "\t\n")
+    return "::" in folded or "##[" in folded
+
+
+# Format characters (U+200B, U+FEFF, U+2060, ...), controls, combining and enclosing marks, unassigned.
+_IGNORED_BY_ICU = frozenset(("Cf", "Cc", "Cn", "Co", "Mn", "Me"))
 
 
 def workflow_escape_data(text: str) -> str:
