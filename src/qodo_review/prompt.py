@@ -143,9 +143,12 @@ def render_chunk(chunk: Chunk, redactor: Redactor) -> list[RenderedFile]:
 
 
 def pr_header(pr: PullRequest, redactor: Redactor) -> str:
-    body = pr.body if len(pr.body) <= MAX_BODY_CHARS else pr.body[:MAX_BODY_CHARS] + "\n…(description truncated)"
+    # Redacted before it is cut: a cut through a secret leaves a prefix that no rule recognises any more.
+    body = redactor.redact(pr.body)
+    if len(body) > MAX_BODY_CHARS:
+        body = body[:MAX_BODY_CHARS] + "\n…(description truncated)"
     return (f"Pull request title: {redactor.redact(pr.title)}\n"
-            f"Pull request description:\n{redactor.redact(body) or '(none)'}")
+            f"Pull request description:\n{body or '(none)'}")
 
 
 def fenced(nonce: str, text: str) -> str:
