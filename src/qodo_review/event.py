@@ -70,7 +70,8 @@ def parse_command(body: str) -> tuple[str, str, bool] | None:
     if word == "ask":
         if not rest:
             raise UsageError("/ask needs a question, for example: /ask why is the cache not invalidated?")
-        return word, rest[:MAX_QUESTION_CHARS], False
+        # Not cut here: commands/ask.py cuts it to MAX_QUESTION_CHARS once it is redacted.
+        return word, rest, False
     first_line = rest.splitlines()[0].strip() if rest else ""
     if word == "review" and first_line in ("", "full"):
         return word, "", first_line == "full"

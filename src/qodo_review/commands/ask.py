@@ -15,8 +15,9 @@ from .finish import call_model, files_url, finish
 
 
 def run(session: Session) -> ExitCode:
-    # The comment path is cut by the event stage already; the workflow's `question:` input may be anything.
-    question = session.activity.args.strip()[:MAX_QUESTION_CHARS]
+    # Redacted before it is cut (a cut through a secret leaves a prefix no rule recognises); the comment's
+    # text and the workflow's `question:` input may both be long.
+    question = session.redactor.redact(session.activity.args.strip())[:MAX_QUESTION_CHARS]
     if not question:
         raise UsageError("command: ask needs a question: set the 'question' input "
                          "(with: question: How is the cache invalidated?), or comment /ask <question> on the PR.")
