@@ -166,3 +166,16 @@ def test_maintainer_review_turns_a_failing_gate_green(tmp_path: Path, llm: FakeL
     # the gate was failing, so the whole PR was reviewed again, not just the fix
     assert "Full review (the review of ccccccc met the fail-on gate" in second.summary
     assert "app/test_users.py" in llm.requests[1].json["messages"][1]["content"]
+
+
+def test_a_run_that_dies_never_leaves_its_check_in_progress(tmp_path: Path, llm: FakeLLM) -> None:
+    """The provider rejects the key after the check started: the check completes, and not as a pass."""
+    llm.enqueue(status=401, json={"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                                            "param": None, "code": "invalid_api_key"}})
+    with FakeGitHub() as github:
+        github.add_pull(7, "Add user search", "", SHA_BASE, SHA_HEAD, SAMPLE_DIFF)
+        result = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"})
+        (check,) = github.check_runs
+    assert result.code == 2 and "Traceback" not in result.stdout + result.stderr
+    assert (check["status"], check["conclusion"]) == ("completed", "failure")
+    assert check["output"]["title"] == "The review could not be completed"
