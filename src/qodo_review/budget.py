@@ -30,6 +30,8 @@ _LETTERS = string.ascii_letters.encode()
 _DIGITS = string.digits.encode()
 _HIGH = bytes(range(128, 256))
 FILE_HEADER_TOKENS = 30
+MAX_LINE_CHARS = 400  # a longer line is clipped in the prompt: minified or generated text past this helps no one
+CLIP_NOTE_CHARS = " …[1000000000 more chars clipped]"  # the longest note the prompt puts after a clipped line
 DEFAULT_CALL_INPUT_TOKENS = 60_000  # per call: long prompts cost more and are reviewed worse
 DEFAULT_OUTPUT_TOKENS = 8_000
 
@@ -41,27 +43,56 @@ class ModelLimits:
     known: bool = True
 
 
-# (model-name prefix, context window, max output tokens), from the providers' model pages.
+# (model-name prefix, context window, max output tokens), from the providers' model pages; the first
+# matching prefix wins, so a specific name comes before its family. Open-weight models (llama, qwen,
+# mistral...) are left out on purpose: their window is whatever the server was started with.
 MODEL_LIMITS: tuple[tuple[str, int, int], ...] = (
-    ("gpt-5", 400_000, 128_000),
+    # platform.openai.com/docs/models
+    ("gpt-5-chat", 128_000, 16_384),
+    ("gpt-5.1-chat", 128_000, 16_384),
+    ("gpt-5-pro", 400_000, 272_000),
+    ("gpt-5", 400_000, 128_000),  # gpt-5, -mini, -nano, -codex, gpt-5.1
     ("gpt-4.1", 1_047_576, 32_768),
+    ("gpt-4.5", 128_000, 16_384),
     ("gpt-4o", 128_000, 16_384),
+    ("chatgpt-4o", 128_000, 16_384),
     ("gpt-4-turbo", 128_000, 4_096),
+    ("gpt-4-32k", 32_768, 8_192),
+    ("gpt-4", 8_192, 8_192),
+    ("gpt-3.5-turbo", 16_385, 4_096),
+    ("gpt-oss", 131_072, 131_072),
+    ("codex-mini", 200_000, 100_000),
     ("o4-mini", 200_000, 100_000),
-    ("o3", 200_000, 100_000),
+    ("o3", 200_000, 100_000),  # o3, o3-mini, o3-pro
+    ("o1-mini", 128_000, 65_536),
+    ("o1-preview", 128_000, 32_768),
     ("o1", 200_000, 100_000),
-    ("claude-opus-4", 200_000, 32_000),
+    # docs.anthropic.com/en/docs/about-claude/models (200k without the 1M-context beta header, never sent)
+    ("claude-opus-4-5", 200_000, 64_000),
+    ("claude-opus-4", 200_000, 32_000),  # opus 4 and 4.1
     ("claude-sonnet-4", 200_000, 64_000),
     ("claude-haiku-4", 200_000, 64_000),
     ("claude-3-7-sonnet", 200_000, 64_000),
     ("claude-3-5", 200_000, 8_192),
     ("claude-3", 200_000, 4_096),
+    # ai.google.dev/gemini-api/docs/models (its OpenAI-compatible endpoint)
+    ("gemini-3", 1_048_576, 65_536),
+    ("gemini-2.5", 1_048_576, 65_536),
+    ("gemini-2.0", 1_048_576, 8_192),
+    ("gemini-1.5-pro", 2_097_152, 8_192),
+    ("gemini-1.5", 1_048_576, 8_192),
+    # api-docs.deepseek.com/quick_start/pricing
+    ("deepseek-chat", 128_000, 8_000),
+    ("deepseek-reasoner", 128_000, 64_000),
 )
 UNKNOWN_MODEL = ModelLimits(context=32_000, max_output=4_096, known=False)
 
 
 def model_limits(model: str) -> ModelLimits:
-    name = model.lower().rsplit("/", 1)[-1]  # "openai/gpt-4o" on proxies
+    """The limits of a model by name, also as proxies and clouds spell it: "openai/gpt-4o",
+    "us.anthropic.claude-sonnet-4-20250514-v1:0" (Bedrock), "claude-sonnet-4@20250514" (Vertex)."""
+    name = model.lower().rsplit("/", 1)[-1]
+    name = name.split("anthropic.", 1)[-1]
     for prefix, context, output in MODEL_LIMITS:
         if name.startswith(prefix):
             return ModelLimits(context, output)
@@ -82,13 +113,28 @@ def estimate_tokens(text: str) -> int:
 
 
 def estimate_raw(raw: RawFile) -> int:
+    """A whole file as its raw diff text says (long lines counted whole: an over-estimate, never under)."""
     return FILE_HEADER_TOKENS + estimate_tokens(raw.text) + LINE_PREFIX_TOKENS * raw.text.count("\n")
 
 
+def least_tokens(raw: RawFile) -> int:
+    """A lower bound of estimate_raw at no cost: every changed line costs a prefix and a newline at least.
+    Enough to see that a file cannot fit in what is left, without reading its text."""
+    return FILE_HEADER_TOKENS + (LINE_PREFIX_TOKENS + 1) * (raw.added + raw.removed)
+
+
+def hunk_tokens(hunk: Hunk) -> int:
+    """One hunk as the prompt shows it (lines clipped); the sum over hunks bounds estimate_hunks."""
+    text = hunk.section + "\n" + "\n".join(_clipped(ln.text) for ln in hunk.lines)
+    return estimate_tokens(text) + 1 + LINE_PREFIX_TOKENS * (len(hunk.lines) + 1)
+
+
 def estimate_hunks(hunks: Sequence[Hunk]) -> int:
-    lines = sum(len(h.lines) + 1 for h in hunks)
-    text = "\n".join(h.section + "\n" + "\n".join(ln.text for ln in h.lines) for h in hunks)
-    return FILE_HEADER_TOKENS + estimate_tokens(text) + LINE_PREFIX_TOKENS * lines
+    return FILE_HEADER_TOKENS + sum(hunk_tokens(h) for h in hunks)
+
+
+def _clipped(text: str) -> str:
+    return text if len(text) <= MAX_LINE_CHARS else text[:MAX_LINE_CHARS] + CLIP_NOTE_CHARS
 
 
 @dataclass(frozen=True)
@@ -100,6 +146,13 @@ class Piece:
     hunks: tuple[Hunk, ...] | None = None  # None: the whole file, parsed when the prompt is built
     part: int = 1
     parts: int = 1
+
+    @property
+    def lines(self) -> int:
+        """Changed lines in this piece."""
+        if self.hunks is None:
+            return self.raw.added + self.raw.removed
+        return sum(h.added + h.removed for h in self.hunks)
 
 
 @dataclass(frozen=True)
@@ -132,8 +185,9 @@ def call_budget(model: str, max_input_tokens: int | None, overhead: int) -> tupl
     else:
         window = min(window, DEFAULT_CALL_INPUT_TOKENS)
         if not limits.known:
-            notices.append(f"Model '{model}' is not in the built-in table; assuming a {limits.context:,}-token "
-                           f"context. Set max-input-tokens to use more.")
+            notices.append(f"Model '{model}' is not in the built-in table of model limits; assuming a "
+                           f"{limits.context:,}-token context window with {output:,} tokens for the answer. "
+                           f"Set max-input-tokens to the prompt size your model accepts to send more per call.")
     return max(window - overhead, 1_000), output, limits, notices
 
 
@@ -146,30 +200,34 @@ def _group_key(path: str) -> str:
 
 def split_large(raw: RawFile, budget: int) -> list[Piece]:
     """Split one file at hunk boundaries; a single hunk over budget is cut at line boundaries."""
-    hunks: list[Hunk] = []
+    groups: list[list[Hunk]] = []
+    sizes: list[int] = []
     for hunk in parse_file(raw).hunks:
-        hunks.extend(_cut_hunk(hunk, budget))
-    groups: list[list[Hunk]] = [[]]
-    for hunk in hunks:
-        if groups[-1] and estimate_hunks([*groups[-1], hunk]) > budget:
-            groups.append([])
-        groups[-1].append(hunk)
-    groups = [g for g in groups if g]
-    return [Piece(raw, estimate_hunks(g), tuple(g), i + 1, len(groups)) for i, g in enumerate(groups)]
+        for part in _cut_hunk(hunk, budget):
+            cost = hunk_tokens(part)
+            if groups and sizes[-1] + cost <= budget:
+                groups[-1].append(part)
+                sizes[-1] += cost
+            else:
+                groups.append([part])
+                sizes.append(FILE_HEADER_TOKENS + cost)
+    parts = len(groups)
+    return [Piece(raw, size, tuple(g), i + 1, parts) for i, (g, size) in enumerate(zip(groups, sizes, strict=True))]
 
 
 def _cut_hunk(hunk: Hunk, budget: int) -> list[Hunk]:
-    if estimate_hunks([hunk]) <= budget:
+    if FILE_HEADER_TOKENS + hunk_tokens(hunk) <= budget:
         return [hunk]
     out: list[Hunk] = []
     lines = list(hunk.lines)
     start = 0
-    # the same terms estimate_hunks counts: header, section line, and per line its prefix and newline
+    # the terms hunk_tokens counts: the section line with its prefix, newline and separator, then per line
+    # its clipped text, prefix and newline
     limit = budget - FILE_HEADER_TOKENS - estimate_tokens(hunk.section) - LINE_PREFIX_TOKENS - 2
     while start < len(lines):
         tokens, end = 0, start
         while end < len(lines):
-            cost = estimate_tokens(lines[end].text) + LINE_PREFIX_TOKENS + 1
+            cost = estimate_tokens(_clipped(lines[end].text)) + LINE_PREFIX_TOKENS + 1
             if end > start and tokens + cost > limit:
                 break
             tokens += cost
@@ -188,44 +246,74 @@ def plan_budget(files: Sequence[RawFile], *, call_tokens: int, output_tokens: in
     """Pack files (already in priority order) into at most max_calls chunks of at most call_tokens each.
 
     Related files (a module and its test) are placed together where they fit; a file larger than one
-    call is split at hunk boundaries. Deterministic: same input, same plan.
+    call is split at hunk boundaries. First fit, in priority order: deterministic, same input, same plan.
+    Only files that can still fit are read: the rest of a huge PR costs a few additions per file.
     """
-    groups: dict[str, list[Piece]] = {}
-    capacity = call_tokens * max_calls
-    planned = 0
-    late: list[Piece] = []
+    groups: dict[str, list[RawFile]] = {}
     for raw in files:
-        tokens = estimate_raw(raw)
-        planned += tokens
-        if planned > 2 * capacity and tokens > call_tokens:
-            late.append(Piece(raw, tokens))  # cannot fit anyway: not worth parsing to split it
-            continue
-        pieces = [Piece(raw, tokens)] if tokens <= call_tokens else split_large(raw, call_tokens)
-        key = _group_key(raw.path) if len(pieces) == 1 else f"\0{raw.path}"
-        groups.setdefault(key, []).extend(pieces)
-    bins: list[list[Piece]] = []
-    for pieces in groups.values():
-        whole = sum(p.tokens for p in pieces)
-        units = [pieces] if whole <= call_tokens else [[p] for p in pieces]
-        for unit in units:
-            size = sum(p.tokens for p in unit)
-            target = next((b for b in bins if sum(p.tokens for p in b) + size <= call_tokens), None)
-            if target is None:
-                target = []
-                bins.append(target)
-            target.extend(unit)
-    chunks = tuple(Chunk(tuple(b)) for b in bins[:max_calls])
-    not_reviewed = _not_reviewed([*bins[max_calls:], late], max_calls)
+        groups.setdefault(_group_key(raw.path), []).append(raw)
+    packer = _Packer(call_tokens, max(1, max_calls))
+    for members in groups.values():
+        packer.add(members)
+    chunks = tuple(Chunk(tuple(b)) for b in packer.bins)
+    reason = f"over the max-calls budget ({max_calls} calls); raise max-calls to review it"
+    not_reviewed = tuple(Skipped(path, reason, lines, "not-reviewed") for path, lines in packer.left_out.items())
     return BudgetPlan(chunks, not_reviewed, call_tokens, output_tokens, limits, tuple(notices))
 
 
-def _not_reviewed(bins: Sequence[Sequence[Piece]], max_calls: int) -> tuple[Skipped, ...]:
-    out: dict[str, int] = {}
-    for piece in (p for b in bins for p in b):
-        if piece.hunks is None:
-            lines = piece.raw.added + piece.raw.removed
-        else:
-            lines = sum(h.added + h.removed for h in piece.hunks)
-        out[piece.raw.path] = out.get(piece.raw.path, 0) + lines
-    reason = f"over the max-calls budget ({max_calls} calls); raise max-calls to review it"
-    return tuple(Skipped(path, reason, lines, "not-reviewed") for path, lines in out.items())
+class _Packer:
+    """First-fit bins, at most max_calls of them; what does not fit is counted by file, never dropped."""
+
+    def __init__(self, call_tokens: int, max_calls: int) -> None:
+        self.call_tokens, self.max_calls = call_tokens, max_calls
+        self.bins: list[list[Piece]] = []
+        self.sizes: list[int] = []
+        self.left_out: dict[str, int] = {}  # path -> changed lines not placed
+
+    def room(self) -> int:
+        """The largest unit that still fits somewhere."""
+        if len(self.bins) < self.max_calls:
+            return self.call_tokens
+        return max(self.call_tokens - size for size in self.sizes)
+
+    def add(self, members: Sequence[RawFile]) -> None:
+        if len(members) > 1 and sum(least_tokens(r) for r in members) <= self.room():
+            pieces = [Piece(raw, estimate_raw(raw)) for raw in members]
+            if self._place(pieces):
+                return
+        for raw in members:
+            self._add_file(raw)
+
+    def _add_file(self, raw: RawFile) -> None:
+        if least_tokens(raw) > self.room() and least_tokens(raw) <= self.call_tokens:
+            self._leave(raw.path, raw.added + raw.removed)  # cannot fit anywhere: not even read
+            return
+        tokens = estimate_raw(raw) if least_tokens(raw) <= self.call_tokens else self.call_tokens + 1
+        if tokens <= self.call_tokens:
+            if not self._place([Piece(raw, tokens)]):
+                self._leave(raw.path, raw.added + raw.removed)
+            return
+        if self.room() < self.call_tokens // 4:  # too little room left to be worth parsing a file this big
+            self._leave(raw.path, raw.added + raw.removed)
+            return
+        for piece in split_large(raw, self.call_tokens):
+            if not self._place([piece]):
+                self._leave(raw.path, piece.lines)
+
+    def _place(self, unit: Sequence[Piece]) -> bool:
+        size = sum(p.tokens for p in unit)
+        if size > self.call_tokens:
+            return False
+        for index, used in enumerate(self.sizes):
+            if used + size <= self.call_tokens:
+                self.bins[index].extend(unit)
+                self.sizes[index] += size
+                return True
+        if len(self.bins) < self.max_calls:
+            self.bins.append(list(unit))
+            self.sizes.append(size)
+            return True
+        return False
+
+    def _leave(self, path: str, lines: int) -> None:
+        self.left_out[path] = self.left_out.get(path, 0) + lines

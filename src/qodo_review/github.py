@@ -110,6 +110,9 @@ def pull_from_json(d: Mapping[str, Any]) -> PullRequest:
         # has it too. Unknown counts as a fork, the safe side (read-only token, no secrets).
         is_fork=head_repo is None or head_repo != base_repo,
         html_url=str(d.get("html_url") or ""),
+        changed_files=_int_or_none(d.get("changed_files")),
+        additions=_int_or_none(d.get("additions")),
+        deletions=_int_or_none(d.get("deletions")),
     )
 
 

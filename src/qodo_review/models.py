@@ -105,6 +105,10 @@ class PullRequest:
     state: str = "open"
     is_fork: bool = False
     html_url: str = ""
+    # GitHub's totals for the whole PR (None when not reported): a local git diff is checked against them.
+    changed_files: int | None = None
+    additions: int | None = None
+    deletions: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +186,7 @@ class Skipped:
     reason: str
     lines: int = 0
     kind: str = "ignored"  # "ignored" | "withheld" | "not-reviewed"
+    files: int = 1  # more than one for files GitHub did not even name (past its 3,000-file list)
 
 
 @dataclass(slots=True)

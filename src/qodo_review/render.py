@@ -7,7 +7,7 @@ or inline_code(). The size limits of each channel are applied here.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .findings import fingerprint
@@ -70,28 +70,56 @@ def outside_section(outside: Sequence[tuple[Finding, str]], host: str) -> str:
     return "\n".join(out)
 
 
-def _count(items: Iterable[Skipped], kind: str) -> tuple[int, int]:
-    chosen = [s for s in items if s.kind == kind]
-    return len(chosen), sum(s.lines for s in chosen)
+COVERAGE_KINDS = (("ignored", "Ignored"), ("withheld", "Withheld"), ("not-reviewed", "⚠️ Not reviewed"))
+STAGE_LABELS = {"model": "model calls"}
+
+
+def _by_reason(items: Iterable[Skipped], kind: str) -> list[tuple[str, int, int]]:
+    """(reason, files, changed lines) of one kind, in first-seen order."""
+    rows: dict[str, list[int]] = {}
+    for s in items:
+        if s.kind == kind:
+            reason = s.reason.removeprefix(f"{kind}: ")
+            row = rows.setdefault(reason, [0, 0])
+            row[0] += s.files
+            row[1] += s.lines
+    return [(reason, files, lines) for reason, (files, lines) in rows.items()]
 
 
 def coverage_section(report: Report) -> str:
-    sent = {path for path, _ in report.manifest.files}
-    lines_sent = sum(n for _, n in report.manifest.files)
+    """Files and changed lines reviewed / ignored / withheld / not reviewed, each with its reason; the
+    calls, tokens and time per stage. The line counts add up to the PR's total."""
+    done = report.manifest.files if report.reviewed is None else report.reviewed
+    label = "Prepared (dry run)" if report.dry_run else "✅ Reviewed"
     rows = ["| | Files | Changed lines |", "|---|---:|---:|",
-            f"| {'Prepared (dry run)' if report.dry_run else 'Reviewed'} | {len(sent)} | {lines_sent} |"]
-    for kind, label in (("ignored", "Ignored"), ("withheld", "Withheld (secrets)"), ("not-reviewed", "Not reviewed")):
-        files, lines = _count(report.skipped, kind)
-        if files:
-            rows.append(f"| {label} | {files} | {lines} |")
-    rows.append(f"| **Total in PR** | {report.files_total} | {report.lines_total} |")
+            f"| {label} | {len({path for path, _ in done}):,} | {sum(n for _, n in done):,} |"]
+    for kind, title in COVERAGE_KINDS:
+        for reason, files, lines in _by_reason(report.skipped, kind):
+            rows.append(f"| {title}: {plain(reason, 120)} | {files:,} | {lines:,} |")
+    rows.append(f"| **Total in PR** | {report.files_total:,} | {report.lines_total:,} |")
+    facts = [f"Model calls: {report.usage.calls:,}" + (f" ({report.calls_planned:,} planned)"
+                                                        if report.calls_planned != report.usage.calls else ""),
+             f"tokens in {report.usage.tokens_in:,}, out {report.usage.tokens_out:,}"]
+    if report.source:
+        facts.insert(0, f"Diff read from {report.source}")
+    text = "\n".join(rows) + "\n\n" + " · ".join(facts) + "."
+    if report.timings:
+        text += "\n\n" + timings_line(report.timings)
     details = [f"- {inline_code(s.path)}: {plain(s.reason, 120)}" for s in report.skipped[:200]]
     if len(report.skipped) > 200:
         details.append(f"- …and {len(report.skipped) - 200} more")
-    text = "\n".join(rows)
     if details:
         text += "\n\n<details><summary>Files not sent, and why</summary>\n\n" + "\n".join(details) + "\n\n</details>"
     return text
+
+
+def timings_line(timings: Mapping[str, float]) -> str:
+    """Time per stage; prompt building happens inside the model-call stage, in its threads."""
+    parts = [f"{STAGE_LABELS.get(name, name)} {seconds:.2f} s" for name, seconds in timings.items()
+             if name != "prompts"]
+    if "prompts" in timings:
+        parts.append(f"(building the prompts: {timings['prompts']:.2f} s of the model calls)")
+    return "Time per stage: " + " · ".join(parts)
 
 
 def manifest_section(report: Report) -> str:
@@ -137,8 +165,6 @@ def summary_markdown(report: Report, host: str, *, job: bool = False, extra: Seq
     parts.append("### Coverage\n" + coverage_section(report))
     parts.append("### What left the runner\n" + manifest_section(report))
     parts.append(history)
-    if job and report.timings:
-        parts.append("Timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items()))
     text = "\n\n".join(p for p in parts if p)
     return cap(text, COMMENT_BODY_MAX)
 

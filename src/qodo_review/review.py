@@ -56,6 +56,9 @@ class Report:
     lines_total: int = 0
     lines_reviewed: int = 0
     calls_planned: int = 0
+    source: str = ""  # where the diff was read from (fetch.py)
+    # (path, changed lines) of every part the model answered (prepared, in a dry run); None: not tracked
+    reviewed: list[tuple[str, int]] | None = None
 
     @property
     def complete(self) -> bool:
@@ -119,6 +122,9 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
         report.notices.extend(caller.notes())
         _record_routes(report.manifest, caller)
     watch.lap("model")
+    report.timings["prompts"] = sum(r.prompt_seconds for r in results)  # inside "model", across threads
+    report.reviewed = [entry for r in results for entry in r.files_reviewed]
+    report.skipped.extend(_failed_parts(results))
     for result in results:
         report.usage.calls += result.usage.calls
         report.usage.tokens_in += result.usage.tokens_in
@@ -126,7 +132,7 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
         report.errors.extend(result.errors)
         report.prompts.extend(result.prompts)
         report.manifest.files.extend(result.files_sent)
-        report.lines_reviewed += sum(lines for _, lines in result.files_sent) if not result.errors else 0
+        report.lines_reviewed += sum(lines for _, lines in result.files_reviewed)
     sent_files = [parsed.get(p.raw) for c in plan.chunks for p in c.pieces]
     secrets += secret_findings(_unique(sent_files), redactor)
     report.findings = merge_findings([secrets, *(r.findings for r in results)])
@@ -177,6 +183,20 @@ class _ChunkResult:
     errors: list[str] = field(default_factory=list)
     prompts: list[Prompt] = field(default_factory=list)
     files_sent: list[tuple[str, int]] = field(default_factory=list)
+    files_reviewed: list[tuple[str, int]] = field(default_factory=list)  # the parts the model answered
+    prompt_seconds: float = 0.0
+
+
+def _failed_parts(results: Sequence[_ChunkResult]) -> list[Skipped]:
+    """Lines sent whose call failed: not reviewed, each file with the count of its lines left out."""
+    missing: dict[str, int] = {}
+    for result in results:
+        for path, lines in result.files_sent:
+            missing[path] = missing.get(path, 0) + lines
+        for path, lines in result.files_reviewed:
+            missing[path] -= lines
+    return [Skipped(path, "its model call failed (see the problems above)", lines, "not-reviewed")
+            for path, lines in missing.items() if lines > 0]
 
 
 class _ChunkRunner:
@@ -197,10 +217,13 @@ class _ChunkRunner:
                            for p in chunk.pieces))
 
     def _prompt(self, chunk: Chunk, index: int, result: _ChunkResult) -> Prompt:
+        start = time.perf_counter()
         files = render_chunk(chunk, self.redactor)
         result.files_sent.extend((f.path, f.lines_sent) for f in files)
-        return build_review_prompt(self.pr, files, self.config, redactor=self.redactor, nonce=self.nonce,
-                                   output_tokens=self.plan.output_tokens, part=(index + 1, self.total))
+        prompt = build_review_prompt(self.pr, files, self.config, redactor=self.redactor, nonce=self.nonce,
+                                     output_tokens=self.plan.output_tokens, part=(index + 1, self.total))
+        result.prompt_seconds += time.perf_counter() - start
+        return prompt
 
     def _run(self, chunk: Chunk, index: int, result: _ChunkResult, depth: int) -> None:
         chunk = self._resolve(chunk)
@@ -208,6 +231,7 @@ class _ChunkRunner:
         prompt = self._prompt(chunk, index, result)
         if self.provider is None:
             result.prompts.append(prompt)
+            result.files_reviewed.extend(result.files_sent[mark:])  # a dry run prepares what it would review
             return
         try:
             answer = self._call(prompt, result)
@@ -229,6 +253,7 @@ class _ChunkRunner:
             result.errors.append(str(exc))
             return
         result.findings.extend(answer.findings)
+        result.files_reviewed.extend(result.files_sent[mark:])
         if answer.summary:
             result.summary = (result.summary + "\n\n" + answer.summary).strip()
 

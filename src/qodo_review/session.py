@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from .config import ReviewConfig
 from .diff import RawFile
 from .event import Activity
-from .fetch import fetch_files
+from .fetch import Fetched, Git, fetch_files
 from .github import GitHub
 from .inputs import Inputs
 from .models import PullRequest
@@ -21,6 +21,7 @@ from .output import Out
 from .providers import Provider, ProviderSettings
 from .redact import Redactor
 from .retry import resilient
+from .review import Report
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Session:
     settings: ProviderSettings
     fallback: ProviderSettings | None = None  # the fallback-model, used when the primary keeps failing
     nonce: str = field(default_factory=lambda: secrets.token_hex(8))
-    _files: list[RawFile] | None = None
+    _fetched: Fetched | None = None
 
     @property
     def host(self) -> str:
@@ -61,9 +62,29 @@ class Session:
         return self.inputs.dry_run
 
     def files(self) -> list[RawFile]:
-        if self._files is None:
-            self._files = fetch_files(self.github, self.pr, self.env.workspace)
-        return self._files
+        return self.fetched().files
+
+    def fetched(self) -> Fetched:
+        """The PR's files and where they came from, fetched on first use (each byte once per run)."""
+        if self._fetched is None:
+            self._fetched = fetch_files(self.github, self.pr, Git.find(self.env.workspace))
+            for line in self._fetched.log:
+                self.out.log(f"qodo-review: {line}")
+            self.out.log(f"qodo-review: {len(self._fetched.files)} changed files read from {self._fetched.source} "
+                         f"in {self._fetched.seconds:.2f} s.")
+        return self._fetched
+
+    def record_fetch(self, report: Report) -> None:
+        """Add what the fetch knows to a report: its source and time, its notices, files GitHub did not list."""
+        if self._fetched is None:
+            return
+        fetched = self._fetched
+        report.source = fetched.source
+        report.timings = {"fetch": fetched.seconds, **report.timings}
+        report.notices[:0] = fetched.notices
+        report.skipped.extend(fetched.unlisted)
+        report.files_total += sum(s.files for s in fetched.unlisted)
+        report.lines_total += sum(s.lines for s in fetched.unlisted)
 
     def provider(self) -> Provider | None:
         """None in a dry run: nothing is sent anywhere."""

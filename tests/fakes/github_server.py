@@ -638,6 +638,8 @@ class FakeGitHub:
             "base": branch(p["base_ref"], p["base_sha"], self.repo),
             "head": branch(p["head_ref"], p["head_sha"], p["head_repo"]),
             "changed_files": len(p["files"]),
+            "additions": sum(int(f.get("additions") or 0) for f in p["files"]),
+            "deletions": sum(int(f.get("deletions") or 0) for f in p["files"]),
             "author_association": "OWNER" if p["user"] == owner else "CONTRIBUTOR",
         }
 

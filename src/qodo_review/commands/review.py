@@ -43,6 +43,7 @@ def run(session: Session, now: Callable[[], datetime] = lambda: datetime.now(UTC
         out.log(f"qodo-review: {scope_line(scope.since, scope.reason, len(raw_files))}")
         report = review_diff(session.pr, raw_files, config, provider=session.provider(), redactor=session.redactor,
                              nonce=session.nonce, provider_host=session.settings.host, model=session.settings.model)
+        session.record_fetch(report)
         if scope.incremental:
             place_on_pull_request(report, session.files())
         ctx.report = report
