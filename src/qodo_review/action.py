@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Mapping
 from dataclasses import replace
@@ -47,6 +48,7 @@ def main(env: Mapping[str, str] | None = None, stream: IO[str] | None = None) ->
     env = os.environ if env is None else env
     stream = sys.stdout if stream is None else stream
     quiet_sdk_logs()
+    use_runner_temp(env.get("RUNNER_TEMP", ""))
     redactor = Redactor(run_secrets=[env.get("QODO_API_KEY", ""), env.get("QODO_GITHUB_TOKEN", ""),
                                      env.get("QODO_FALLBACK_API_KEY", "")])
     out = Out(stream, redactor, env.get("GITHUB_STEP_SUMMARY", ""), env.get("GITHUB_OUTPUT", ""),
@@ -63,6 +65,14 @@ def main(env: Mapping[str, str] | None = None, stream: IO[str] | None = None) ->
         out.log(redactor.redact("".join(traceback.format_exception(exc))))
         out.summary(f"## qodo-review\n\n⚠️ Internal error ({type(exc).__name__}); the review did not complete.")
         return int(ExitCode.INCOMPLETE)
+
+
+def use_runner_temp(path: str) -> None:
+    """Temporary files (the empty work tree fetch.py gives git) go under RUNNER_TEMP, which the runner
+    empties after every job, not the image's /tmp; each is removed when its `with` block ends anyway.
+    Kept as is when RUNNER_TEMP is not a directory this container can see."""
+    if path and os.path.isdir(path):
+        tempfile.tempdir = path
 
 
 def quiet_sdk_logs() -> None:
