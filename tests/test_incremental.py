@@ -239,6 +239,30 @@ def test_a_finding_reported_again_is_not_resolved(tmp_path: Path, github: FakeGi
     assert github.posted_reviews[1]["commit_id"] == NEW_HEAD
 
 
+def test_a_finding_whose_code_only_shifted_is_not_posted_twice(tmp_path: Path, github: FakeGitHub,
+                                                                llm: FakeLLM) -> None:
+    """Lines inserted above a finding move its comment down (GitHub follows the code); the full review the
+    failing gate asks for reports it at the new line, and it is recognised as already posted."""
+    getter = '    return {"id": row[0], "name": row[1]} if row else None\n'
+    shifted = SAMPLE_DIFF.replace("@@ -6,3 +6,12 @@", "@@ -6,3 +6,14 @@").replace(getter, getter + "+LIMIT = 100\n+\n")
+    shift = "\n".join(["diff --git a/app/users.py b/app/users.py", "--- a/app/users.py", "+++ b/app/users.py",
+                       "@@ -8,6 +8,8 @@", getter.rstrip("\n"), "+LIMIT = 100", "+", " ", " ",
+                       " def find_users(conn: sqlite3.Connection, name: str) -> list[dict]:", f" {OLD_SQL}",
+                       '     return [{"id": r[0], "name": r[1]} for r in rows]', ""])
+    llm.enqueue(json=answer(SQL))
+    llm.enqueue(json=answer({**SQL, "line": 14}))
+    first = run_action(tmp_path / "1", github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"})
+    github.set_head(7, NEW_HEAD, shifted)
+    github.set_compare(SHA_HEAD, NEW_HEAD, shift)
+    second = run_action(tmp_path / "2", github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"},
+                        payload=pr_event(action="synchronize", before=SHA_HEAD, after=NEW_HEAD))
+    assert (first.code, second.code) == (1, 1) and github.errors == []
+    assert "Full review (the review of ccccccc met the fail-on gate" in second.summary
+    (comment,) = github.review_comments
+    assert comment["line"] == 14 and "nothing new to post (1 already posted)" in second.stdout
+    assert github.graphql_calls == []
+
+
 def test_state_forged_by_a_person_is_ignored(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     """A user's comment dressed as our summary (saying "all reviewed already") neither skips the review
     nor gets edited."""

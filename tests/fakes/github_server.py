@@ -409,8 +409,9 @@ class FakeGitHub:
             self._compares[(base, head)] = (status, diff_text)
 
     def set_head(self, number: int, head_sha: str, diff_text: str) -> None:
-        """A push to the PR: a new head and diff. Like GitHub, inline comments whose anchored lines changed
-        or left the diff become outdated: `line` turns null, `original_line` keeps the old number."""
+        """A push to the PR: a new head and diff. Like GitHub, an inline comment follows its line when the
+        code around it only shifted (the same text, found once, on another line), and becomes outdated
+        when its line changed or left the diff: `line` turns null, `original_line` keeps the old number."""
         with self._lock:
             pull = self._pulls[number]
             old, new = line_texts(pull["diff_text"]), line_texts(diff_text)
@@ -422,7 +423,13 @@ class FakeGitHub:
                 anchors = [(c["path"], c["side"], c["line"])]
                 if c.get("start_line") is not None:
                     anchors.append((c["path"], c.get("start_side") or c["side"], c["start_line"]))
-                if any(a not in new or new[a] != old.get(a) for a in anchors):
+                if all(a in new and new[a] == old.get(a) for a in anchors):
+                    continue
+                text = old.get(anchors[0])
+                moved = [k[2] for k, v in new.items() if k[:2] == anchors[0][:2] and v == text]
+                if len(anchors) == 1 and text is not None and len(moved) == 1:
+                    c["line"] = moved[0]
+                else:
                     c["line"] = c["position"] = c["start_line"] = None
 
     def set_permission(self, login: str, perm: str) -> None:
