@@ -49,6 +49,10 @@ def write(root: Path, path: str, content: str | bytes) -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> tuple[Path, str, str]:
+    return make_repo(tmp_path)
+
+
+def make_repo(tmp_path: Path) -> tuple[Path, str, str]:
     """A checkout with a PR branch: edits, an added, a deleted, a renamed-and-edited, a purely renamed,
     a binary and a non-ASCII file; the base branch moved on after the fork (three-dot must hide that)."""
     root = tmp_path / "workspace"
@@ -355,8 +359,9 @@ def test_an_omitted_patch_is_read_from_git_when_the_checkout_has_it(repo: tuple[
     there: the omitted file comes from git, in one run, checked against GitHub's counts for it."""
     root, base, head = repo
     diff_text = expected_diff(root, base, head)
-    rows = omitted(diff_text, "app/util.py") + [{"filename": "only_on_github.py", "status": "added",
-                                                "additions": 1, "deletions": 0, "patch": "@@ -0,0 +1 @@\n+x"}]
+    extra = {"filename": "only_on_github.py", "status": "added", "additions": 1, "deletions": 0,
+             "patch": "@@ -0,0 +1 @@\n+x"}
+    rows = [*omitted(diff_text, "app/util.py"), extra]
     github, pr = pull(fake, base, head, diff_text, files=rows, diff_too_large=True)
 
     fetched = fetch_files(github, pr, Git.find(str(root)))

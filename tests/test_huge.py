@@ -1,0 +1,317 @@
+"""Huge pull requests: chunking invariants on generated diffs, compression that keeps meaning (context
+trimmed, whitespace folded, renames listed, long lines clipped, huge files split at hunk boundaries),
+removed code that matters reaching the model, and the action end to end on a 406 PR and a git checkout."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e import SHA_BASE, SHA_HEAD, run_action
+from fakes.github_server import FakeGitHub
+from fakes.llm_server import FakeLLM
+from test_fetch import expected_diff, make_repo
+
+from qodo_review.budget import (
+    MAX_LINE_CHARS,
+    UNKNOWN_MODEL,
+    Piece,
+    estimate_raw,
+    estimate_tokens,
+    model_limits,
+    plan_budget,
+)
+from qodo_review.config import ReviewConfig
+from qodo_review.diff import RawFile, parse_file, split_diff
+from qodo_review.models import Hunk, PullRequest
+from qodo_review.prompt import render_chunk, render_hunks
+from qodo_review.redact import Redactor
+from qodo_review.review import review_diff
+from qodo_review.select import select_files
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from gen_diff import generate_diff
+
+PR = PullRequest(number=7, title="Big change", body="", base_sha=SHA_BASE, head_sha=SHA_HEAD)
+LIMITS = model_limits("gpt-4.1")
+
+
+def plan(files: list[RawFile], call_tokens: int, max_calls: int = 1000):  # type: ignore[no-untyped-def]
+    return plan_budget(files, call_tokens=call_tokens, output_tokens=1000, limits=LIMITS, max_calls=max_calls)
+
+
+def line_ids(pieces: list[Piece]) -> list[tuple[str, str, int | None, int | None]]:
+    out = []
+    for piece in pieces:
+        hunks = piece.hunks if piece.hunks is not None else parse_file(piece.raw).hunks
+        out.extend((piece.raw.path, ln.kind, ln.old, ln.new) for h in hunks for ln in h.lines)
+    return out
+
+
+@pytest.fixture(scope="module")
+def generated() -> list[RawFile]:
+    """A deterministic 300-file, 60,000-line PR with a heavy tail (a few giant files)."""
+    text, shape = generate_diff(files=300, changed_lines=60_000, seed=3)
+    files = select_files(split_diff(text)).reviewable
+    assert sum(f.changed for f in files) > 50_000 and shape.files == 300
+    return list(files)
+
+
+@pytest.mark.parametrize("call_tokens", [3_000, 20_000, 60_000])
+def test_every_reviewable_line_is_in_exactly_one_chunk_and_none_is_over_budget(generated: list[RawFile],
+                                                                               call_tokens: int) -> None:
+    p = plan(generated, call_tokens)
+
+    assert p.not_reviewed == ()
+    assert all(chunk.tokens <= call_tokens for chunk in p.chunks)
+    sent = line_ids([piece for c in p.chunks for piece in c.pieces])
+    expected = [(f.path, ln.kind, ln.old, ln.new) for f in generated for h in parse_file(f).hunks for ln in h.lines]
+    assert Counter(sent) == Counter(expected)
+    again = plan(generated, call_tokens)
+    assert [[(pc.raw.path, pc.part) for pc in c.pieces] for c in again.chunks] == \
+        [[(pc.raw.path, pc.part) for pc in c.pieces] for c in p.chunks]
+
+
+@pytest.mark.parametrize("max_calls", [1, 3, 8])
+def test_max_calls_leaves_out_exact_line_counts(generated: list[RawFile], max_calls: int) -> None:
+    p = plan(generated, 20_000, max_calls)
+
+    assert len(p.chunks) == max_calls and all(c.tokens <= 20_000 for c in p.chunks)
+    placed = sum(piece.lines for c in p.chunks for piece in c.pieces)
+    assert placed + sum(s.lines for s in p.not_reviewed) == sum(f.changed for f in generated)
+    assert all(s.kind == "not-reviewed" and f"max-calls budget ({max_calls} calls)" in s.reason for s in p.not_reviewed)
+    # the most important files come first: nothing left out ranks before something placed whole
+    first_left = min(i for i, f in enumerate(generated) if f.path in {s.path for s in p.not_reviewed})
+    assert {f.path for f in generated[:first_left]} <= {pc.raw.path for c in p.chunks for pc in c.pieces}
+
+
+def huge_file(hunks: int, lines: int, path: str = "src/huge.py") -> RawFile:
+    out = [f"diff --git a/{path} b/{path}", f"--- a/{path}", f"+++ b/{path}"]
+    for h in range(hunks):
+        start = 1 + h * 1000
+        out.append(f"@@ -{start},2 +{start},{lines + 2} @@ def f{h}():")
+        out.append(" before")
+        out.extend(f"+    total_{h}_{i} = compute(total_{h}_{i - 1}, {i})" for i in range(lines))
+        out.append(" after")
+    (raw,) = split_diff("\n".join(out) + "\n")
+    return raw
+
+
+def test_a_single_huge_file_is_split_at_hunk_boundaries() -> None:
+    raw = huge_file(hunks=40, lines=60)
+    original = parse_file(raw).hunks
+    assert estimate_raw(raw) > 20_000
+
+    p = plan([raw], 5_000)
+
+    pieces = [piece for c in p.chunks for piece in c.pieces]
+    assert len(pieces) > 3 and [pc.part for pc in pieces] == list(range(1, len(pieces) + 1))
+    assert all(pc.parts == len(pieces) and pc.tokens <= 5_000 for pc in pieces)
+    assert [h for pc in pieces for h in pc.hunks or ()] == list(original)  # whole hunks, in order, none cut
+    (first,) = render_chunk(p.chunks[0], Redactor())
+    assert first.text.startswith(f"### File: src/huge.py (modified, part 1 of {len(pieces)})")
+
+
+def test_a_hunk_larger_than_a_call_is_cut_between_lines_with_right_numbers() -> None:
+    raw = huge_file(hunks=1, lines=3_000)
+
+    p = plan([raw], 4_000)
+
+    pieces = [piece for c in p.chunks for piece in c.pieces]
+    assert len(pieces) > 2 and all(c.tokens <= 4_000 for c in p.chunks)
+    news = [ln.new for pc in pieces for h in pc.hunks or () for ln in h.lines]
+    assert news == [ln.new for h in parse_file(raw).hunks for ln in h.lines]
+    second = pieces[1].hunks[0]  # type: ignore[index]
+    assert second.new_start == second.lines[0].new
+
+
+def test_very_long_lines_are_clipped_and_budgeted_as_clipped() -> None:
+    minified = "var a=" + "x" * 200_000 + ";"
+    (raw,) = split_diff(f"diff --git a/app.js b/app.js\n--- a/app.js\n+++ b/app.js\n@@ -1 +1,2 @@\n ctx\n"
+                        f"+{minified}\n+ok();\n")
+    p = plan([raw], 2_000)
+
+    (chunk,) = p.chunks
+    assert chunk.tokens <= 2_000 and p.not_reviewed == ()
+    (rendered,) = render_chunk(chunk, Redactor())
+    row = next(r for r in rendered.text.splitlines() if r.startswith("R2 + |"))
+    assert len(row) < MAX_LINE_CHARS + 60 and row.endswith(f"…[{len(minified) - MAX_LINE_CHARS} more chars clipped]")
+
+
+def numbered(lines: list[tuple[str, str]], old: int = 1, new: int = 1) -> Hunk:
+    (raw,) = split_diff(f"diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n"
+                        f"@@ -{old},{sum(k != '+' for k, _ in lines)} +{new},{sum(k != '-' for k, _ in lines)} @@\n"
+                        + "".join(f"{k}{t}\n" for k, t in lines))
+    (hunk,) = parse_file(raw).hunks
+    return hunk
+
+
+def test_context_is_trimmed_to_three_lines_around_each_change() -> None:
+    """A diff made with -U10 shows the model what -U3 would: the far context is elided, numbers kept."""
+    lines = [(" ", f"c{i}") for i in range(10)] + [("-", "old"), ("+", "new")] + \
+            [(" ", f"d{i}") for i in range(12)] + [("+", "added")] + [(" ", f"e{i}") for i in range(10)]
+    text, sent = render_hunks([numbered(lines, 11, 11)], Redactor())
+
+    assert sent == 3
+    assert text.splitlines() == [
+        "@@ -11,33 +11,34 @@",
+        "(… 7 unchanged lines not shown)",
+        "R18   | c7", "R19   | c8", "R20   | c9",
+        "L21 - | old", "R21 + | new",
+        "R22   | d0", "R23   | d1", "R24   | d2",
+        "(… 6 unchanged lines not shown)",
+        "R31   | d9", "R32   | d10", "R33   | d11",
+        "R34 + | added",
+        "R35   | e0", "R36   | e1", "R37   | e2",
+        "(… 7 unchanged lines not shown)",
+    ]
+
+
+def test_whitespace_only_changes_are_folded_and_still_counted() -> None:
+    hunk = numbered([("-", "if x:  return 1"), ("+", "if x:"), ("+", "    return 1")])
+    text, sent = render_hunks([hunk], Redactor())
+    assert text.splitlines()[1] == "(whitespace-only change of 3 lines, folded)" and sent == 3
+
+
+def test_pure_renames_are_listed_without_content_and_edited_renames_are_sent() -> None:
+    files = split_diff(
+        "diff --git a/old/a.py b/new/a.py\nsimilarity index 100%\nrename from old/a.py\nrename to new/a.py\n"
+        "diff --git a/old/b.py b/new/b.py\nsimilarity index 90%\nrename from old/b.py\nrename to new/b.py\n"
+        "--- a/old/b.py\n+++ b/new/b.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n")
+    selection = select_files(files)
+
+    assert [(s.path, s.reason, s.lines) for s in selection.skipped] == [("new/a.py", "renamed without changes", 0)]
+    (renamed,) = selection.reviewable
+    p = plan([renamed], 5_000)
+    (rendered,) = render_chunk(p.chunks[0], Redactor())
+    assert rendered.text.startswith("### File: new/b.py (renamed from old/b.py)")
+
+
+# --- removed code that matters is not invisible -------------------------------------------------------------
+
+REMOVED_CHECK = """\
+diff --git a/app/views.py b/app/views.py
+--- a/app/views.py
++++ b/app/views.py
+@@ -10,7 +10,5 @@ def delete_user(request, user_id):
+     user = request.user
+     target = User.objects.get(pk=user_id)
+-    if not user.has_perm("users.delete"):
+-        raise PermissionDenied("not allowed")
+     target.delete()
+     audit.log(user, "delete", target)
+     return redirect("/users")
+"""
+
+
+def deleted(path: str, lines: int) -> str:
+    body = "".join(f"-line {i} of {path}\n" for i in range(lines))
+    return (f"diff --git a/{path} b/{path}\ndeleted file mode 100644\n--- a/{path}\n+++ /dev/null\n"
+            f"@@ -1,{lines} +0,0 @@\n{body}")
+
+
+def filler(path: str, lines: int) -> str:
+    body = "".join(f"+value_{i} = compute({i})\n" for i in range(lines))
+    return (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
+            f"@@ -0,0 +1,{lines} @@\n{body}")
+
+
+def test_a_deleted_authorization_check_reaches_the_prompt_before_bulk_changes() -> None:
+    """Deletion-only hunks are sent, and a deleted security-sensitive file outranks new code: with room
+    for one call, the removed permission check and the deleted auth module are what the model sees."""
+    diff = (filler("src/feature_a.py", 150) + filler("src/feature_b.py", 150) + deleted("src/legacy.py", 150)
+            + REMOVED_CHECK + deleted("src/auth/permissions.py", 20))
+    config = ReviewConfig(max_calls=1, max_input_tokens=3_500)
+
+    report = review_diff(PR, split_diff(diff), config, provider=None, redactor=Redactor(), nonce="n0nce",
+                         model="gpt-4.1")
+
+    (prompt,) = report.prompts
+    assert "### File: src/auth/permissions.py (deleted)" in prompt.user
+    assert "L1 - | line 0 of src/auth/permissions.py" in prompt.user
+    assert 'L12 - |     if not user.has_perm("users.delete"):' in prompt.user
+    assert 'L13 - |         raise PermissionDenied("not allowed")' in prompt.user
+    left_out = {s.path for s in report.skipped if s.kind == "not-reviewed"}
+    assert "src/legacy.py" in left_out and "src/auth/permissions.py" not in left_out
+    assert not report.complete
+
+
+# --- the model table: an unknown model works, with a clear notice --------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "context", "output"), [
+    ("gpt-5-mini", 400_000, 128_000), ("gpt-5-chat-latest", 128_000, 16_384), ("gpt-4.1-nano", 1_047_576, 32_768),
+    ("gpt-4o-mini", 128_000, 16_384), ("gpt-4", 8_192, 8_192), ("o1-mini", 128_000, 65_536),
+    ("o3-mini", 200_000, 100_000), ("claude-opus-4-1-20250805", 200_000, 32_000),
+    ("claude-opus-4-5", 200_000, 64_000), ("claude-sonnet-4-6", 200_000, 64_000),
+    ("us.anthropic.claude-3-5-sonnet-20241022-v2:0", 200_000, 8_192), ("claude-haiku-4-5@20251001", 200_000, 64_000),
+    ("openrouter/google/gemini-2.5-pro", 1_048_576, 65_536), ("deepseek-chat", 128_000, 8_000),
+])
+def test_known_models(name: str, context: int, output: int) -> None:
+    limits = model_limits(name)
+    assert (limits.context, limits.max_output, limits.known) == (context, output, True)
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeLLM]:
+    with FakeLLM() as fake:
+        yield fake
+
+
+def test_an_unknown_model_is_reviewed_within_the_assumed_limit_and_says_so(tmp_path: Path, llm: FakeLLM) -> None:
+    text, _ = generate_diff(files=40, changed_lines=12_000, seed=5)
+    with FakeGitHub() as github:
+        github.add_pull(7, "Big", "", SHA_BASE, SHA_HEAD, text)
+        run = run_action(tmp_path, github_url=github.url, llm_url=llm.url,
+                         inputs={"provider": "openai-compatible", "model": "my-local-llama", "max-calls": "50"})
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert "Model 'my-local-llama' is not in the built-in table of model limits; assuming a 32,000-token " \
+           "context window with 4,096 tokens for the answer." in run.summary.replace("\\", "")  # Markdown escapes
+    assert len(llm.requests) > 1
+    for request in llm.requests:
+        body = request.json
+        assert body["model"] == "my-local-llama" and body["max_tokens"] == UNKNOWN_MODEL.max_output
+        prompt = sum(estimate_tokens(m["content"]) for m in body["messages"])  # never under the real count
+        assert prompt + UNKNOWN_MODEL.max_output <= UNKNOWN_MODEL.context
+
+
+# --- end to end: a 406 PR read once through the files list; a git checkout read without the API -------------
+
+
+def many_files(count: int) -> str:
+    return "".join(filler(f"pkg/m{i:03}.py", 3) for i in range(count))
+
+
+def test_a_406_pr_is_read_once_and_reviewed_whole(tmp_path: Path, llm: FakeLLM) -> None:
+    with FakeGitHub() as github:
+        github.add_pull(7, "Many files", "", SHA_BASE, SHA_HEAD, many_files(350), diff_too_large=True)
+        run = run_action(tmp_path, github_url=github.url, llm_url=llm.url)
+        pages = github.find("GET", r"pulls/7/files")
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert len(pages) == 4  # 350 files, 100 a page: each page fetched once for the whole run
+    assert "| ✅ Reviewed | 350 | 1,050 |" in run.summary
+    assert "Diff read from GitHub's files list (the PR is too large for its diff)" in run.summary
+    assert run.findings is not None and run.findings["complete"] is True
+
+
+def test_a_git_checkout_in_the_workspace_is_read_instead_of_the_api(tmp_path: Path, llm: FakeLLM) -> None:
+    root, base, head = make_repo(tmp_path)
+    diff_text = expected_diff(root, base, head)
+    with FakeGitHub() as github:
+        github.add_pull(7, "Feature", "", base, head, diff_text)
+        run = run_action(root.parent, github_url=github.url, llm_url=llm.url)
+        diff_reads = [r for r in github.find("GET", r"pulls/7(/files)?$") if "diff" in r.headers.get("accept", "")
+                      or r.path.endswith("/files")]
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert diff_reads == []
+    assert "Diff read from the workspace's git checkout" in run.summary
+    user = json.dumps([r.json for r in llm.requests])
+    assert "if not user.is_admin:" in user  # the removed check, read from git
+
