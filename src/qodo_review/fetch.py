@@ -229,6 +229,6 @@ def unlisted_files(files: Sequence[RawFile], pr: PullRequest) -> tuple[Skipped, 
     count = pr.changed_files - len(files)
     lines = max(0, (pr.additions or 0) + (pr.deletions or 0) - sum(f.added + f.removed for f in files))
     name = f"({count} more files)"
-    reason = (f"GitHub lists at most {MAX_PR_FILES:,} files of a PR; check the PR out with `actions/checkout` and "
-              "`fetch-depth: 0` before this step so the whole diff is read from git")
+    reason = f"GitHub lists at most {MAX_PR_FILES:,} files of a PR; check it out with fetch-depth: 0 to read them " \
+             "from git"
     return (Skipped(name, reason, lines, "not-reviewed", files=count),)
