@@ -17,7 +17,7 @@ from typing import IO
 
 from .commands import run_command
 from .config import ReviewConfig, merge, parse_config_text
-from .errors import ConfigError, EventError, ExitCode, QodoError, UsageError
+from .errors import ConfigError, EventError, ExitCode, GitHubError, QodoError, UsageError
 from .event import Activity, find_activity, load_event
 from .github import GitHub
 from .inputs import Inputs, parse_inputs
@@ -103,7 +103,7 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor) -> ExitCode:
     authorized = _authorized(github, activity)
     if authorized and activity.kind == "review" and activity.comment_id:
         _react(github, activity, out)
-    pr = github.get_pull(activity.pr_number)
+    pr = _pull(github, activity.pr_number, env.repository)
     config = _config_for(github, pr, inputs, authorized, out)
     decision = decide(activity, pr, config, authorized=authorized)
     if not decision.go:
@@ -116,6 +116,17 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor) -> ExitCode:
                                 inputs.fallback_base_url)
     session = Session(env, inputs, out, redactor, github, activity, pr, config, settings, fallback=fallback)
     return run_command(session)
+
+
+def _pull(github: GitHub, number: int, repository: str) -> PullRequest:
+    """The PR; a 404 is the user's to fix: a wrong pr-number, or a token that cannot read the repository."""
+    try:
+        return github.get_pull(number)
+    except GitHubError as exc:
+        if exc.status != 404:
+            raise
+        raise UsageError(f"Pull request #{number} was not found in {repository} (HTTP 404). Check the pr-number "
+                         "input, and that github-token can read this repository.") from None
 
 
 def _client(env: Env, inputs: Inputs) -> GitHub:

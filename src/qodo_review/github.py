@@ -69,6 +69,7 @@ class Review:
     id: int
     state: str  # PENDING, COMMENTED, APPROVED, CHANGES_REQUESTED, DISMISSED
     user_login: str
+    body: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +238,11 @@ class GitHub:
     def create_issue_comment(self, number: int, body: str) -> Comment:
         return _comment(
             self._json(
-                "POST", f"issues/{number}/comments", json={"body": body}, permission="pull-requests: write"
+                "POST",
+                f"issues/{number}/comments",
+                json={"body": body},
+                permission="pull-requests: write",
+                resend=False,
             )
         )
 
@@ -284,14 +289,16 @@ class GitHub:
         if event is not None:
             payload["event"] = event
         return int(
-            self._json("POST", f"pulls/{number}/reviews", json=payload, permission="pull-requests: write")[
-                "id"
-            ]
+            self._json(
+                "POST", f"pulls/{number}/reviews", json=payload, permission="pull-requests: write", resend=False
+            )["id"]
         )
 
     def list_reviews(self, number: int) -> list[Review]:
         return [
-            Review(id=int(r["id"]), state=str(r.get("state") or ""), user_login=_login(r))
+            Review(
+                id=int(r["id"]), state=str(r.get("state") or ""), user_login=_login(r), body=str(r.get("body") or "")
+            )
             for r in self._paginate(f"pulls/{number}/reviews")
         ]
 
@@ -362,8 +369,10 @@ class GitHub:
     def _url(self, path: str) -> str:
         return f"{self.api_url}/repos/{self.repo}/{path}"
 
-    def _json(self, method: str, path: str, *, json: Any = None, permission: str | None = None) -> Any:
-        resp = self._request(method, self._url(path), json=json, permission=permission)
+    def _json(
+        self, method: str, path: str, *, json: Any = None, permission: str | None = None, resend: bool = True
+    ) -> Any:
+        resp = self._request(method, self._url(path), json=json, permission=permission, resend=resend)
         return _decode(resp) if resp.content else {}
 
     def _paginate(self, path: str, *, limit: int = MAX_PAGES * PER_PAGE) -> list[dict[str, Any]]:
@@ -404,8 +413,13 @@ class GitHub:
         accept: str = "application/vnd.github+json",
         permission: str | None = None,
         passthrough: Callable[[requests.Response], bool] | None = None,
+        resend: bool = True,
     ) -> requests.Response:
-        """Send with retries (5xx, network errors, rate limits) inside the time budget; map failures."""
+        """Send with retries (5xx, network errors, rate limits) inside the time budget; map failures.
+
+        resend=False is for a POST that creates something: after a 5xx GitHub may have created it anyway
+        (its gateway gave up, the API did not), so the caller checks before sending it again.
+        """
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 resp = self._send(method, url, params=params, json=json, accept=accept)
@@ -427,6 +441,8 @@ class GitHub:
                 elif resp.status_code >= 500:
                     wait, why = self._backoff(attempt), f"HTTP {resp.status_code}"
                     error = self._error(resp, method, permission)
+                    if not resend:
+                        raise error
                 else:
                     raise self._error(resp, method, permission)
             if attempt == MAX_ATTEMPTS or self._clock() + wait > self._deadline:

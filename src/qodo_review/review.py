@@ -141,7 +141,8 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
     report.placed = place_findings(report.findings, [parsed.get(r) for r in raw_files if r.path in cited
                                                      and not r.binary])
     report.manifest.redactions = redactor.counts()
-    report.manifest.sent = report.usage.calls > 0
+    # Sent means a request carried the code out, answered or not (a call that failed after retries did too).
+    report.manifest.sent = report.usage.calls > 0 or (caller is not None and bool(caller.stats.hosts))
     watch.lap("findings")
     return report
 

@@ -132,7 +132,8 @@ class SummaryTexts:
         extra = [*moved(ctx), addressed_section(self.addressed, ctx.host)]
         text = summary_markdown(ctx.report, ctx.host, extra=extra, scope=self.scope,
                                 history=history_section(self.state.history))
-        return cap(text, COMMENT_BODY_MAX - len(marker) - 2) + "\n\n" + marker
+        # Redacted before it is cut to size: a placeholder can be longer than what it replaces (a 422).
+        return cap(ctx.scrub(text), COMMENT_BODY_MAX - len(marker) - 2) + "\n\n" + marker
 
 
 def publishers(channels: frozenset[str], check: CheckRun, texts: SummaryTexts) -> list[Publisher]:

@@ -30,6 +30,15 @@ class Context:
         return self.redactor.redact(text)
 
 
+# A create that failed with a 5xx or a lost connection is looked for, then sent again, this many times in all.
+CREATE_ATTEMPTS = 3
+
+
+def maybe_done(exc: GitHubError) -> bool:
+    """A 5xx or a lost connection on a POST: GitHub may have acted before failing, so look before resending."""
+    return exc.status >= 500 or exc.status == 0
+
+
 class Publisher(Protocol):
     name: str
 

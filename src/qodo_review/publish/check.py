@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..errors import GitHubError, PermissionDenied
 from ..limits import ANNOTATIONS_PER_REQUEST, CHECK_TEXT_MAX
-from ..render import check_annotations, check_output
+from ..render import cap, check_annotations, check_output
 from . import Context
 
 CHECK_NAME = "qodo-review"
@@ -63,7 +63,9 @@ class CheckRun:
 
     def _complete(self, ctx: Context) -> str:
         report = ctx.report
-        output = {k: ctx.scrub(v) for k, v in check_output(report, ctx.host).items()}
+        # Redacted, then cut to size: a placeholder can be longer than what it replaces (a 422).
+        output = {k: ctx.scrub(v)[:255] if k == "title" else cap(ctx.scrub(v), CHECK_TEXT_MAX)
+                  for k, v in check_output(report, ctx.host).items()}
         notes = check_annotations(report.placed.inline)
         for note in notes:
             note["title"], note["message"] = ctx.scrub(note["title"]), ctx.scrub(note["message"])

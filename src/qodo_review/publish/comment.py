@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..errors import GitHubError
 from ..github import Comment, GitHub
 from ..render import SUMMARY_MARKER
-from . import Context
+from . import CREATE_ATTEMPTS, Context, maybe_done
 
 # Comments written by the workflow's token come from this account; only those are ever edited, so a
 # user who pastes our marker into their own comment cannot make us overwrite it.
@@ -33,5 +34,14 @@ class SummaryComment:
         if found is not None:
             ctx.github.update_issue_comment(found.id, text)
             return f"updated comment {found.id}"
-        created = ctx.github.create_issue_comment(number, text)
-        return f"created comment {created.id}"
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                created = ctx.github.create_issue_comment(number, text)
+                return f"created comment {created.id}"
+            except GitHubError as exc:
+                if not maybe_done(exc) or attempt == CREATE_ATTEMPTS:
+                    raise
+                found = find_summary(ctx.github, number)
+                if found is not None:  # GitHub created it before failing: posting again would duplicate it
+                    return f"created comment {found.id} (confirmed after: {exc})"
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -4,6 +4,10 @@ A finding already posted (same fingerprint, in a comment of ours whose lines hav
 not posted again. GitHub rejects a whole review when one comment's anchor is invalid (422). We then find
 the bad comments by bisection with pending reviews (invisible to others, deleted straight away), post
 the rest in one review, and move the rejected ones to the summary.
+
+GitHub keeps one pending review per user and PR: a probe left by a crashed run (marked PROBE_MARKER)
+is deleted and the request repeated; a person's own draft is never touched. A head that moved during
+the review (the commit is no longer the PR's) is not bisected: the findings go to the summary.
 """
 
 from __future__ import annotations
@@ -11,10 +15,27 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import GitHubError
+from ..github import Review
 from ..models import Finding
 from ..render import finding_comment, fingerprint_marker
-from . import Context
-from .threads import FP_RE, is_ours, issue_marker
+from . import CREATE_ATTEMPTS, Context, maybe_done
+from .threads import FP_RE, ISSUE_RE, is_ours, issue_key, issue_marker
+
+# The body of our pending probe reviews, so a crashed run's leftover is recognised as ours (GitHub shows
+# a pending review only to its author, who may also be a person using a PAT with a draft of their own).
+PROBE_MARKER = "<!-- qodo-review:probe -->"
+# 422 "User can only have one pending review per pull request" (REST and GraphQL alike).
+ONE_PENDING = "one pending review"
+# 422 texts for a commit_id that is no longer part of the pull request (pushed away or force-pushed).
+MOVED_HEAD = ("commit could not be found", "commit_id is not part of the pull request", "no commit found")
+
+
+class NotPosted(GitHubError):
+    """GitHub refused the whole review for a reason no comment's position explains (no bisection helps)."""
+
+    def __init__(self, message: str, status: int, reason: str) -> None:
+        super().__init__(message, status)
+        self.reason = reason  # shown beside each finding moved to the summary
 
 
 def comment_payload(finding: Finding, body: str) -> dict[str, Any]:
@@ -32,12 +53,15 @@ class InlineReview:
     def publish(self, ctx: Context) -> str:
         report = ctx.report
         # An outdated comment (line null) sits on code that changed: a finding still there is posted anew.
-        posted = {m.group(1) for c in ctx.github.list_review_comments(report.pr.number)
-                  if is_ours(c) and c.line is not None for m in FP_RE.finditer(c.body)}
+        mine = [c for c in ctx.github.list_review_comments(report.pr.number) if is_ours(c) and c.line is not None]
+        posted = {m.group(1) for c in mine for m in FP_RE.finditer(c.body)}
+        # GitHub moves a comment along when code above it shifts: the same issue where it sits now is posted.
+        placed = {(m.group(1), c.line) for c in mine for m in ISSUE_RE.finditer(c.body)}
         fresh: list[Finding] = []
         repeats = 0
         for finding in report.placed.inline:
-            if FP_RE.search(fingerprint_marker(finding)).group(1) in posted:  # type: ignore[union-attr]
+            fingerprint = FP_RE.search(fingerprint_marker(finding)).group(1)  # type: ignore[union-attr]
+            if fingerprint in posted or (issue_key(finding), finding.end_line or finding.line) in placed:
                 repeats += 1
             else:
                 fresh.append(finding)
@@ -48,7 +72,11 @@ class InlineReview:
             return f"nothing new to post ({repeats} already posted)" if repeats else "no inline findings"
         items = [(f, comment_payload(f, ctx.scrub(f"{finding_comment(f, ctx.host)}\n{issue_marker(f)}")))
                  for f in fresh]
-        good, bad = self._post(ctx, items)
+        try:
+            good, bad = self._post(ctx, items)
+        except NotPosted as exc:
+            ctx.moved_to_summary.extend((f, exc.reason) for f in fresh)
+            return f"not posted: {exc}"
         for finding, _ in bad:
             ctx.moved_to_summary.append((finding, "GitHub rejected the comment's position"))
         return f"posted {len(good)} comments" + (f", {len(bad)} moved to the summary" if bad else "") + (
@@ -56,17 +84,18 @@ class InlineReview:
 
     def _post(self, ctx: Context, items: list[tuple[Finding, dict[str, Any]]]
               ) -> tuple[list[tuple[Finding, dict[str, Any]]], list[tuple[Finding, dict[str, Any]]]]:
-        pr = ctx.report.pr
         body = ctx.scrub(f"qodo-review found {len(items)} issues on changed lines; the summary comment has the rest.")
         try:
-            ctx.github.create_review(pr.number, pr.head_sha, body, [p for _, p in items])
+            _post_once(ctx, body, [p for _, p in items])
             return items, []
+        except NotPosted:
+            raise
         except GitHubError as exc:
             if exc.status != 422:
                 raise
         good, bad = self._bisect(ctx, items)
         if good:
-            ctx.github.create_review(pr.number, pr.head_sha, body, [p for _, p in good])
+            _post_once(ctx, body, [p for _, p in good])
         return good, bad
 
     def _bisect(self, ctx: Context, items: list[tuple[Finding, dict[str, Any]]]
@@ -86,10 +115,62 @@ class InlineReview:
     def _accepted(self, ctx: Context, items: list[tuple[Finding, dict[str, Any]]]) -> bool:
         pr = ctx.report.pr
         try:
-            review_id = ctx.github.create_review(pr.number, pr.head_sha, "", [p for _, p in items], event=None)
+            review_id = _create(ctx, PROBE_MARKER, [p for _, p in items], None)
+        except NotPosted:
+            raise
         except GitHubError as exc:
             if exc.status == 422:
                 return False
             raise
         ctx.github.delete_pending_review(pr.number, review_id)
         return True
+
+
+def _post_once(ctx: Context, body: str, comments: list[dict[str, Any]]) -> None:
+    """Post the review; after a 5xx, look for its comments before posting again (GitHub may have acted)."""
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            _create(ctx, body, comments, "COMMENT")
+            return
+        except GitHubError as exc:
+            if not maybe_done(exc) or attempt == CREATE_ATTEMPTS:
+                raise
+        wanted = {m.group(1) for c in comments for m in FP_RE.finditer(c["body"])}
+        posted = {m.group(1) for c in ctx.github.list_review_comments(ctx.report.pr.number)
+                  if is_ours(c) for m in FP_RE.finditer(c.body)}
+        if wanted <= posted:
+            return
+
+
+def _create(ctx: Context, body: str, comments: list[dict[str, Any]], event: str | None) -> int:
+    """create_review, with the two 422s that are not about a comment's position told apart."""
+    pr = ctx.report.pr
+    for attempt in (1, 2):
+        try:
+            return ctx.github.create_review(pr.number, pr.head_sha, body, comments, event=event)
+        except GitHubError as exc:
+            text = str(exc).lower()
+            if exc.status != 422:
+                raise
+            if any(m in text for m in MOVED_HEAD):
+                raise NotPosted(f"the pull request's head moved during the review (commit {pr.head_sha[:12]} "
+                                "is no longer its head); the next run reviews the new head", exc.status,
+                                "the pull request's head moved during the review") from None
+            if ONE_PENDING not in text:
+                raise
+            if attempt == 2 or not _delete_stale_probes(ctx):
+                raise NotPosted(
+                    "the token's user has a pending (draft) review on this pull request, and GitHub allows one "
+                    "per user: submit or discard that draft, or use the default github-token", exc.status,
+                    "a pending draft review of the token's user blocks new reviews") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _delete_stale_probes(ctx: Context) -> bool:
+    """Delete pending reviews a crashed run of ours left (marked PROBE_MARKER); True if one was found."""
+    number = ctx.report.pr.number
+    stale: list[Review] = [r for r in ctx.github.list_reviews(number) if r.state == "PENDING"
+                           and PROBE_MARKER in r.body]
+    for review in stale:
+        ctx.github.delete_pending_review(number, review.id)
+    return bool(stale)
