@@ -122,3 +122,69 @@ class ResettingProxy:
         back.join(timeout=10)
         client.close()
         upstream.close()
+
+
+class ActThenFail:
+    """An HTTP proxy in front of a fake server: every request is carried out, but the first `times` that
+    match (method, path regex) are answered with `status` instead, as when GitHub's gateway times out
+    after the API has already acted (a 502 on a POST that did post)."""
+
+    def __init__(self, target: str, method: str, path_regex: str, status: int = 502, times: int = 1) -> None:
+        import http.client
+        import re
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(target)
+        self.prefix, self.faults, fault_status = parts.path.rstrip("/"), times, status
+        self.hits: list[str] = []
+        rule, proxy = re.compile(path_regex), self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _relay(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                upstream = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                upstream.request(self.command, self.path, body=body or None, headers=headers)
+                answer = upstream.getresponse()
+                data, status = answer.read(), answer.status
+                reply_headers = [(k, v) for k, v in answer.getheaders()
+                                 if k.lower() not in ("content-length", "connection", "transfer-encoding")]
+                upstream.close()
+                if self.command == method and rule.search(self.path) and proxy.faults > 0:
+                    proxy.faults -= 1
+                    proxy.hits.append(f"{self.command} {self.path}")
+                    status, data = fault_status, b"<html><body><h1>Bad Gateway</h1></body></html>"
+                    reply_headers = [("Content-Type", "text/html")]
+                self.send_response(status)
+                for name, value in reply_headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(data)
+                self.close_connection = True
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _relay
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{self.prefix}"
+
+    def __enter__(self) -> ActThenFail:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()

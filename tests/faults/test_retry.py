@@ -193,7 +193,8 @@ def test_two_unusable_answers_fail_the_call_never_accepted(clock: Clock) -> None
     with pytest.raises(AnswerError) as caught:
         caller(primary, clock).answer(PROMPT, parse)
     assert str(caught.value) == (
-        "The model's answer held no JSON object. `big-model` at api.example was asked twice; neither answer was "
+        "The model's answer held no JSON object with 'findings' or 'summary'. `big-model` at api.example was asked "
+        "twice; neither answer was "
         "usable. Use a model that follows a JSON schema (the model input), or set the fallback-model input.")
     assert len(primary.prompts) == 2
 
