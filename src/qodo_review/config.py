@@ -125,16 +125,46 @@ KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
 assert {f for f, _ in KEYS.values()} <= {f.name for f in fields(ReviewConfig)}
 
 
+class _PlainLoader(yaml.SafeLoader):
+    """yaml.safe_load, minus aliases and duplicate keys: a review config needs neither, `*alias` trees are how
+    YAML bombs grow (a few hundred bytes that expand to billions of nodes), and a repeated key silently wins."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a review config "
+                                              "(they are how YAML bombs grow); write the value out", mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key '{key}' appears twice; keep one",
+                                                        key_node.start_mark)
+            if isinstance(key, str):
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_config_text(text: str, source: str) -> dict[str, Any]:
     """Validate a .qodo.yml document; return field overrides. Errors name the key and the file."""
     if len(text.encode("utf-8", "replace")) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{source} is larger than {MAX_CONFIG_BYTES // 1024} KB; a review config is a few lines.")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a SafeLoader, without aliases
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}" if where is not None else ""
-        raise ConfigError(f"{source} is not valid YAML{at}: {getattr(exc, 'problem', None) or exc}. "
+        problem = str(getattr(exc, "problem", None) or exc)
+        if "constructor for the tag" in problem:  # !!python/object and friends: valid YAML, never allowed
+            tag = problem.rsplit("tag:yaml.org,2002:", 1)[-1].rstrip("'")
+            raise ConfigError(f"{source}{at} uses the YAML tag !!{tag}, which a review config may not use: "
+                              "write plain values (text, numbers, lists).") from None
+        if "aliases" in problem or "appears twice" in problem:  # valid YAML that _PlainLoader refuses
+            raise ConfigError(f"{source}{at}: {problem}.") from None
+        raise ConfigError(f"{source} is not valid YAML{at}: {problem}. "
                           "Fix the syntax or delete the file to use the defaults.") from None
     except RecursionError:
         raise ConfigError(f"{source} nests too deeply to be a review config.") from None
