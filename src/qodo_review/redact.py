@@ -714,7 +714,13 @@ def _encodings(secret: str) -> set[str]:
             encoded = encode(b"\0" * offset + raw).decode().rstrip("=")
             tail = 0 if (offset + len(raw)) % 3 == 0 else 1
             forms.add(encoded[(0, 2, 3)[offset]:len(encoded) - tail])
+    # Markdown is escaped before the last pass over it (sanitize.plain puts a backslash before every ASCII
+    # punctuation but "@"): a key echoed in an error or by the model reaches that pass as `sk\-proj\-...`.
+    forms |= {_MARKDOWN_ESCAPED.sub(r"\\\g<0>", f) for f in forms}
     return {f for f in forms if len(f) >= MIN_RUN_SECRET_LENGTH and "\n" not in f}
+
+
+_MARKDOWN_ESCAPED = re.compile(r"[!-/:-?\[-`{-~]")  # the characters sanitize.plain escapes
 
 
 def _run_secret_lines(secrets: Iterable[str]) -> set[str]:
