@@ -144,6 +144,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str], stdin: IO[str], stdout
                          no_key=not settings_key)
     report = review_diff(pr, raw_files, config, provider=provider, redactor=redactor, nonce=secrets.token_hex(8),
                          provider_host=settings.host, model=settings.model)
+    if not raw_files:  # an empty `git diff` is common (nothing committed yet): say so rather than "no findings"
+        source = f"--diff {args.diff}" if args.diff else f"git diff {args.base}...HEAD"
+        report.notices.append(f"The diff is empty ({source}): there is nothing to review.")
     _print(report, args, stdout, redactor, no_key=not settings_key)
     if report.errors and not dry:
         return ExitCode.INCOMPLETE
@@ -155,7 +158,7 @@ def _print(report: Report, args: argparse.Namespace, stdout: IO[str], redactor: 
         doc = {"summary": report.summary, "verdict": report.verdict, "complete": report.complete,
                "findings": [f.to_json() for f in report.findings],
                "skipped": [{"path": s.path, "reason": s.reason, "lines": s.lines} for s in report.skipped],
-               "errors": report.errors, "dry_run": report.dry_run,
+               "errors": report.errors, "notices": report.notices, "dry_run": report.dry_run,
                "usage": {"calls": report.usage.calls, "tokens_in": report.usage.tokens_in,
                          "tokens_out": report.usage.tokens_out}}
         if report.dry_run:
