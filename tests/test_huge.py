@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from e2e import SHA_BASE, SHA_HEAD, run_action
 from fakes.github_server import FakeGitHub
 from fakes.llm_server import FakeLLM
@@ -169,6 +171,20 @@ def test_context_is_trimmed_to_three_lines_around_each_change() -> None:
         "R35   | e0", "R36   | e1", "R37   | e2",
         "(… 7 unchanged lines not shown)",
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(" +-"), min_size=1, max_size=40))
+def test_trimmed_context_keeps_every_change_and_only_near_context(kinds: list[str]) -> None:
+    lines = [(kind, f"t{i}") for i, kind in enumerate(kinds)]
+    text, _ = render_hunks([numbered(lines, 100, 100)], Redactor())
+    rows = text.splitlines()[1:]
+    shown = [int(r.split("| t")[1]) for r in rows if "| t" in r]
+    changes = [i for i, kind in enumerate(kinds) if kind != " "]
+    near = [i for i in range(len(kinds)) if not changes or any(abs(i - c) <= 3 for c in changes)]
+    assert shown == near  # every change, the context within 3 lines of one, in order
+    elided = sum(int(r.split()[1]) for r in rows if r.startswith("(… "))
+    assert elided + len(shown) == len(kinds)
 
 
 def test_whitespace_only_changes_are_folded_and_still_counted() -> None:

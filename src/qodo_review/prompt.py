@@ -90,12 +90,15 @@ def render_hunks(hunks: Sequence[Hunk], redactor: Redactor) -> tuple[str, int]:
         # The whole hunk is redacted, trimmed context included: a secret spanning lines (a PEM block)
         # is only recognised whole.
         texts = redactor.redact_lines([ln.text for ln in hunk.lines])
-        shown = _shown(hunk)
+        hidden = dict(_hidden_context(hunk))  # start of an elided run -> its end
+        skip_to = 0
         for index, (ln, text) in enumerate(zip(hunk.lines, texts, strict=True)):
-            if not shown[index]:
-                if index == 0 or shown[index - 1]:
-                    hidden = next((j for j in range(index, len(shown)) if shown[j]), len(shown)) - index
-                    rows.append(f"(… {hidden} unchanged line{'s' if hidden != 1 else ''} not shown)")
+            if index < skip_to:
+                continue
+            if index in hidden:
+                skip_to = hidden[index]
+                count = skip_to - index
+                rows.append(f"(… {count} unchanged line{'s' if count != 1 else ''} not shown)")
                 continue
             if len(text) > MAX_LINE_CHARS:
                 text = text[:MAX_LINE_CHARS] + f" …[{len(text) - MAX_LINE_CHARS} more chars clipped]"
@@ -107,16 +110,19 @@ def render_hunks(hunks: Sequence[Hunk], redactor: Redactor) -> tuple[str, int]:
     return "\n".join(rows), sent
 
 
-def _shown(hunk: Hunk) -> list[bool]:
-    """Which lines of a hunk are shown: every change, and at most MAX_CONTEXT_LINES of context around one."""
-    changed = [i for i, ln in enumerate(hunk.lines) if ln.kind != " "]
-    if not changed:
-        return [True] * len(hunk.lines)
-    shown = [False] * len(hunk.lines)
-    for i in changed:
-        for j in range(max(0, i - MAX_CONTEXT_LINES), min(len(shown), i + MAX_CONTEXT_LINES + 1)):
-            shown[j] = True
-    return shown
+def _hidden_context(hunk: Hunk) -> list[tuple[int, int]]:
+    """[start, end) runs of context lines not shown: all but MAX_CONTEXT_LINES after and before a change."""
+    hidden: list[tuple[int, int]] = []
+    run, after_change = 0, False  # where the current run of context began; whether a change precedes it
+    for index, line in enumerate([*hunk.lines, None]):
+        if line is not None and line.kind == " ":
+            continue
+        start = run + MAX_CONTEXT_LINES if after_change else run
+        end = index - MAX_CONTEXT_LINES if line is not None else index
+        if end - start > 0 and (after_change or line is not None):
+            hidden.append((start, end))
+        run, after_change = index + 1, True
+    return hidden
 
 
 def _whitespace_only(hunk: Hunk) -> bool:

@@ -115,7 +115,7 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
     # Every call goes through the one retry policy; a bare provider gets the default one.
     caller = provider if isinstance(provider, Resilient) or provider is None else Resilient(
         Route(provider, model, provider_host))
-    runner = _ChunkRunner(pr, config, plan, caller, redactor, nonce, parsed)
+    runner = _ChunkRunner(pr, config, plan, caller, redactor, nonce)
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
         results = list(pool.map(runner.run, plan.chunks, range(len(plan.chunks))))
     if caller is not None:
@@ -133,8 +133,7 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
         report.prompts.extend(result.prompts)
         report.manifest.files.extend(result.files_sent)
         report.lines_reviewed += sum(lines for _, lines in result.files_reviewed)
-    sent_files = [parsed.get(p.raw) for c in plan.chunks for p in c.pieces]
-    secrets += secret_findings(_unique(sent_files), redactor)
+    secrets += [finding for result in results for finding in result.secrets]
     report.findings = merge_findings([secrets, *(r.findings for r in results)])
     report.summary = "\n\n".join(r.summary for r in results if r.summary)
     cited = {f.path for f in report.findings}
@@ -154,13 +153,6 @@ def _record_routes(manifest: Manifest, caller: Resilient) -> None:
         manifest.provider_host = ", ".join(sorted(hosts))
     if len(models) > 1:
         manifest.model = ", ".join(sorted(models))
-
-
-def _unique(files: Sequence[FileDiff]) -> list[FileDiff]:
-    seen: dict[str, FileDiff] = {}
-    for f in files:
-        seen.setdefault(f.path, f)
-    return list(seen.values())
 
 
 class _ParseCache:
@@ -185,6 +177,7 @@ class _ChunkResult:
     prompts: list[Prompt] = field(default_factory=list)
     files_sent: list[tuple[str, int]] = field(default_factory=list)
     files_reviewed: list[tuple[str, int]] = field(default_factory=list)  # the parts the model answered
+    secrets: list[Finding] = field(default_factory=list)  # found by the secret scan in what this part sends
     prompt_seconds: float = 0.0
 
 
@@ -202,19 +195,23 @@ def _failed_parts(results: Sequence[_ChunkResult]) -> list[Skipped]:
 
 class _ChunkRunner:
     def __init__(self, pr: PullRequest, config: ReviewConfig, plan: BudgetPlan, provider: Resilient | None,
-                 redactor: Redactor, nonce: str, parsed: _ParseCache) -> None:
+                 redactor: Redactor, nonce: str) -> None:
         self.pr, self.config, self.plan, self.provider = pr, config, plan, provider
-        self.redactor, self.nonce, self.parsed = redactor, nonce, parsed
+        self.redactor, self.nonce = redactor, nonce
         self.total = len(plan.chunks)
 
     def run(self, chunk: Chunk, index: int) -> _ChunkResult:
         result = _ChunkResult()
+        chunk = self._resolve(chunk)
+        # The secret scan reads this part's lines while they are parsed; nothing is kept for later, so a
+        # huge review holds the lines of the parts in flight only (placement re-parses the few cited files).
+        result.secrets = secret_findings([_piece_diff(p) for p in chunk.pieces], self.redactor)
         self._run(chunk, index, result, depth=0)
         return result
 
     def _resolve(self, chunk: Chunk) -> Chunk:
-        """Parse whole-file pieces (through the shared cache, so placement reuses them)."""
-        return Chunk(tuple(p if p.hunks is not None else replace(p, hunks=self.parsed.get(p.raw).hunks)
+        """Parse whole-file pieces; split ones were parsed by the budget."""
+        return Chunk(tuple(p if p.hunks is not None else replace(p, hunks=parse_file(p.raw).hunks)
                            for p in chunk.pieces))
 
     def _prompt(self, chunk: Chunk, index: int, result: _ChunkResult) -> Prompt:
@@ -269,6 +266,11 @@ def _parse(completion: Completion) -> Answer:
     if completion.finish_reason == "length":
         raise AnswerTruncated("The answer was cut off at the output limit.")
     return parse_answer(completion.text)
+
+
+def _piece_diff(piece: Piece) -> FileDiff:
+    raw = piece.raw
+    return FileDiff(path=raw.path, old_path=raw.old_path, status=raw.status, hunks=piece.hunks or ())
 
 
 def _halve(chunk: Chunk) -> tuple[Chunk, Chunk] | None:
