@@ -10,6 +10,7 @@ the invariants of `Run.assert_contained`.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import re
@@ -22,9 +23,13 @@ import pytest
 from e2e import SHA_BASE, SHA_HEAD, comment_event, pr_event
 from fakes.github_server import FakeGitHub
 from fakes.llm_server import FakeLLM, anthropic_error, anthropic_tool_message, chat_completion, openai_error
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from qodo_review.output import Out
 from qodo_review.policy import REPLY_MARKER, UNAUTHORIZED_REPLY
 from qodo_review.prompt import fenced
+from qodo_review.redact import Redactor
 
 from .harness import (
     API_KEY,
@@ -148,6 +153,7 @@ def test_a_secret_in_any_field_never_reaches_the_provider(tmp_path: Path, github
     assert llm.requests, "the provider was never asked"
     assert_absent(secret, provider=provider_bytes(llm))
     assert "<<SECRET:" in provider_bodies(llm)
+    assert not [r for r in github.requests if "/commits" in r.path]  # commit messages are never read, nor sent
     # what the action published and kept quotes the placeholder, never the value
     assert_absent(secret, github=all_of(posted_texts(github)), **result.local_texts())
 
@@ -545,6 +551,9 @@ def test_hostile_model_markdown_is_neutralised_before_posting(tmp_path: Path, gi
     for text in [*posted, result.summary]:
         _assert_neutral(text)
     assert "(https://github.com/owner/repo/pull/7)" in bot_comments(github)[0]  # the repository's own host stays
+    # "/approve" in the answer approves nothing: every review is a plain comment
+    assert [r.json["event"] for r in github.find("POST", r"/pulls/7/reviews$")] == ["COMMENT"]
+    assert {r["state"] for r in github.posted_reviews} == {"COMMENTED"}
 
 
 def test_a_huge_answer_stays_within_every_limit(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
@@ -861,3 +870,50 @@ def test_a_redirect_to_another_host_is_never_followed(tmp_path: Path, github: Fa
     assert result.code in (2, 3)
     assert all(e["port"] != 9 for e in result.events("connect"))
     assert ("Redirects are not followed" if target == "provider" else "was not followed") in result.stdout
+
+
+# --- the log, unit by unit: whatever the text, the runner executes nothing of it ---------------------------
+
+FRAGMENTS = ["::", ":", "##[", "#", "[", "]", "\u200b", "\ufeff", "\u2060", "\u0301", "\r", "\n", "\r\n", " ",
+             "error", "set-output", "add-mask", "stop-commands", "name=x;", "PWNED", "\x1b[31m", "\x85"]
+JUNK = st.lists(st.sampled_from(["", " ", "\t", "\u200b", "\ufeff", "\u2060", "\x00", "\x1b[0m", "text "]),
+                max_size=3).map("".join)
+NAMES = st.sampled_from(["error", "set-output", "add-mask", "stop-commands", "set-env", "notice", "group"])
+# A command as an attacker would write it (modern at a line start, legacy anywhere), behind junk the
+# runner might trim or ignore; or any mix of the characters that matter.
+COMMAND = st.one_of(
+    st.builds(lambda j, n, d: f"{j}::{n}::{d}", JUNK, NAMES, st.text(max_size=5)),
+    st.builds(lambda j, n, d: f"{j}::{n} name=x::{d}", JUNK, NAMES, st.text(max_size=5)),
+    st.builds(lambda j, n, d: f"{j}##[{n}]{d}", JUNK, NAMES, st.text(max_size=5)),
+    st.builds(lambda j, n, d: f"{j}##[{n} name=x;]{d}", JUNK, NAMES, st.text(max_size=5)),
+)
+TEXT = st.lists(COMMAND | st.sampled_from(FRAGMENTS) | st.text(max_size=5), max_size=12).map("\n".join) | st.lists(
+    st.sampled_from(FRAGMENTS) | st.text(max_size=5), max_size=40).map("".join)
+
+
+@given(TEXT)
+@settings(max_examples=400, deadline=None)
+def test_no_text_logged_is_ever_executed(text: str) -> None:
+    stream = io.StringIO()
+    Out(stream, Redactor(), in_actions=True).log(text)
+    for command in executed(stream.getvalue()):
+        assert command.name == "stop-commands" or re.fullmatch("[0-9a-f]{32}", command.name), command
+
+
+def test_each_wrapped_line_gets_a_fresh_token() -> None:
+    stream = io.StringIO()
+    out = Out(stream, Redactor(), in_actions=True)
+    out.log("::error::one")
+    out.log("two ##[warning]x")
+    out.log("plain text: nothing to stop")
+    tokens = re.findall(r"::stop-commands::([0-9a-f]{32})", stream.getvalue())
+    assert len(tokens) == len(set(tokens)) == 2
+    assert stream.getvalue().endswith("plain text: nothing to stop\n")
+
+
+@pytest.mark.parametrize("secret", [API_KEY, GITHUB_TOKEN, "sk-" + "a/b+c=d_e-f.g~h!i"])
+def test_a_run_secret_is_found_after_markdown_escaping(secret: str) -> None:
+    from qodo_review.sanitize import plain
+
+    redactor = Redactor([secret])
+    assert redactor.redact(plain(f"error: {secret} (HTTP 401)")).count("<<SECRET:run-secret:1>>") == 1
