@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from e2e import SHA_BASE, SHA_HEAD, run_action
 from fakes.github_server import FakeGitHub
 from fakes.llm_server import FakeLLM
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_fetch import expected_diff, make_repo
 
 from qodo_review.budget import (
@@ -331,3 +331,25 @@ def test_a_git_checkout_in_the_workspace_is_read_instead_of_the_api(tmp_path: Pa
     user = json.dumps([r.json for r in llm.requests])
     assert "if not user.is_admin:" in user  # the removed check, read from git
 
+
+
+@pytest.mark.parametrize(("inputs", "loaded"), [
+    ({"provider": "openai"}, {"openai"}),
+    ({"provider": "anthropic"}, {"anthropic"}),
+    ({"provider": "openai", "dry-run": "true"}, set()),
+])
+def test_only_the_chosen_providers_sdk_is_imported(tmp_path: Path, llm: FakeLLM, inputs: dict[str, str],
+                                                   loaded: set[str]) -> None:
+    """A cold start pays for one SDK (imported in the background while GitHub is read), a dry run for none."""
+    if inputs["provider"] == "anthropic":
+        inputs = {**inputs, "base-url": llm.url}
+    with FakeGitHub() as github:
+        github.add_pull(7, "Small", "", SHA_BASE, SHA_HEAD, filler("src/a.py", 5))
+        run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs=inputs,
+                         extra_env={"PYTHONPROFILEIMPORTTIME": "1"})
+
+    assert run.code == 0, run.stdout + run.stderr
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in run.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert imported & {"openai", "anthropic"} == loaded
+    assert len(llm.requests) == (1 if loaded else 0)

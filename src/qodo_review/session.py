@@ -6,7 +6,11 @@ Each byte of the PR diff is fetched once per run and shared through ``files()``.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import secrets
+import sys
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -18,7 +22,7 @@ from .github import GitHub
 from .inputs import Inputs
 from .models import PullRequest
 from .output import Out
-from .providers import Provider, ProviderSettings
+from .providers import REGISTRY, Provider, ProviderSettings
 from .redact import Redactor
 from .retry import resilient
 from .review import Report
@@ -51,6 +55,10 @@ class Session:
     fallback: ProviderSettings | None = None  # the fallback-model, used when the primary keeps failing
     nonce: str = field(default_factory=lambda: secrets.token_hex(8))
     _fetched: Fetched | None = None
+
+    def __post_init__(self) -> None:
+        if not self.dry_run and self.activity.command != "help":
+            preload_sdk(self.settings)
 
     @property
     def host(self) -> str:
@@ -89,3 +97,21 @@ class Session:
     def provider(self) -> Provider | None:
         """None in a dry run: nothing is sent anywhere."""
         return None if self.dry_run else resilient(self.settings, self.fallback)
+
+
+def preload_sdk(settings: ProviderSettings) -> None:
+    """Start importing the chosen provider's SDK in the background, and only that one.
+
+    Its import is most of a cold start (about 0.7 s for OpenAI's SDK, 2 s for Anthropic's) and would begin
+    only at the first model call; started here, it overlaps the waits on GitHub for the PR's state and
+    diff. make_provider's import then finds the module loaded, or waits for this thread to finish it.
+    """
+    module = REGISTRY.get(settings.kind, ("", ""))[0]
+    if module and module not in sys.modules:
+        threading.Thread(target=_import_quietly, args=(module,), name="qodo-sdk-import", daemon=True).start()
+
+
+def _import_quietly(module: str) -> None:
+    # A failure is left for make_provider to raise again, where the run reports it.
+    with contextlib.suppress(Exception):
+        importlib.import_module(module)
