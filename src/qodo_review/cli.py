@@ -76,11 +76,20 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     args = build_parser().parse_args(argv)
     redactor = Redactor(run_secrets=[args.api_key, args.fallback_api_key, env.get("QODO_FALLBACK_API_KEY", "")]
                         + [env.get(v, "") for vs in KEY_VARS.values() for v in vs])
+    # In a workflow step the runner executes workflow commands found in the output (`::cmd::` at a line start,
+    # `##[cmd]` anywhere): PR text and the model's answer are printed between ::stop-commands:: and a
+    # one-time token, so nothing in them runs (SECURITY.md, "The log").
+    guard = secrets.token_hex(16) if env.get("GITHUB_ACTIONS") == "true" else ""
+    if guard:
+        stdout.write(f"::stop-commands::{guard}\n")
     try:
         return int(run(args, env, stdin or sys.stdin, stdout, redactor))
     except QodoError as exc:
         sys.stderr.write(f"qodo-review: {redactor.redact(str(exc))}\n")
         return int(exc.exit_code)
+    finally:
+        if guard:
+            stdout.write(f"::{guard}::\n")
 
 
 def _read_diff(args: argparse.Namespace, stdin: IO[str]) -> str:

@@ -917,3 +917,21 @@ def test_a_run_secret_is_found_after_markdown_escaping(secret: str) -> None:
 
     redactor = Redactor([secret])
     assert redactor.redact(plain(f"error: {secret} (HTTP 401)")).count("<<SECRET:run-secret:1>>") == 1
+
+
+@pytest.mark.parametrize("in_actions", [True, False])
+def test_the_cli_in_a_workflow_step_prints_pr_text_that_never_executes(tmp_path: Path, in_actions: bool) -> None:
+    """`qodo-review review` run in a workflow step prints the PR's text (dry run) and the model's words."""
+    from qodo_review.cli import main as cli_main
+
+    diff = tmp_path / "hostile.diff"
+    diff.write_text(diff_text(added(f"src/::error::{SENTINEL}.py", *COMMAND_LINES)), encoding="utf-8")
+    stdout = io.StringIO()
+    env = {"GITHUB_ACTIONS": "true"} if in_actions else {}
+    code = cli_main(["review", "--diff", str(diff), "--dry-run"], env=env, stdout=stdout)
+    assert code == 0 and SENTINEL in stdout.getvalue()
+    names = [c.name for c in executed(stdout.getvalue())]
+    if in_actions:
+        assert names[0] == "stop-commands" and len(names) == 2 and re.fullmatch("[0-9a-f]{32}", names[1])
+    else:
+        assert "error" in names  # the control: unguarded, this output would run commands in a workflow step
