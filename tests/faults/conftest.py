@@ -83,26 +83,41 @@ class ResettingProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # Stop the accept loop before closing its socket: a closed descriptor number is soon reused by another
+        # test's server, whose connections a loop still blocked in accept() would steal.
         self._closed = True
+        self._thread.join()
         self._server.close()
 
     def _serve(self) -> None:
+        self._server.settimeout(0.05)
         while not self._closed:
             try:
                 client, _ = self._server.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            client.settimeout(None)
             self.connections += 1
             if self.connections <= self.resets:
-                client.recv(65536)
-                # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
-                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                client.close()
+                try:
+                    client.recv(65536)
+                    # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+                    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                except OSError:
+                    pass
+                finally:
+                    client.close()
                 continue
             threading.Thread(target=self._relay, args=(client,), daemon=True).start()
 
     def _relay(self, client: socket.socket) -> None:
-        upstream = socket.create_connection(("127.0.0.1", self.target_port))
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+        except OSError:
+            client.close()
+            return
 
         def pump(src: socket.socket, dst: socket.socket) -> None:
             try:
