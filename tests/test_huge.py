@@ -113,9 +113,22 @@ def test_a_single_huge_file_is_split_at_hunk_boundaries() -> None:
     pieces = [piece for c in p.chunks for piece in c.pieces]
     assert len(pieces) > 3 and [pc.part for pc in pieces] == list(range(1, len(pieces) + 1))
     assert all(pc.parts == len(pieces) and pc.tokens <= 5_000 for pc in pieces)
-    assert [h for pc in pieces for h in pc.hunks or ()] == list(original)  # whole hunks, in order, none cut
+    assert all(pc.hunks is None for pc in pieces)  # sized on the raw text: parsed when the prompt is built
+    assert [h for pc in pieces for h in parse_file(pc.raw).hunks] == list(original)  # whole hunks, in order
+    assert sum(pc.lines for pc in pieces) == raw.changed
     (first,) = render_chunk(p.chunks[0], Redactor())
     assert first.text.startswith(f"### File: src/huge.py (modified, part 1 of {len(pieces)})")
+
+
+def test_a_file_whose_text_does_not_match_its_counts_is_split_by_parsing() -> None:
+    """Text after the hunks that the counts skip (a mail signature) makes raw spans unreliable: parse."""
+    raw = huge_file(hunks=10, lines=60)
+    signed = RawFile(raw.path, None, raw.status, raw.added, raw.removed, raw.text + "-- \n2.39.0\n")
+
+    pieces = [piece for c in plan([signed], 2_000).chunks for piece in c.pieces]
+
+    assert len(pieces) > 1 and all(pc.hunks is not None for pc in pieces)
+    assert sum(pc.lines for pc in pieces) == raw.changed == 600
 
 
 def test_a_hunk_larger_than_a_call_is_cut_between_lines_with_right_numbers() -> None:

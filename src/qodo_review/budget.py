@@ -11,7 +11,7 @@ import math
 import re
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .diff import RawFile, parse_file
 from .models import Hunk, Skipped
@@ -199,20 +199,70 @@ def _group_key(path: str) -> str:
 
 
 def split_large(raw: RawFile, budget: int) -> list[Piece]:
-    """Split one file at hunk boundaries; a single hunk over budget is cut at line boundaries."""
-    groups: list[list[Hunk]] = []
+    """Split one file at hunk boundaries; a single hunk over budget is cut at line boundaries.
+
+    Hunks are found and sized on the raw text (a piece is the file's header plus a run of whole hunks,
+    parsed when its prompt is built): the plan of a huge PR holds no parsed lines. Only a hunk too big
+    for one call is parsed here, to cut it between lines.
+    """
+    header, spans = _hunk_spans(raw.text)
+    if sum(_changed(raw.text, a, b) for a, b in spans) != raw.added + raw.removed:
+        spans = []  # text after the hunks (a mail signature?) that the counts skip: parse instead
+    units: list[tuple[int, tuple[int, int] | Hunk]] = []  # (tokens, span of raw text or a parsed part)
+    for a, b in spans:
+        cost = estimate_tokens(raw.text[a:b]) + 1 + LINE_PREFIX_TOKENS * raw.text.count("\n", a, b)
+        if FILE_HEADER_TOKENS + cost <= budget:
+            units.append((cost, (a, b)))
+        else:
+            units.extend((hunk_tokens(part), part) for hunk in parse_file(_part(raw, header, a, b)).hunks
+                         for part in _cut_hunk(hunk, budget))
+    if not spans:
+        units = [(hunk_tokens(part), part) for hunk in parse_file(raw).hunks for part in _cut_hunk(hunk, budget)]
+    groups: list[list[tuple[int, int] | Hunk]] = []
     sizes: list[int] = []
-    for hunk in parse_file(raw).hunks:
-        for part in _cut_hunk(hunk, budget):
-            cost = hunk_tokens(part)
-            if groups and sizes[-1] + cost <= budget:
-                groups[-1].append(part)
-                sizes[-1] += cost
-            else:
-                groups.append([part])
-                sizes.append(FILE_HEADER_TOKENS + cost)
-    parts = len(groups)
-    return [Piece(raw, size, tuple(g), i + 1, parts) for i, (g, size) in enumerate(zip(groups, sizes, strict=True))]
+    for cost, unit in units:
+        same_kind = bool(groups) and isinstance(groups[-1][-1], Hunk) == isinstance(unit, Hunk)
+        if same_kind and sizes[-1] + cost <= budget:
+            groups[-1].append(unit)
+            sizes[-1] += cost
+        else:
+            groups.append([unit])
+            sizes.append(FILE_HEADER_TOKENS + cost)
+    pieces = []
+    for index, (group, size) in enumerate(zip(groups, sizes, strict=True)):
+        if isinstance(group[0], Hunk):
+            hunks = tuple(unit for unit in group if isinstance(unit, Hunk))
+            pieces.append(Piece(raw, size, hunks, index + 1, len(groups)))
+        else:
+            first, last = group[0], group[-1]
+            assert isinstance(first, tuple) and isinstance(last, tuple)
+            pieces.append(Piece(_part(raw, header, first[0], last[1]), size, None, index + 1, len(groups)))
+    return pieces
+
+
+def _hunk_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text before the first hunk, and where each hunk's text starts and ends. A body line never
+    starts with "@@ " (it starts with " ", "+", "-" or "\\"), so every line that does opens a hunk."""
+    starts = [0] if text.startswith("@@ ") else []
+    pos = text.find("\n@@ ")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = text.find("\n@@ ", pos + 1)
+    if not starts:
+        return text, []
+    return text[:starts[0]], list(zip(starts, [*starts[1:], len(text)], strict=True))
+
+
+def _changed(text: str, start: int, end: int) -> int:
+    """+/- lines of a run of hunks (it starts at a hunk header, so every such line follows a newline)."""
+    return text.count("\n+", start, end) + text.count("\n-", start, end)
+
+
+def _part(raw: RawFile, header: str, start: int, end: int) -> RawFile:
+    """The file's header and a run of its hunks: parsed alone it gives those hunks, numbered as in the file."""
+    text = raw.text
+    return replace(raw, text=header + text[start:end], added=text.count("\n+", start, end),
+                   removed=text.count("\n-", start, end))
 
 
 def _cut_hunk(hunk: Hunk, budget: int) -> list[Hunk]:
