@@ -1,4 +1,11 @@
 # Small runtime image: slim Python, pinned runtime dependencies only, no compilers.
+
+# git's binary alone, for reading a checked-out PR's diff from the workspace (fetch.py runs only its
+# built-in `diff` and `cat-file`, which need libc, zlib and pcre2, all in the slim base): about 4 MB,
+# where Debian's git package brings perl and curl, about 90 MB.
+FROM python:3.12-slim AS git
+RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
+
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -11,6 +18,7 @@ WORKDIR /app
 COPY requirements.lock /app/requirements.lock
 RUN pip install --no-compile -r /app/requirements.lock
 
+COPY --from=git /usr/bin/git /usr/local/bin/git
 COPY src /app/src
 COPY entrypoint.py /app/entrypoint.py
 

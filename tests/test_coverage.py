@@ -156,3 +156,4 @@ def test_files_github_did_not_list_are_in_the_coverage_end_to_end(tmp_path: Path
     assert ("| ⚠️ Not reviewed: GitHub lists at most 3\\,000 files of a PR\\; check it out with fetch\\-depth\\: 0 "
             "to read them from git | 3 | 3 |\n| **Total in PR** | 3,003 | 3,003 |") in run.summary
     assert run.findings is not None and run.findings["complete"] is False
+    assert run.summary.count("Looks fine.") == 1  # six parts gave the same summary: it is said once

@@ -135,7 +135,8 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
         report.lines_reviewed += sum(lines for _, lines in result.files_reviewed)
     secrets += [finding for result in results for finding in result.secrets]
     report.findings = merge_findings([secrets, *(r.findings for r in results)])
-    report.summary = "\n\n".join(r.summary for r in results if r.summary)
+    # One paragraph per part, each said once (parts of a quiet PR often answer the same sentence).
+    report.summary = "\n\n".join(dict.fromkeys(r.summary for r in results if r.summary))
     cited = {f.path for f in report.findings}
     report.placed = place_findings(report.findings, [parsed.get(r) for r in raw_files if r.path in cited
                                                      and not r.binary])
