@@ -108,6 +108,7 @@ def _plain_value(v: str) -> bool:
     """Not a reference, template, placeholder, URL, path, message or number."""
     low = v.lower()
     if not 8 <= len(v) <= 512 or v != v.strip() or v[0] in "$%<{[(@&*|+" or _TEMPLATE.search(v):
+
         return False
     if _ANGLE_PLACEHOLDER.search(v) or any(w in low for w in _PLACEHOLDER_WORDS):
         return False
@@ -373,8 +374,13 @@ _KEYWORD = (r"(?i:(?P<kw>passw(?:or)?d|passphrase|(?<![a-z])pass(?![a-z])|(?<![a
 _ASSIGN = r"[\"'`\]]{0,2}[ \t]{0,20}(?:=>|:=|::=|\?=|\|\|=|===|!==|==|!=|=|:|,|->)[ \t]{0,20}"
 # A value: a YAML tag (`!!binary`) and a string prefix (b"", @"") are skipped; quotes may be escaped (\").
 _VALUE = (r"(?:![A-Za-z!]{1,20}[ \t]{1,5})?(?:[brfuBRFUL@]{1,2}(?=[\"']))?\\{0,2}"
-          r"(?:\"(?P<dq>[^\"\n]{1,512})\"|'(?P<sq>[^'\n]{1,512})'|`(?P<bq>[^`\n]{1,512})`"
-          r"|(?P<bare>[^\s\"'`,;#<>(){}\[\]][^\s\"'`,;]{0,511}))")
+          # a quoted string followed by `: value` is the next key (`"pass","complete":true`), not a value;
+          # a colon ending the line (`if password == '...':`) still leaves it a value
+          r"(?:\"(?P<dq>[^\"\n]{1,512})\"(?![ \t]{0,5}:[ \t]{0,5}\S)|'(?P<sq>[^'\n]{1,512})'"
+          r"(?![ \t]{0,5}:[ \t]{0,5}\S)"
+          r"|`(?P<bq>[^`\n]{1,512})`"
+          # a bare word ending in a colon is a YAML key (`token: handler:`), never a value
+          r"|(?P<bare>[^\s\"'`,;#<>(){}\[\]][^\s\"'`,;]{0,511})(?![^\s\"'`,;])(?<!:))")
 _KEYWORD_ASSIGNMENT = re.compile(_KEYWORD + _ASSIGN + _VALUE)
 _XML_SETTING = re.compile(r"(?i:key)=[\"'][^\"'\n]{0,60}?" + _KEYWORD
                           + r"[^\"'\n]{0,60}[\"'][ \t]{1,10}(?i:value)=[\"'](?P<dq>[^\"'\n]{1,512})[\"']")

@@ -833,3 +833,12 @@ def test_detect_secrets_recall_against_its_baseline() -> None:
             found += secret is not None and out.count(secret) < text.count(secret)
     assert total == 26
     assert found >= 12
+
+
+@pytest.mark.parametrize("line", [
+    '{"verdict":"pass","complete":true}',       # a JSON value followed by the next key
+    '{"verdict": "pass", "complete": true}',
+    "    token: handler:",                      # a YAML key, not a value
+])
+def test_keys_are_not_mistaken_for_values(line: str) -> None:
+    assert Redactor().redact(line) == line
