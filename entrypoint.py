@@ -5,7 +5,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "src"))
 
-from qodo_review.action import main  # noqa: E402
+from qodo_review.action import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -20,7 +20,8 @@ ANSWER = {
         {"path": "app/users.py", "line": 12, "end_line": 12, "side": "RIGHT", "severity": "critical",
          "category": "security", "title": "SQL injection in find_users",
          "body": "The name is interpolated into SQL.",
-         "suggestion": '    rows = conn.execute("SELECT id, name FROM users WHERE name LIKE ?", (f"%{name}%",)).fetchall()'},
+         "suggestion": ('    rows = conn.execute("SELECT id, name FROM users WHERE name LIKE ?", '
+                        '(f"%{name}%",)).fetchall()')},
         {"path": "app/users.py", "line": 16, "end_line": 16, "side": "RIGHT", "severity": "medium",
          "category": "bug", "title": "Division by zero on empty list", "body": "len(ages) may be 0."},
         {"path": "app/users.py", "line": 3, "end_line": 3, "side": "RIGHT", "severity": "low",
@@ -102,7 +103,8 @@ def test_second_run_edits_summary_and_posts_no_duplicates(tmp_path: Path, github
 
 def test_key_never_leaks_and_is_masked(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     key = "sk-test-key-0123456789abcdef"
-    llm.enqueue(status=401, json={"error": {"message": f"Incorrect API key provided: {key}", "type": "invalid_request_error",
+    llm.enqueue(status=401, json={"error": {"message": f"Incorrect API key provided: {key}",
+                                             "type": "invalid_request_error",
                                              "param": None, "code": "invalid_api_key"}})
     run = run_action(tmp_path, github_url=github.url, llm_url=llm.url)
     assert run.code == 2
@@ -157,7 +159,8 @@ def test_missing_key_is_a_usage_error(tmp_path: Path, github: FakeGitHub) -> Non
 
 def test_provider_failure_is_incomplete_and_never_passes(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     for _ in range(4):  # retry.py tries 4 times; retry-after-ms keeps the waits short
-        llm.enqueue(status=500, json={"error": {"message": "boom", "type": "server_error", "param": None, "code": None}},
+        llm.enqueue(status=500, json={"error": {"message": "boom", "type": "server_error", "param": None,
+                                                 "code": None}},
                     headers={"retry-after-ms": "10"})
     run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"})
     assert run.code == 3, run.stdout
