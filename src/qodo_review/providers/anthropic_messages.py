@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
-import time
-from urllib.parse import urlsplit
 
 import anthropic
 import httpx2
@@ -23,6 +20,7 @@ from ..errors import (
 )
 from ..models import Completion, Prompt
 from . import ProviderSettings
+from ._http import retry_after, scrub
 
 # Texts of a 400 that mean "the prompt is too big": "prompt is too long: 210000 tokens > 200000 maximum"
 # and "input length and `max_tokens` exceed context limit: ...".
@@ -39,7 +37,7 @@ class AnthropicMessages:
 
     def __init__(self, settings: ProviderSettings) -> None:
         self._settings = settings
-        self._host = display_host(settings.base_url)
+        self._host = settings.host
         # Built once: the per-call clients share it. Loading the CA bundle takes ~35 ms of CPU under the GIL,
         # which per call serialized the parallel calls (bench/bench_parallel.py).
         self._tls = httpx2.create_ssl_context()
@@ -188,8 +186,7 @@ class AnthropicMessages:
         return ProviderError(text)
 
     def _scrub(self, text: str) -> str:
-        key = self._settings.api_key
-        return text.replace(key, "***") if key else text
+        return scrub(text, self._settings.api_key)
 
 
 def server_message(err: anthropic.APIStatusError) -> str:
@@ -205,25 +202,3 @@ def stop_long_sdk_retries(response: httpx2.Response) -> None:
     wait = retry_after(response.headers)
     if wait is not None and wait > MAX_SDK_RETRY_WAIT:
         response.headers["x-should-retry"] = "false"
-
-
-def retry_after(headers: httpx2.Headers) -> float | None:
-    """Seconds the server asks us to wait: retry-after-ms, Retry-After in seconds, or an HTTP date."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value) * scale)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    parsed = email.utils.parsedate_tz(value) if value else None
-    return max(0.0, email.utils.mktime_tz(parsed) - time.time()) if parsed else None
-
-
-def display_host(base_url: str) -> str:
-    """host[:port] of the endpoint, without any user:password@ a base URL may carry."""
-    parts = urlsplit(base_url)
-    host = parts.hostname or parts.netloc
-    return f"{host}:{parts.port}" if parts.port else host

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import email.utils
 import platform
-import time
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 import httpx2
 import openai
@@ -26,6 +23,7 @@ from ..errors import (
 )
 from ..models import Completion, Prompt
 from . import ProviderSettings
+from ._http import retry_after, scrub
 
 # Texts of a 400 that mean "the prompt is too big": OpenAI's code, and the wording vLLM and llama.cpp use.
 CONTEXT_MARKERS = (
@@ -49,7 +47,7 @@ class OpenAIChat:
 
     def __init__(self, settings: ProviderSettings) -> None:
         self._settings = settings
-        self._host = display_host(settings.base_url)
+        self._host = settings.host
         # Built once: the per-call clients share it. Loading the CA bundle takes ~35 ms of CPU under the GIL,
         # which per call serialized the parallel calls (bench/bench_parallel.py).
         self._tls = httpx2.create_ssl_context()
@@ -213,8 +211,7 @@ class OpenAIChat:
         return ProviderError(f"{host} answered HTTP {status}: {detail}")
 
     def _scrub(self, text: str) -> str:
-        key = self._settings.api_key
-        return text.replace(key, "***") if key else text
+        return scrub(text, self._settings.api_key)
 
 
 def response_formats(prompt: Prompt) -> list[ResponseFormat | None]:
@@ -251,25 +248,3 @@ def _safe_text(response: httpx2.Response) -> str:
         return response.text
     except (httpx2.ResponseNotRead, UnicodeDecodeError):
         return ""
-
-
-def retry_after(headers: httpx2.Headers) -> float | None:
-    """Seconds the server asks us to wait: retry-after-ms, Retry-After in seconds, or an HTTP date."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value) * scale)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    parsed = email.utils.parsedate_tz(value) if value else None
-    return max(0.0, email.utils.mktime_tz(parsed) - time.time()) if parsed else None
-
-
-def display_host(base_url: str) -> str:
-    """host[:port] of the endpoint, without any user:password@ a base URL may carry."""
-    parts = urlsplit(base_url)
-    host = parts.hostname or parts.netloc
-    return f"{host}:{parts.port}" if parts.port else host
