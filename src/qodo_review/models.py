@@ -177,6 +177,11 @@ class Usage:
         self.tokens_in += completion.tokens_in
         self.tokens_out += completion.tokens_out
 
+    def absorb(self, other: Usage) -> None:
+        self.calls += other.calls
+        self.tokens_in += other.tokens_in
+        self.tokens_out += other.tokens_out
+
 
 @dataclass(frozen=True, slots=True)
 class Skipped:

@@ -27,7 +27,7 @@ from .errors import (
     QodoError,
     UsageError,
 )
-from .models import Completion, Prompt
+from .models import Completion, Manifest, Prompt
 from .providers import Provider, ProviderSettings, make_provider
 
 T = TypeVar("T")
@@ -245,3 +245,24 @@ def resilient(settings: ProviderSettings, fallback: ProviderSettings | None = No
     primary = Route(make_provider(settings), settings.model, settings.host)
     second = Route(make_provider(fallback), fallback.model, fallback.host) if fallback is not None else None
     return Resilient(primary, second, policy=policy)
+
+
+def wrap(provider: Provider | Resilient | None, model: str, host: str) -> Resilient | None:
+    """Every call goes through the one retry policy: a bare provider gets the default one; None is a dry run."""
+    if provider is None or isinstance(provider, Resilient):
+        return provider
+    return Resilient(Route(provider, model, host))
+
+
+def record_routes(manifest: Manifest, caller: Resilient | None, calls: int) -> None:
+    """The privacy manifest names every host and model that was called (the fallback's too), and says code
+    was sent when any request carried it out, answered or not."""
+    if caller is None:
+        manifest.sent = calls > 0
+        return
+    hosts, models = caller.stats.hosts - {""}, caller.stats.models - {""}
+    if len(hosts) > 1:
+        manifest.provider_host = ", ".join(sorted(hosts))
+    if len(models) > 1:
+        manifest.model = ", ".join(sorted(models))
+    manifest.sent = calls > 0 or bool(caller.stats.hosts)

@@ -28,7 +28,7 @@ from .models import Answer, Completion, FileDiff, Finding, Manifest, Prompt, Pul
 from .prompt import build_review_prompt, overhead_tokens, render_chunk
 from .providers import Provider
 from .redact import Redactor, secret_findings
-from .retry import Resilient, Route
+from .retry import Resilient, record_routes, wrap
 from .select import select_files
 
 MAX_SPLIT_DEPTH = 4  # a context-length or truncation error halves a chunk at most this many times
@@ -112,23 +112,18 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
     parsed = _ParseCache()
     withheld = [r for r in raw_files if any(s.path == r.path and s.kind == "withheld" for s in selection.skipped)]
     secrets = secret_findings([parsed.get(r) for r in withheld], redactor)
-    # Every call goes through the one retry policy; a bare provider gets the default one.
-    caller = provider if isinstance(provider, Resilient) or provider is None else Resilient(
-        Route(provider, model, provider_host))
+    caller = wrap(provider, model, provider_host)
     runner = _ChunkRunner(pr, config, plan, caller, redactor, nonce)
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
         results = list(pool.map(runner.run, plan.chunks, range(len(plan.chunks))))
     if caller is not None:
         report.notices.extend(caller.notes())
-        _record_routes(report.manifest, caller)
     watch.lap("model")
     report.timings["prompts"] = sum(r.prompt_seconds for r in results)  # inside "model", across threads
     report.reviewed = [entry for r in results for entry in r.files_reviewed]
     report.skipped.extend(_failed_parts(results))
     for result in results:
-        report.usage.calls += result.usage.calls
-        report.usage.tokens_in += result.usage.tokens_in
-        report.usage.tokens_out += result.usage.tokens_out
+        report.usage.absorb(result.usage)
         report.errors.extend(result.errors)
         report.prompts.extend(result.prompts)
         report.manifest.files.extend(result.files_sent)
@@ -141,19 +136,11 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
     report.placed = place_findings(report.findings, [parsed.get(r) for r in raw_files if r.path in cited
                                                      and not r.binary])
     report.manifest.redactions = redactor.counts()
-    # Sent means a request carried the code out, answered or not (a call that failed after retries did too).
-    report.manifest.sent = report.usage.calls > 0 or (caller is not None and bool(caller.stats.hosts))
+    record_routes(report.manifest, caller, report.usage.calls)
     watch.lap("findings")
     return report
 
 
-def _record_routes(manifest: Manifest, caller: Resilient) -> None:
-    """When the fallback was called too, the privacy manifest names both hosts and both models."""
-    hosts, models = caller.stats.hosts - {""}, caller.stats.models - {""}
-    if len(hosts) > 1:
-        manifest.provider_host = ", ".join(sorted(hosts))
-    if len(models) > 1:
-        manifest.model = ", ".join(sorted(models))
 
 
 class _ParseCache:
@@ -237,7 +224,7 @@ class _ChunkRunner:
         except (ProviderAuthError, UsageError):
             raise
         except (ContextTooLong, AnswerTruncated) as exc:
-            halves = _halve(chunk)
+            halves = halve(chunk)
             if halves is None or depth >= MAX_SPLIT_DEPTH:
                 result.errors.append(f"Part {index + 1}: {exc} It could not be split further.")
                 return
@@ -274,7 +261,7 @@ def _piece_diff(piece: Piece) -> FileDiff:
     return FileDiff(path=raw.path, old_path=raw.old_path, status=raw.status, hunks=piece.hunks or ())
 
 
-def _halve(chunk: Chunk) -> tuple[Chunk, Chunk] | None:
+def halve(chunk: Chunk) -> tuple[Chunk, Chunk] | None:
     pieces = list(chunk.pieces)
     if len(pieces) > 1:
         mid = len(pieces) // 2

@@ -20,8 +20,8 @@ from ..models import Completion, FileDiff, Manifest, Prompt, PullRequest, Skippe
 from ..prompt import fenced, pr_header, render_chunk
 from ..providers import Provider
 from ..redact import Redactor
-from ..retry import Resilient, Route
-from ..review import MAX_SPLIT_DEPTH, Report, _halve
+from ..retry import Resilient, record_routes, wrap
+from ..review import MAX_SPLIT_DEPTH, Report, halve
 from ..select import select_files
 
 T = TypeVar("T")
@@ -108,9 +108,7 @@ def run_tool(spec: ToolSpec[T], pr: PullRequest, raw_files: Sequence[RawFile], c
     context = spec.context
     if spec.list_not_shown:
         context = _not_shown_block([*selection.skipped, *not_shown]) + context
-    # Every call goes through the run's one retry policy (retry.py); a bare provider gets the default one.
-    resilient = provider if isinstance(provider, Resilient) or provider is None else Resilient(
-        Route(provider, model, provider_host))
+    resilient = wrap(provider, model, provider_host)
     caller = _Caller(spec, pr, resilient, redactor, nonce, output_tokens, context, len(plan.chunks))
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
         parts = list(pool.map(caller.run, plan.chunks, range(len(plan.chunks))))
@@ -118,15 +116,13 @@ def run_tool(spec: ToolSpec[T], pr: PullRequest, raw_files: Sequence[RawFile], c
         report.notices.extend(resilient.notes())
     answers: list[T] = []
     for part in parts:
-        report.usage.calls += part.usage.calls
-        report.usage.tokens_in += part.usage.tokens_in
-        report.usage.tokens_out += part.usage.tokens_out
+        report.usage.absorb(part.usage)
         report.errors.extend(part.errors)
         report.prompts.extend(part.prompts)
         report.manifest.files.extend(part.files_sent)
         answers.extend(part.answers)
     report.manifest.redactions = redactor.counts()
-    report.manifest.sent = report.usage.calls > 0
+    record_routes(report.manifest, resilient, report.usage.calls)
     return ToolRun(report, spec.merge(answers) if answers else None, raw_files)
 
 
@@ -161,7 +157,7 @@ class _Caller(Generic[T]):
         except (ProviderAuthError, UsageError):
             raise
         except (ContextTooLong, AnswerTruncated) as exc:
-            halves = _halve(self._resolve(chunk))
+            halves = halve(self._resolve(chunk))
             if halves is None or depth >= MAX_SPLIT_DEPTH:
                 part.errors.append(f"Part {index + 1}: {exc} It could not be split further.")
                 return
