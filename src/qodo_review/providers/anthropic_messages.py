@@ -11,7 +11,6 @@ from anthropic.types import Message, ToolParam, ToolUseBlock
 from ..errors import (
     AnswerError,
     ContextTooLong,
-    ProviderAuthError,
     ProviderError,
     ProviderUnavailable,
     QodoError,
@@ -20,7 +19,7 @@ from ..errors import (
 )
 from ..models import Completion, Prompt
 from . import ProviderSettings
-from ._http import retry_after, scrub
+from ._http import rejected_key, retry_after, scrub, unreachable
 
 # Texts of a 400 that mean "the prompt is too big": "prompt is too long: 210000 tokens > 200000 maximum"
 # and "input length and `max_tokens` exceed context limit: ...".
@@ -125,25 +124,15 @@ class AnthropicMessages:
         """The one place an Anthropic SDK exception becomes ours; no text in it may carry the key."""
         host = self._host
         prefix = self._settings.input_prefix
-        if isinstance(err, anthropic.APITimeoutError):
-            return ProviderUnavailable(f"{host} did not answer within {self._settings.timeout:g} s.")
-        if isinstance(err, anthropic.APIConnectionError):
-            cause = err.__cause__
-            reason = f"{type(cause).__name__}: {cause}" if cause else str(err)
-            return ProviderUnavailable(
-                f"Could not connect to {host}: {self._scrub(reason)}. Check the {prefix}base-url input and "
-                "that the runner can reach it."
-            )
+        if isinstance(err, anthropic.APIConnectionError):  # a timeout is one too
+            return unreachable(self._settings, timed_out=isinstance(err, anthropic.APITimeoutError),
+                               cause=err.__cause__, text=str(err))
         if not isinstance(err, anthropic.APIStatusError):
             return ProviderError(f"{host} failed: {self._scrub(str(err))}")
         status = err.status_code
         detail = self._scrub(server_message(err))
         if status in (401, 403):
-            return ProviderAuthError(
-                f"{host} rejected the API key (HTTP {status}: {detail}). Check the `{prefix}api-key` input: it must "
-                f"be a valid Anthropic key with access to model {self._settings.model!r}, stored as a "
-                f"repository secret and passed as `{prefix}api-key: ${{{{ secrets.ANTHROPIC_API_KEY }}}}`."
-            )
+            return rejected_key(self._settings, status, detail, "Anthropic key", "ANTHROPIC_API_KEY")
         if status == 404:
             if "model" in detail.lower():
                 return UsageError(

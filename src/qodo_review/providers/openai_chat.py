@@ -14,7 +14,6 @@ from openai.types.chat.completion_create_params import ResponseFormat
 from ..errors import (
     AnswerError,
     ContextTooLong,
-    ProviderAuthError,
     ProviderError,
     ProviderUnavailable,
     QodoError,
@@ -23,7 +22,7 @@ from ..errors import (
 )
 from ..models import Completion, Prompt
 from . import ProviderSettings
-from ._http import retry_after, scrub
+from ._http import rejected_key, retry_after, scrub, unreachable
 
 # Texts of a 400 that mean "the prompt is too big": OpenAI's code, and the wording vLLM and llama.cpp use.
 CONTEXT_MARKERS = (
@@ -163,26 +162,16 @@ class OpenAIChat:
         """The one place an OpenAI SDK exception becomes ours; no text in it may carry the key."""
         host = self._host
         prefix = self._settings.input_prefix
-        if isinstance(err, openai.APITimeoutError):
-            return ProviderUnavailable(f"{host} did not answer within {self._settings.timeout:g} s.")
-        if isinstance(err, openai.APIConnectionError):
-            cause = err.__cause__
-            reason = f"{type(cause).__name__}: {cause}" if cause else str(err)
-            return ProviderUnavailable(
-                f"Could not connect to {host}: {self._scrub(reason)}. Check the {prefix}base-url input and "
-                "that the runner can reach it."
-            )
+        if isinstance(err, openai.APIConnectionError):  # a timeout is one too
+            return unreachable(self._settings, timed_out=isinstance(err, openai.APITimeoutError),
+                               cause=err.__cause__, text=str(err))
         if not isinstance(err, openai.APIStatusError):
             return ProviderError(f"{host} failed: {self._scrub(str(err))}")
         status = err.status_code
         detail = self._scrub(server_message(err.body, err.response))
         code = (err.code or "").lower()
         if status in (401, 403):
-            return ProviderAuthError(
-                f"{host} rejected the API key (HTTP {status}: {detail}). Check the `{prefix}api-key` input: it must "
-                f"be a valid key for {host} with access to model {self._settings.model!r}, stored as a "
-                f"repository secret and passed as `{prefix}api-key: ${{{{ secrets.OPENAI_API_KEY }}}}`."
-            )
+            return rejected_key(self._settings, status, detail, f"key for {host}", "OPENAI_API_KEY")
         if status == 404:
             if "model" in code or "model" in detail.lower():
                 return UsageError(
