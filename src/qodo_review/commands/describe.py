@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ..errors import ExitCode, GitHubError
 from ..limits import COMMENT_BODY_MAX, PR_BODY_MAX
 from ..models import Skipped
-from ..publish.comment import BOT_LOGINS
+from ..publish.comment import upsert_marked
 from ..session import Session
 from ..tools import describe
 from .finish import call_model, finish
@@ -65,13 +65,7 @@ def publish(session: Session, desc: describe.Description, labels: Sequence[str],
 
 def upsert_comment(session: Session, text: str) -> str:
     """Edit our describe comment in place (found by its marker, written by the bot), else create it."""
-    github, number = session.github, session.pr.number
-    mine = [c for c in github.list_issue_comments(number)
-            if c.body.startswith(describe.COMMENT_MARKER) and (c.user_login in BOT_LOGINS or c.user_type == "Bot")]
-    if mine:
-        github.update_issue_comment(mine[0].id, text)
-        return f"description: updated comment {mine[0].id}"
-    return f"description: created comment {github.create_issue_comment(number, text).id}"
+    return "description: " + upsert_marked(session.github, session.pr.number, describe.COMMENT_MARKER, text)
 
 
 def add_labels(session: Session, labels: Sequence[str], delivery: list[str]) -> None:

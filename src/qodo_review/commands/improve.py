@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import ExitCode, GitHubError
 from ..limits import COMMENT_BODY_MAX
-from ..publish.comment import BOT_LOGINS
+from ..publish.comment import upsert_marked
 from ..render import cap, coverage_section
 from ..review import Report
 from ..sanitize import plain
@@ -137,10 +137,4 @@ def _accepted(session: Session, items: list[Item]) -> bool:
 
 
 def upsert_summary(session: Session, text: str) -> str:
-    github, number = session.github, session.pr.number
-    mine = [c for c in github.list_issue_comments(number)
-            if c.body.startswith(improve.SUMMARY_MARKER) and (c.user_login in BOT_LOGINS or c.user_type == "Bot")]
-    if mine:
-        github.update_issue_comment(mine[0].id, text)
-        return f"summary comment: updated {mine[0].id}"
-    return f"summary comment: created {github.create_issue_comment(number, text).id}"
+    return "summary comment: " + upsert_marked(session.github, session.pr.number, improve.SUMMARY_MARKER, text)

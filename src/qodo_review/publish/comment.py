@@ -1,4 +1,5 @@
-"""The one summary comment, found again by its hidden marker and edited in place on every run."""
+"""Comments we keep one of (the summary, /describe's and /improve's), found again by a hidden marker and
+edited in place on every run."""
 
 from __future__ import annotations
 
@@ -14,11 +15,35 @@ from . import CREATE_ATTEMPTS, Context, maybe_done
 BOT_LOGINS = ("github-actions[bot]",)
 
 
+def find_marked(github: GitHub, number: int, marker: str) -> Comment | None:
+    """Our comment starting with this marker, if an earlier run wrote one (bot-authored only)."""
+    mine = [c for c in github.list_issue_comments(number)
+            if c.body.startswith(marker) and (c.user_login in BOT_LOGINS or c.user_type == "Bot")]
+    return mine[0] if mine else None
+
+
 def find_summary(github: GitHub, number: int) -> Comment | None:
     """Our summary comment on the PR, if an earlier run wrote one."""
-    mine = [c for c in github.list_issue_comments(number)
-            if c.body.startswith(SUMMARY_MARKER) and (c.user_login in BOT_LOGINS or c.user_type == "Bot")]
-    return mine[0] if mine else None
+    return find_marked(github, number, SUMMARY_MARKER)
+
+
+def upsert_marked(github: GitHub, number: int, marker: str, text: str) -> str:
+    """Edit our comment in place, else create it once: a create that failed after GitHub acted
+    (a 5xx) is looked for before it is sent again, so a comment is never duplicated."""
+    found = find_marked(github, number, marker)
+    if found is not None:
+        github.update_issue_comment(found.id, text)
+        return f"updated comment {found.id}"
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            return f"created comment {github.create_issue_comment(number, text).id}"
+        except GitHubError as exc:
+            if not maybe_done(exc) or attempt == CREATE_ATTEMPTS:
+                raise
+            found = find_marked(github, number, marker)
+            if found is not None:
+                return f"created comment {found.id} (confirmed after: {exc})"
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class SummaryComment:
@@ -28,20 +53,4 @@ class SummaryComment:
         self.body = body
 
     def publish(self, ctx: Context) -> str:
-        number = ctx.report.pr.number
-        text = ctx.scrub(self.body(ctx))
-        found = find_summary(ctx.github, number)
-        if found is not None:
-            ctx.github.update_issue_comment(found.id, text)
-            return f"updated comment {found.id}"
-        for attempt in range(1, CREATE_ATTEMPTS + 1):
-            try:
-                created = ctx.github.create_issue_comment(number, text)
-                return f"created comment {created.id}"
-            except GitHubError as exc:
-                if not maybe_done(exc) or attempt == CREATE_ATTEMPTS:
-                    raise
-                found = find_summary(ctx.github, number)
-                if found is not None:  # GitHub created it before failing: posting again would duplicate it
-                    return f"created comment {found.id} (confirmed after: {exc})"
-        raise AssertionError("unreachable")  # pragma: no cover
+        return upsert_marked(ctx.github, ctx.report.pr.number, SUMMARY_MARKER, ctx.scrub(self.body(ctx)))
