@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import ExitCode, GitHubError
 from ..limits import COMMENT_BODY_MAX
 from ..publish.comment import upsert_marked
+from ..publish.inline import post_review
 from ..render import cap, coverage_section
 from ..review import Report
 from ..sanitize import plain
@@ -95,45 +96,8 @@ def post_inline(session: Session, plan: Plan, delivery: list[str]) -> bool:
 
 
 def _post(session: Session, items: list[Item]) -> tuple[list[Item], list[Item]]:
-    pr, github = session.pr, session.github
     body = session.redactor.redact(f"qodo-review suggests {len(items)} changes; the summary comment lists all.")
-    try:
-        github.create_review(pr.number, pr.head_sha, body, [p for _, p in items])
-        return items, []
-    except GitHubError as exc:
-        if exc.status != 422:
-            raise
-    good, bad = _bisect(session, items)
-    if good:
-        github.create_review(pr.number, pr.head_sha, body, [p for _, p in good])
-    return good, bad
-
-
-def _bisect(session: Session, items: list[Item]) -> tuple[list[Item], list[Item]]:
-    """GitHub rejects a whole review for one bad position (422): find the bad ones with pending reviews,
-    which nobody else sees and which are deleted at once (the technique of publish/inline.py)."""
-    if not items:
-        return [], []
-    if _accepted(session, items):
-        return items, []
-    if len(items) == 1:
-        return [], items
-    mid = len(items) // 2
-    good1, bad1 = _bisect(session, items[:mid])
-    good2, bad2 = _bisect(session, items[mid:])
-    return good1 + good2, bad1 + bad2
-
-
-def _accepted(session: Session, items: list[Item]) -> bool:
-    pr, github = session.pr, session.github
-    try:
-        review_id = github.create_review(pr.number, pr.head_sha, "", [p for _, p in items], event=None)
-    except GitHubError as exc:
-        if exc.status == 422:
-            return False
-        raise
-    github.delete_pending_review(pr.number, review_id)
-    return True
+    return post_review(session.github, session.pr, body, items, improve.FINGERPRINT_RE)
 
 
 def upsert_summary(session: Session, text: str) -> str:

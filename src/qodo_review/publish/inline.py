@@ -12,11 +12,12 @@ the review (the commit is no longer the PR's) is not bisected: the findings go t
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, TypeVar
 
 from ..errors import GitHubError
-from ..github import Review
-from ..models import Finding
+from ..github import GitHub, Review
+from ..models import Finding, PullRequest
 from ..render import finding_comment, fingerprint_marker
 from . import CREATE_ATTEMPTS, Context, maybe_done
 from .threads import FP_RE, ISSUE_RE, is_ours, issue_key, issue_marker
@@ -24,6 +25,7 @@ from .threads import FP_RE, ISSUE_RE, is_ours, issue_key, issue_marker
 # The body of our pending probe reviews, so a crashed run's leftover is recognised as ours (GitHub shows
 # a pending review only to its author, who may also be a person using a PAT with a draft of their own).
 PROBE_MARKER = "<!-- qodo-review:probe -->"
+T = TypeVar("T")
 # 422 "User can only have one pending review per pull request" (REST and GraphQL alike).
 ONE_PENDING = "one pending review"
 # 422 texts for a commit_id that is no longer part of the pull request (pushed away or force-pushed).
@@ -72,8 +74,9 @@ class InlineReview:
             return f"nothing new to post ({repeats} already posted)" if repeats else "no inline findings"
         items = [(f, comment_payload(f, ctx.scrub(f"{finding_comment(f, ctx.host)}\n{issue_marker(f)}")))
                  for f in fresh]
+        body = ctx.scrub(f"qodo-review found {len(items)} issues on changed lines; the summary comment has the rest.")
         try:
-            good, bad = self._post(ctx, items)
+            good, bad = post_review(ctx.github, ctx.report.pr, body, items, FP_RE)
         except NotPosted as exc:
             ctx.moved_to_summary.extend((f, exc.reason) for f in fresh)
             return f"not posted: {exc}"
@@ -82,72 +85,78 @@ class InlineReview:
         return f"posted {len(good)} comments" + (f", {len(bad)} moved to the summary" if bad else "") + (
             f", {repeats} already posted" if repeats else "")
 
-    def _post(self, ctx: Context, items: list[tuple[Finding, dict[str, Any]]]
-              ) -> tuple[list[tuple[Finding, dict[str, Any]]], list[tuple[Finding, dict[str, Any]]]]:
-        body = ctx.scrub(f"qodo-review found {len(items)} issues on changed lines; the summary comment has the rest.")
-        try:
-            _post_once(ctx, body, [p for _, p in items])
-            return items, []
-        except NotPosted:
+
+Item = tuple[T, dict[str, Any]]
+
+
+def post_review(github: GitHub, pr: PullRequest, body: str, items: list[Item[T]], fp_re: re.Pattern[str]
+                ) -> tuple[list[Item[T]], list[Item[T]]]:
+    """Post one COMMENT review with these comments; on a 422 for a position, find the rejected ones by
+    bisection and post the rest. Returns (posted, rejected). fp_re finds the comments' fingerprints, to
+    confirm after a 5xx whether GitHub posted them before answering."""
+    try:
+        _post_once(github, pr, body, [p for _, p in items], fp_re)
+        return items, []
+    except NotPosted:
+        raise
+    except GitHubError as exc:
+        if exc.status != 422:
             raise
-        except GitHubError as exc:
-            if exc.status != 422:
-                raise
-        good, bad = self._bisect(ctx, items)
-        if good:
-            _post_once(ctx, body, [p for _, p in good])
-        return good, bad
-
-    def _bisect(self, ctx: Context, items: list[tuple[Finding, dict[str, Any]]]
-                ) -> tuple[list[tuple[Finding, dict[str, Any]]], list[tuple[Finding, dict[str, Any]]]]:
-        """Split the comments until each rejected one is isolated, testing halves as pending reviews."""
-        if not items:
-            return [], []
-        if self._accepted(ctx, items):
-            return items, []
-        if len(items) == 1:
-            return [], items
-        mid = len(items) // 2
-        g1, b1 = self._bisect(ctx, items[:mid])
-        g2, b2 = self._bisect(ctx, items[mid:])
-        return g1 + g2, b1 + b2
-
-    def _accepted(self, ctx: Context, items: list[tuple[Finding, dict[str, Any]]]) -> bool:
-        pr = ctx.report.pr
-        try:
-            review_id = _create(ctx, PROBE_MARKER, [p for _, p in items], None)
-        except NotPosted:
-            raise
-        except GitHubError as exc:
-            if exc.status == 422:
-                return False
-            raise
-        ctx.github.delete_pending_review(pr.number, review_id)
-        return True
+    good, bad = _bisect(github, pr, items)
+    if good:
+        _post_once(github, pr, body, [p for _, p in good], fp_re)
+    return good, bad
 
 
-def _post_once(ctx: Context, body: str, comments: list[dict[str, Any]]) -> None:
+def _bisect(github: GitHub, pr: PullRequest, items: list[Item[T]]) -> tuple[list[Item[T]], list[Item[T]]]:
+    """Split the comments until each rejected one is isolated, testing halves as pending reviews."""
+    if not items:
+        return [], []
+    if _accepted(github, pr, items):
+        return items, []
+    if len(items) == 1:
+        return [], items
+    mid = len(items) // 2
+    g1, b1 = _bisect(github, pr, items[:mid])
+    g2, b2 = _bisect(github, pr, items[mid:])
+    return g1 + g2, b1 + b2
+
+
+def _accepted(github: GitHub, pr: PullRequest, items: list[Item[T]]) -> bool:
+    try:
+        review_id = _create(github, pr, PROBE_MARKER, [p for _, p in items], None)
+    except NotPosted:
+        raise
+    except GitHubError as exc:
+        if exc.status == 422:
+            return False
+        raise
+    github.delete_pending_review(pr.number, review_id)
+    return True
+
+
+def _post_once(github: GitHub, pr: PullRequest, body: str, comments: list[dict[str, Any]],
+               fp_re: re.Pattern[str]) -> None:
     """Post the review; after a 5xx, look for its comments before posting again (GitHub may have acted)."""
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
-            _create(ctx, body, comments, "COMMENT")
+            _create(github, pr, body, comments, "COMMENT")
             return
         except GitHubError as exc:
             if not maybe_done(exc) or attempt == CREATE_ATTEMPTS:
                 raise
-        wanted = {m.group(1) for c in comments for m in FP_RE.finditer(c["body"])}
-        posted = {m.group(1) for c in ctx.github.list_review_comments(ctx.report.pr.number)
-                  if is_ours(c) for m in FP_RE.finditer(c.body)}
+        wanted = {m.group(1) for c in comments for m in fp_re.finditer(c["body"])}
+        posted = {m.group(1) for c in github.list_review_comments(pr.number)
+                  if is_ours(c) for m in fp_re.finditer(c.body)}
         if wanted <= posted:
             return
 
 
-def _create(ctx: Context, body: str, comments: list[dict[str, Any]], event: str | None) -> int:
+def _create(github: GitHub, pr: PullRequest, body: str, comments: list[dict[str, Any]], event: str | None) -> int:
     """create_review, with the two 422s that are not about a comment's position told apart."""
-    pr = ctx.report.pr
     for attempt in (1, 2):
         try:
-            return ctx.github.create_review(pr.number, pr.head_sha, body, comments, event=event)
+            return github.create_review(pr.number, pr.head_sha, body, comments, event=event)
         except GitHubError as exc:
             text = str(exc).lower()
             if exc.status != 422:
@@ -158,7 +167,7 @@ def _create(ctx: Context, body: str, comments: list[dict[str, Any]], event: str 
                                 "the pull request's head moved during the review") from None
             if ONE_PENDING not in text:
                 raise
-            if attempt == 2 or not _delete_stale_probes(ctx):
+            if attempt == 2 or not _delete_stale_probes(github, pr.number):
                 raise NotPosted(
                     "the token's user has a pending (draft) review on this pull request, and GitHub allows one "
                     "per user: submit or discard that draft, or use the default github-token", exc.status,
@@ -166,11 +175,10 @@ def _create(ctx: Context, body: str, comments: list[dict[str, Any]], event: str 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _delete_stale_probes(ctx: Context) -> bool:
+def _delete_stale_probes(github: GitHub, number: int) -> bool:
     """Delete pending reviews a crashed run of ours left (marked PROBE_MARKER); True if one was found."""
-    number = ctx.report.pr.number
-    stale: list[Review] = [r for r in ctx.github.list_reviews(number) if r.state == "PENDING"
+    stale: list[Review] = [r for r in github.list_reviews(number) if r.state == "PENDING"
                            and PROBE_MARKER in r.body]
     for review in stale:
-        ctx.github.delete_pending_review(number, review.id)
+        github.delete_pending_review(number, review.id)
     return bool(stale)
