@@ -2,7 +2,7 @@
 
 Run: `python bench/bench_diff.py` (add `--quick` for a 10x smaller generated diff).
 Inputs: the generated huge PR (bench/gen_diff.py defaults: ~1,000 files, ~900,000 changed lines,
-~33 MB) and, when present, the real 5 MB gitleaks diff from /work/shared/realdata.
+~33 MB) and, when present, the real 5 MB gitleaks diff from ../shared/realdata beside the project.
 Times are the best of several runs without tracing; peaks are tracemalloc's (Python allocations made
 by the step, the input excluded), measured in a separate traced run because tracing slows code down.
 """
@@ -24,7 +24,8 @@ from gen_diff import generate_diff
 
 from qodo_review.diff import RawFile, decode_diff, parse_file, split_diff
 
-REAL = Path("/work/shared/realdata/diffs/real-commits/gitleaks_f653ab7_very_large_vendor.diff")
+REAL = (Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "diffs" / "real-commits"
+        / "gitleaks_f653ab7_very_large_vendor.diff")
 SAMPLE = 0.10  # the share of files parse_file is measured on (what a budget might send)
 
 

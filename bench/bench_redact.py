@@ -12,7 +12,7 @@ from pathlib import Path
 
 from qodo_review.redact import Redactor
 
-REAL_DIFFS = Path("/work/shared/realdata/diffs/real-commits")
+REAL_DIFFS = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "diffs" / "real-commits"
 RUN_SECRETS = ("sk-bench-" + "0123456789abcdef" * 3, "ghs_" + "BenchRunToken" * 3)
 
 # Ordinary code, config and prose, with the words that make a prefilter work (key, token, password, secret,

@@ -281,7 +281,7 @@ def test_runs_standalone_and_prints_its_url() -> None:
             proc.wait(timeout=5)
 
 
-REALDATA = Path("/work/shared/realdata")
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 needs_realdata = pytest.mark.skipif(not REALDATA.is_dir(), reason="shared/realdata is not available")
 
 
