@@ -172,20 +172,7 @@ class GitHub:
 
     def get_diff(self, number: int) -> str | None:
         """The PR's unified diff, or None when GitHub will not render it (too large): use `list_files`."""
-        resp = self._request(
-            "GET",
-            self._url(f"pulls/{number}"),
-            accept="application/vnd.github.diff",
-            passthrough=_diff_unavailable,
-        )
-        if _diff_unavailable(resp):
-            log.info(
-                "GitHub will not render the diff of #%d (HTTP %d); using the files list",
-                number,
-                resp.status_code,
-            )
-            return None
-        return resp.content.decode("utf-8", errors="replace")
+        return self._diff(f"pulls/{number}")
 
     def list_files(self, number: int) -> list[dict[str, Any]]:
         """The PR's files as GitHub returns them (`filename`, `status`, `patch`...), at most 3000."""
@@ -199,13 +186,14 @@ class GitHub:
 
     def get_compare_diff(self, base: str, head: str) -> str | None:
         """The unified diff of `base...head` (from their merge base), or None when GitHub will not render it."""
-        resp = self._request(
-            "GET",
-            self._url(f"compare/{quote(base, safe='')}...{quote(head, safe='')}"),
-            accept="application/vnd.github.diff",
-            passthrough=_diff_unavailable,
-        )
+        return self._diff(f"compare/{quote(base, safe='')}...{quote(head, safe='')}")
+
+    def _diff(self, path: str) -> str | None:
+        """GET with the diff media type; None when GitHub refuses to render it (406 and its kin)."""
+        resp = self._request("GET", self._url(path), accept="application/vnd.github.diff",
+                             passthrough=_diff_unavailable)
         if _diff_unavailable(resp):
+            log.info("GitHub will not render the diff of %s (HTTP %d)", path, resp.status_code)
             return None
         return resp.content.decode("utf-8", errors="replace")
 
