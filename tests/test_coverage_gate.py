@@ -88,14 +88,16 @@ def test_an_unverified_file_is_shown_but_counted_not_reviewed(llm: FakeLLM, allo
     assert not report.complete and report.verdict == verdict
     table = summary_markdown(report, "github.com", job=True)
     assert "| ✅ Reviewed | 1 | 1 |" in table and "| **Total in PR** | 2 | 2 |" in table
-    assert "| ⚠️ Not reviewed: unverified\\: read from git past GitHub" in table
+    title = "Not reviewed (accepted by allow-partial)" if allow_partial else "⚠️ Not reviewed"
+    assert f"| {title}: unverified\\: read from git past GitHub" in table
 
 
 # --- allow-partial: content reasons only --------------------------------------------------------------------------
 
 
 CONTENT = (added("vendor/lib/x.py", ["v = 1"]) + added("src/app.py", ["ok = 1"])
-           + "diff --git a/tool.py b/tool.py\nindex 1111111..2222222 100644\nBinary files a/tool.py and b/tool.py differ\n")
+           + "diff --git a/tool.py b/tool.py\nindex 1111111..2222222 100644\n"
+           + "Binary files a/tool.py and b/tool.py differ\n")
 
 
 @pytest.mark.parametrize(("allow_partial", "verdict"), [(False, "fail"), (True, "pass")])
