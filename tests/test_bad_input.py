@@ -195,11 +195,15 @@ def test_a_diff_inside_a_diff_stays_one_file(tmp_path: Path) -> None:
     assert "R3 + | +++ b/x" in prompt["user"] and "R6 + | +b" in prompt["user"]
 
 
-def test_an_extremely_long_line_is_clipped_not_fatal(tmp_path: Path) -> None:
+def test_an_extremely_long_line_is_counted_not_reviewed_not_fatal(tmp_path: Path) -> None:
+    """A 2 MB line is not sent as 5,000 rows (issue 10: nor clipped, which hid its tail): the file is counted
+    not reviewed with its reason, so the review is not complete."""
     code, doc, err = run_cli(tmp_path, LONG_LINE)
     assert (code, err) == (0, "")
-    (prompt,) = doc["prompts"]
-    assert len(prompt["user"]) < 200_000
+    assert doc["prompts"] == [] and doc["complete"] is False
+    (row,) = doc["skipped"]
+    assert (row["path"], row["kind"], row["content_reason"]) == ("min.js", "not-reviewed", True)
+    assert row["reason"].startswith("long lines")
 
 
 @pytest.mark.parametrize("data", [b"", b"\n\n  \n"])
@@ -313,7 +317,7 @@ BOMB = ("max-calls: [&a [x, x, x, x, x, x, x, x, x], &b [*a, *a, *a, *a, *a, *a,
     ("\x00\x01", f"{SOURCE} is not valid YAML: unacceptable character #x0000"),
     ("- inline\n- comment\n", f"{SOURCE} must be a mapping of keys to values (like 'fail-on: high'), not a list."),
     ("just words", f"{SOURCE} must be a mapping of keys to values (like 'fail-on: high'), not a str."),
-    ("fail_on: high\n", f"{SOURCE}: unknown key 'fail_on'. Known keys: allow-secrets, auto-review, fail-on,"),
+    ("fail_on: high\n", f"{SOURCE}: unknown key 'fail_on'. Known keys: allow-partial, allow-secrets, auto-review,"),
     ("max-calls: many\n", f"{SOURCE}: 'max-calls' must be a whole number (got 'many')."),
     ("max-calls: true\n", f"{SOURCE}: 'max-calls' must be a whole number (got 'True')."),
     ("max-calls: 100000\n", f"{SOURCE}: 'max-calls' must be between 1 and 200 (got '100000')."),

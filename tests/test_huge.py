@@ -1,5 +1,6 @@
 """Huge pull requests: chunking invariants on generated diffs, compression that keeps meaning (context
-trimmed, whitespace folded, renames listed, long lines clipped, huge files split at hunk boundaries),
+trimmed, re-indentations shown once where indentation is not syntax, renames listed, long lines on
+continuation rows, huge files split at hunk boundaries),
 removed code that matters reaching the model, and the action end to end on a 406 PR and a git checkout."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from test_fetch import expected_diff, make_repo
 
 from qodo_review.budget import (
     MAX_LINE_CHARS,
+    MAX_SHOWN_LINE_CHARS,
     UNKNOWN_MODEL,
     Piece,
     estimate_raw,
@@ -144,17 +146,28 @@ def test_a_hunk_larger_than_a_call_is_cut_between_lines_with_right_numbers() -> 
     assert second.new_start == second.lines[0].new
 
 
-def test_very_long_lines_are_clipped_and_budgeted_as_clipped() -> None:
-    minified = "var a=" + "x" * 200_000 + ";"
+def test_long_lines_continue_on_rows_and_are_budgeted_whole() -> None:
+    """Issue 10: a clipped line hid its tail from the model. A long line now continues on `↪` rows, every
+    character shown, and the plan counts each row; a line past MAX_SHOWN_LINE_CHARS makes the file not
+    reviewed (a content reason) instead of being sent as hundreds of rows."""
+    long_line = "var a=" + "x" * 4_990 + ";evil();"
     (raw,) = split_diff(f"diff --git a/app.js b/app.js\n--- a/app.js\n+++ b/app.js\n@@ -1 +1,2 @@\n ctx\n"
-                        f"+{minified}\n+ok();\n")
-    p = plan([raw], 2_000)
+                        f"+{long_line}\n+ok();\n")
+    p = plan([raw], 4_000)
 
     (chunk,) = p.chunks
-    assert chunk.tokens <= 2_000 and p.not_reviewed == ()
+    assert p.not_reviewed == ()
     (rendered,) = render_chunk(chunk, Redactor())
-    row = next(r for r in rendered.text.splitlines() if r.startswith("R2 + |"))
-    assert len(row) < MAX_LINE_CHARS + 60 and row.endswith(f"…[{len(minified) - MAX_LINE_CHARS} more chars clipped]")
+    rows = [r for r in rendered.text.splitlines() if r.startswith("R2 ")]
+    assert len(rows) == -(-len(long_line) // MAX_LINE_CHARS) and all(r.startswith("R2 ↪ | ") for r in rows[1:])
+    assert "".join(r.split(" | ", 1)[1] for r in rows) == long_line
+    assert chunk.tokens >= estimate_tokens(rendered.text)
+
+    minified = "var a=" + "x" * (MAX_SHOWN_LINE_CHARS + 1) + ";"
+    (huge,) = split_diff(f"diff --git a/app.js b/app.js\n--- a/app.js\n+++ b/app.js\n@@ -1 +1 @@\n-a\n+{minified}\n")
+    (skipped,) = select_files([huge]).skipped
+    assert (skipped.kind, skipped.content, skipped.reason) == ("not-reviewed", True,
+                                                               f"long lines (over {MAX_SHOWN_LINE_CHARS:,} characters)")
 
 
 def numbered(lines: list[tuple[str, str]], old: int = 1, new: int = 1) -> Hunk:
@@ -200,10 +213,28 @@ def test_trimmed_context_keeps_every_change_and_only_near_context(kinds: list[st
     assert elided + len(shown) == len(kinds)
 
 
-def test_whitespace_only_changes_are_folded_and_still_counted() -> None:
+def test_indentation_changes_are_shown_where_indentation_is_syntax() -> None:
+    """Issue 10: re-indenting Python moves code in or out of a block; it was folded as "whitespace only"."""
     hunk = numbered([("-", "if x:  return 1"), ("+", "if x:"), ("+", "    return 1")])
-    text, sent = render_hunks([hunk], Redactor())
-    assert text.splitlines()[1] == "(whitespace-only change of 3 lines, folded)" and sent == 3
+    text, sent = render_hunks([hunk], Redactor(), "m.py")
+    assert text.splitlines()[1:] == ["L1 - | if x:  return 1", "R1 + | if x:", "R2 + |     return 1"] and sent == 3
+    indent = numbered([("-", "if x:"), ("-", "    a()"), ("-", "b()"), ("+", "if x:"), ("+", "    a()"),
+                       ("+", "    b()")])
+    for path in ("m.py", "ci.yml", "Makefile", "lib.hs", ""):
+        text, _ = render_hunks([indent], Redactor(), path)
+        assert "L3 - | b()" in text and "R3 + |     b()" in text, path
+
+
+def test_a_reindentation_elsewhere_shows_the_new_lines_once() -> None:
+    """Where indentation is not syntax, a hunk that only re-indents shows its added lines exactly, once; any
+    other whitespace change (inside a line, lines joined or split) is shown in full."""
+    hunk = numbered([("-", "if (x) {"), ("-", "a();"), ("-", "}"), ("+", "if (x) {"), ("+", "    a();"), ("+", "}")])
+    text, sent = render_hunks([hunk], Redactor(), "m.c")
+    assert text.splitlines()[1:] == ["(re-indented only: 3 lines, shown once as `~` rows)",
+                                     "R1 ~ | if (x) {", "R2 ~ |     a();", "R3 ~ | }"] and sent == 6
+    for lines in ([("-", 's = "a b";'), ("+", 's = "a  b";')], [("-", "return x;"), ("+", "return"), ("+", "x;")]):
+        text, _ = render_hunks([numbered(lines)], Redactor(), "m.js")
+        assert "L1 - | " in text and "~" not in text
 
 
 def test_pure_renames_are_listed_without_content_and_edited_renames_are_sent() -> None:

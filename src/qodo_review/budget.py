@@ -30,8 +30,14 @@ _LETTERS = string.ascii_letters.encode()
 _DIGITS = string.digits.encode()
 _HIGH = bytes(range(128, 256))
 FILE_HEADER_TOKENS = 30
-MAX_LINE_CHARS = 400  # a longer line is clipped in the prompt: minified or generated text past this helps no one
-CLIP_NOTE_CHARS = " …[1000000000 more chars clipped]"  # the longest note the prompt puts after a clipped line
+# A row of the prompt holds at most this many characters of a line; a longer line continues on the next
+# rows (prompt.render_hunks), so the model sees all of it, and each extra row is budgeted here.
+MAX_LINE_CHARS = 400
+# A file with a line longer than this is counted not reviewed ("long lines", a content reason: select.py)
+# rather than sent as MAX_SHOWN_LINE_CHARS / MAX_LINE_CHARS rows: a minified or generated line of megabytes
+# would fill calls with text no reviewer reads, and one line cannot be split across calls.
+MAX_SHOWN_LINE_CHARS = 20_000
+_LONG_LINE = re.compile(f"[^\n]{{{MAX_LINE_CHARS + 1},}}")
 DEFAULT_CALL_INPUT_TOKENS = 60_000  # per call: long prompts cost more and are reviewed worse
 DEFAULT_OUTPUT_TOKENS = 8_000
 
@@ -112,9 +118,21 @@ def estimate_tokens(text: str) -> int:
                      + (len(raw) - len(ascii_only)) / NON_ASCII_BYTES_PER_TOKEN + newlines + spaces * SPACE_TOKENS)
 
 
+def continuation_rows(text: str, start: int = 0, end: int | None = None) -> int:
+    """Rows past the first that the lines of text[start:end] take in the prompt (MAX_LINE_CHARS per row)."""
+    stop = len(text) if end is None else end
+    return sum((len(m.group()) - 1) // MAX_LINE_CHARS for m in _LONG_LINE.finditer(text, start, stop))
+
+
+def row_tokens(text: str, start: int = 0, end: int | None = None) -> int:
+    """The prefix and newline of every continuation row of text[start:end]."""
+    return (LINE_PREFIX_TOKENS + 1) * continuation_rows(text, start, end)
+
+
 def estimate_raw(raw: RawFile) -> int:
-    """A whole file as its raw diff text says (long lines counted whole: an over-estimate, never under)."""
-    return FILE_HEADER_TOKENS + estimate_tokens(raw.text) + LINE_PREFIX_TOKENS * raw.text.count("\n")
+    """A whole file as its raw diff text says, continuation rows of long lines included (never under)."""
+    return (FILE_HEADER_TOKENS + estimate_tokens(raw.text) + LINE_PREFIX_TOKENS * raw.text.count("\n")
+            + row_tokens(raw.text))
 
 
 def least_tokens(raw: RawFile) -> int:
@@ -124,17 +142,18 @@ def least_tokens(raw: RawFile) -> int:
 
 
 def hunk_tokens(hunk: Hunk) -> int:
-    """One hunk as the prompt shows it (lines clipped); the sum over hunks bounds estimate_hunks."""
-    text = hunk.section + "\n" + "\n".join(_clipped(ln.text) for ln in hunk.lines)
-    return estimate_tokens(text) + 1 + LINE_PREFIX_TOKENS * (len(hunk.lines) + 1)
+    """One hunk as the prompt shows it (long lines on several rows); the sum over hunks bounds estimate_hunks."""
+    text = hunk.section + "\n" + "\n".join(ln.text for ln in hunk.lines)
+    return estimate_tokens(text) + 1 + LINE_PREFIX_TOKENS * (len(hunk.lines) + 1) + row_tokens(text)
+
+
+def line_tokens(text: str) -> int:
+    """One diff line as the prompt shows it: its text, and a prefix and newline per row."""
+    return estimate_tokens(text) + (LINE_PREFIX_TOKENS + 1) * (1 + continuation_rows(text))
 
 
 def estimate_hunks(hunks: Sequence[Hunk]) -> int:
     return FILE_HEADER_TOKENS + sum(hunk_tokens(h) for h in hunks)
-
-
-def _clipped(text: str) -> str:
-    return text if len(text) <= MAX_LINE_CHARS else text[:MAX_LINE_CHARS] + CLIP_NOTE_CHARS
 
 
 @dataclass(frozen=True)
@@ -210,7 +229,8 @@ def split_large(raw: RawFile, budget: int) -> list[Piece]:
         spans = []  # text after the hunks (a mail signature?) that the counts skip: parse instead
     units: list[tuple[int, tuple[int, int] | Hunk]] = []  # (tokens, span of raw text or a parsed part)
     for a, b in spans:
-        cost = estimate_tokens(raw.text[a:b]) + 1 + LINE_PREFIX_TOKENS * raw.text.count("\n", a, b)
+        cost = (estimate_tokens(raw.text[a:b]) + 1 + LINE_PREFIX_TOKENS * raw.text.count("\n", a, b)
+                + row_tokens(raw.text, a, b))
         if FILE_HEADER_TOKENS + cost <= budget:
             units.append((cost, (a, b)))
         else:
@@ -272,12 +292,12 @@ def _cut_hunk(hunk: Hunk, budget: int) -> list[Hunk]:
     lines = list(hunk.lines)
     start = 0
     # the terms hunk_tokens counts: the section line with its prefix, newline and separator, then per line
-    # its clipped text, prefix and newline
+    # its text and a prefix and newline per row
     limit = budget - FILE_HEADER_TOKENS - estimate_tokens(hunk.section) - LINE_PREFIX_TOKENS - 2
     while start < len(lines):
         tokens, end = 0, start
         while end < len(lines):
-            cost = estimate_tokens(_clipped(lines[end].text)) + LINE_PREFIX_TOKENS + 1
+            cost = line_tokens(lines[end].text)
             if end > start and tokens + cost > limit:
                 break
             tokens += cost

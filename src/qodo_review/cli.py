@@ -166,7 +166,7 @@ def _print(report: Report, args: argparse.Namespace, stdout: IO[str], redactor: 
     if args.format == "json":
         doc = {"summary": report.summary, "verdict": report.verdict, "complete": report.complete,
                "findings": [f.to_json() for f in report.findings],
-               "skipped": [{"path": s.path, "reason": s.reason, "lines": s.lines} for s in report.skipped],
+               "skipped": report.coverage.rows(), "coverage": report.coverage.summary(),
                "errors": report.errors, "notices": report.notices, "dry_run": report.dry_run,
                "usage": {"calls": report.usage.calls, "tokens_in": report.usage.tokens_in,
                          "tokens_out": report.usage.tokens_out}}

@@ -43,6 +43,10 @@ class ReviewConfig:
     allow_secrets: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
     max_suggestions: int = 10
+    # Accept a gated review that could not show some content for a reason the PR controls (binary source,
+    # generated marker, long lines, built-in ignores of code, unverified files): coverage.py. A .qodo.yml
+    # key only (read from the base branch), never an input: never a failed call, max-calls or a cost cap.
+    allow_partial: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -121,6 +125,7 @@ KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "allow-secrets": ("allow_secrets", _str_list),
     "labels": ("labels", _str_list),
     "max-suggestions": ("max_suggestions", _bounded_int(0, 100)),
+    "allow-partial": ("allow_partial", _bool),
 }
 assert {f for f, _ in KEYS.values()} <= {f.name for f in fields(ReviewConfig)}
 

@@ -183,15 +183,30 @@ class Usage:
         self.tokens_out += other.tokens_out
 
 
+# Kinds of Skipped, and what each does to a gated review (coverage.py is the one place that reads them):
+#   "ignored"       cost-saving built-in ignores of assets that hold no code (lock files, images, binary
+#                   assets, source maps...) and files without content changes: listed, never counted;
+#   "exempt"        ignored by the base branch's `ignore` list: listed, never counted;
+#   "withheld"      a file that is a secret by nature (.env, keys): never sent, flagged by the secret scan;
+#   "not-reviewed"  counted: a gated review with one fails, unless `content` is set and the base config
+#                   says allow-partial: true.
+SKIPPED_KINDS = ("ignored", "exempt", "withheld", "not-reviewed")
+
+
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """A file that was not sent, and why (ignored, withheld, binary, over budget...)."""
+    """A file (or part of one) that was not reviewed, and why (ignored, withheld, binary, over budget...)."""
 
     path: str
     reason: str
     lines: int = 0
-    kind: str = "ignored"  # "ignored" | "withheld" | "not-reviewed"
+    kind: str = "ignored"  # one of SKIPPED_KINDS
     files: int = 1  # more than one for files GitHub did not even name (past its 3,000-file list)
+    # A content reason the PR controls (binary source, generated marker, long lines, built-in ignore of code,
+    # unverified): `allow-partial: true` in the base config accepts it. Never set for a provider failure,
+    # max-calls or a cost cap.
+    content: bool = False
+    shown: bool = False  # the model was shown these lines, yet they do not count as reviewed (unverified)
 
 
 @dataclass(slots=True)

@@ -70,32 +70,48 @@ def outside_section(outside: Sequence[tuple[Finding, str]], host: str) -> str:
     return "\n".join(out)
 
 
-COVERAGE_KINDS = (("ignored", "Ignored"), ("withheld", "Withheld"), ("not-reviewed", "⚠️ Not reviewed"))
+# (kind, title): "exempt" (the base config's ignore list) reads as ignored, its reason names the pattern.
+COVERAGE_KINDS = (("ignored", "Ignored"), ("exempt", "Ignored"), ("withheld", "Withheld"),
+                  ("not-reviewed", "⚠️ Not reviewed"))
+ACCEPTED_TITLE = "Not reviewed (accepted by allow-partial)"
 STAGE_LABELS = {"model": "model calls"}
+LISTED_IN_COMMENT = 200  # files named per list in the summary comment and the check; the rest are counted
 
 
-def _by_reason(items: Iterable[Skipped], kind: str) -> list[tuple[str, int, int]]:
-    """(reason, files, changed lines) of one kind, in first-seen order."""
+def _by_reason(items: Iterable[Skipped], kind: str) -> list[tuple[str, int, int, bool]]:
+    """(reason, files, changed lines, content reason) of one kind, in first-seen order."""
     rows: dict[str, list[int]] = {}
     for s in items:
         if s.kind == kind:
             reason = s.reason.removeprefix(f"{kind}: ")
-            row = rows.setdefault(reason, [0, 0])
+            row = rows.setdefault(reason, [0, 0, 1])
             row[0] += s.files
             row[1] += s.lines
-    return [(reason, files, lines) for reason, (files, lines) in rows.items()]
+            row[2] &= s.content
+    return [(reason, files, lines, bool(content)) for reason, (files, lines, content) in rows.items()]
 
 
-def coverage_section(report: Report) -> str:
+def _listing(items: Sequence[Skipped], limit: int | None, more: str) -> list[str]:
+    shown = items if limit is None else items[:limit]
+    out = [f"- {inline_code(s.path)}: {plain(s.reason, 160)}" for s in shown]
+    if len(items) > len(shown):
+        out.append(f"- …and {len(items) - len(shown):,} more{more}")
+    return out
+
+
+def coverage_section(report: Report, *, list_all: bool = False) -> str:
     """Files and changed lines reviewed / ignored / withheld / not reviewed, each with its reason; the
-    calls, tokens and time per stage. The line counts add up to the PR's total."""
-    done = report.manifest.files if report.reviewed is None else report.reviewed
+    calls, tokens and time per stage. The line counts add up to the PR's total. Every file not reviewed is
+    named with its reason: all of them when list_all (the job summary), else the first LISTED_IN_COMMENT."""
+    coverage = report.coverage
+    done = coverage.reviewed
     label = "Prepared (dry run)" if report.dry_run else "✅ Reviewed"
     rows = ["| | Files | Changed lines |", "|---|---:|---:|",
             f"| {label} | {len({path for path, _ in done}):,} | {sum(n for _, n in done):,} |"]
     for kind, title in COVERAGE_KINDS:
-        for reason, files, lines in _by_reason(report.skipped, kind):
-            rows.append(f"| {title}: {plain(reason, 120)} | {files:,} | {lines:,} |")
+        for reason, files, lines, content in _by_reason(report.skipped, kind):
+            shown = ACCEPTED_TITLE if content and report.allow_partial else title
+            rows.append(f"| {shown}: {plain(reason, 120)} | {files:,} | {lines:,} |")
     rows.append(f"| **Total in PR** | {report.files_total:,} | {report.lines_total:,} |")
     facts = [f"Model calls: {report.usage.calls:,}" + (f" ({report.calls_planned:,} planned)"
                                                         if report.calls_planned != report.usage.calls else ""),
@@ -105,12 +121,22 @@ def coverage_section(report: Report) -> str:
     text = "\n".join(rows) + "\n\n" + " · ".join(facts) + "."
     if report.timings:
         text += "\n\n" + timings_line(report.timings)
-    details = [f"- {inline_code(s.path)}: {plain(s.reason, 120)}" for s in report.skipped[:200]]
-    if len(report.skipped) > 200:
-        details.append(f"- …and {len(report.skipped) - 200} more")
-    if details:
+    limit = None if list_all else LISTED_IN_COMMENT
+    missing = coverage.not_reviewed
+    if missing:
+        names = _listing(missing, limit, " (the job summary and the findings file name every one)")
+        text += "\n\n**Not reviewed, and why:**\n" + "\n".join(names)
+    others = [s for s in report.skipped if s.kind != "not-reviewed"]
+    if others:
+        details = _listing(others, LISTED_IN_COMMENT, " (the findings file names every one)")
         text += "\n\n<details><summary>Files not sent, and why</summary>\n\n" + "\n".join(details) + "\n\n</details>"
     return text
+
+
+def gate_line(report: Report) -> str:
+    """Why a gated review fails on coverage, or ""."""
+    reason = report.gate_reason
+    return f"⛔ {plain(reason, 2000)}" if reason else ""
 
 
 def timings_line(timings: Mapping[str, float]) -> str:
@@ -152,7 +178,7 @@ def summary_markdown(report: Report, host: str, *, job: bool = False, extra: Seq
                      history: str = "") -> str:
     """The summary comment (job=False) or the job summary (job=True); `scope` says what was reviewed."""
     title = "## qodo-review" + (" (dry run)" if report.dry_run else "")
-    parts = [SUMMARY_MARKER if not job else "", title, verdict_line(report), scope]
+    parts = [SUMMARY_MARKER if not job else "", title, verdict_line(report), gate_line(report), scope]
     if report.errors:
         parts.append("### ⚠️ Problems\n" + "\n".join(f"- {plain(e, 600)}" for e in report.errors))
     if report.notices:
@@ -162,11 +188,11 @@ def summary_markdown(report: Report, host: str, *, job: bool = False, extra: Seq
     parts.append("### Findings\n" + findings_table(report.findings, host))
     parts.append(outside_section(report.placed.outside, host))
     parts.extend(extra)
-    parts.append("### Coverage\n" + coverage_section(report))
+    parts.append("### Coverage\n" + coverage_section(report, list_all=job))
     parts.append("### What left the runner\n" + manifest_section(report))
     parts.append(history)
     text = "\n\n".join(p for p in parts if p)
-    return cap(text, COMMENT_BODY_MAX)
+    return text if job else cap(text, COMMENT_BODY_MAX)  # the job summary has its own, larger limit (Out)
 
 
 def scope_line(since: str | None, reason: str, files: int) -> str:
@@ -212,7 +238,8 @@ def check_output(report: Report, host: str) -> dict[str, Any]:
     worst = report.max_severity
     title = (f"{len(report.findings)} findings (worst: {worst.value if worst else 'none'})"
              + ("" if report.complete else " - incomplete"))
-    summary = cap(verdict_line(report) + "\n\n" + findings_table(report.findings, host), CHECK_TEXT_MAX)
+    head = "\n\n".join(p for p in (verdict_line(report), gate_line(report)) if p)
+    summary = cap(head + "\n\n" + findings_table(report.findings, host), CHECK_TEXT_MAX)
     text = cap(outside_section(report.placed.outside, host) + "\n\n" + coverage_section(report), CHECK_TEXT_MAX)
     return {"title": title[:255], "summary": summary, "text": text}
 

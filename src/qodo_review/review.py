@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from .budget import BudgetPlan, Chunk, Piece, call_budget, plan_budget
 from .config import ReviewConfig
+from .coverage import Coverage
 from .diff import RawFile, parse_file
 from .errors import (
     AnswerError,
@@ -59,10 +60,17 @@ class Report:
     source: str = ""  # where the diff was read from (fetch.py)
     # (path, changed lines) of every part the model answered (prepared, in a dry run); None: not tracked
     reviewed: list[tuple[str, int]] | None = None
+    allow_partial: bool = False  # the base config's allow-partial (coverage.py)
+
+    @property
+    def coverage(self) -> Coverage:
+        """The one account of what the model saw; `complete` and the gate's coverage part come from it."""
+        done = self.manifest.files if self.reviewed is None else self.reviewed
+        return Coverage.of(done, self.skipped, self.errors, self.allow_partial)
 
     @property
     def complete(self) -> bool:
-        return not self.errors and not any(s.kind == "not-reviewed" for s in self.skipped)
+        return self.coverage.complete
 
     @property
     def max_severity(self) -> Severity | None:
@@ -73,9 +81,16 @@ class Report:
         """pass / fail; with fail-on set, an incomplete review never passes."""
         if gate_failed(self.findings, self.fail_on):
             return "fail"
-        if self.fail_on is not None and not self.complete and not self.dry_run:
+        if self.fail_on is not None and not self.dry_run and not self.coverage.gate_ok:
             return "fail"
         return "pass"
+
+    @property
+    def gate_reason(self) -> str:
+        """Why a gated review fails on coverage ("" when it does not): shown in every channel."""
+        if self.fail_on is None or self.dry_run:
+            return ""
+        return self.coverage.gate_reason()
 
 
 class _Stopwatch:
@@ -93,7 +108,8 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
                 provider: Provider | None, redactor: Redactor, nonce: str, provider_host: str = "",
                 model: str = "", command: str = "review") -> Report:
     """Review the files; provider None means dry run (build and record the prompts, call nothing)."""
-    report = Report(pr=pr, command=command, fail_on=config.fail_on, dry_run=provider is None)
+    report = Report(pr=pr, command=command, fail_on=config.fail_on, dry_run=provider is None,
+                    allow_partial=config.allow_partial)
     report.manifest = Manifest(provider_host=provider_host, model=model)
     watch = _Stopwatch(report.timings)
     report.files_total = len(raw_files)
@@ -110,24 +126,30 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
     report.calls_planned = len(plan.chunks)
     watch.lap("budget")
     parsed = _ParseCache()
-    withheld = [r for r in raw_files if any(s.path == r.path and s.kind == "withheld" for s in selection.skipped)]
-    secrets = secret_findings([parsed.get(r) for r in withheld], redactor)
+    # The secret scan reads every changed file, whatever its class (ignored, exempt, withheld, binary, left
+    # out of the plan): a secret added in vendor/ or a lock file is a finding too. The files the plan sends
+    # whole are scanned as their parts are built (below), the rest here, one file at a time.
+    in_plan = _planned_lines(plan)
+    scan_here = [r for r in raw_files if in_plan.get(r.path, 0) < r.added + r.removed or r.path not in in_plan]
+    secrets = secret_findings((parse_file(r) for r in scan_here), redactor)
     caller = wrap(provider, model, provider_host)
-    runner = _ChunkRunner(pr, config, plan, caller, redactor, nonce)
+    runner = _ChunkRunner(pr, config, plan, caller, redactor, nonce, scanned={r.path for r in scan_here})
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
         results = list(pool.map(runner.run, plan.chunks, range(len(plan.chunks))))
     if caller is not None:
         report.notices.extend(caller.notes())
     watch.lap("model")
     report.timings["prompts"] = sum(r.prompt_seconds for r in results)  # inside "model", across threads
-    report.reviewed = [entry for r in results for entry in r.files_reviewed]
+    unverified = {r.path for r in selection.reviewable if r.unverified}
+    report.reviewed = [entry for r in results for entry in r.files_reviewed if entry[0] not in unverified]
     report.skipped.extend(_failed_parts(results))
+    report.skipped.extend(_unverified(results, unverified))
     for result in results:
         report.usage.absorb(result.usage)
         report.errors.extend(result.errors)
         report.prompts.extend(result.prompts)
         report.manifest.files.extend(result.files_sent)
-        report.lines_reviewed += sum(lines for _, lines in result.files_reviewed)
+        report.lines_reviewed += sum(lines for path, lines in result.files_reviewed if path not in unverified)
     secrets += [finding for result in results for finding in result.secrets]
     report.findings = merge_findings([secrets, *(r.findings for r in results)])
     # One paragraph per part, each said once (parts of a quiet PR often answer the same sentence).
@@ -181,19 +203,45 @@ def _failed_parts(results: Sequence[_ChunkResult]) -> list[Skipped]:
             for path, lines in missing.items() if lines > 0]
 
 
+UNVERIFIED_REASON = ("unverified: read from git past GitHub's file list, not checked against GitHub's blob ids "
+                     "(shown to the model)")
+
+
+def _unverified(results: Sequence[_ChunkResult], paths: set[str]) -> list[Skipped]:
+    """Lines of unverified files that the model answered: shown, but counted not reviewed (a content reason)."""
+    shown: dict[str, int] = {}
+    for result in results:
+        for path, lines in result.files_reviewed:
+            if path in paths:
+                shown[path] = shown.get(path, 0) + lines
+    return [Skipped(path, UNVERIFIED_REASON, lines, "not-reviewed", content=True, shown=True)
+            for path, lines in shown.items()]
+
+
+def _planned_lines(plan: BudgetPlan) -> dict[str, int]:
+    """Changed lines of each file that the plan sends."""
+    lines: dict[str, int] = {}
+    for chunk in plan.chunks:
+        for piece in chunk.pieces:
+            lines[piece.raw.path] = lines.get(piece.raw.path, 0) + piece.lines
+    return lines
+
+
 class _ChunkRunner:
     def __init__(self, pr: PullRequest, config: ReviewConfig, plan: BudgetPlan, provider: Resilient | None,
-                 redactor: Redactor, nonce: str) -> None:
+                 redactor: Redactor, nonce: str, scanned: set[str] | frozenset[str] = frozenset()) -> None:
         self.pr, self.config, self.plan, self.provider = pr, config, plan, provider
         self.redactor, self.nonce = redactor, nonce
         self.total = len(plan.chunks)
+        self.scanned = scanned  # files the secret scan read whole already
 
     def run(self, chunk: Chunk, index: int) -> _ChunkResult:
         result = _ChunkResult()
         chunk = self._resolve(chunk)
         # The secret scan reads this part's lines while they are parsed; nothing is kept for later, so a
         # huge review holds the lines of the parts in flight only (placement re-parses the few cited files).
-        result.secrets = secret_findings([_piece_diff(p) for p in chunk.pieces], self.redactor)
+        result.secrets = secret_findings([_piece_diff(p) for p in chunk.pieces if p.raw.path not in self.scanned],
+                                         self.redactor)
         self._run(chunk, index, result, depth=0)
         return result
 

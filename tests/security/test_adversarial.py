@@ -213,7 +213,8 @@ def test_a_secret_file_is_withheld_and_reported_even_when_the_provider_fails(tmp
     scanned = {(f["path"], f["title"], f["severity"]) for f in result.findings["findings"]}
     assert scanned == {(".env", "Possible secret committed: environment file", "high"),
                        ("app/a.py", "Possible AWS access key ID committed", "high")}
-    assert {"path": ".env", "reason": "withheld: environment file", "lines": 1, "kind": "withheld"} in \
+    assert {"path": ".env", "reason": "withheld: environment file", "lines": 1, "kind": "withheld", "files": 1,
+            "content_reason": False, "shown": False} in \
         result.findings["skipped"]
 
 

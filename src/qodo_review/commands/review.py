@@ -172,6 +172,8 @@ def finish(session: Session, report: Report, ctx: Context, texts: SummaryTexts) 
         out.summary(summary_markdown(report, ctx.host, job=True, extra=[*moved(ctx), *delivery], scope=texts.scope))
     for error in report.errors:
         out.error(error)
+    if report.gate_reason:
+        out.error(report.gate_reason)
     worst = report.max_severity
     out.outputs({"findings": str(len(report.findings)), "max_severity": worst.value if worst else "none",
                  "verdict": report.verdict, "findings_file": path, "tokens_in": str(report.usage.tokens_in),
@@ -191,7 +193,8 @@ def findings_document(report: Report, ctx: Context) -> dict[str, Any]:
         "findings": [f.to_json() for f in report.findings],
         "not_inline": [{"finding": f.to_json(), "reason": why}
                        for f, why in [*report.placed.outside, *ctx.moved_to_summary]],
-        "skipped": [{"path": s.path, "reason": s.reason, "lines": s.lines, "kind": s.kind} for s in report.skipped],
+        "skipped": report.coverage.rows(),
+        "coverage": report.coverage.summary(),
         "errors": report.errors,
         "usage": {"calls": report.usage.calls, "tokens_in": report.usage.tokens_in,
                   "tokens_out": report.usage.tokens_out},

@@ -22,7 +22,7 @@ def document(report: Report, payload: dict[str, Any], delivery: Sequence[str] = 
         "dry_run": report.dry_run,
         **payload,
         "delivery": list(delivery),
-        "skipped": [{"path": s.path, "reason": s.reason, "lines": s.lines, "kind": s.kind} for s in report.skipped],
+        "skipped": report.coverage.rows(),
         "errors": list(report.errors),
         "usage": {"calls": report.usage.calls, "tokens_in": report.usage.tokens_in,
                   "tokens_out": report.usage.tokens_out},
