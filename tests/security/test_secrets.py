@@ -29,6 +29,7 @@ ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
 B64 = ALNUM + "+/"
 PLACEHOLDER = re.compile(r"<<SECRET:([a-z0-9-]+):(\d+)>>")
+UPPER_DIGITS = string.ascii_uppercase + string.digits
 
 
 def rnd(n: int, alphabet: str = ALNUM, seed: str = "") -> str:
@@ -140,6 +141,44 @@ POSITIVES: list[tuple[str, str, str]] = [
      + rnd(22, ALNUM + "_-")),
     ("private-key", "PRIVATE_KEY_B64={s}", base64.b64encode(
         ("-----BEGIN RSA PRIVATE KEY-----\n" + rnd(256, B64) + "\n").encode()).decode()),
+    # prefixed formats taken from gitleaks' rule set
+    ("onepassword-key", "OP_KEY={s}", "A3-" + rnd(6, UPPER_DIGITS) + "-" + rnd(11, UPPER_DIGITS) + "-"
+     + "-".join(rnd(5, UPPER_DIGITS, seed=str(i)) for i in range(3))),
+    ("onepassword-key", "OP_SERVICE_ACCOUNT_TOKEN={s}", "ops_" + "eyJ" + rnd(300, B64)),
+    ("alibaba-key", "accessKeyId: {s}", "LT" + "AI" + rnd(20)),
+    ("artifactory-key", "JFROG_REF={s}", "cmV" + "md" + rnd(59)),
+    ("airtable-token", "AIRTABLE={s}", "pa" + "t" + rnd(14) + "." + rnd(64, HEX)),
+    ("aws-bedrock-key", "BEDROCK={s}", "AB" + "SK" + rnd(120, B64)),
+    ("azure-ad-secret", "client_credential: {s}", rnd(3) + "8Q" + "~" + rnd(34, ALNUM + "_~.-")),
+    ("clickhouse-key", "CH_SECRET={s}", "4b" + "1d" + rnd(38)),
+    ("clojars-token", "CLOJARS={s}", "CLOJARS" + "_" + rnd(60, string.ascii_lowercase + string.digits)),
+    ("cloudflare-key", "origin_ca_key = {s}", "v1" + ".0-" + rnd(24, HEX) + "-" + rnd(146, HEX)),
+    ("duffel-token", "DUFFEL={s}", "duffel" + "_live_" + rnd(43)),
+    ("easypost-key", "EASYPOST={s}", "EZ" + "AK" + rnd(54)),
+    ("facebook-token", "FB_PAGE={s}", "EA" + "AM" + rnd(120)),
+    ("flutterwave-key", "FLW={s}", "FLWSECK" + "_TEST-" + rnd(32, "abcdef0123456789") + "-X"),
+    ("flyio-token", "FLY_API_TOKEN={s}", "fo" + "1_" + rnd(43)),
+    ("frameio-token", "FRAMEIO={s}", "fio" + "-u-" + rnd(64)),
+    ("harness-token", "HARNESS={s}", "pa" + "t." + rnd(22) + "." + rnd(24) + "." + rnd(20)),
+    ("terraform-token", "TFE_TOKEN={s}", rnd(14) + ".atlas" + "v1." + rnd(64)),
+    ("heroku-key", "HEROKU_API_KEY={s}", "HRKU" + "-AA" + rnd(58)),
+    ("infracost-key", "INFRACOST_API_KEY={s}", "ic" + "o-" + rnd(32)),
+    ("intra42-secret", "FT_SECRET={s}", "s-s4" + "t2ud-" + rnd(64, HEX)),
+    ("maxmind-key", "MAXMIND={s}", rnd(6) + "_" + rnd(29) + "_mm" + "k"),
+    ("notion-token", "NOTION={s}", "nt" + "n_" + rnd(11, string.digits) + rnd(35)),
+    ("octopus-key", "OCTOPUS={s}", "AP" + "I-" + rnd(26, UPPER_DIGITS)),
+    ("openshift-token", "oc login --token={s}", "sha256" + "~" + rnd(43)),
+    ("perplexity-key", "PPLX={s}", "pp" + "lx-" + rnd(48)),
+    ("planetscale-token", "PSCALE={s}", "pscale" + "_tkn_" + rnd(43)),
+    ("prefect-key", "PREFECT_API_KEY={s}", "pn" + "u_" + rnd(36)),
+    ("pulumi-token", "PULUMI_ACCESS_TOKEN={s}", "pu" + "l-" + rnd(40, HEX)),
+    ("readme-key", "README={s}", "rd" + "me_" + rnd(70, string.ascii_lowercase + string.digits)),
+    ("scalingo-token", "SCALINGO={s}", "tk" + "-us-" + rnd(48)),
+    ("sendinblue-key", "BREVO={s}", "xkey" + "sib-" + rnd(64, HEX) + "-" + rnd(16)),
+    ("sentry-token", "SENTRY_AUTH_TOKEN={s}", "sntr" + "yu_" + rnd(64, HEX)),
+    ("settlemint-token", "SM={s}", "sm" + "_pat_" + rnd(16)),
+    ("shippo-token", "SHIPPO={s}", "shippo" + "_live_" + rnd(40, HEX)),
+    ("typeform-token", "TYPEFORM={s}", "tf" + "p_" + rnd(60)),
     # Azure, URLs, HTTP
     ("azure-key", "AzureWebJobsStorage=DefaultEndpointsProtocol=https;AccountName=acct1;AccountKey={s};Endpoint"
      "Suffix=core.windows.net", rnd(86, B64) + "=="),

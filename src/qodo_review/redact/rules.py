@@ -152,8 +152,12 @@ def _weak_value(value: str) -> bool:
 
 # --- the rule table -----------------------------------------------------------------------------------
 
-_B = r"(?<![A-Za-z0-9_-])"  # token boundary on the left: a long run of token characters is scanned once
-_E = r"(?![A-Za-z0-9_-])"
+# Token boundaries: only a letter or digit next to it makes a prefix part of a longer word. A token after
+# `-`, `_`, `/`, `=`, `.` or `:` (rotated-ghp_....md, https://host/ghp_..., KEY=ghp_...) is still a token,
+# and so is one followed by them. Every rule's repetition is bounded (and possessive), so starting a match
+# at each such separator inside a long run costs at most the bound.
+_B = r"(?<![A-Za-z0-9])"
+_E = r"(?![A-Za-z0-9])"
 
 
 def _rule(kind: str, label: str, pattern: str, keywords: tuple[str, ...], group: int = 1,
@@ -193,15 +197,15 @@ RULES: tuple[Rule, ...] = (
           r"(?:outlook\.office\.com/webhook|webhook\.office\.com/webhookb2)/([A-Za-z0-9@%/_-]{40,400}+)",
           ("outlook.office.com", "webhook.office.com"), by_keyword=True),
     _rule("stripe-key", "Stripe secret key",
-          _B + r"((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}+|whsec_[A-Za-z0-9]{24,64}+)" + _E,
-          ("sk_live_", "rk_live_", "sk_test_", "rk_test_", "whsec_")),
+          _B + r"((?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,247}+|whsec_[A-Za-z0-9]{24,64}+)" + _E,
+          ("sk_live_", "rk_live_", "sk_test_", "rk_test_", "sk_prod_", "rk_prod_", "whsec_")),
     _rule("google-api-key", "Google API key", _B + r"(AIza[0-9A-Za-z_-]{35})" + _E, ("aiza",)),
     _rule("google-oauth", "Google OAuth secret or token",
           _B + r"(GOCSPX-[A-Za-z0-9_-]{20,40}+|ya29\.[0-9A-Za-z_-]{20,2048}+)", ("gocspx-", "ya29.")),
     _rule("npm-token", "npm access token", _B + r"(npm_[A-Za-z0-9]{36})" + _E, ("npm_",)),
     _rule("pypi-token", "PyPI upload token", _B + r"(pypi-AgE[A-Za-z0-9_-]{50,2048}+)", ("pypi-age",)),
     _rule("mapbox-token", "Mapbox secret token",
-          r"(?<![A-Za-z0-9_.-])([st]k\.eyJ[A-Za-z0-9_-]{10,4096}+\.[A-Za-z0-9_-]{10,4096}+)", ("k.eyj",)),
+          _B + r"([st]k\.eyJ[A-Za-z0-9_-]{10,4096}+\.[A-Za-z0-9_-]{10,4096}+)", ("k.eyj",)),
     _rule("jwt", "JSON Web Token",
           _B + r"(eyJ[A-Za-z0-9_-]{8,4096}+\.eyJ[A-Za-z0-9_-]{2,8192}+\.[A-Za-z0-9_-]{0,4096}+)", ("eyj",)),
     _rule("grafana-token", "Grafana token",
@@ -279,6 +283,64 @@ RULES: tuple[Rule, ...] = (
     _rule("codeclimate-token", "CodeClimate reporter ID",
           r"(?i:cc_test_reporter_id|codeclimate_repo_token)[ \t]{0,5}[:=][ \t]{0,5}[\"']?([a-f0-9]{64})"
           + _E, ("cc_test_reporter_id", "codeclimate_repo_token")),
+    # Prefixed formats from gitleaks' rule set (../shared/realdata/secrets/gitleaks) we did not cover.
+    _rule("onepassword-key", "1Password secret key or service account token",
+          _B + r"(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}"
+          r"|ops_eyJ[A-Za-z0-9+/]{250,8192}+={0,3})" + _E, ("a3-", "ops_eyj")),
+    _rule("alibaba-key", "Alibaba Cloud access key ID", _B + r"(LTAI[A-Za-z0-9]{20})" + _E, ("ltai",)),
+    _rule("artifactory-key", "Artifactory reference token", _B + r"(cmVmd[A-Za-z0-9]{59})" + _E, ("cmvmd",)),
+    _rule("airtable-token", "Airtable personal access token",
+          _B + r"(pat[A-Za-z0-9]{14}\.[a-f0-9]{64})" + _E, ("pat",)),
+    _rule("aws-bedrock-key", "Amazon Bedrock API key",
+          _B + r"(ABSK[A-Za-z0-9+/]{109,269}+={0,2})", ("absk",)),
+    _rule("azure-ad-secret", "Azure AD client secret",
+          r"(?<![A-Za-z0-9_~.])([A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}+)(?![A-Za-z0-9_~.-])", ("q~",)),
+    _rule("clickhouse-key", "ClickHouse Cloud API secret", _B + r"(4b1d[A-Za-z0-9]{38})" + _E, ("4b1d",)),
+    _rule("clojars-token", "Clojars deploy token", _B + r"((?i:CLOJARS_)[a-z0-9]{60})" + _E, ("clojars_",)),
+    _rule("cloudflare-key", "Cloudflare origin CA key",
+          _B + r"(v1\.0-[a-f0-9]{24}-[a-f0-9]{146})" + _E, ("v1.0-",)),
+    _rule("duffel-token", "Duffel API token",
+          _B + r"(duffel_(?:test|live)_[A-Za-z0-9_=-]{43})" + _E, ("duffel_",)),
+    _rule("easypost-key", "EasyPost API key", _B + r"(EZ[AT]K[A-Za-z0-9]{54})" + _E, ("ezak", "eztk")),
+    _rule("facebook-token", "Facebook access token",
+          _B + r"(EAA[MC][A-Za-z0-9]{100,1000}+)" + _E, ("eaam", "eaac")),
+    _rule("flutterwave-key", "Flutterwave secret key",
+          _B + r"(FLWSECK(?:_TEST)?-[a-hA-H0-9]{32}-X|FLWSECK_TEST[a-hA-H0-9]{12})" + _E, ("flwseck",)),
+    _rule("flyio-token", "Fly.io access token",
+          _B + r"(fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/]{100,4096}+={0,3})",
+          ("fo1_", "fm1a_", "fm1r_", "fm2_")),
+    _rule("frameio-token", "Frame.io API token", _B + r"(fio-u-[A-Za-z0-9_=-]{64})" + _E, ("fio-u-",)),
+    _rule("gitlab-token", "GitLab session cookie", r"_gitlab_session=([0-9a-z]{32})" + _E,
+          ("_gitlab_session=",), by_keyword=True),
+    _rule("harness-token", "Harness API key",
+          _B + r"((?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20})" + _E, ("pat.", "sat.")),
+    _rule("terraform-token", "Terraform Cloud API token",
+          _B + r"([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}+)" + _E, ("atlasv1",)),
+    _rule("heroku-key", "Heroku API key", _B + r"(HRKU-AA[0-9A-Za-z_-]{58})" + _E, ("hrku-aa",)),
+    _rule("huggingface-token", "Hugging Face organization token",
+          _B + r"(api_org_[A-Za-z]{34})" + _E, ("api_org_",)),
+    _rule("infracost-key", "Infracost API key", _B + r"(ico-[A-Za-z0-9]{32})" + _E, ("ico-",)),
+    _rule("intra42-secret", "Intra42 client secret", _B + r"(s-s4t2(?:ud|af)-[a-f0-9]{64})" + _E, ("s-s4t2",)),
+    _rule("maxmind-key", "MaxMind license key", _B + r"([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)" + _E, ("_mmk",)),
+    _rule("notion-token", "Notion API token", _B + r"(ntn_[0-9]{11}[A-Za-z0-9]{35})" + _E, ("ntn_",)),
+    _rule("octopus-key", "Octopus Deploy API key", _B + r"(API-[A-Z0-9]{26})" + _E, ("api-",)),
+    _rule("openshift-token", "OpenShift user token", _B + r"(sha256~[A-Za-z0-9_-]{43})" + _E, ("sha256~",)),
+    _rule("perplexity-key", "Perplexity API key", _B + r"(pplx-[A-Za-z0-9]{48})" + _E, ("pplx-",)),
+    _rule("planetscale-token", "PlanetScale token or password",
+          _B + r"(pscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32,64}+)" + _E, ("pscale_",)),
+    _rule("prefect-key", "Prefect API key", _B + r"(pnu_[A-Za-z0-9]{36})" + _E, ("pnu_",)),
+    _rule("pulumi-token", "Pulumi access token", _B + r"(pul-[a-f0-9]{40})" + _E, ("pul-",)),
+    _rule("readme-key", "ReadMe API key", _B + r"(rdme_[a-z0-9]{70})" + _E, ("rdme_",)),
+    _rule("scalingo-token", "Scalingo API token", _B + r"(tk-us-[A-Za-z0-9_-]{48})" + _E, ("tk-us-",)),
+    _rule("sendinblue-key", "Brevo (Sendinblue) API key",
+          _B + r"(xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})" + _E, ("xkeysib-",)),
+    _rule("sentry-token", "Sentry auth token",
+          _B + r"(sntrys_eyJ[A-Za-z0-9+/]{20,1000}+={0,2}|sntryu_[a-f0-9]{64})" + _E, ("sntrys_", "sntryu_")),
+    _rule("settlemint-token", "SettleMint access token",
+          _B + r"(sm_(?:aat|pat|sat)_[A-Za-z0-9]{16})" + _E, ("sm_aat_", "sm_pat_", "sm_sat_")),
+    _rule("shippo-token", "Shippo API token",
+          _B + r"(shippo_(?:live|test)_[a-fA-F0-9]{40})" + _E, ("shippo_",)),
+    _rule("typeform-token", "Typeform API token", _B + r"(tfp_[A-Za-z0-9_.=-]{59,80}+)" + _E, ("tfp_",)),
     # The rules below need context: a keyword, a URL, a header or a command line around the secret.
     _rule("azure-key", "Azure storage or service bus key",
           r"(?i:AccountKey|SharedAccessKey|SharedSecretValue)[ \t]{0,5}=[ \t]{0,5}"
