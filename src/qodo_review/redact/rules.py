@@ -421,7 +421,7 @@ _VALUE = (r"(?:![A-Za-z!]{1,20}[ \t]{1,5})?(?:[brfuBRFUL@]{1,2}(?=[\"']))?\\{0,2
           r"(?![ \t]{0,5}:[ \t]{0,5}\S)"
           r"|`(?P<bq>[^`\n]{1,512})`"
           # a bare word ending in a colon is a YAML key (`token: handler:`), never a value
-          r"|(?P<bare>[^\s\"'`,;#<>(){}\[\]][^\s\"'`,;]{0,511})(?![^\s\"'`,;])(?<!:))")
+          r"|(?P<bare>[^\s\"'`,;#<>(){}\[\]][^\s\"'`,;]{0,511}+)(?![^\s\"'`,;])(?<!:))")
 _KEYWORD_ASSIGNMENT = re.compile(_KEYWORD + _ASSIGN + _VALUE)
 _XML_SETTING = re.compile(r"(?i:key)=[\"'][^\"'\n]{0,60}?" + _KEYWORD
                           + r"[^\"'\n]{0,60}[\"'][ \t]{1,10}(?i:value)=[\"'](?P<dq>[^\"'\n]{1,512})[\"']")
@@ -492,11 +492,25 @@ def _bare_literal(line: str, m: re.Match[str], value: str) -> str | None:
     return value if at_start or not any(c in value for c in "<>|&") else None
 
 
+_VALUE_STOP = re.compile(r"[\s\"'`,;]")
+_MAX_ASSIGNMENT = 700  # keyword 20 + tail 40 + assignment 45 + value prefix 30 + value 512, rounded up
+
+
 def _assignment_matches(line: str, lowered: str) -> Iterator[re.Match[str]]:
     """The assignment pattern, tried only where a keyword starts: scanning every position of every line
     with it is what makes a naive keyword rule slow."""
-    pos = 0
+    pos = stop = 0
     while (hit := _ASSIGNMENT_START.search(lowered, pos)) is not None:
+        # A match ends at most _MAX_ASSIGNMENT past its start, at a blank, quote, comma or semicolon (or the
+        # line's end). Where the next one is farther (`password=password=...` for a megabyte), no keyword
+        # before it can start a match: skip them, so the pattern is tried on each character a bounded
+        # number of times.
+        if stop <= hit.start():
+            found = _VALUE_STOP.search(line, hit.start())
+            stop = found.start() if found else len(line)
+        if stop - hit.start() > _MAX_ASSIGNMENT:
+            pos = stop - _MAX_ASSIGNMENT
+            continue
         m = _KEYWORD_ASSIGNMENT.match(line, hit.start())
         if m is None:
             pos = hit.start() + 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .rules import _ASSIGNMENT_KEYWORDS, RULES, _assignment_hits
 
@@ -67,7 +67,7 @@ _DIGIT = re.compile(r"[0-9]")
 
 def _token_like(run: str) -> bool:
     """Identifiers and paths make long runs too; random tokens hold a digit or many capitals."""
-    return _DIGIT.search(run) is not None or sum(c.isupper() for c in run) * 3 >= len(run)
+    return _DIGIT.search(run) is not None or sum(map(str.isupper, run)) * 3 >= len(run)
 
 
 def _candidate_lines(text: str, lowered: str) -> list[int]:
@@ -105,8 +105,7 @@ def _rules_for(found: frozenset[str]) -> tuple[tuple[int, ...], bool]:
 
 # --- hits -------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class _Hit:
+class _Hit(NamedTuple):  # a tuple: hostile text can make millions, and a tuple is the cheapest to build
     start: int
     end: int
     kind: str
@@ -182,8 +181,8 @@ def _pem_hits(text: str) -> list[_Hit]:
     def add(spans: _Spans, body: str, minimum: int) -> None:
         key = _NOT_BASE64.sub("", body)
         if len(key) >= minimum:
-            group = len(hits)
-            hits.extend(_Hit(s, e, "private-key", "pem:" + key, 1, group) for s, e in spans)
+            group, value = len(hits), "pem:" + key  # one value shared by the block's lines, not one copy each
+            hits.extend(_Hit(s, e, "private-key", value, 1, group) for s, e in spans)
 
     ends_seen: set[int] = set()
     for begin in _PEM_BEGIN.finditer(text):
@@ -192,9 +191,14 @@ def _pem_hits(text: str) -> list[_Hit]:
             if ended:
                 ends_seen.add(spans[-1][1])
             add(spans, body, MIN_PEM_BODY if ended else MIN_OPEN_PEM_BODY)
-    for end in _PEM_END.finditer(text):  # a block whose BEGIN line is not in this text (a cut hunk)
-        if end.end() not in ends_seen:
-            add(*_follow_pem_back(text, end), MIN_OPEN_PEM_BODY)
+    # A block whose BEGIN line is not in this text (a cut hunk). A walk up from an END marker stops where the
+    # previous marker ended: its material is the text between them, so no text is walked (or copied) twice
+    # however many END markers follow one another.
+    floor = 0
+    for end in _PEM_END.finditer(text):
+        if end.start() > floor and end.end() not in ends_seen:  # markers back to back hold no material
+            add(*_follow_pem_back(text, end, floor), MIN_OPEN_PEM_BODY)
+        floor = end.end()
     return hits
 
 
@@ -230,23 +234,24 @@ def _follow_pem(text: str, begin: re.Match[str]) -> tuple[_Spans, str, int, bool
     return spans, body, pos, False
 
 
-def _follow_pem_back(text: str, end: re.Match[str]) -> tuple[_Spans, str]:
-    """The spans and key material of a block seen only from its END marker, walking up."""
-    line_start = text.rfind("\n", 0, end.start()) + 1
+def _follow_pem_back(text: str, end: re.Match[str], floor: int) -> tuple[_Spans, str]:
+    """The spans and key material of a block seen only from its END marker, walking up, never above floor."""
+    line_start = max(text.rfind("\n", 0, end.start()) + 1, floor)
     core = _PEM_LINE.match(text, line_start, end.start())
     first = core.start("core") if core and core.group("core") and core.end() == end.start() else end.start()
-    spans, body = [(first, end.end())], text[first:end.start()]
+    spans, pieces = [(first, end.end())], [text[first:end.start()]]
     stop = line_start - 1
     for _ in range(MAX_PEM_LINES):
-        if stop < 0:
+        if stop < floor:
             break
         start = text.rfind("\n", 0, stop) + 1
+        if start < floor:
+            break
         line = _PEM_LINE.fullmatch(text, start, stop)
         if line is None:
             break
         if line.group("core"):
             spans.append(line.span("core"))
-            body = line.group("core") + body
+            pieces.append(line.group("core"))
         stop = start - 1
-    return spans, body
-
+    return spans, "".join(reversed(pieces))
