@@ -53,6 +53,8 @@ def _encodings(secret: str) -> set[str]:
     return {f for f in forms if len(f) >= MIN_RUN_SECRET_LENGTH and "\n" not in f}
 
 
+_ZWSP = "\u200b"  # sanitize puts one after `@` and closing keywords
+_ESCAPING = re.compile(r"\\(?=[!-/:-@\[-`{-~])|\u200b")  # what escaping adds: a backslash before punctuation
 _MARKDOWN_ESCAPED = re.compile(r"[!-/:-?\[-`{-~]")  # the characters sanitize.plain escapes
 
 
@@ -84,8 +86,16 @@ class Redactor:
         self._counts: dict[str, int] = {}
 
     def redact(self, text: str) -> str:
-        """The text with every secret replaced by its placeholder; everything around it is kept."""
-        return self._apply(text, self._scan(text))
+        """The text with every secret replaced by its placeholder; everything around it is kept.
+
+        Escaping cannot hide a secret from it: Markdown backslash escapes (`ghp\\_...`, what sanitize.plain
+        makes) and zero-width spaces are looked through, so the last pass over an outgoing text finds what
+        it would have found before the text was escaped (the invariant: redaction is never defeated by an
+        escaping that ran first)."""
+        hits = self._scan(text)
+        if "\\" in text or _ZWSP in text:
+            hits = _merge(text, hits + self._escaped_hits(text))
+        return self._apply(text, hits)
 
     def redact_lines(self, lines: Sequence[str]) -> list[str]:
         """The same for diff line texts, following PEM blocks across lines; returns as many lines."""
@@ -142,6 +152,22 @@ class Redactor:
             starts = [start for start, _ in taken]
             hits = [h for h in hits if not _overlaps(taken, starts, h)]
         return _merge(text, hits)
+
+    def _escaped_hits(self, text: str) -> list[_Hit]:
+        """Hits in the text with escaping backslashes and zero-width spaces removed, mapped back to the text
+        (a hit's span then covers the removed characters inside it)."""
+        removed = [m.start() for m in _ESCAPING.finditer(text)]
+        if not removed:
+            return []
+        view = _ESCAPING.sub("", text)
+        # the i-th removed character sat just before view offset removed[i] - i
+        before = [r - i for i, r in enumerate(removed)]
+
+        def to_text(v: int) -> int:
+            return v + bisect.bisect_right(before, v)
+
+        return [_Hit(to_text(h.start), to_text(h.end - 1) + 1, h.kind, h.value, h.priority, h.group)
+                for h in self._scan(view)]
 
     def _run_secret_hits(self, text: str) -> list[_Hit]:
         hits = []

@@ -375,10 +375,10 @@ RULES: tuple[Rule, ...] = (
           r"[ \t]{1,10}(\S{1,256})", ("machine",), check=_weak_value, by_keyword=True),
     # netrc and Gradle put the password alone on its line: `  password pass123`, `password 'hunter2'`.
     _rule("password", "password in a credentials block",
-          r"^[ \t]{0,80}(?i:password|passwd)[ \t]{1,10}([\"']?)([^\s\"'=:]{3,256})\1[ \t\r]*$",
+          r"^[ \t]{0,80}(?i:password|passwd)[ \t]{1,10}([\"']?)([^\s\"'=:]{3,256})\1[ \t\r]{0,80}$",
           ("password", "passwd"), group=2, check=_weak_value, by_keyword=True),
     _rule("password", "password in a connection string",
-          r"(?i:(?<![A-Za-z])(?:password|pwd)[ \t]{0,3}=[ \t]{0,3})([^;\"'\r\n]{1,256}?)[ \t]*(?=[;\"'\r]|$)",
+          r"(?i:(?<![A-Za-z])(?:password|pwd)[ \t]{0,3}=[ \t]{0,3})([^;\"'\r\n]{1,256}?)[ \t]{0,256}(?=[;\"'\r]|$)",
           ("server=", "data source=", "uid=", "user id=", "userid=", "host="), check=_weak_value,
           by_keyword=True),
     _rule("password", "password on a command line",
