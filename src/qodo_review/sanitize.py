@@ -138,8 +138,8 @@ _CLOSING = re.compile(
     r"(?<![A-Za-z0-9_])(?i:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s*+"
     r"(?=(?:[\w.-]++/[\w.-]++)?#[0-9]|(?i:gh)-[0-9]|(?i:https?)://)"
 )
-_TOKEN_CHAR = re.compile(r"[A-Za-z0-9_+/=.~-]")
-_TOKEN_RUN_END = re.compile(r"[A-Za-z0-9_+/=.~-]{1,600}+$")  # bounded: a longer run is cut at 600 before the end
+_TOKEN_CHAR = re.compile(r"\S")
+_TOKEN_RUN_END = re.compile(r"\S{1,600}+$")  # bounded: a longer run is cut at 600 before the end
 _PLAIN_SPECIAL = re.compile(r"[!-/:-?\[-`{-~]")  # every ASCII punctuation except "@"
 
 
@@ -153,8 +153,8 @@ def plain(text: str, max_chars: int = 300) -> str:
     text = re.sub(r"\s+", " ", _clean_text(text)).strip()
     if len(text) > max_chars:
         cut = _grapheme_cut(text, max(0, max_chars - 1))
-        # Never inside a run of token characters: a cut token is too short for the redactor to recognise,
-        # and its first part would be posted. The run goes whole, before the "…".
+        # Never inside a word: a cut token (or URL password) is too short for the redactor to recognise, and
+        # its first part would be posted. The word goes whole, before the "…".
         run = _TOKEN_RUN_END.search(text, max(0, cut - 600), cut)
         if run and cut < len(text) and _TOKEN_CHAR.match(text, cut):
             cut = run.start()
