@@ -13,6 +13,7 @@ import bisect
 import json
 import re
 import threading
+from array import array
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote, quote_plus
 
@@ -156,12 +157,11 @@ class Redactor:
     def _escaped_hits(self, text: str) -> list[_Hit]:
         """Hits in the text with escaping backslashes and zero-width spaces removed, mapped back to the text
         (a hit's span then covers the removed characters inside it)."""
-        removed = [m.start() for m in _ESCAPING.finditer(text)]
-        if not removed:
+        # the i-th removed character sat just before view offset removed[i] - i (an array: 8 bytes an entry)
+        before = array("q", (m.start() - i for i, m in enumerate(_ESCAPING.finditer(text))))
+        if not before:
             return []
         view = _ESCAPING.sub("", text)
-        # the i-th removed character sat just before view offset removed[i] - i
-        before = [r - i for i, r in enumerate(removed)]
 
         def to_text(v: int) -> int:
             return v + bisect.bisect_right(before, v)
