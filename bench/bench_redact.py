@@ -1,12 +1,15 @@
-"""Benchmark (not a test): redactor throughput in MB/s on a generated code diff and on real diffs."""
+"""Benchmark (not a test): redactor throughput in MB/s on a generated code diff and on real diffs, and on
+hostile inputs (--worst): throughput per adversarial shape and tracemalloc's peak as a multiple of the input."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import random
+import string
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -109,6 +112,55 @@ def hunks(diff: str) -> Iterator[list[str]]:
         yield current
 
 
+_B64 = string.ascii_letters + string.digits + "+/"
+_END = "-----END RSA PRIVATE KEY-----"
+
+
+def _rnd(n: int, alphabet: str = _B64) -> str:
+    rng = random.Random(n)
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def worst_shapes(n: int) -> dict[str, str]:
+    """Adversarial inputs of about n characters, each aimed at one step of the redactor."""
+    return {
+        "PEM END markers on one line": _rnd(8000) + _END * (n // len(_END)),
+        "PEM END markers under a body": (_rnd(64) + "\n") * 2000 + (_END + "\n") * (n // 30),
+        "PEM block of 8 KB lines, no BEGIN": (_rnd(8192) + "\n") * min(n // 8193, 500) + _END + "\n",
+        "PEM BEGIN/END pairs": ("-----BEGIN RSA PRIVATE KEY-----\n" + _rnd(64) + "\n" + _END + "\n") * (n // 128),
+        "PEM BEGIN markers": ("-----BEGIN RSA PRIVATE KEY-----" * n)[:n],
+        "password= (one line)": ("password=" * n)[:n],
+        "password= x100 lines": ("password=" * 100 + "\n") * (n // 901),
+        "token: (one line)": ("token: " * n)[:n],
+        'key=" (one line)': ('key="' * n)[:n],
+        "long token run (one line)": _rnd(n, string.ascii_letters + string.digits),
+        "sk-ghp_ run": ("sk-ghp_" * n)[:n],
+        "a token on every line": ("x = 'ghp_" + _rnd(36, string.ascii_letters) + "'\n") * (n // 50),
+        "every keyword, one line": (" ".join(["password=", "ghp_", "sk-", "AKIA", "://u:p@h", "bearer ", "secret:",
+                                              "xoxb-", "eyJ", "aws", "token=", "api-key:", _END]) + " ") * (n // 110),
+        "Markdown-escaped tokens": ("ghp\\_" + "\\-" * 20 + "\\:") * (n // 48),
+        "URL passwords": ("a://b:c@" * n)[:n],
+    }
+
+
+def worst(mb: float) -> None:
+    n = int(mb * 1e6)
+    print(f"hostile inputs of {mb:g} MB: MB per CPU second (one run) and tracemalloc peak / input size")
+    print(f"{'shape':32} {'MB':>6} {'MB/s':>8} {'peak':>8}")
+    rates = []
+    for name, text in worst_shapes(n).items():
+        redactor = Redactor(run_secrets=RUN_SECRETS)
+        tracemalloc.start()
+        start = time.process_time()
+        redactor.redact(text)
+        elapsed = max(time.process_time() - start, 1e-9)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        rates.append(len(text) / 1e6 / elapsed)
+        print(f"{name:32} {len(text) / 1e6:6.2f} {rates[-1]:8.2f} {peak / len(text):7.1f}x", flush=True)
+    print(f"worst: {min(rates):.2f} MB/s (tracemalloc slows Python code about 1.5x)")
+
+
 def measure(fn: Callable[[], object], size: int, repeat: int) -> float:
     """MB per CPU second of this process, best of `repeat`: on a shared machine wall time mostly measures
     the other processes."""
@@ -124,7 +176,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=float, default=30.0, help="size of the generated diff in MB")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best is reported")
+    parser.add_argument("--worst", type=float, default=0, metavar="MB",
+                        help="instead: hostile inputs of this size, per shape")
     args = parser.parse_args()
+    if args.worst:
+        worst(args.worst)
+        return 0
 
     cases = [("generated code diff", generated_diff(int(args.mb * 1e6)))]
     if REAL_DIFFS.is_dir():

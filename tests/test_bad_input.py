@@ -8,7 +8,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -256,16 +255,13 @@ def big_file_diff(megabytes: int = 50) -> bytes:
 def test_a_single_50_mb_file_through_the_cli(tmp_path: Path) -> None:
     path = tmp_path / "big.diff"
     path.write_bytes(big_file_diff())
-    started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "qodo_review.cli", "review", "--diff", str(path), "--format",
                            "json"], capture_output=True, text=True, timeout=300, env={"PATH": ""}, cwd=tmp_path)
-    elapsed = time.monotonic() - started
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     doc = json.loads(done.stdout.split("\n\nNo API key")[0])
     (skipped,) = doc["skipped"]
     assert skipped["path"] == "big.txt" and skipped["reason"].startswith("over the max-calls budget (8 calls)")
-    assert len(doc["prompts"]) == 8 and doc["complete"] is False
-    assert elapsed < 120
+    assert len(doc["prompts"]) == 8 and doc["complete"] is False  # its speed: bench/bench_pipeline.py
 
 
 # --- diffs through the action ------------------------------------------------------------------------------------
@@ -334,12 +330,10 @@ BOMB = ("max-calls: [&a [x, x, x, x, x, x, x, x, x], &b [*a, *a, *a, *a, *a, *a,
     ("ignore: " + "[" * 5000 + "]" * 5000 + "\n", f"{SOURCE} nests too deeply to be a review config."),
 ])
 def test_a_bad_config_names_the_file_and_the_problem(text: str, message: str) -> None:
-    started = time.monotonic()
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:  # bombs are refused, not expanded (bench/ has the speed)
         parse_config_text(text, SOURCE)
     assert str(caught.value).startswith(message), str(caught.value)
     assert caught.value.exit_code == 2
-    assert time.monotonic() - started < 5  # bombs are refused, not expanded
 
 
 def test_a_bad_config_through_the_cli(tmp_path: Path) -> None:
@@ -364,7 +358,6 @@ def test_a_bad_config_through_the_cli(tmp_path: Path) -> None:
 def test_a_bad_config_through_the_action(tmp_path: Path, github: FakeGitHub, llm: FakeLLM, text: str,
                                          message: str) -> None:
     github.set_file(".qodo.yml", SHA_BASE, text)
-    started = time.monotonic()
     run = act(tmp_path, github, llm)
     assert run.code == 2 and message in run.stdout and message in unescaped(run.summary)
-    assert llm.requests == [] and time.monotonic() - started < 30
+    assert llm.requests == []

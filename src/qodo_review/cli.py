@@ -69,13 +69,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SECRET_VARS = ("QODO_API_KEY", "QODO_FALLBACK_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+
+
+def run_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
+    """Every key this run could use, whichever is picked: each is redacted from everything printed."""
+    keys = [args.api_key, args.fallback_api_key, *(env.get(v, "") for v in SECRET_VARS)]
+    keys += [env.get(v, "") for vs in KEY_VARS.values() for v in vs]
+    return [k for k in keys if k]
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
          stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> int:
     env = os.environ if env is None else env
     stdout = sys.stdout if stdout is None else stdout
     args = build_parser().parse_args(argv)
-    redactor = Redactor(run_secrets=[args.api_key, args.fallback_api_key, env.get("QODO_FALLBACK_API_KEY", "")]
-                        + [env.get(v, "") for vs in KEY_VARS.values() for v in vs])
+    redactor = Redactor(run_secrets=run_secrets(args, env))
     # In a workflow step the runner executes workflow commands found in the output (`::cmd::` at a line start,
     # `##[cmd]` anywhere): PR text and the model's answer are printed between ::stop-commands:: and a
     # one-time token, so nothing in them runs (SECURITY.md, "The log").

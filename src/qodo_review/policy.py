@@ -11,10 +11,14 @@ from dataclasses import dataclass
 from .config import ReviewConfig
 from .event import PR_ACTIONS, Activity
 from .models import PullRequest
-from .sanitize import HIDDEN_MARKER_PREFIX, plain
+from .sanitize import HIDDEN_MARKER_PREFIX
 
 # Every comment the action writes starts with a hidden marker, so it never reads its own words as a command.
 REPLY_MARKER = f"{HIDDEN_MARKER_PREFIX}:reply -->"
+# A refused command's reply is fixed text: it never quotes the comment, so nothing the commenter wrote (a token
+# pasted by mistake, a mention, markup) is repeated on the PR. The log notice keeps the reason, redacted.
+REJECTED_REPLY = ("⚠️ qodo-review did not run this command: it does not take arguments, or `/ask` was given no "
+                  "question. Comment `/help` for the commands and what they accept.")
 UNAUTHORIZED_REPLY = ("Thanks for asking! Only collaborators with write access can run qodo-review commands "
                       "in this repository, so nothing was run. A maintainer can run it for you.")
 
@@ -39,7 +43,7 @@ def decide(activity: Activity, pr: PullRequest, config: ReviewConfig, *, authori
         return _refuse(f"Ignoring a command from {activity.commenter}: only collaborators with write access "
                        "may run it.", UNAUTHORIZED_REPLY, config)
     if activity.kind == "reject":
-        return _refuse(f"Refused command: {activity.reason}", f"⚠️ {plain(activity.reason, 300)}", config)
+        return _refuse(f"Refused command: {activity.reason}", REJECTED_REPLY, config)
     if pr.state != "open":
         return Decision(False, f"Pull request #{pr.number} is {pr.state}; nothing to review.")
     if activity.action not in PR_ACTIONS:  # a command or a dispatch: someone asked explicitly

@@ -138,6 +138,9 @@ _CLOSING = re.compile(
     r"(?<![A-Za-z0-9_])(?i:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s*+"
     r"(?=(?:[\w.-]++/[\w.-]++)?#[0-9]|(?i:gh)-[0-9]|(?i:https?)://)"
 )
+_TOKEN_CHAR = re.compile(r"\S")
+_TOKEN_RUN_END = re.compile(r"\S{1,600}+$")  # bounded: a longer run is cut at 600 before the end
+_TOKEN_RUN_START = re.compile(r"\S{1,600}+")
 _PLAIN_SPECIAL = re.compile(r"[!-/:-?\[-`{-~]")  # every ASCII punctuation except "@"
 
 
@@ -150,7 +153,16 @@ def plain(text: str, max_chars: int = 300) -> str:
     """
     text = re.sub(r"\s+", " ", _clean_text(text)).strip()
     if len(text) > max_chars:
-        text = text[: _grapheme_cut(text, max(0, max_chars - 1))].rstrip() + "…"
+        cut = _grapheme_cut(text, max(0, max_chars - 1))
+        # Never inside a token-like word: a cut token (or URL password) is too short for the redactor to
+        # recognise, and its first part would be posted.
+        run = _TOKEN_RUN_END.search(text, max(0, cut - 600), cut)
+        if run and cut < len(text) and _TOKEN_CHAR.match(text, cut):
+            after = _TOKEN_RUN_START.match(text, cut)
+            word = text[run.start():after.end() if after else cut]
+            if len(word) >= 8 and not (word.isalpha() and (word.islower() or word.isupper())):
+                cut = run.start()  # a token-like word (digits, punctuation or mixed case) goes whole
+        text = text[:cut].rstrip() + "…"
     text = _CLOSING.sub(lambda m: m[0] + _ZWSP, text)
     text = _MENTION.sub(lambda m: m[0] + _ZWSP, text)
     return _PLAIN_SPECIAL.sub(lambda m: "\\" + m[0], text)

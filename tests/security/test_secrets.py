@@ -29,6 +29,7 @@ ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
 B64 = ALNUM + "+/"
 PLACEHOLDER = re.compile(r"<<SECRET:([a-z0-9-]+):(\d+)>>")
+UPPER_DIGITS = string.ascii_uppercase + string.digits
 
 
 def rnd(n: int, alphabet: str = ALNUM, seed: str = "") -> str:
@@ -140,6 +141,44 @@ POSITIVES: list[tuple[str, str, str]] = [
      + rnd(22, ALNUM + "_-")),
     ("private-key", "PRIVATE_KEY_B64={s}", base64.b64encode(
         ("-----BEGIN RSA PRIVATE KEY-----\n" + rnd(256, B64) + "\n").encode()).decode()),
+    # prefixed formats taken from gitleaks' rule set
+    ("onepassword-key", "OP_KEY={s}", "A3-" + rnd(6, UPPER_DIGITS) + "-" + rnd(11, UPPER_DIGITS) + "-"
+     + "-".join(rnd(5, UPPER_DIGITS, seed=str(i)) for i in range(3))),
+    ("onepassword-key", "OP_SERVICE_ACCOUNT_TOKEN={s}", "ops_" + "eyJ" + rnd(300, B64)),
+    ("alibaba-key", "accessKeyId: {s}", "LT" + "AI" + rnd(20)),
+    ("artifactory-key", "JFROG_REF={s}", "cmV" + "md" + rnd(59)),
+    ("airtable-token", "AIRTABLE={s}", "pa" + "t" + rnd(14) + "." + rnd(64, HEX)),
+    ("aws-bedrock-key", "BEDROCK={s}", "AB" + "SK" + rnd(120, B64)),
+    ("azure-ad-secret", "client_credential: {s}", rnd(3) + "8Q" + "~" + rnd(34, ALNUM + "_~.-")),
+    ("clickhouse-key", "CH_SECRET={s}", "4b" + "1d" + rnd(38)),
+    ("clojars-token", "CLOJARS={s}", "CLOJARS" + "_" + rnd(60, string.ascii_lowercase + string.digits)),
+    ("cloudflare-key", "origin_ca_key = {s}", "v1" + ".0-" + rnd(24, HEX) + "-" + rnd(146, HEX)),
+    ("duffel-token", "DUFFEL={s}", "duffel" + "_live_" + rnd(43)),
+    ("easypost-key", "EASYPOST={s}", "EZ" + "AK" + rnd(54)),
+    ("facebook-token", "FB_PAGE={s}", "EA" + "AM" + rnd(120)),
+    ("flutterwave-key", "FLW={s}", "FLWSECK" + "_TEST-" + rnd(32, "abcdef0123456789") + "-X"),
+    ("flyio-token", "FLY_API_TOKEN={s}", "fo" + "1_" + rnd(43)),
+    ("frameio-token", "FRAMEIO={s}", "fio" + "-u-" + rnd(64)),
+    ("harness-token", "HARNESS={s}", "pa" + "t." + rnd(22) + "." + rnd(24) + "." + rnd(20)),
+    ("terraform-token", "TFE_TOKEN={s}", rnd(14) + ".atlas" + "v1." + rnd(64)),
+    ("heroku-key", "HEROKU_API_KEY={s}", "HRKU" + "-AA" + rnd(58)),
+    ("infracost-key", "INFRACOST_API_KEY={s}", "ic" + "o-" + rnd(32)),
+    ("intra42-secret", "FT_SECRET={s}", "s-s4" + "t2ud-" + rnd(64, HEX)),
+    ("maxmind-key", "MAXMIND={s}", rnd(6) + "_" + rnd(29) + "_mm" + "k"),
+    ("notion-token", "NOTION={s}", "nt" + "n_" + rnd(11, string.digits) + rnd(35)),
+    ("octopus-key", "OCTOPUS={s}", "AP" + "I-" + rnd(26, UPPER_DIGITS)),
+    ("openshift-token", "oc login --token={s}", "sha256" + "~" + rnd(43)),
+    ("perplexity-key", "PPLX={s}", "pp" + "lx-" + rnd(48)),
+    ("planetscale-token", "PSCALE={s}", "pscale" + "_tkn_" + rnd(43)),
+    ("prefect-key", "PREFECT_API_KEY={s}", "pn" + "u_" + rnd(36)),
+    ("pulumi-token", "PULUMI_ACCESS_TOKEN={s}", "pu" + "l-" + rnd(40, HEX)),
+    ("readme-key", "README={s}", "rd" + "me_" + rnd(70, string.ascii_lowercase + string.digits)),
+    ("scalingo-token", "SCALINGO={s}", "tk" + "-us-" + rnd(48)),
+    ("sendinblue-key", "BREVO={s}", "xkey" + "sib-" + rnd(64, HEX) + "-" + rnd(16)),
+    ("sentry-token", "SENTRY_AUTH_TOKEN={s}", "sntr" + "yu_" + rnd(64, HEX)),
+    ("settlemint-token", "SM={s}", "sm" + "_pat_" + rnd(16)),
+    ("shippo-token", "SHIPPO={s}", "shippo" + "_live_" + rnd(40, HEX)),
+    ("typeform-token", "TYPEFORM={s}", "tf" + "p_" + rnd(60)),
     # Azure, URLs, HTTP
     ("azure-key", "AzureWebJobsStorage=DefaultEndpointsProtocol=https;AccountName=acct1;AccountKey={s};Endpoint"
      "Suffix=core.windows.net", rnd(86, B64) + "=="),
@@ -654,50 +693,115 @@ def test_deleted_file_is_not_scanned() -> None:
 # --- bounded regexes --------------------------------------------------------------------------------------
 
 SIZE = 100_000
+END = "-----END RSA PRIVATE KEY-----"
+# name -> a hostile input of about n characters
 PATHOLOGICAL = {
-    "a": "a" * SIZE, "=": "=" * SIZE, "quotes": '"' * SIZE, "dashes": "-" * SIZE, "base64": rnd(SIZE, B64),
-    "base64url": rnd(SIZE, ALNUM + "_-"), "hex": rnd(SIZE, HEX), "spaces": " " * SIZE,
-    "password=": ("password=" * SIZE)[:SIZE], "token: ": ("token: " * SIZE)[:SIZE], "eyJ.": ("eyJ." * SIZE)[:SIZE],
-    "key=\"": ('key="' * SIZE)[:SIZE], "://:@": ("a://b:c@" * SIZE)[:SIZE], "pem": ("-----BEGIN " * SIZE)[:SIZE],
-    "pem-lines": "\n".join(["-----BEGIN RSA PRIVATE KEY-----"] + [rnd(64, B64)] * 1500),
-    "Bearer": ("Bearer " + "A1b2" * 30 + " ") * 600, "ghp_": ("gh" + "p_" * SIZE)[:SIZE],
-    "AKIA": ("AKIA" * SIZE)[:SIZE], "backslashes": "\\" * SIZE, "mixed-url": ("https://u:" + "p" * 300) * 300,
+    "a": lambda n: "a" * n, "=": lambda n: "=" * n, "quotes": lambda n: '"' * n, "dashes": lambda n: "-" * n,
+    "base64": lambda n: rnd(n, B64), "base64url": lambda n: rnd(n, ALNUM + "_-"), "hex": lambda n: rnd(n, HEX),
+    "spaces": lambda n: " " * n, "password=": lambda n: ("password=" * n)[:n],
+    "password= lines": lambda n: ("password=" * 100 + "\n") * (n // 901),
+    "token: ": lambda n: ("token: " * n)[:n], "eyJ.": lambda n: ("eyJ." * n)[:n],
+    "key=\"": lambda n: ('key="' * n)[:n], "://:@": lambda n: ("a://b:c@" * n)[:n],
+    "pem": lambda n: ("-----BEGIN " * n)[:n],
+    "pem-lines": lambda n: "\n".join(["-----BEGIN RSA PRIVATE KEY-----"] + [rnd(64, B64)] * (n // 65)),
+    "pem-ends-one-line": lambda n: rnd(8000, B64) + END * (n // len(END)),
+    "pem-ends-under-a-body": lambda n: (rnd(64, B64) + "\n") * 600 + (END + "\n") * (n // 30),
+    "pem-pairs": lambda n: ("-----BEGIN RSA PRIVATE KEY-----\n" + rnd(64, B64) + "\n" + END + "\n") * (n // 128),
+    "Bearer": lambda n: ("Bearer " + "A1b2" * 30 + " ") * (n // 128), "ghp_": lambda n: ("gh" + "p_" * n)[:n],
+    "AKIA": lambda n: ("AKIA" * n)[:n], "backslashes": lambda n: "\\" * n,
+    "escaped": lambda n: ("gh" + "p\\_" + "\\-" * 20) * (n // 46),
+    "mixed-url": lambda n: ("https://u:" + "p" * 300) * (n // 310),
+    "tokens on every line": lambda n: ("x = 'gh" + "p_" + rnd(36) + "'\n") * (n // 50),
 }
 
 
+def _cpu(fn: object) -> float:
+    """CPU seconds of the best of three runs: on a shared machine wall time measures the other processes."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        fn()  # type: ignore[operator]
+        best = min(best, time.process_time() - start)
+    return max(best, 1e-4)
+
+
+def _doubling_ratio(make: object) -> float:
+    """Time on an input of size 2n over time on size n, in the same run: about 2 when linear, 4 when quadratic."""
+    small, large = make(SIZE), make(2 * SIZE)  # type: ignore[operator]
+    def work(text: str) -> object:
+        return lambda: (Redactor(run_secrets=[RUN_SECRET]).redact(text), Redactor().redact_lines(text.split("\n")))
+    return _cpu(work(large)) / _cpu(work(small))
+
+
 @pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
-def test_pathological_input_is_fast(name: str) -> None:
-    text = PATHOLOGICAL[name]
-    start = time.perf_counter()
-    Redactor(run_secrets=[RUN_SECRET]).redact(text)
-    Redactor().redact_lines(text.split("\n"))
-    assert time.perf_counter() - start < 1.0
+def test_pathological_input_is_linear(name: str) -> None:
+    """Complexity, not speed (bench/bench_redact.py has the speed): doubling the input at most ~doubles the time."""
+    assert _doubling_ratio(PATHOLOGICAL[name]) < 3.5
 
 
 def test_many_secrets_placeholders_and_pem_pieces_stay_linear() -> None:
     """Hostile diffs can repeat anything thousands of times; no step may be quadratic in the count."""
-    tokens = ["gh" + "p_" + rnd(36, seed=str(i)) for i in range(3000)]
-    lines = [f"t{i} = '{t}' <<SECRET:x:{i}>>" for i, t in enumerate(tokens)]
-    lines += [*PEM_BODY[:2], "-----END RSA PRIVATE KEY-----"] * 1500 + pem() * 500
-    start = time.perf_counter()
-    out = Redactor().redact_lines(lines)
-    assert time.perf_counter() - start < 2.0
-    assert_no_leak(tokens[-1], out[2999])
+    def make(n: int) -> list[str]:
+        count = n // 40
+        tokens = ["gh" + "p_" + rnd(36, seed=str(i)) for i in range(count)]
+        lines = [f"t{i} = '{t}' <<SECRET:x:{i}>>" for i, t in enumerate(tokens)]
+        return lines + [*PEM_BODY[:2], "-----END RSA PRIVATE KEY-----"] * (count // 2) + pem() * (count // 6)
+
+    small, large = make(SIZE), make(2 * SIZE)
+    assert _cpu(lambda: Redactor().redact_lines(large)) / _cpu(lambda: Redactor().redact_lines(small)) < 3.5
+    out = Redactor().redact_lines(large)
+    token = "gh" + "p_" + rnd(36, seed=str(2 * SIZE // 40 - 1))
+    assert_no_leak(token, out[2 * SIZE // 40 - 1])
     assert not set(PEM_BODY) & set(out)
+
+
+def test_a_pem_block_seen_from_its_end_takes_memory_linear_in_its_size() -> None:
+    """Each line of a block once held its own copy of the whole key: 200 lines of 8 KB peaked at 334 MB."""
+    import tracemalloc
+
+    def peak(lines: int) -> int:
+        text = (rnd(8192, B64) + "\n") * lines + END + "\n"
+        tracemalloc.start()
+        out = Redactor().redact(text)
+        size = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert out.count("<<SECRET:private-key:1>>") == lines + 1
+        return size
+
+    assert peak(200) / peak(100) < 3.5
+
+
+def _unbounded(parsed: object) -> list[str]:
+    """The repetitions of a parsed pattern that have no upper bound."""
+    import re._constants as sre
+    import re._parser as parser
+
+    found = []
+    for op, arg in parsed:  # type: ignore[attr-defined]
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            low, high, sub = arg
+            if high == sre.MAXREPEAT:
+                found.append(f"{op}{{{low},}}")
+            found += _unbounded(sub)
+        elif op in (sre.SUBPATTERN, sre.ATOMIC_GROUP, sre.ASSERT, sre.ASSERT_NOT):
+            found += _unbounded(arg[-1])
+        elif op is sre.BRANCH:
+            for branch in arg[1]:
+                found += _unbounded(branch)
+        elif isinstance(arg, parser.SubPattern):
+            found += _unbounded(arg)
+    return found
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[f"{i}-{r.kind}" for i, r in enumerate(RULES)])
 def test_each_rule_pattern_is_bounded(rule: object) -> None:
+    """Every repetition has an upper bound, so a failed match attempt costs at most that bound."""
+    import re._parser as parser
+
     from qodo_review.redact import Rule
 
     assert isinstance(rule, Rule)
-    keyword = rule.keywords[0]
-    inputs = [(keyword + "Ab1+/=-_." * 8 + " ") * 500, (keyword * 30_000)[:50_000],
-              (keyword + "=" + '"' * 300) * 150, keyword.upper() + rnd(50_000, B64)]
-    for text in inputs:
-        start = time.perf_counter()
-        list(rule.pattern.finditer(text))
-        assert time.perf_counter() - start < 1.0
+    assert _unbounded(parser.parse(rule.pattern.pattern, rule.pattern.flags)) == []
 
 
 # --- real data: noseyparker rules and detect-secrets fixtures ---------------------------------------------

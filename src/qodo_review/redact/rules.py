@@ -1,35 +1,14 @@
-"""Secret redaction: credentials in PR text become stable placeholders before anything reaches the model."""
+"""The rule table: what a secret looks like (provider token formats, keyword assignments) and the checks a
+value must pass. Pure data and predicates; scan.py decides where to try them."""
 
 from __future__ import annotations
 
-import base64
-import bisect
-import functools
 import itertools
-import json
 import math
-import posixpath
 import re
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from urllib.parse import quote, quote_plus
-
-from .models import FileDiff, FileStatus, Finding, Severity
-
-# Placeholders look like <<SECRET:github-token:3>>: n numbers the distinct values of one Redactor (one run)
-# across kinds, from 1, and the same value always gets the same placeholder. A PEM private key spanning lines
-# is replaced line by line: every line of the block, BEGIN and END markers included, keeps its indentation,
-# quotes and surrounding code, and its key material becomes the block's one placeholder. Line counts never
-# change.
-PLACEHOLDER_FORMAT = "<<SECRET:{kind}:{n}>>"
-_PLACEHOLDER = re.compile(r"<<SECRET:[a-z0-9-]{1,40}:[0-9]{1,9}>>")
-MIN_RUN_SECRET_LENGTH = 8  # shorter run secrets would mask ordinary text everywhere
-MAX_PEM_LINES = 500  # a 16384-bit RSA key is ~220 lines of base64; past this we stop following a block
-MIN_PEM_BODY = 16  # base64 characters between BEGIN and END; fewer is a template, not a key
-MIN_OPEN_PEM_BODY = 64  # with no END line (a cut hunk) more is needed to tell a key from code near a marker
-MIN_TOKEN_RUN = 20  # the shortest provider token we detect without a keyword (AKIA + 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +152,12 @@ def _weak_value(value: str) -> bool:
 
 # --- the rule table -----------------------------------------------------------------------------------
 
-_B = r"(?<![A-Za-z0-9_-])"  # token boundary on the left: a long run of token characters is scanned once
-_E = r"(?![A-Za-z0-9_-])"
+# Token boundaries: only a letter or digit next to it makes a prefix part of a longer word. A token after
+# `-`, `_`, `/`, `=`, `.` or `:` (rotated-ghp_....md, https://host/ghp_..., KEY=ghp_...) is still a token,
+# and so is one followed by them. Every rule's repetition is bounded (and possessive), so starting a match
+# at each such separator inside a long run costs at most the bound.
+_B = r"(?<![A-Za-z0-9])"
+_E = r"(?![A-Za-z0-9])"
 
 
 def _rule(kind: str, label: str, pattern: str, keywords: tuple[str, ...], group: int = 1,
@@ -214,15 +197,15 @@ RULES: tuple[Rule, ...] = (
           r"(?:outlook\.office\.com/webhook|webhook\.office\.com/webhookb2)/([A-Za-z0-9@%/_-]{40,400}+)",
           ("outlook.office.com", "webhook.office.com"), by_keyword=True),
     _rule("stripe-key", "Stripe secret key",
-          _B + r"((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}+|whsec_[A-Za-z0-9]{24,64}+)" + _E,
-          ("sk_live_", "rk_live_", "sk_test_", "rk_test_", "whsec_")),
+          _B + r"((?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,247}+|whsec_[A-Za-z0-9]{24,64}+)" + _E,
+          ("sk_live_", "rk_live_", "sk_test_", "rk_test_", "sk_prod_", "rk_prod_", "whsec_")),
     _rule("google-api-key", "Google API key", _B + r"(AIza[0-9A-Za-z_-]{35})" + _E, ("aiza",)),
     _rule("google-oauth", "Google OAuth secret or token",
           _B + r"(GOCSPX-[A-Za-z0-9_-]{20,40}+|ya29\.[0-9A-Za-z_-]{20,2048}+)", ("gocspx-", "ya29.")),
     _rule("npm-token", "npm access token", _B + r"(npm_[A-Za-z0-9]{36})" + _E, ("npm_",)),
     _rule("pypi-token", "PyPI upload token", _B + r"(pypi-AgE[A-Za-z0-9_-]{50,2048}+)", ("pypi-age",)),
     _rule("mapbox-token", "Mapbox secret token",
-          r"(?<![A-Za-z0-9_.-])([st]k\.eyJ[A-Za-z0-9_-]{10,4096}+\.[A-Za-z0-9_-]{10,4096}+)", ("k.eyj",)),
+          _B + r"([st]k\.eyJ[A-Za-z0-9_-]{10,4096}+\.[A-Za-z0-9_-]{10,4096}+)", ("k.eyj",)),
     _rule("jwt", "JSON Web Token",
           _B + r"(eyJ[A-Za-z0-9_-]{8,4096}+\.eyJ[A-Za-z0-9_-]{2,8192}+\.[A-Za-z0-9_-]{0,4096}+)", ("eyj",)),
     _rule("grafana-token", "Grafana token",
@@ -300,6 +283,65 @@ RULES: tuple[Rule, ...] = (
     _rule("codeclimate-token", "CodeClimate reporter ID",
           r"(?i:cc_test_reporter_id|codeclimate_repo_token)[ \t]{0,5}[:=][ \t]{0,5}[\"']?([a-f0-9]{64})"
           + _E, ("cc_test_reporter_id", "codeclimate_repo_token")),
+    # Prefixed formats from gitleaks' rule set (../shared/realdata/secrets/gitleaks) we did not cover.
+    _rule("onepassword-key", "1Password secret key or service account token",
+          _B + r"(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}"
+          r"|ops_eyJ[A-Za-z0-9+/]{250,8192}+={0,3})" + _E, ("a3-", "ops_eyj")),
+    _rule("alibaba-key", "Alibaba Cloud access key ID", _B + r"(LTAI[A-Za-z0-9]{20})" + _E, ("ltai",)),
+    _rule("artifactory-key", "Artifactory reference token", _B + r"(cmVmd[A-Za-z0-9]{59})" + _E, ("cmvmd",)),
+    _rule("airtable-token", "Airtable personal access token",
+          _B + r"(pat[A-Za-z0-9]{14}\.[a-f0-9]{64})" + _E, ("pat",)),
+    _rule("aws-bedrock-key", "Amazon Bedrock API key",
+          _B + r"(ABSK[A-Za-z0-9+/]{109,269}+={0,2})", ("absk",)),
+    _rule("azure-ad-secret", "Azure AD client secret",
+          r"(?<![A-Za-z0-9_~.])([A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~-])", ("q~",)),
+    _rule("clickhouse-key", "ClickHouse Cloud API secret", _B + r"(4b1d[A-Za-z0-9]{38})" + _E, ("4b1d",)),
+    _rule("clojars-token", "Clojars deploy token", _B + r"((?i:CLOJARS_)[a-z0-9]{60})" + _E, ("clojars_",)),
+    _rule("cloudflare-key", "Cloudflare origin CA key",
+          _B + r"(v1\.0-[a-f0-9]{24}-[a-f0-9]{146})" + _E, ("v1.0-",)),
+    _rule("duffel-token", "Duffel API token",
+          _B + r"(duffel_(?:test|live)_[A-Za-z0-9_=-]{43})" + _E, ("duffel_",)),
+    _rule("easypost-key", "EasyPost API key", _B + r"(EZ[AT]K[A-Za-z0-9]{54})" + _E, ("ezak", "eztk")),
+    _rule("facebook-token", "Facebook access token",
+          _B + r"(EAA[MC][A-Za-z0-9]{100,1000}+)" + _E, ("eaam", "eaac")),
+    _rule("flutterwave-key", "Flutterwave secret key",
+          _B + r"(FLWSECK(?:_TEST)?-[a-hA-H0-9]{32}-X|FLWSECK_TEST[a-hA-H0-9]{12})" + _E, ("flwseck",)),
+    _rule("flyio-token", "Fly.io access token",
+          _B + r"(fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/]{100,4096}+={0,3})",
+          ("fo1_", "fm1a_", "fm1r_", "fm2_")),
+    _rule("frameio-token", "Frame.io API token", _B + r"(fio-u-[A-Za-z0-9_=-]{64})" + _E, ("fio-u-",)),
+    _rule("gitlab-token", "GitLab session cookie", r"_gitlab_session=([0-9a-z]{32})" + _E,
+          ("_gitlab_session=",), by_keyword=True),
+    _rule("harness-token", "Harness API key",
+          _B + r"((?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20})" + _E,
+          ("pat.", "sat.", "_pat.", "_sat.")),  # "_pat" is an assignment keyword: the trie reports the longer
+    _rule("terraform-token", "Terraform Cloud API token",
+          _B + r"([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})" + _E, ("atlasv1",)),
+    _rule("heroku-key", "Heroku API key", _B + r"(HRKU-AA[0-9A-Za-z_-]{58})" + _E, ("hrku-aa",)),
+    _rule("huggingface-token", "Hugging Face organization token",
+          _B + r"(api_org_[A-Za-z]{34})" + _E, ("api_org_",)),
+    _rule("infracost-key", "Infracost API key", _B + r"(ico-[A-Za-z0-9]{32})" + _E, ("ico-",)),
+    _rule("intra42-secret", "Intra42 client secret", _B + r"(s-s4t2(?:ud|af)-[a-f0-9]{64})" + _E, ("s-s4t2",)),
+    _rule("maxmind-key", "MaxMind license key", _B + r"([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)" + _E, ("_mmk",)),
+    _rule("notion-token", "Notion API token", _B + r"(ntn_[0-9]{11}[A-Za-z0-9]{35})" + _E, ("ntn_",)),
+    _rule("octopus-key", "Octopus Deploy API key", _B + r"(API-[A-Z0-9]{26})" + _E, ("api-",)),
+    _rule("openshift-token", "OpenShift user token", _B + r"(sha256~[A-Za-z0-9_-]{43})" + _E, ("sha256~",)),
+    _rule("perplexity-key", "Perplexity API key", _B + r"(pplx-[A-Za-z0-9]{48})" + _E, ("pplx-",)),
+    _rule("planetscale-token", "PlanetScale token or password",
+          _B + r"(pscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32,64}+)" + _E, ("pscale_",)),
+    _rule("prefect-key", "Prefect API key", _B + r"(pnu_[A-Za-z0-9]{36})" + _E, ("pnu_",)),
+    _rule("pulumi-token", "Pulumi access token", _B + r"(pul-[a-f0-9]{40})" + _E, ("pul-",)),
+    _rule("readme-key", "ReadMe API key", _B + r"(rdme_[a-z0-9]{70})" + _E, ("rdme_",)),
+    _rule("scalingo-token", "Scalingo API token", _B + r"(tk-us-[A-Za-z0-9_-]{48})" + _E, ("tk-us-",)),
+    _rule("sendinblue-key", "Brevo (Sendinblue) API key",
+          _B + r"(xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})" + _E, ("xkeysib-",)),
+    _rule("sentry-token", "Sentry auth token",
+          _B + r"(sntrys_eyJ[A-Za-z0-9+/]{20,1000}+={0,2}|sntryu_[a-f0-9]{64})" + _E, ("sntrys_", "sntryu_")),
+    _rule("settlemint-token", "SettleMint access token",
+          _B + r"(sm_(?:aat|pat|sat)_[A-Za-z0-9]{16})" + _E, ("sm_aat_", "sm_pat_", "sm_sat_")),
+    _rule("shippo-token", "Shippo API token",
+          _B + r"(shippo_(?:live|test)_[a-fA-F0-9]{40})" + _E, ("shippo_",)),
+    _rule("typeform-token", "Typeform API token", _B + r"(tfp_[A-Za-z0-9_.=-]{59,80}+)" + _E, ("tfp_",)),
     # The rules below need context: a keyword, a URL, a header or a command line around the secret.
     _rule("azure-key", "Azure storage or service bus key",
           r"(?i:AccountKey|SharedAccessKey|SharedSecretValue)[ \t]{0,5}=[ \t]{0,5}"
@@ -334,10 +376,10 @@ RULES: tuple[Rule, ...] = (
           r"[ \t]{1,10}(\S{1,256})", ("machine",), check=_weak_value, by_keyword=True),
     # netrc and Gradle put the password alone on its line: `  password pass123`, `password 'hunter2'`.
     _rule("password", "password in a credentials block",
-          r"^[ \t]{0,80}(?i:password|passwd)[ \t]{1,10}([\"']?)([^\s\"'=:]{3,256})\1[ \t\r]*$",
+          r"^[ \t]{0,80}(?i:password|passwd)[ \t]{1,10}([\"']?)([^\s\"'=:]{3,256})\1[ \t\r]{0,80}$",
           ("password", "passwd"), group=2, check=_weak_value, by_keyword=True),
     _rule("password", "password in a connection string",
-          r"(?i:(?<![A-Za-z])(?:password|pwd)[ \t]{0,3}=[ \t]{0,3})([^;\"'\r\n]{1,256}?)[ \t]*(?=[;\"'\r]|$)",
+          r"(?i:(?<![A-Za-z])(?:password|pwd)[ \t]{0,3}=[ \t]{0,3})([^;\"'\r\n]{1,256}?)[ \t]{0,256}(?=[;\"'\r]|$)",
           ("server=", "data source=", "uid=", "user id=", "userid=", "host="), check=_weak_value,
           by_keyword=True),
     _rule("password", "password on a command line",
@@ -380,7 +422,7 @@ _VALUE = (r"(?:![A-Za-z!]{1,20}[ \t]{1,5})?(?:[brfuBRFUL@]{1,2}(?=[\"']))?\\{0,2
           r"(?![ \t]{0,5}:[ \t]{0,5}\S)"
           r"|`(?P<bq>[^`\n]{1,512})`"
           # a bare word ending in a colon is a YAML key (`token: handler:`), never a value
-          r"|(?P<bare>[^\s\"'`,;#<>(){}\[\]][^\s\"'`,;]{0,511})(?![^\s\"'`,;])(?<!:))")
+          r"|(?P<bare>[^\s\"'`,;#<>(){}\[\]][^\s\"'`,;]{0,511}+)(?![^\s\"'`,;])(?<!:))")
 _KEYWORD_ASSIGNMENT = re.compile(_KEYWORD + _ASSIGN + _VALUE)
 _XML_SETTING = re.compile(r"(?i:key)=[\"'][^\"'\n]{0,60}?" + _KEYWORD
                           + r"[^\"'\n]{0,60}[\"'][ \t]{1,10}(?i:value)=[\"'](?P<dq>[^\"'\n]{1,512})[\"']")
@@ -451,11 +493,25 @@ def _bare_literal(line: str, m: re.Match[str], value: str) -> str | None:
     return value if at_start or not any(c in value for c in "<>|&") else None
 
 
+_VALUE_STOP = re.compile(r"[\s\"'`,;]")
+_MAX_ASSIGNMENT = 700  # keyword 20 + tail 40 + assignment 45 + value prefix 30 + value 512, rounded up
+
+
 def _assignment_matches(line: str, lowered: str) -> Iterator[re.Match[str]]:
     """The assignment pattern, tried only where a keyword starts: scanning every position of every line
     with it is what makes a naive keyword rule slow."""
-    pos = 0
+    pos = stop = 0
     while (hit := _ASSIGNMENT_START.search(lowered, pos)) is not None:
+        # A match ends at most _MAX_ASSIGNMENT past its start, at a blank, quote, comma or semicolon (or the
+        # line's end). Where the next one is farther (`password=password=...` for a megabyte), no keyword
+        # before it can start a match: skip them, so the pattern is tried on each character a bounded
+        # number of times.
+        if stop <= hit.start():
+            found = _VALUE_STOP.search(line, hit.start())
+            stop = found.start() if found else len(line)
+        if stop - hit.start() > _MAX_ASSIGNMENT:
+            pos = stop - _MAX_ASSIGNMENT
+            continue
         m = _KEYWORD_ASSIGNMENT.match(line, hit.start())
         if m is None:
             pos = hit.start() + 1
@@ -469,468 +525,3 @@ def _assignment_matches(line: str, lowered: str) -> Iterator[re.Match[str]]:
 def _is_reference(value: str) -> bool:
     return _REFERENCE.fullmatch(value) is not None and ("." in value or not any(c.isdigit() for c in value))
 
-
-# --- the prefilter ------------------------------------------------------------------------------------
-
-# Two cheap scans choose the lines that reach the rules; most lines of ordinary code reach none.
-#  1. Triggers: the keywords of the by_keyword rules and of the assignments, one alternation over the
-#     lowercased text (reduced to the keywords that contain no other one).
-#  2. Long tokens: every other rule's secret is a run of at least MIN_TOKEN_RUN token characters with a
-#     digit or many capitals; bytes.translate maps token characters to "a" and bytes.find finds the runs.
-# A chosen line is then matched against the full keyword alternation, which selects the rules to run on it.
-
-_Trie = dict[str, "_Trie"]
-
-
-def _trie(words: Iterable[str]) -> str:
-    """An alternation with shared prefixes factored out: `re` tries alternatives one by one, so a flat list
-    of 170 keywords costs 170 comparisons per character, the trie a few. Longer words win at a position."""
-    root: _Trie = {}
-    for word in words:
-        node = root
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def build(node: _Trie) -> str:
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
-        body = "" if not branches else branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
-        return f"(?:{body})?" if "" in node and body else body
-
-    return build(root)
-
-
-_RULES_BY_KEYWORD: dict[str, tuple[int, ...]] = {}
-for _index, _r in enumerate(RULES):
-    for _k in _r.keywords:
-        _RULES_BY_KEYWORD[_k] = (*_RULES_BY_KEYWORD.get(_k, ()), _index)
-_ALL_KEYWORDS = sorted({*_RULES_BY_KEYWORD, *_ASSIGNMENT_KEYWORDS})
-_KEYWORDS = re.compile(_trie(_ALL_KEYWORDS))
-# The alternation reports one keyword per position ("sk-ant-", never the "sk-" inside it), so a keyword
-# stands for every keyword it contains.
-_CONTAINED = {k: frozenset(k2 for k2 in _ALL_KEYWORDS if k2 in k) for k in _ALL_KEYWORDS}
-_TRIGGER_WORDS = {k for r in RULES if r.by_keyword for k in r.keywords} | set(_ASSIGNMENT_KEYWORDS)
-_TRIGGERS = re.compile(_trie(t for t in _TRIGGER_WORDS if not any(o != t and o in t for o in _TRIGGER_WORDS)))
-_TOKEN_TABLE = bytes(
-    ord("a") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_-") else b if b == 10 else 32
-    for b in range(256))
-_RUN = b"a" * MIN_TOKEN_RUN
-_RUN_END = re.compile(rb"[^a]")
-_DIGIT = re.compile(r"[0-9]")
-
-
-def _token_like(run: str) -> bool:
-    """Identifiers and paths make long runs too; random tokens hold a digit or many capitals."""
-    return _DIGIT.search(run) is not None or sum(c.isupper() for c in run) * 3 >= len(run)
-
-
-def _candidate_lines(text: str, lowered: str) -> list[int]:
-    """The start offsets of the lines that may hold a secret, sorted."""
-    starts: set[int] = set()
-    pos = 0
-    while (m := _TRIGGERS.search(lowered, pos)) is not None:
-        starts.add(lowered.rfind("\n", 0, m.start()) + 1)
-        pos = _line_end(lowered, m.end()) + 1
-    # "replace" keeps one byte per character, so offsets in `mapped` are offsets in `text`.
-    mapped = text.encode("ascii", "replace").translate(_TOKEN_TABLE)
-    pos = mapped.find(_RUN)
-    while pos >= 0:
-        run_end = _RUN_END.search(mapped, pos)
-        end = run_end.start() if run_end else len(mapped)
-        if _token_like(text[pos:end]):
-            starts.add(text.rfind("\n", 0, pos) + 1)
-            end = _line_end(text, end)
-        pos = mapped.find(_RUN, end)
-    return sorted(starts)
-
-
-def _line_end(text: str, pos: int) -> int:
-    end = text.find("\n", pos)
-    return len(text) if end < 0 else end
-
-
-@functools.lru_cache(maxsize=4096)
-def _rules_for(found: frozenset[str]) -> tuple[tuple[int, ...], bool]:
-    """The rules a line's keywords select, and whether the assignment rules apply."""
-    keywords = set().union(*(_CONTAINED[k] for k in found))
-    rules = tuple(sorted({i for k in keywords for i in _RULES_BY_KEYWORD.get(k, ())}))
-    return rules, not keywords.isdisjoint(_ASSIGNMENT_KEYWORDS)
-
-
-# --- hits -------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    start: int
-    end: int
-    kind: str
-    value: str  # what the placeholder number is keyed on
-    priority: int  # run secrets 0, PEM blocks 1, then the rule table's order
-    group: int = -1  # the hits of one multi-line PEM block share a group
-
-
-def _rule_hits(text: str) -> list[_Hit]:
-    # U+0130 (İ) is the one character whose lowercase is longer; offsets in `lowered` must match `text`.
-    lowered = text.replace("\u0130", "i").lower()
-    hits: list[_Hit] = []
-    for start in _candidate_lines(text, lowered):
-        stop = _line_end(text, start)
-        found = frozenset(k.group() for k in _KEYWORDS.finditer(lowered, start, stop))
-        if found:
-            hits += _line_hits(text[start:stop], lowered[start:stop], found, start)
-    return hits
-
-
-def _line_hits(line: str, lowered: str, found: frozenset[str], offset: int) -> list[_Hit]:
-    hits = []
-    rules, assignments = _rules_for(found)
-    for index in rules:
-        rule = RULES[index]
-        for m in rule.pattern.finditer(line):
-            value = m.group(rule.group)
-            if value and (rule.check is None or rule.check(value)):
-                start, end = m.span(rule.group)
-                hits.append(_Hit(offset + start, offset + end, rule.kind, value, 10 + index))
-    if assignments:
-        for start, end, kind in _assignment_hits(line, lowered):
-            hits.append(_Hit(offset + start, offset + end, kind, line[start:end], 10 + len(RULES)))
-    return hits
-
-
-def _merge(text: str, hits: list[_Hit]) -> list[_Hit]:
-    """Sorted, non-overlapping hits. Overlaps are united, never dropped: a partial overlap must not leak."""
-    merged: list[_Hit] = []
-    for hit in sorted(hits, key=lambda h: (h.start, h.priority, -h.end)):
-        if not merged or hit.start >= merged[-1].end:
-            merged.append(hit)
-            continue
-        last = merged[-1]
-        if hit.end > last.end:
-            win = last if last.priority <= hit.priority else hit
-            value = text[last.start:hit.end]
-            merged[-1] = _Hit(last.start, hit.end, win.kind, value, win.priority, win.group)
-    return merged
-
-
-# --- PEM blocks -------------------------------------------------------------------------------------------
-
-_PEM_BEGIN = re.compile(r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----")
-_PEM_END = re.compile(r"-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----")
-# Key material on one line: base64, escaped newlines (JSON and Java strings), the RFC 1421 headers.
-_PEM_INLINE = re.compile(r"(?:\\[rn]|[A-Za-z0-9+/= \t\r]|(?:Proc-Type|DEK-Info|Comment|Version):"
-                         r"[^\\\n\"']{0,200}+){0,20000}+")
-# A line inside a block: framing (indentation, quotes, `+`, commas) around base64 or a header.
-_PEM_LINE = re.compile(r"[ \t\"'`+,;(]{0,80}+(?P<core>(?:[A-Za-z0-9+/=]|\\[rn]){1,8192}+"
-                       r"|(?:Proc-Type|DEK-Info|Comment|Version): ?[^\"'\n\\]{0,200}+)?(?:\\[rn]){0,4}+"
-                       r"[ \t\r\"'`+,;)\\]{0,80}+")
-_PEM_FRAMING = re.compile(r"(?:\\[rn]|[ \t\r\"'`+,;)\\]){0,80}+")
-_NOT_BASE64 = re.compile(r"\\[rn]|[^A-Za-z0-9+/=]")
-
-_Spans = list[tuple[int, int]]
-
-
-def _pem_hits(text: str) -> list[_Hit]:
-    hits: list[_Hit] = []
-    covered_to = 0
-
-    def add(spans: _Spans, body: str, minimum: int) -> None:
-        key = _NOT_BASE64.sub("", body)
-        if len(key) >= minimum:
-            group = len(hits)
-            hits.extend(_Hit(s, e, "private-key", "pem:" + key, 1, group) for s, e in spans)
-
-    ends_seen: set[int] = set()
-    for begin in _PEM_BEGIN.finditer(text):
-        if begin.start() >= covered_to:
-            spans, body, covered_to, ended = _follow_pem(text, begin)
-            if ended:
-                ends_seen.add(spans[-1][1])
-            add(spans, body, MIN_PEM_BODY if ended else MIN_OPEN_PEM_BODY)
-    for end in _PEM_END.finditer(text):  # a block whose BEGIN line is not in this text (a cut hunk)
-        if end.end() not in ends_seen:
-            add(*_follow_pem_back(text, end), MIN_OPEN_PEM_BODY)
-    return hits
-
-
-def _follow_pem(text: str, begin: re.Match[str]) -> tuple[_Spans, str, int, bool]:
-    """The spans of one block from its BEGIN marker, the key material, where it ends, and if END was seen."""
-    line_end = _line_end(text, begin.end())
-    inline = _PEM_INLINE.match(text, begin.end(), line_end)
-    body, stop = (inline.group(), inline.end()) if inline else ("", begin.end())
-    end = _PEM_END.match(text, stop, line_end)
-    if end:
-        return [(begin.start(), end.end())], body, end.end(), True
-    spans = [(begin.start(), begin.end() + len(body.rstrip(" \t\r")))]
-    if not _PEM_FRAMING.fullmatch(text, stop, line_end):
-        return spans, body, line_end, False  # code follows the marker: not a block to follow
-    pos = line_end + 1
-    for _ in range(MAX_PEM_LINES):
-        if pos > len(text):
-            break
-        stop = _line_end(text, pos)
-        end = _PEM_END.search(text, pos, stop)
-        if end:
-            core = _PEM_LINE.match(text, pos, end.start())
-            first = core.start("core") if core and core.group("core") else end.start()
-            spans.append((first, end.end()))
-            return spans, body + text[first:end.start()], end.end(), True
-        line = _PEM_LINE.fullmatch(text, pos, stop)
-        if line is None:
-            break
-        if line.group("core"):
-            spans.append(line.span("core"))
-            body += line.group("core")
-        pos = stop + 1
-    return spans, body, pos, False
-
-
-def _follow_pem_back(text: str, end: re.Match[str]) -> tuple[_Spans, str]:
-    """The spans and key material of a block seen only from its END marker, walking up."""
-    line_start = text.rfind("\n", 0, end.start()) + 1
-    core = _PEM_LINE.match(text, line_start, end.start())
-    first = core.start("core") if core and core.group("core") and core.end() == end.start() else end.start()
-    spans, body = [(first, end.end())], text[first:end.start()]
-    stop = line_start - 1
-    for _ in range(MAX_PEM_LINES):
-        if stop < 0:
-            break
-        start = text.rfind("\n", 0, stop) + 1
-        line = _PEM_LINE.fullmatch(text, start, stop)
-        if line is None:
-            break
-        if line.group("core"):
-            spans.append(line.span("core"))
-            body = line.group("core") + body
-        stop = start - 1
-    return spans, body
-
-
-# --- run secrets ------------------------------------------------------------------------------------------
-
-def _encodings(secret: str) -> set[str]:
-    """The forms of a run secret in text: plain, base64 (both alphabets, three alignments), URL, JSON."""
-    raw = secret.encode()
-    forms = {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret), quote(secret)}
-    forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), f) for f in set(forms)}
-    for encode in (base64.b64encode, base64.urlsafe_b64encode):
-        forms.add(encode(raw).decode())
-        for offset in range(3):
-            # Encoded after `offset` other bytes, the first characters mix in the neighbours' bits, and so do
-            # the last when the length is not a multiple of 3: keep only the characters the secret fixes.
-            encoded = encode(b"\0" * offset + raw).decode().rstrip("=")
-            tail = 0 if (offset + len(raw)) % 3 == 0 else 1
-            forms.add(encoded[(0, 2, 3)[offset]:len(encoded) - tail])
-    # Markdown is escaped before the last pass over it (sanitize.plain puts a backslash before every ASCII
-    # punctuation but "@"): a key echoed in an error or by the model reaches that pass as `sk\-proj\-...`.
-    forms |= {_MARKDOWN_ESCAPED.sub(r"\\\g<0>", f) for f in forms}
-    return {f for f in forms if len(f) >= MIN_RUN_SECRET_LENGTH and "\n" not in f}
-
-
-_MARKDOWN_ESCAPED = re.compile(r"[!-/:-?\[-`{-~]")  # the characters sanitize.plain escapes
-
-
-def _run_secret_lines(secrets: Iterable[str]) -> set[str]:
-    """Run secrets to look for; a multi-line one (a PEM key) is looked for line by line."""
-    lines = {line.strip() for s in secrets if s for line in s.splitlines()}
-    return {line for line in lines if len(line) >= MIN_RUN_SECRET_LENGTH}
-
-
-# --- the redactor -----------------------------------------------------------------------------------------
-
-class Redactor:
-    """Replaces secrets with stable placeholders. One instance per run; safe to share between a few threads.
-
-    run_secrets: the run's own credentials, redacted everywhere in plain, base64 and URL-encoded form.
-    allowlist: exact values known to be public test values, left alone (never a run secret).
-    """
-
-    def __init__(self, run_secrets: Iterable[str] = (), allowlist: Iterable[str] = ()) -> None:
-        secrets = _run_secret_lines(run_secrets)
-        # Every form of a secret maps to the secret, so all its forms share one placeholder; longest first,
-        # so a secret that contains another is replaced whole.
-        forms = {form: s for s in sorted(secrets, key=len) for form in _encodings(s)}
-        self._run_forms = sorted(forms.items(), key=lambda item: (-len(item[0]), item[0]))
-        self._run_secrets = frozenset(secrets)
-        self._allowlist = frozenset(a for a in allowlist if a) - self._run_secrets
-        self._lock = threading.Lock()
-        self._placeholders: dict[str, str] = {}
-        self._counts: dict[str, int] = {}
-
-    def redact(self, text: str) -> str:
-        """The text with every secret replaced by its placeholder; everything around it is kept."""
-        return self._apply(text, self._scan(text))
-
-    def redact_lines(self, lines: Sequence[str]) -> list[str]:
-        """The same for diff line texts, following PEM blocks across lines; returns as many lines."""
-        joined = "\n".join(lines)
-        if joined.count("\n") != max(len(lines) - 1, 0):  # a "line" holding a newline: keep the count exact
-            return [self.redact(line).replace("\n", " ") for line in lines]
-        return self._apply(joined, self._scan(joined)).split("\n") if lines else []
-
-    def allow(self, values: Iterable[str]) -> None:
-        """Add known public test values to the allowlist (the base branch's config is read after the run's
-        secrets are known). A run secret is never allowlisted."""
-        with self._lock:
-            self._allowlist = self._allowlist | (frozenset(v for v in values if v) - self._run_secrets)
-
-    def counts(self) -> dict[str, int]:
-        """Kind -> number of distinct secrets redacted so far (the privacy manifest)."""
-        with self._lock:
-            return dict(self._counts)
-
-    @property
-    def total(self) -> int:
-        with self._lock:
-            return sum(self._counts.values())
-
-    def _placeholder(self, kind: str, value: str) -> str:
-        with self._lock:
-            found = self._placeholders.get(value)
-            if found is None:
-                found = PLACEHOLDER_FORMAT.format(kind=kind, n=len(self._placeholders) + 1)
-                self._placeholders[value] = found
-                self._counts[kind] = self._counts.get(kind, 0) + 1
-            return found
-
-    def _locate(self, lines: Sequence[str]) -> list[tuple[int, str, str, int]]:
-        """(line index, kind, placeholder, occurrence) per secret; a PEM block is one occurrence."""
-        starts, offset = [], 0
-        for line in lines:
-            starts.append(offset)
-            offset += len(line) + 1
-        out = []
-        for number, hit in enumerate(self._scan("\n".join(lines))):
-            index = _line_index(starts, hit.start)
-            occurrence = hit.group if hit.group >= 0 else -1 - number
-            out.append((index, hit.kind, self._placeholder(hit.kind, hit.value), occurrence))
-        return out
-
-    def _scan(self, text: str) -> list[_Hit]:
-        hits = self._run_secret_hits(text)
-        if "PRIVATE KEY" in text:
-            hits += _pem_hits(text)
-        hits += (h for h in _rule_hits(text) if h.value not in self._allowlist)
-        if "<<SECRET:" in text:  # text redacted before (a rendered comment): its placeholders stay as they are
-            taken = [m.span() for m in _PLACEHOLDER.finditer(text)]
-            starts = [start for start, _ in taken]
-            hits = [h for h in hits if not _overlaps(taken, starts, h)]
-        return _merge(text, hits)
-
-    def _run_secret_hits(self, text: str) -> list[_Hit]:
-        hits = []
-        for form, secret in self._run_forms:
-            pos = text.find(form)
-            while pos >= 0:
-                hits.append(_Hit(pos, pos + len(form), "run-secret", "run:" + secret, 0))
-                pos = text.find(form, pos + len(form))
-        return hits
-
-    def _apply(self, text: str, hits: list[_Hit]) -> str:
-        out: list[str] = []
-        pos = 0
-        for hit in hits:
-            out += (text[pos:hit.start], self._placeholder(hit.kind, hit.value))
-            pos = hit.end
-        out.append(text[pos:])
-        return "".join(out)
-
-
-def _overlaps(spans: list[tuple[int, int]], starts: list[int], hit: _Hit) -> bool:
-    """Whether the hit overlaps one of the sorted, disjoint spans (starts lists their starts)."""
-    index = bisect.bisect_left(starts, hit.end) - 1
-    return index >= 0 and spans[index][1] > hit.start
-
-
-def _line_index(starts: list[int], pos: int) -> int:
-    return bisect.bisect_right(starts, pos) - 1
-
-
-# --- files withheld whole ---------------------------------------------------------------------------------
-
-_ENV_TEMPLATES = (".example", ".sample", ".template")  # documented templates, meant to be reviewed
-_WITHHELD_NAMES = {
-    ".npmrc": "npm credentials file", ".pypirc": "PyPI credentials file", ".netrc": "netrc credentials file",
-    "_netrc": "netrc credentials file", "kubeconfig": "Kubernetes credentials (kubeconfig)",
-    "credentials": "credentials file", "credentials.json": "credentials file",
-    "secrets.yml": "secrets file", "secrets.yaml": "secrets file",
-}
-_WITHHELD_SUFFIXES = (
-    (".pem", "PEM key or certificate file"), (".key", "private key file"), (".p12", "PKCS#12 key store"),
-    (".pfx", "PKCS#12 key store"), (".jks", "Java key store"), (".keystore", "key store"),
-    (".kubeconfig", "Kubernetes credentials (kubeconfig)"), (".tfvars", "Terraform variables file"),
-    (".tfstate", "Terraform state file"), (".tfstate.backup", "Terraform state file"),
-    (".credentials", "credentials file"),
-)
-_WITHHELD_PATHS = (
-    (".kube/config", "Kubernetes credentials (kubeconfig)"), (".aws/credentials", "AWS credentials file"),
-    (".docker/config.json", "Docker registry credentials"),
-)
-_SSH_KEYS = ("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519")
-
-
-def withheld_reason(path: str) -> str | None:
-    """Why a file is withheld whole as a secret by nature, or None. Case-insensitive.
-
-    Every `.env` and `.env.*` file is withheld except `.env.example`, `.env.sample` and `.env.template`
-    (also as the last suffix, `.env.local.example`), which exist to be committed and reviewed.
-    """
-    low = path.replace("\\", "/").lower()
-    name = posixpath.basename(low)
-    if name == ".env" or (name.startswith(".env.") and not name.endswith(_ENV_TEMPLATES)):
-        return "environment file"
-    if name.startswith(_SSH_KEYS) and not name.endswith(".pub"):
-        return "SSH private key"
-    if name in _WITHHELD_NAMES:
-        return _WITHHELD_NAMES[name]
-    for suffix, reason in _WITHHELD_SUFFIXES:
-        if name.endswith(suffix):
-            return reason
-    for tail, reason in _WITHHELD_PATHS:
-        if low == tail or low.endswith("/" + tail):
-            return reason
-    return None
-
-
-# --- findings ---------------------------------------------------------------------------------------------
-
-_WHOLE_FILE_ADDED = (FileStatus.ADDED, FileStatus.BINARY, FileStatus.COPIED)  # no hunks, all content new
-_ROTATE = ("If it is real, treat it as leaked: revoke or rotate it with its issuer first, then remove it "
-           "from the change and load it at run time from a secret store or an environment variable. "
-           "Deleting it in a later commit is not enough, because it stays in the git history.")
-
-
-def secret_findings(files: Iterable[FileDiff], redactor: Redactor) -> list[Finding]:
-    """Findings for the secrets a PR adds, made without the model. They never quote the secret."""
-    findings: list[Finding] = []
-    seen: set[tuple[str, int | None, str]] = set()
-
-    def add(path: str, line: int | None, kind: str, title: str, body: str) -> None:
-        if (path, line, kind) not in seen:
-            seen.add((path, line, kind))
-            findings.append(Finding(path=path, line=line, end_line=line, side="RIGHT", severity=Severity.HIGH,
-                                    category="security", title=title, body=body, source="secret-scan"))
-
-    for diff in files:
-        if diff.status is FileStatus.DELETED:
-            continue
-        reason = withheld_reason(diff.path)
-        if reason is not None:
-            added = [ln.new for h in diff.hunks for ln in h.lines if ln.kind == "+"]
-            if added or (not diff.hunks and (diff.patch_missing or diff.status in _WHOLE_FILE_ADDED)):
-                add(diff.path, added[0] if added else None, "secret-file",
-                    f"Possible secret committed: {reason}",
-                    f"This file is a {reason}, a kind of file that holds credentials; its content was "
-                    f"withheld from the model. Remove it from the change and add it to .gitignore. {_ROTATE}")
-            continue
-        for hunk in diff.hunks:
-            new_side = [ln for ln in hunk.lines if ln.kind != "-"]
-            done: set[int] = set()
-            for index, kind, placeholder, occurrence in redactor._locate([ln.text for ln in new_side]):
-                line = new_side[index]
-                if line.kind == "+" and occurrence not in done:
-                    done.add(occurrence)
-                    label = LABELS.get(kind, kind)
-                    add(diff.path, line.new, kind, f"Possible {label} committed",
-                        f"This line adds what looks like a {label}, shown to the reviewer as `{placeholder}` "
-                        f"(the value is not repeated here). {_ROTATE}")
-    return findings

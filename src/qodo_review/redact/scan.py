@@ -1,0 +1,257 @@
+"""The scanner: which lines may hold a secret (a cheap prefilter), the rules run on them, PEM blocks across
+lines, and overlapping hits merged. Every step is linear in the text: no pattern backtracks more than its
+bound, and no marker walks over text another marker already walked."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from .rules import _ASSIGNMENT_KEYWORDS, RULES, _assignment_hits
+
+MAX_PEM_LINES = 500  # a 16384-bit RSA key is ~220 lines of base64; past this we stop following a block
+MIN_PEM_BODY = 16  # base64 characters between BEGIN and END; fewer is a template, not a key
+MIN_OPEN_PEM_BODY = 64  # with no END line (a cut hunk) more is needed to tell a key from code near a marker
+MIN_TOKEN_RUN = 20  # the shortest provider token we detect without a keyword (AKIA + 16)
+
+# --- the prefilter ------------------------------------------------------------------------------------
+
+# Two cheap scans choose the lines that reach the rules; most lines of ordinary code reach none.
+#  1. Triggers: the keywords of the by_keyword rules and of the assignments, one alternation over the
+#     lowercased text (reduced to the keywords that contain no other one).
+#  2. Long tokens: every other rule's secret is a run of at least MIN_TOKEN_RUN token characters with a
+#     digit or many capitals; bytes.translate maps token characters to "a" and bytes.find finds the runs.
+# A chosen line is then matched against the full keyword alternation, which selects the rules to run on it.
+
+_Trie = dict[str, "_Trie"]
+
+
+def _trie(words: Iterable[str]) -> str:
+    """An alternation with shared prefixes factored out: `re` tries alternatives one by one, so a flat list
+    of 170 keywords costs 170 comparisons per character, the trie a few. Longer words win at a position."""
+    root: _Trie = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: _Trie) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        body = "" if not branches else branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+        return f"(?:{body})?" if "" in node and body else body
+
+    return build(root)
+
+
+_RULES_BY_KEYWORD: dict[str, tuple[int, ...]] = {}
+for _index, _r in enumerate(RULES):
+    for _k in _r.keywords:
+        _RULES_BY_KEYWORD[_k] = (*_RULES_BY_KEYWORD.get(_k, ()), _index)
+_ALL_KEYWORDS = sorted({*_RULES_BY_KEYWORD, *_ASSIGNMENT_KEYWORDS})
+_KEYWORDS = re.compile(_trie(_ALL_KEYWORDS))
+# The alternation reports one keyword per position ("sk-ant-", never the "sk-" inside it), so a keyword
+# stands for every keyword it contains.
+_CONTAINED = {k: frozenset(k2 for k2 in _ALL_KEYWORDS if k2 in k) for k in _ALL_KEYWORDS}
+_TRIGGER_WORDS = {k for r in RULES if r.by_keyword for k in r.keywords} | set(_ASSIGNMENT_KEYWORDS)
+_TRIGGERS = re.compile(_trie(t for t in _TRIGGER_WORDS if not any(o != t and o in t for o in _TRIGGER_WORDS)))
+_TOKEN_TABLE = bytes(
+    ord("a") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_-") else b if b == 10 else 32
+    for b in range(256))
+_RUN = b"a" * MIN_TOKEN_RUN
+_RUN_END = re.compile(rb"[^a]")
+_DIGIT = re.compile(r"[0-9]")
+
+
+def _token_like(run: str) -> bool:
+    """Identifiers and paths make long runs too; random tokens hold a digit or many capitals."""
+    return _DIGIT.search(run) is not None or sum(map(str.isupper, run)) * 3 >= len(run)
+
+
+def _candidate_lines(text: str, lowered: str) -> list[int]:
+    """The start offsets of the lines that may hold a secret, sorted."""
+    starts: set[int] = set()
+    pos = 0
+    while (m := _TRIGGERS.search(lowered, pos)) is not None:
+        starts.add(lowered.rfind("\n", 0, m.start()) + 1)
+        pos = _line_end(lowered, m.end()) + 1
+    # "replace" keeps one byte per character, so offsets in `mapped` are offsets in `text`.
+    mapped = text.encode("ascii", "replace").translate(_TOKEN_TABLE)
+    pos = mapped.find(_RUN)
+    while pos >= 0:
+        run_end = _RUN_END.search(mapped, pos)
+        end = run_end.start() if run_end else len(mapped)
+        if _token_like(text[pos:end]):
+            starts.add(text.rfind("\n", 0, pos) + 1)
+            end = _line_end(text, end)
+        pos = mapped.find(_RUN, end)
+    return sorted(starts)
+
+
+def _line_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
+
+
+@functools.lru_cache(maxsize=4096)
+def _rules_for(found: frozenset[str]) -> tuple[tuple[int, ...], bool]:
+    """The rules a line's keywords select, and whether the assignment rules apply."""
+    keywords = set().union(*(_CONTAINED[k] for k in found))
+    rules = tuple(sorted({i for k in keywords for i in _RULES_BY_KEYWORD.get(k, ())}))
+    return rules, not keywords.isdisjoint(_ASSIGNMENT_KEYWORDS)
+
+
+# --- hits -------------------------------------------------------------------------------------------------
+
+class _Hit(NamedTuple):  # a tuple: hostile text can make millions, and a tuple is the cheapest to build
+    start: int
+    end: int
+    kind: str
+    value: str  # what the placeholder number is keyed on
+    priority: int  # run secrets 0, PEM blocks 1, then the rule table's order
+    group: int = -1  # the hits of one multi-line PEM block share a group
+
+
+def _rule_hits(text: str) -> list[_Hit]:
+    # U+0130 (İ) is the one character whose lowercase is longer; offsets in `lowered` must match `text`.
+    lowered = text.replace("\u0130", "i").lower()
+    hits: list[_Hit] = []
+    for start in _candidate_lines(text, lowered):
+        stop = _line_end(text, start)
+        found = frozenset(k.group() for k in _KEYWORDS.finditer(lowered, start, stop))
+        if found:
+            hits += _line_hits(text[start:stop], lowered[start:stop], found, start)
+    return hits
+
+
+def _line_hits(line: str, lowered: str, found: frozenset[str], offset: int) -> list[_Hit]:
+    hits = []
+    rules, assignments = _rules_for(found)
+    for index in rules:
+        rule = RULES[index]
+        for m in rule.pattern.finditer(line):
+            value = m.group(rule.group)
+            if value and (rule.check is None or rule.check(value)):
+                start, end = m.span(rule.group)
+                hits.append(_Hit(offset + start, offset + end, rule.kind, value, 10 + index))
+    if assignments:
+        for start, end, kind in _assignment_hits(line, lowered):
+            hits.append(_Hit(offset + start, offset + end, kind, line[start:end], 10 + len(RULES)))
+    return hits
+
+
+def _merge(text: str, hits: list[_Hit]) -> list[_Hit]:
+    """Sorted, non-overlapping hits. Overlaps are united, never dropped: a partial overlap must not leak."""
+    merged: list[_Hit] = []
+    for hit in sorted(hits, key=lambda h: (h.start, h.priority, -h.end)):
+        if not merged or hit.start >= merged[-1].end:
+            merged.append(hit)
+            continue
+        last = merged[-1]
+        if hit.end > last.end:
+            win = last if last.priority <= hit.priority else hit
+            value = text[last.start:hit.end]
+            merged[-1] = _Hit(last.start, hit.end, win.kind, value, win.priority, win.group)
+    return merged
+
+
+# --- PEM blocks -------------------------------------------------------------------------------------------
+
+_PEM_BEGIN = re.compile(r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END = re.compile(r"-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----")
+# Key material on one line: base64, escaped newlines (JSON and Java strings), the RFC 1421 headers.
+_PEM_INLINE = re.compile(r"(?:\\[rn]|[A-Za-z0-9+/= \t\r]|(?:Proc-Type|DEK-Info|Comment|Version):"
+                         r"[^\\\n\"']{0,200}+){0,20000}+")
+# A line inside a block: framing (indentation, quotes, `+`, commas) around base64 or a header.
+_PEM_LINE = re.compile(r"[ \t\"'`+,;(]{0,80}+(?P<core>(?:[A-Za-z0-9+/=]|\\[rn]){1,8192}+"
+                       r"|(?:Proc-Type|DEK-Info|Comment|Version): ?[^\"'\n\\]{0,200}+)?(?:\\[rn]){0,4}+"
+                       r"[ \t\r\"'`+,;)\\]{0,80}+")
+_PEM_FRAMING = re.compile(r"(?:\\[rn]|[ \t\r\"'`+,;)\\]){0,80}+")
+_NOT_BASE64 = re.compile(r"\\[rn]|[^A-Za-z0-9+/=]")
+
+_Spans = list[tuple[int, int]]
+
+
+def _pem_hits(text: str) -> list[_Hit]:
+    hits: list[_Hit] = []
+    covered_to = 0
+
+    def add(spans: _Spans, body: str, minimum: int) -> None:
+        key = _NOT_BASE64.sub("", body)
+        if len(key) >= minimum:
+            group, value = len(hits), "pem:" + key  # one value shared by the block's lines, not one copy each
+            hits.extend(_Hit(s, e, "private-key", value, 1, group) for s, e in spans)
+
+    ends_seen: set[int] = set()
+    for begin in _PEM_BEGIN.finditer(text):
+        if begin.start() >= covered_to:
+            spans, body, covered_to, ended = _follow_pem(text, begin)
+            if ended:
+                ends_seen.add(spans[-1][1])
+            add(spans, body, MIN_PEM_BODY if ended else MIN_OPEN_PEM_BODY)
+    # A block whose BEGIN line is not in this text (a cut hunk). A walk up from an END marker stops where the
+    # previous marker ended: its material is the text between them, so no text is walked (or copied) twice
+    # however many END markers follow one another.
+    floor = 0
+    for end in _PEM_END.finditer(text):
+        if end.start() > floor and end.end() not in ends_seen:  # markers back to back hold no material
+            add(*_follow_pem_back(text, end, floor), MIN_OPEN_PEM_BODY)
+        floor = end.end()
+    return hits
+
+
+def _follow_pem(text: str, begin: re.Match[str]) -> tuple[_Spans, str, int, bool]:
+    """The spans of one block from its BEGIN marker, the key material, where it ends, and if END was seen."""
+    line_end = _line_end(text, begin.end())
+    inline = _PEM_INLINE.match(text, begin.end(), line_end)
+    body, stop = (inline.group(), inline.end()) if inline else ("", begin.end())
+    end = _PEM_END.match(text, stop, line_end)
+    if end:
+        return [(begin.start(), end.end())], body, end.end(), True
+    spans = [(begin.start(), begin.end() + len(body.rstrip(" \t\r")))]
+    if not _PEM_FRAMING.fullmatch(text, stop, line_end):
+        return spans, body, line_end, False  # code follows the marker: not a block to follow
+    pos = line_end + 1
+    for _ in range(MAX_PEM_LINES):
+        if pos > len(text):
+            break
+        stop = _line_end(text, pos)
+        end = _PEM_END.search(text, pos, stop)
+        if end:
+            core = _PEM_LINE.match(text, pos, end.start())
+            first = core.start("core") if core and core.group("core") else end.start()
+            spans.append((first, end.end()))
+            return spans, body + text[first:end.start()], end.end(), True
+        line = _PEM_LINE.fullmatch(text, pos, stop)
+        if line is None:
+            break
+        if line.group("core"):
+            spans.append(line.span("core"))
+            body += line.group("core")
+        pos = stop + 1
+    return spans, body, pos, False
+
+
+def _follow_pem_back(text: str, end: re.Match[str], floor: int) -> tuple[_Spans, str]:
+    """The spans and key material of a block seen only from its END marker, walking up, never above floor."""
+    line_start = max(text.rfind("\n", 0, end.start()) + 1, floor)
+    core = _PEM_LINE.match(text, line_start, end.start())
+    first = core.start("core") if core and core.group("core") and core.end() == end.start() else end.start()
+    spans, pieces = [(first, end.end())], [text[first:end.start()]]
+    stop = line_start - 1
+    for _ in range(MAX_PEM_LINES):
+        if stop < floor:
+            break
+        start = text.rfind("\n", 0, stop) + 1
+        if start < floor:
+            break
+        line = _PEM_LINE.fullmatch(text, start, stop)
+        if line is None:
+            break
+        if line.group("core"):
+            spans.append(line.span("core"))
+            pieces.append(line.group("core"))
+        stop = start - 1
+    return spans, "".join(reversed(pieces))
