@@ -166,6 +166,7 @@ def _print(report: Report, args: argparse.Namespace, stdout: IO[str], redactor: 
     if args.format == "json":
         doc = {"summary": report.summary, "verdict": report.verdict, "complete": report.complete,
                "findings": [f.to_json() for f in report.findings],
+               "unverifiable": [{"finding": f.to_json(), "reason": why} for f, why in report.unverifiable],
                "skipped": [{"path": s.path, "reason": s.reason, "lines": s.lines} for s in report.skipped],
                "errors": report.errors, "notices": report.notices, "dry_run": report.dry_run,
                "usage": {"calls": report.usage.calls, "tokens_in": report.usage.tokens_in,

@@ -70,6 +70,24 @@ def outside_section(outside: Sequence[tuple[Finding, str]], host: str) -> str:
     return "\n".join(out)
 
 
+def unverifiable_section(items: Sequence[tuple[Finding, str]], host: str) -> str:
+    """Findings on paths that do not exist (a hallucinated file, the template's placeholder): listed, never
+    inline, never counted toward fail-on."""
+    if not items:
+        return ""
+    n = len(items)
+    out = [f"### {n} finding{'s' if n != 1 else ''} on paths that do not exist",
+           "The model cited files that are neither in this pull request nor in the repository at the head commit. "
+           "They are not posted inline and do not count toward fail-on."]
+    for finding, why in items:
+        out.append(f"- {ICONS[finding.severity]} {finding.severity.value}: **{plain(finding.title, 150)}** "
+                   f"at {location(finding)} ({plain(why, 100)})")
+        body = sanitize_markdown(finding.body, allowed_host=host, max_chars=1500).replace("\n", "\n  ")
+        if body:
+            out.append(f"  {body}")
+    return "\n".join(out)
+
+
 COVERAGE_KINDS = (("ignored", "Ignored"), ("withheld", "Withheld"), ("not-reviewed", "⚠️ Not reviewed"))
 STAGE_LABELS = {"model": "model calls"}
 
@@ -144,7 +162,8 @@ def verdict_line(report: Report) -> str:
     gate = f"fail-on `{report.fail_on.value}`" if report.fail_on else "no gate (fail-on: none)"
     state = "✅ **pass**" if report.verdict == "pass" else "❌ **fail**"
     incomplete = "" if report.complete else " · ⚠️ **incomplete review**"
-    return (f"{state}{incomplete} · {len(report.findings)} findings · worst: "
+    aside = f" (+{len(report.unverifiable)} on paths that do not exist)" if report.unverifiable else ""
+    return (f"{state}{incomplete} · {len(report.findings)} findings{aside} · worst: "
             f"{worst.value if worst else 'none'} · {gate}")
 
 
@@ -161,6 +180,7 @@ def summary_markdown(report: Report, host: str, *, job: bool = False, extra: Seq
         parts.append(sanitize_markdown(report.summary, allowed_host=host, max_chars=6000))
     parts.append("### Findings\n" + findings_table(report.findings, host))
     parts.append(outside_section(report.placed.outside, host))
+    parts.append(unverifiable_section(report.unverifiable, host))
     parts.extend(extra)
     parts.append("### Coverage\n" + coverage_section(report))
     parts.append("### What left the runner\n" + manifest_section(report))
@@ -213,7 +233,9 @@ def check_output(report: Report, host: str) -> dict[str, Any]:
     title = (f"{len(report.findings)} findings (worst: {worst.value if worst else 'none'})"
              + ("" if report.complete else " - incomplete"))
     summary = cap(verdict_line(report) + "\n\n" + findings_table(report.findings, host), CHECK_TEXT_MAX)
-    text = cap(outside_section(report.placed.outside, host) + "\n\n" + coverage_section(report), CHECK_TEXT_MAX)
+    aside = unverifiable_section(report.unverifiable, host)
+    text = cap(outside_section(report.placed.outside, host) + (f"\n\n{aside}" if aside else "") + "\n\n"
+               + coverage_section(report), CHECK_TEXT_MAX)
     return {"title": title[:255], "summary": summary, "text": text}
 
 
