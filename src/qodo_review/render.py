@@ -39,7 +39,7 @@ def location(finding: Finding) -> str:
 def finding_comment(finding: Finding, host: str) -> str:
     """The body of one inline review comment."""
     parts = [f"{ICONS[finding.severity]} **{finding.severity.value.capitalize()} · {finding.category}:** "
-             f"{plain(finding.title, 200)}", "", sanitize_markdown(finding.body, allowed_host=host, max_chars=8000)]
+             f"{plain(finding.title, 200)}", "", sanitize_markdown(finding.body, repo=host, max_chars=8000)]
     if finding.suggestion is not None:
         parts += ["", suggestion_block(finding.suggestion)]
     parts += ["", fingerprint_marker(finding)]
@@ -64,7 +64,7 @@ def outside_section(outside: Sequence[tuple[Finding, str]], host: str) -> str:
     for finding, why in outside:
         out.append(f"- {ICONS[finding.severity]} **{plain(finding.title, 150)}** at {location(finding)} "
                    f"({plain(why, 80)})")
-        body = sanitize_markdown(finding.body, allowed_host=host, max_chars=1500).replace("\n", "\n  ")
+        body = sanitize_markdown(finding.body, repo=host, max_chars=1500).replace("\n", "\n  ")
         if body:
             out.append(f"  {body}")
     return "\n".join(out)
@@ -82,7 +82,7 @@ def unverifiable_section(items: Sequence[tuple[Finding, str]], host: str) -> str
     for finding, why in items:
         out.append(f"- {ICONS[finding.severity]} {finding.severity.value}: **{plain(finding.title, 150)}** "
                    f"at {location(finding)} ({plain(why, 100)})")
-        body = sanitize_markdown(finding.body, allowed_host=host, max_chars=1500).replace("\n", "\n  ")
+        body = sanitize_markdown(finding.body, repo=host, max_chars=1500).replace("\n", "\n  ")
         if body:
             out.append(f"  {body}")
     return "\n".join(out)
@@ -177,7 +177,7 @@ def summary_markdown(report: Report, host: str, *, job: bool = False, extra: Seq
     if report.notices:
         parts.append("\n".join(f"> {plain(n, 400)}" for n in report.notices))
     if report.summary:
-        parts.append(sanitize_markdown(report.summary, allowed_host=host, max_chars=6000))
+        parts.append(sanitize_markdown(report.summary, repo=host, max_chars=6000))
     parts.append("### Findings\n" + findings_table(report.findings, host))
     parts.append(outside_section(report.placed.outside, host))
     parts.append(unverifiable_section(report.unverifiable, host))
@@ -215,7 +215,7 @@ def addressed_section(items: Sequence[tuple[str, str, bool]], host: str) -> str:
     out = ["### Addressed since the last review"]
     for headline, path, resolved in items:
         state = "thread resolved" if resolved else "code changed; please resolve the thread"
-        out.append(f"- {sanitize_markdown(headline, allowed_host=host, max_chars=300)} at {inline_code(path)} "
+        out.append(f"- {sanitize_markdown(headline, repo=host, max_chars=300)} at {inline_code(path)} "
                    f"({state})")
     return "\n".join(out)
 
