@@ -99,7 +99,7 @@ def test_reply_exact() -> None:
 
 def test_hostile_answer_is_sanitized() -> None:
     reply = Reply("<!-- qodo-review:ask -->@octocat ![x](https://evil.example/t.png) [a](https://github.com/o/r)", ())
-    text = ask.reply_markdown("q", reply, host="github.com", links=[])
+    text = ask.reply_markdown("q", reply, host="github.com/o/r", links=[])
     assert text.count("qodo-review:ask") == 1 and "@octocat" not in text and "evil.example/t.png" not in text
     assert "[a](https://github.com/o/r)" in text
 

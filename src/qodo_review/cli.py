@@ -176,6 +176,7 @@ def _print(report: Report, args: argparse.Namespace, stdout: IO[str], redactor: 
         doc = {"summary": report.summary, "verdict": report.verdict, "complete": report.complete,
                "findings": [f.to_json() for f in report.findings],
                "skipped": report.coverage.rows(), "coverage": report.coverage.summary(),
+               "unverifiable": [{"finding": f.to_json(), "reason": why} for f, why in report.unverifiable],
                "errors": report.errors, "notices": report.notices, "dry_run": report.dry_run,
                "usage": {"calls": report.usage.calls, "tokens_in": report.usage.tokens_in,
                          "tokens_out": report.usage.tokens_out}}

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import AnswerError
 from .models import CATEGORIES, Answer, FileDiff, Finding, Severity
@@ -142,6 +142,78 @@ def place_findings(findings: Iterable[Finding], files: Sequence[FileDiff]) -> Pl
             finding = replace(finding, suggestion=None)
         inline.append(finding)
     return Placed(tuple(inline), tuple(outside))
+
+
+# The path placeholders of the answer templates (prompt.py and tools/*): echoed back, they name no file.
+# tests/test_findings.py checks that every template's placeholder is listed here.
+PATH_PLACEHOLDERS = frozenset({"<file path as shown>", "<path as shown>"})
+_TEMPLATE_LIKE = re.compile(r"<[^<>]*>|\.\.\.|…")  # a whole path like "<path>" or "...": a template, not a file
+MAX_PATHS_CHECKED = 100  # distinct paths outside the PR looked up at the head commit, at most, per run
+
+PathLookup = Callable[[Sequence[str]], Mapping[str, bool]]
+"""Which of these paths exist in the repository at the head commit: True / False for the paths it could
+check; a path it leaves out (or an empty mapping: no tree known) is unknown."""
+
+
+@dataclass(frozen=True)
+class KnownFiles:
+    """What a finding's path is checked against: the files of this PR, and (when there is a way to ask)
+    the repository's tree at the head commit."""
+
+    pr: frozenset[str]
+    lookup: PathLookup | None = None
+
+    @staticmethod
+    def of(files: Iterable[_Named], lookup: PathLookup | None = None) -> KnownFiles:
+        """The PR's files by their new and old names (a finding may cite a renamed file by either)."""
+        return KnownFiles(frozenset(p for f in files for p in (f.path, f.old_path) if p), lookup)
+
+
+class _Named(Protocol):  # diff.RawFile and models.FileDiff
+    @property
+    def path(self) -> str: ...
+    @property
+    def old_path(self) -> str | None: ...
+
+
+def unverifiable_reason(path: str) -> str | None:
+    """Why a path cannot name a file of any repository, or None when it could."""
+    if path.strip().lower() in PATH_PLACEHOLDERS or _TEMPLATE_LIKE.fullmatch(path.strip()):
+        return "the answer template's placeholder, not a file"
+    segments = path.split("/")
+    if "\0" in path or any(s in ("", ".", "..") or s.lower() == ".git" for s in segments):
+        return "not a path a git repository can hold"
+    return None
+
+
+def set_aside_unverifiable(findings: Sequence[Finding],
+                           known: KnownFiles) -> tuple[list[Finding], list[tuple[Finding, str]]]:
+    """(findings kept, findings on paths that do not exist, each with why), both in the given order.
+
+    A finding with no path, or on a file of the PR, is kept. A placeholder or a path git cannot hold is set
+    aside without asking anything. Any other path is looked up at the head commit, all in one request and
+    only when there is one such path; a path the lookup does not answer is kept (as a finding outside the
+    diff, as when no tree is known): only a "does not exist" answer sets a finding aside.
+    """
+    reasons: dict[str, str] = {}
+    to_check: list[str] = []
+    for finding in findings:
+        path = finding.path
+        if not path or path in known.pr or path in reasons or path in to_check:
+            continue
+        reason = unverifiable_reason(path)
+        if reason is not None:
+            reasons[path] = reason
+        elif len(to_check) < MAX_PATHS_CHECKED:
+            to_check.append(path)
+    if to_check and known.lookup is not None:
+        answers = known.lookup(to_check)
+        for path in to_check:
+            if answers.get(path) is False:
+                reasons[path] = "no such file in this pull request or in the repository at the head commit"
+    kept = [f for f in findings if f.path not in reasons]
+    aside = [(f, reasons[f.path]) for f in findings if f.path in reasons]
+    return kept, aside
 
 
 def fingerprint(finding: Finding) -> str:

@@ -352,6 +352,24 @@ class GitHub:
             raise GitHubError(self._scrub(f"GitHub GraphQL query failed: {messages}"), resp.status_code)
         return _obj(body.get("data"))
 
+    def paths_exist(self, sha: str, paths: Sequence[str]) -> dict[str, bool]:
+        """Which of ``paths`` exist in the repository at commit ``sha``: one GraphQL query whatever their number,
+        a few bytes of answer per path (a recursive tree listing would read the whole tree). A path the
+        answer does not cover is left out (unknown)."""
+        if not paths:
+            return {}
+        owner, _, name = self.repo.partition("/")
+        params = "".join(f", $e{i}: String!" for i in range(len(paths)))
+        fields = " ".join(f"p{i}: object(expression: $e{i}) {{ __typename }}" for i in range(len(paths)))
+        query = (f"query HeadPaths($owner: String!, $name: String!{params}) "
+                 f"{{ repository(owner: $owner, name: $name) {{ {fields} }} }}")
+        variables: dict[str, Any] = {"owner": owner, "name": name}
+        variables.update({f"e{i}": f"{sha}:{path}" for i, path in enumerate(paths)})
+        found = self.graphql(query, variables).get("repository")
+        if not isinstance(found, dict):
+            return {}
+        return {path: found[f"p{i}"] is not None for i, path in enumerate(paths) if f"p{i}" in found}
+
     # -- transport -----------------------------------------------------------------------------------------
 
     def _url(self, path: str) -> str:

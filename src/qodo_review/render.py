@@ -39,7 +39,7 @@ def location(finding: Finding) -> str:
 def finding_comment(finding: Finding, host: str) -> str:
     """The body of one inline review comment."""
     parts = [f"{ICONS[finding.severity]} **{finding.severity.value.capitalize()} · {finding.category}:** "
-             f"{plain(finding.title, 200)}", "", sanitize_markdown(finding.body, allowed_host=host, max_chars=8000)]
+             f"{plain(finding.title, 200)}", "", sanitize_markdown(finding.body, repo=host, max_chars=8000)]
     if finding.suggestion is not None:
         parts += ["", suggestion_block(finding.suggestion)]
     parts += ["", fingerprint_marker(finding)]
@@ -64,7 +64,25 @@ def outside_section(outside: Sequence[tuple[Finding, str]], host: str) -> str:
     for finding, why in outside:
         out.append(f"- {ICONS[finding.severity]} **{plain(finding.title, 150)}** at {location(finding)} "
                    f"({plain(why, 80)})")
-        body = sanitize_markdown(finding.body, allowed_host=host, max_chars=1500).replace("\n", "\n  ")
+        body = sanitize_markdown(finding.body, repo=host, max_chars=1500).replace("\n", "\n  ")
+        if body:
+            out.append(f"  {body}")
+    return "\n".join(out)
+
+
+def unverifiable_section(items: Sequence[tuple[Finding, str]], host: str) -> str:
+    """Findings on paths that do not exist (a hallucinated file, the template's placeholder): listed, never
+    inline, never counted toward fail-on."""
+    if not items:
+        return ""
+    n = len(items)
+    out = [f"### {n} finding{'s' if n != 1 else ''} on paths that do not exist",
+           "The model cited files that are neither in this pull request nor in the repository at the head commit. "
+           "They are not posted inline and do not count toward fail-on."]
+    for finding, why in items:
+        out.append(f"- {ICONS[finding.severity]} {finding.severity.value}: **{plain(finding.title, 150)}** "
+                   f"at {location(finding)} ({plain(why, 100)})")
+        body = sanitize_markdown(finding.body, repo=host, max_chars=1500).replace("\n", "\n  ")
         if body:
             out.append(f"  {body}")
     return "\n".join(out)
@@ -170,7 +188,8 @@ def verdict_line(report: Report) -> str:
     gate = f"fail-on `{report.fail_on.value}`" if report.fail_on else "no gate (fail-on: none)"
     state = "✅ **pass**" if report.verdict == "pass" else "❌ **fail**"
     incomplete = "" if report.complete else " · ⚠️ **incomplete review**"
-    return (f"{state}{incomplete} · {len(report.findings)} findings · worst: "
+    aside = f" (+{len(report.unverifiable)} on paths that do not exist)" if report.unverifiable else ""
+    return (f"{state}{incomplete} · {len(report.findings)} findings{aside} · worst: "
             f"{worst.value if worst else 'none'} · {gate}")
 
 
@@ -184,9 +203,10 @@ def summary_markdown(report: Report, host: str, *, job: bool = False, extra: Seq
     if report.notices:
         parts.append("\n".join(f"> {plain(n, 400)}" for n in report.notices))
     if report.summary:
-        parts.append(sanitize_markdown(report.summary, allowed_host=host, max_chars=6000))
+        parts.append(sanitize_markdown(report.summary, repo=host, max_chars=6000))
     parts.append("### Findings\n" + findings_table(report.findings, host))
     parts.append(outside_section(report.placed.outside, host))
+    parts.append(unverifiable_section(report.unverifiable, host))
     parts.extend(extra)
     parts.append("### Coverage\n" + coverage_section(report, list_all=job))
     parts.append("### What left the runner\n" + manifest_section(report))
@@ -221,7 +241,7 @@ def addressed_section(items: Sequence[tuple[str, str, bool]], host: str) -> str:
     out = ["### Addressed since the last review"]
     for headline, path, resolved in items:
         state = "thread resolved" if resolved else "code changed; please resolve the thread"
-        out.append(f"- {sanitize_markdown(headline, allowed_host=host, max_chars=300)} at {inline_code(path)} "
+        out.append(f"- {sanitize_markdown(headline, repo=host, max_chars=300)} at {inline_code(path)} "
                    f"({state})")
     return "\n".join(out)
 
@@ -240,7 +260,9 @@ def check_output(report: Report, host: str) -> dict[str, Any]:
              + ("" if report.complete else " - incomplete"))
     head = "\n\n".join(p for p in (verdict_line(report), gate_line(report)) if p)
     summary = cap(head + "\n\n" + findings_table(report.findings, host), CHECK_TEXT_MAX)
-    text = cap(outside_section(report.placed.outside, host) + "\n\n" + coverage_section(report), CHECK_TEXT_MAX)
+    aside = unverifiable_section(report.unverifiable, host)
+    text = cap(outside_section(report.placed.outside, host) + (f"\n\n{aside}" if aside else "") + "\n\n"
+               + coverage_section(report), CHECK_TEXT_MAX)
     return {"title": title[:255], "summary": summary, "text": text}
 
 

@@ -24,7 +24,16 @@ from .errors import (
     QodoError,
     UsageError,
 )
-from .findings import Placed, gate_failed, max_severity, merge_findings, parse_answer, place_findings
+from .findings import (
+    KnownFiles,
+    Placed,
+    gate_failed,
+    max_severity,
+    merge_findings,
+    parse_answer,
+    place_findings,
+    set_aside_unverifiable,
+)
 from .models import Answer, Completion, FileDiff, Finding, Manifest, Prompt, PullRequest, Severity, Skipped, Usage
 from .prompt import build_review_prompt, overhead_tokens, render_chunk
 from .providers import Provider
@@ -44,6 +53,8 @@ class Report:
     summary: str = ""
     findings: list[Finding] = field(default_factory=list)
     placed: Placed = field(default_factory=lambda: Placed((), ()))
+    # findings on paths that do not exist (findings.set_aside_unverifiable): listed, never inline, never gated
+    unverifiable: list[tuple[Finding, str]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     manifest: Manifest = field(default_factory=Manifest)
     usage: Usage = field(default_factory=Usage)
@@ -106,8 +117,10 @@ class _Stopwatch:
 
 def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewConfig, *,
                 provider: Provider | None, redactor: Redactor, nonce: str, provider_host: str = "",
-                model: str = "", command: str = "review") -> Report:
-    """Review the files; provider None means dry run (build and record the prompts, call nothing)."""
+                model: str = "", command: str = "review", known: KnownFiles | None = None) -> Report:
+    """Review the files; provider None means dry run (build and record the prompts, call nothing).
+
+    ``known``: the files a finding's path is checked against (default: these files, no tree lookup)."""
     report = Report(pr=pr, command=command, fail_on=config.fail_on, dry_run=provider is None,
                     allow_partial=config.allow_partial)
     report.manifest = Manifest(provider_host=provider_host, model=model)
@@ -154,6 +167,7 @@ def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewCon
     report.findings = merge_findings([secrets, *(r.findings for r in results)])
     # One paragraph per part, each said once (parts of a quiet PR often answer the same sentence).
     report.summary = "\n\n".join(dict.fromkeys(r.summary for r in results if r.summary))
+    report.findings, report.unverifiable = set_aside_unverifiable(report.findings, known or KnownFiles.of(raw_files))
     cited = {f.path for f in report.findings}
     report.placed = place_findings(report.findings, [parsed.get(r) for r in raw_files if r.path in cited
                                                      and not r.binary])

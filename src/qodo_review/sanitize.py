@@ -12,6 +12,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.entities import html5 as _HTML5_ENTITIES
+from urllib.parse import unquote
 
 __all__ = [
     "HIDDEN_MARKER_PREFIX",
@@ -30,7 +31,6 @@ __all__ = [
 
 HIDDEN_MARKER_PREFIX = "<!-- qodo-review"
 TRUNCATION_NOTE = "\n\n…(truncated)"
-_MAX_PASSES = 10
 _ZWSP = "\u200b"
 
 # --- character-level cleaning -------------------------------------------------------------------
@@ -267,74 +267,65 @@ def _comment_ends(text: str) -> Callable[[int], int]:
 # backtick runs), and code spans and fenced blocks are re-emitted in a form we control.
 
 
-def sanitize_markdown(text: str, *, allowed_host: str = "github.com", max_chars: int = 20000) -> str:
-    """Model-written Markdown made safe to post on GitHub (idempotent).
+MAX_INPUT_CHARS = 64_000
+"""Model text is cut to this many characters before it is sanitized (with the note). A finding's body is
+at most 8,000 characters and a summary 20,000 (findings.py), so only a hostile or broken answer is cut;
+the cap bounds the sanitizer's time and memory whatever it is given (bench/bench_sanitize.py)."""
+
+
+def sanitize_markdown(text: str, *, repo: str = "", max_chars: int = 20000) -> str:
+    """Model-written Markdown made safe to post on GitHub (idempotent), in one linear pass.
 
     * images become their alt text; raw HTML is shown as text (``\\<details>``); ``<br>`` becomes
       a space; HTML comments are removed, and ``<!--`` anywhere (code included) gets a ZWSP;
-    * links to anything but ``allowed_host`` (exact host, http/https) or a relative URL become
-      ``text (`hxxps://evil[.]example/x`)``; ``javascript:``, ``vbscript:``, ``data:`` links keep
-      only their text; bare and ``<autolinks>`` likewise; reference definitions to such URLs
-      are broken (``[ref]\\: ...``);
-    * ``@user`` -> ``@\\u200buser``; a line starting with ``/command`` -> ``\\/command`` (in code
+    * ``repo`` is ``host/owner/name`` (``github.com/octo/hello``): links into that repository on that
+      host, and relative URLs that do not climb out with ``..``, are kept; any other URL (another
+      repository on the same host included) becomes ``text (`hxxps://evil[.]example/x`)``;
+      ``javascript:``, ``vbscript:``, ``data:`` links keep only their text; bare and ``<autolinks>``
+      likewise; reference definitions to such URLs are broken (``[ref]\\: ...``); without ``repo`` no
+      absolute URL is kept;
+    * ``@user`` -> ``@\\u200buser``; ``a@b.example`` -> ``a@\\u200bb.example`` (GitHub would make an
+      e-mail address a mailto link); a line starting with ``/command`` -> ``\\/command`` (in code
       blocks ``\\u200b/command``); ``fixes #1`` -> ``fixes \\u200b#1``;
     * control and bidi characters are removed; code spans and blocks are otherwise untouched;
-    * the result is at most ``max_chars`` (or ``len(TRUNCATION_NOTE)``) characters, cut at a
-      grapheme boundary, with an open code fence closed before the note.
+    * the input is cut to :data:`MAX_INPUT_CHARS`; the result is at most ``max_chars`` (or
+      ``len(TRUNCATION_NOTE)``) characters, cut at a grapheme boundary, with an open code fence
+      closed before the note.
     """
-    host = allowed_host.strip().lower()
-    whole = _settle(text, host)
-    if whole is not None and len(whole) <= max_chars:
+    scope = _Scope.parse(repo)
+    cut = len(text) > MAX_INPUT_CHARS
+    if cut:
+        text = text[: _grapheme_cut(text, MAX_INPUT_CHARS, prefer_space=True)]
+    whole = _sanitize_once(text, scope)
+    if len(whole) <= max_chars and not cut:
         return whole
-    # Cut the *input* and sanitize the prefix: cutting sanitized output could split a construct
-    # (an autolink, an escape) that the next pass would rewrite, and idempotency would be lost.
-    # Binary search for the longest prefix that fits; the empty prefix always does.
+    # Cut the sanitized text and sanitize that prefix once more: the cut can split a construct (a link, an
+    # escape, a fence), and the second pass repairs the tail (closes the fence, escapes half a link) the way
+    # it would on the next run, so the result is a fixed point. The repair can only lengthen the tail by a
+    # little; a second try with the overshoot taken off covers that. A constant number of linear passes.
     budget = max_chars - len(TRUNCATION_NOTE)
-    best = ""
-
-    def fits(length: int) -> bool:
-        nonlocal best
-        prefix = _settle(text[: _grapheme_cut(text, length, prefer_space=True)], host)
-        if prefix is None or len(prefix.rstrip()) > budget:
-            return False
-        best = prefix.rstrip()
-        return True
-
-    # The answer is usually near the budget: gallop from there, then bisect.
-    lo, hi = 0, len(text)
-    probe = min(max(budget, 1), hi)
-    while probe < hi and fits(probe):
-        lo, probe = probe, probe * 2
-    hi = min(hi, probe)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if fits(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return best + TRUNCATION_NOTE
+    limit = budget
+    for _ in range(_REPAIR_TRIES):
+        if limit <= 0:
+            break
+        repaired = _sanitize_once(whole[: _grapheme_cut(whole, limit, prefer_space=True)], scope).rstrip()
+        if len(repaired) <= budget:
+            return repaired + TRUNCATION_NOTE
+        limit -= len(repaired) - budget
+    return TRUNCATION_NOTE
 
 
-def _settle(text: str, host: str) -> str | None:
-    """Apply the rules until nothing changes: a rewrite can create what another removes
-    (deleting a comment joins "@" and a name), and the fixed point is what makes
-    sanitize_markdown idempotent. None if there is none within a few passes (never seen)."""
-    for _ in range(_MAX_PASSES):
-        following = _sanitize_once(text, host)
-        if following == text:
-            return text
-        text = following
-    return None
+_REPAIR_TRIES = 3
 
 
-def _sanitize_once(text: str, host: str) -> str:
+def _sanitize_once(text: str, scope: _Scope) -> str:
     lines = _clean_text(text).split("\n")
     out: list[str] = []
     for block in _blocks(lines):
         if isinstance(block, _Fence):
             out.extend(_emit_fence(block, previous=out[-1] if out else ""))
         else:
-            out.extend(_sanitize_prose(block, host).split("\n"))
+            out.extend(_sanitize_prose(block, scope).split("\n"))
     return _defuse_comment_openers("\n".join(out))
 
 
@@ -426,7 +417,7 @@ _CELL_PIPE = re.compile(r"(?<!\\)\|")  # cmark-gfm: a pipe right after a backsla
 _DELIMITER_ROW = re.compile(r"[ \t>]*+\|?[ \t]*+:?-++:?[ \t]*+(?:\|[ \t]*+:?-++:?[ \t]*+)*+\|?[ \t]*+")
 
 
-def _sanitize_prose(lines: list[str], host: str) -> str:
+def _sanitize_prose(lines: list[str], scope: _Scope) -> str:
     spans: list[str] = []
     in_table = _table_lines(lines)
     protected = []
@@ -436,9 +427,37 @@ def _sanitize_prose(lines: list[str], host: str) -> str:
             protected.append("|".join(_protect_code_spans(cell, spans) for cell in cells))
         else:
             protected.append(_protect_code_spans(line, spans))
-    prose = _REFERENCE.sub(_decode_reference, "\n".join(protected))
+    prose = _REFERENCE.sub(_decode_reference, _remove_comments("\n".join(protected)))
     prose = _LINE_START.sub(lambda m: m[0] + "\\", prose)
-    return _expand(_Inline(host, spans).rewrite(prose), spans)
+    return _expand(_Inline(scope, spans).rewrite(prose), spans)
+
+
+_SPACE_OR_EDGE = frozenset(" \t\n")
+
+
+def _remove_comments(text: str) -> str:
+    """HTML comments removed (an unterminated ``<!--`` alone), before any other rule looks at the text.
+
+    Where a comment stood between two non-space characters a ZWSP stays in its place: the halves must
+    not join into something a rule would have rewritten (``@<!---->admin``, ``<!<!-- -->--``), and this
+    pass runs once, so nothing would rewrite it later. Next to a space or a line break nothing can join
+    (every rewritten construct is one run of non-space characters; line starts are looked at later)."""
+    if "<!--" not in text:
+        return text
+    out: list[str] = []
+    ends = _comment_ends(text)
+    pos = 0
+    while (start := text.find("<!--", pos)) >= 0:
+        close = ends(start + 2)  # from the opener's own "--": "<!-->" and "<!--->" end at once
+        end = close if close >= 0 else start + 4
+        out.append(text[pos:start])
+        before = text[start - 1] if start > 0 else " "
+        after = text[end] if end < len(text) else " "
+        if before not in _SPACE_OR_EDGE and after not in _SPACE_OR_EDGE:
+            out.append(_ZWSP)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _table_lines(lines: list[str]) -> list[bool]:
@@ -507,8 +526,9 @@ def _expand(text: str, spans: list[str]) -> str:
             backslashes = backslashes + tail if tail == len(before) else tail
             after_backtick = before.endswith("`")
         guard = " " if after_backtick or backslashes % 2 else ""
-        out.extend((before, guard, spans[int(m[1])]))
-        backslashes, after_backtick = 0, True
+        span = spans[int(m[1])]
+        out.extend((before, guard, span))
+        backslashes, after_backtick = 0, span.endswith("`")
         pos = m.end()
     out.append(text[pos:])
     return "".join(out)
@@ -557,8 +577,33 @@ def _unescape(m: re.Match[str]) -> str:
     return m[1]
 
 
-def _classify(url: str, host: str) -> _Verdict:
-    """Where a browser would go: relative and exact-``host`` http(s) URLs are allowed."""
+@dataclass(frozen=True)
+class _Scope:
+    """Where links may point: this repository on its web host (``host/owner/name``, lower-cased)."""
+
+    host: str
+    owner: str
+    name: str
+
+    @staticmethod
+    def parse(repo: str) -> _Scope:
+        host, _, rest = repo.strip().strip("/").lower().partition("/")
+        owner, _, name = rest.partition("/")
+        if not (host and owner and name) or "/" in name:
+            return _Scope("", "", "")  # no repository: no absolute link is kept
+        return _Scope(host, owner, name)
+
+    def holds(self, path: str) -> bool:
+        """Whether a URL path (before ``?``/``#``) is in this repository, the way a browser resolves it."""
+        segments = [unquote(s).lower() for s in path.split("/")]
+        if any(s in (".", "..") for s in segments):  # "/o/r/../../evil" is /evil once the browser is done
+            return False
+        return bool(self.owner) and segments[1:3] == [self.owner, self.name]
+
+
+def _classify(url: str, scope: _Scope) -> _Verdict:
+    """Where a browser would go: http(s) URLs into this repository on its host, and relative URLs that stay
+    there, are allowed; any other repository, even on the same host, is not."""
     url = html.unescape(_BACKSLASH_ESCAPE.sub(_unescape, url))
     url = _clean_text(url).strip(" \t\n\f\v").replace("\t", "").replace("\n", "")
     if re.sub(r"\s+", "", url).lower().startswith(("javascript:", "vbscript:", "data:")):
@@ -572,11 +617,25 @@ def _classify(url: str, host: str) -> _Verdict:
     elif url.startswith("//"):
         rest = url
     else:
-        return _Verdict.ALLOWED
+        path = re.split(r"[?#]", url, maxsplit=1)[0]
+        if path.startswith("/"):  # from the host's root: only into this repository
+            return _Verdict.ALLOWED if scope.holds(path) else _Verdict.BLOCKED
+        # relative to the page (.../owner/name/pull/1): fine unless ".." climbs, maybe out of the repository
+        climbs = any(unquote(s) == ".." for s in path.split("/"))
+        return _Verdict.BLOCKED if climbs else _Verdict.ALLOWED
     # "http:evil.com" and "https:////evil.com" both reach evil.com: skip every slash.
-    authority = re.split(r"[/?#]", rest.lstrip("/"), maxsplit=1)[0]
+    authority, _, path = _split_authority(rest.lstrip("/"))
     hostname = re.sub(r":[0-9]*$", "", authority.rpartition("@")[2]).lower()
-    return _Verdict.ALLOWED if hostname == host else _Verdict.BLOCKED
+    return _Verdict.ALLOWED if hostname == scope.host and scope.holds(path) else _Verdict.BLOCKED
+
+
+def _split_authority(rest: str) -> tuple[str, str, str]:
+    """(authority, "", path before any query or fragment, with its leading "/")."""
+    m = re.search(r"[/?#]", rest)
+    if m is None:
+        return rest, "", ""
+    path = rest[m.start() :] if rest[m.start()] == "/" else ""
+    return rest[: m.start()], "", re.split(r"[?#]", path, maxsplit=1)[0]
 
 
 def _defang(url: str) -> str:
@@ -609,6 +668,9 @@ _TITLE = (
 # and then wrap an allowed URL in <...> so that GitHub's link cannot run over what follows.
 _URL_CHARS = rf"[^\s<|\\{_NOT_PH}]"
 
+# GFM makes "local@domain.tld" a mailto link: a ZWSP after "@" breaks the domain (as for a mention).
+_EMAIL_AT = r"(?<=[A-Za-z0-9.+_-])@(?=[A-Za-z0-9_-]++\.[A-Za-z0-9_-])"
+_AT_IN_URL = re.compile(f"{_EMAIL_AT}|{_MENTION.pattern}")  # a URL kept as link text: rewritten no further
 # "/approve" at a line start could trigger another bot; "~~~" would open a fence we did not see.
 _LINE_START = re.compile(rf"{_LEAD}(?=/\w|~~~)", re.MULTILINE)
 # The lookahead lets the regex engine skip, at C speed, characters that start no token.
@@ -631,6 +693,7 @@ _TOKEN = re.compile(
             r"(?P<definition>\]:(?P<def_space>[ \t]*+)(?P<def_dest>\S++))",
             rf"(?P<url>(?i:https?://|ftps?://|www\.){_URL_CHARS}*+)",
             f"(?P<closing>{_CLOSING.pattern})",
+            f"(?P<email>{_EMAIL_AT})",
             f"(?P<mention>{_MENTION.pattern})",
         )
     )
@@ -643,8 +706,8 @@ _TRAILING_ENTITY = re.compile(r"&[A-Za-z0-9]++;$")
 class _Inline:
     """The inline rewriter for one prose block; ``spans`` receives the code spans it emits."""
 
-    def __init__(self, host: str, spans: list[str]) -> None:
-        self.host = host
+    def __init__(self, scope: _Scope, spans: list[str]) -> None:
+        self.scope = scope
         self.spans = spans
 
     def rewrite(self, text: str, *, in_link: bool = False) -> str:
@@ -688,13 +751,13 @@ class _Inline:
             return self._definition(m)
         if kind == "url":
             return self._bare_url(token, in_link), end
-        return token + _ZWSP, end  # closing keyword or mention
+        return token + _ZWSP, end  # closing keyword, e-mail address or mention
 
     def _inert(self, url: str) -> str:
         return _placeholder(self.spans, inline_code(_defang(_expand(url, self.spans))))
 
     def _url(self, url: str, keep: str) -> str:
-        verdict = _classify(url, self.host)
+        verdict = _classify(url, self.scope)
         if verdict is _Verdict.ALLOWED:
             return keep
         return "" if verdict is _Verdict.DANGEROUS else self._inert(url)
@@ -702,7 +765,7 @@ class _Inline:
     def _link(self, text: str, dest: str) -> str:
         if dest.startswith("<"):
             dest = dest[1:-1]
-        verdict = _classify(dest, self.host)
+        verdict = _classify(dest, self.scope)
         if verdict is _Verdict.ALLOWED:
             return f"[{self.rewrite(text, in_link=True)}]({_canonical_destination(dest)})"
         label = self.rewrite(text)  # the label now stands outside any link
@@ -713,7 +776,7 @@ class _Inline:
     def _definition(self, m: re.Match[str]) -> tuple[str, int]:
         dest = m["def_dest"]
         inner = dest[1:-1] if dest.startswith("<") and dest.endswith(">") else dest
-        verdict = _classify(inner, self.host)
+        verdict = _classify(inner, self.scope)
         if verdict is _Verdict.DANGEROUS:
             return "]\\:" + m["def_space"], m.end()
         # "[ref]\:" is text, not a definition. Either way the destination is then rewritten as
@@ -737,8 +800,9 @@ class _Inline:
         full = core if _SCHEME.match(core) else "http://" + core
         if in_link:  # an escaped ":" or "." cannot start an autolink; the text reads the same
             kept = re.sub(r"(?<=^www)\.|:", lambda m: "\\" + m[0], core, count=1)
-        else:
-            kept = f"<{full}>"
+            kept = _AT_IN_URL.sub(lambda m: m[0] + _ZWSP, kept)  # it is rewritten no further
+        else:  # a placeholder, so that a backslash before it gets a guard space (_expand), as code does
+            kept = _placeholder(self.spans, f"<{full}>")
         return self._url(full, keep=kept) + url[len(core) :]
 
 

@@ -62,8 +62,9 @@ class Session:
 
     @property
     def host(self) -> str:
-        """The repository's own web host: the only host links in posted text may point to."""
-        return urlsplit(self.env.server_url).netloc or "github.com"
+        """This repository on its web host, ``host/owner/name``: the only place links in posted text may
+        point to (sanitize_markdown's ``repo``); another repository on the same host is not."""
+        return f"{urlsplit(self.env.server_url).netloc or 'github.com'}/{self.env.repository}"
 
     @property
     def dry_run(self) -> bool:

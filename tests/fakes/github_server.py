@@ -18,7 +18,7 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -308,6 +308,7 @@ class FakeGitHub:
         self._reactions: list[dict[str, Any]] = []
         self._labels: dict[int, list[str]] = {}
         self._compares: dict[tuple[str, str], tuple[str, str]] = {}  # (base, head) -> (status, diff text)
+        self._trees: dict[str, frozenset[str]] = {}  # commit -> every path (files and directories) in its tree
         self._faults: list[Fault] = []
         self._next_id = 1000
         self._lock = threading.RLock()
@@ -401,6 +402,30 @@ class FakeGitHub:
     def set_file(self, path: str, ref: str, text: str) -> None:
         with self._lock:
             self._files[(path, ref)] = text
+
+    def set_tree(self, sha: str, paths: Iterable[str]) -> None:
+        """The files of a commit's tree, for GraphQL's `object(expression: "sha:path")` (and their directories)."""
+        every = set()
+        for path in paths:
+            parts = path.split("/")
+            every.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        self._trees[sha] = frozenset(every)
+
+    def _head_paths(self, req: RecordedRequest) -> dict[str, Any] | None:
+        """GraphQL's answer to the client's HeadPaths query, from set_tree; None when not that query or no tree."""
+        body = req.json if isinstance(req.json, dict) else {}
+        query, variables = str(body.get("query") or ""), body.get("variables") or {}
+        if not query.startswith("query HeadPaths(") or not isinstance(variables, dict):
+            return None
+        if f"{variables.get('owner')}/{variables.get('name')}" != self.repo:
+            return {"data": {"repository": None}, "errors": [{"type": "NOT_FOUND", "message": "no such repository"}]}
+        answers: dict[str, Any] = {}
+        for alias, var in re.findall(r"(p\d+): object\(expression: \$(e\d+)\)", query):
+            sha, _, path = str(variables.get(var, "")).partition(":")
+            if sha not in self._trees:
+                return None
+            answers[alias] = {"__typename": "Blob"} if path in self._trees[sha] else None
+        return {"data": {"repository": answers}}
 
     def set_compare(self, base: str, head: str, diff_text: str, status: str = "ahead") -> None:
         """What `compare/{base}...{head}` answers: GitHub's status (ahead, behind, diverged, identical) and
@@ -568,6 +593,8 @@ class FakeGitHub:
     def _dispatch(self, req: RecordedRequest) -> Reply:
         if req.method == "POST" and req.path == self.graphql_path.removeprefix(self.api_prefix):
             self.graphql_calls.append(req.json if isinstance(req.json, dict) else {})
+            if (paths := self._head_paths(req)) is not None:
+                return Reply(200, paths)
             answer = self.graphql_response
             return Reply(200, answer(req.json) if callable(answer) else answer)
         prefix = f"/repos/{self.repo}/"

@@ -1,9 +1,10 @@
 """The sanitizer against hostile PR content and hostile model answers: every rule with exact outputs,
-properties over generated input (idempotency, length, fences, logs, mentions), and 200 KB inputs that
-must not make a regex backtrack."""
+properties over generated input (idempotency, length, fences, logs, mentions), and 200 KB inputs handled
+in a constant number of linear passes (counted, never timed against a limit)."""
 
 from __future__ import annotations
 
+import gc
 import re
 import time
 
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import qodo_review.sanitize as sanitize_module
 from qodo_review.sanitize import (
     HIDDEN_MARKER_PREFIX,
     TRUNCATION_NOTE,
@@ -18,14 +20,19 @@ from qodo_review.sanitize import (
     inline_code,
     log_safe,
     plain,
-    sanitize_markdown,
     strip_markers,
     suggestion_block,
     workflow_escape_data,
     workflow_escape_property,
 )
+from qodo_review.sanitize import sanitize_markdown as _sanitize_markdown
 
 Z = "\u200b"  # the zero-width space the sanitizer inserts
+REPO = "github.com/o/r"  # links into this repository are kept; the tests' default
+
+
+def sanitize_markdown(text: str, *, repo: str = REPO, max_chars: int = 20000) -> str:
+    return _sanitize_markdown(text, repo=repo, max_chars=max_chars)
 MARKER = re.compile(r"<!--\s*qodo[\s_-]*review", re.IGNORECASE)
 
 
@@ -99,10 +106,18 @@ def test_html_comments_are_removed(text: str, expected: str) -> None:
     ("[t](mailto:a@evil.example)", "t (`mailto[:]a@evil.example`)"),
     # allowed: the exact host (any case), relative paths, anchors, queries
     ("[t](https://github.com/o/r/blob/main/a.py#L3)", "[t](https://github.com/o/r/blob/main/a.py#L3)"),
-    ("[t](https://GITHUB.com/x)", "[t](https://GITHUB.com/x)"),
-    ('[t](https://github.com/x "title")', "[t](https://github.com/x)"),
-    ("[t](https://github.com/a(b)c)", "[t](https://github.com/a%28b%29c)"),
-    ("[t](../src/a.py)", "[t](../src/a.py)"),
+    ("[t](https://GITHUB.com/O/R/x)", "[t](https://GITHUB.com/O/R/x)"),
+    ('[t](https://github.com/o/r/x "title")', "[t](https://github.com/o/r/x)"),
+    ("[t](https://github.com/o/r/a(b)c)", "[t](https://github.com/o/r/a%28b%29c)"),
+    ("[t](src/a.py)", "[t](src/a.py)"),
+    # only this repository: another one on the same host, or a path that climbs out, is inert
+    ("[t](https://github.com/x)", "t (`hxxps://github[.]com/x`)"),
+    ("[t](https://github.com/o/rr/x)", "t (`hxxps://github[.]com/o/rr/x`)"),
+    ("[t](https://github.com/o/r/../../evil/x)", "t (`hxxps://github[.]com/o/r/../../evil/x`)"),
+    ("[t](https://github.com/o/r/%2e%2e/%2E%2E/evil)", "t (`hxxps://github[.]com/o/r/%2e%2e/%2E%2E/evil`)"),
+    ("[t](/other/repo)", "t (`/other/repo`)"),
+    ("[t](../src/a.py)", "t (`[.][.]/src/a.py`)"),
+    ("[t](a/%2e%2e/%2e%2e/%2e%2e/x)", "t (`a/%2e%2e/%2e%2e/%2e%2e/x`)"),
     ("[t](#section)", "[t](#section)"),
     ("[t](/o/r/issues)", "[t](/o/r/issues)"),
     ("[t](?q=1)", "[t](?q=1)"),
@@ -132,8 +147,10 @@ def test_script_and_data_urls_are_removed(text: str, expected: str) -> None:
 @cases(
     ("[t][r]\n\n[r]: https://evil.example/x", "[t][r]\n\n[r]\\: `hxxps://evil[.]example/x`"),
     ("[r]: <https://evil.example> 'x'", "[r]\\: `hxxps://evil[.]example` 'x'"),
-    ('[t][r]\n\n[r]: https://github.com/x "T"', '[t][r]\n\n[r]: <https://github.com/x> "T"'),
-    ("[r]: ../relative", "[r]: ../relative"),
+    ('[t][r]\n\n[r]: https://github.com/o/r/x "T"', '[t][r]\n\n[r]: <https://github.com/o/r/x> "T"'),
+    ("[r]: relative", "[r]: relative"),
+    ("[r]: ../relative", "[r]\\: ../relative"),
+    ("[r]: https://github.com/other/repo", "[r]\\: `hxxps://github[.]com/other/repo`"),
     ("[r]:\n  https://evil.example", "[r]:\n  `hxxps://evil[.]example`"),
 )
 def test_reference_definitions_to_other_hosts_are_broken(text: str, expected: str) -> None:
@@ -142,7 +159,8 @@ def test_reference_definitions_to_other_hosts_are_broken(text: str, expected: st
 
 @cases(
     ("<https://evil.example/x>", "`hxxps://evil[.]example/x`"),
-    ("<https://github.com/x>", "<https://github.com/x>"),
+    ("<https://github.com/o/r/x>", "<https://github.com/o/r/x>"),
+    ("<https://github.com/x>", "`hxxps://github[.]com/x`"),
     ("see https://evil.example/x.", "see `hxxps://evil[.]example/x`."),
     ("(https://evil.example/x)", "(`hxxps://evil[.]example/x`)"),
     ("HTTPS://EVIL.EXAMPLE", "`hxxps://EVIL[.]EXAMPLE`"),
@@ -151,18 +169,28 @@ def test_reference_definitions_to_other_hosts_are_broken(text: str, expected: st
     ("h&#116;tps://evil.example/y", "`hxxps://evil[.]example/y`"),
     # an allowed bare URL is closed with <...> so that GitHub's autolink cannot run over what follows
     ("https://github.com/o/r/pull/1", "<https://github.com/o/r/pull/1>"),
-    ("https://github.com/x\u00a0<b>", "<https://github.com/x>\u00a0\\<b>"),
-    ("https://github.com/x`@evil.example`", "<https://github.com/x>`@evil.example`"),
-    ("mail a@b.example now", "mail a@b.example now"),
+    ("https://github.com/o/r/x\u00a0<b>", "<https://github.com/o/r/x>\u00a0\\<b>"),
+    ("https://github.com/o/r/x`@evil.example`", "<https://github.com/o/r/x>`@evil.example`"),
+    ("\\https://github.com/o/r", "\\ <https://github.com/o/r>"),  # a backslash must not escape our "<"
+    # e-mail addresses would be mailto links: a ZWSP after "@" keeps them text
+    ("mail a@b.example now", f"mail a@{Z}b.example now"),
+    ("<a@b.example>", f"\\<a@{Z}b.example>"),
+    ("mailto:first.last+tag@sub.b-c.example", f"mailto:first.last+tag@{Z}sub.b-c.example"),
 )
 def test_bare_and_angle_autolinks(text: str, expected: str) -> None:
     assert sanitize_markdown(text) == expected
 
 
 def test_allowed_host_is_configurable_and_exact() -> None:
-    text = "[a](https://ghe.corp.example/x) [b](https://github.com/x) [c](https://sub.ghe.corp.example/)"
-    assert sanitize_markdown(text, allowed_host="GHE.corp.example") == (
-        "[a](https://ghe.corp.example/x) b (`hxxps://github[.]com/x`) c (`hxxps://sub[.]ghe[.]corp[.]example/`)"
+    text = ("[a](https://ghe.corp.example/o/r/x) [b](https://github.com/o/r/x) "
+            "[c](https://sub.ghe.corp.example/o/r)")
+    assert sanitize_markdown(text, repo="GHE.corp.example/o/r") == (
+        "[a](https://ghe.corp.example/o/r/x) b (`hxxps://github[.]com/o/r/x`) "
+        "c (`hxxps://sub[.]ghe[.]corp[.]example/o/r`)"
+    )
+    # without a repository, no absolute URL is kept; relative ones are
+    assert sanitize_markdown("[a](https://github.com/o/r) [b](x.py)", repo="") == (
+        "a (`hxxps://github[.]com/o/r`) [b](x.py)"
     )
 
 
@@ -177,12 +205,12 @@ def test_allowed_host_is_configurable_and_exact() -> None:
     ("&#64;user", f"@{Z}user"),
     ("&commat;user", f"@{Z}user"),
     ("\\@user", f"@{Z}user"),  # the escape renders as a bare @
-    ("[@user](https://github.com/x)", f"[@{Z}user](https://github.com/x)"),
+    ("[@user](https://github.com/o/r)", f"[@{Z}user](https://github.com/o/r)"),
     # a URL is kept whole inside a link, but once the link is gone its "@name" would be live text
-    ("[https://github.com/@u](https://github.com/)", f"[https\\://github.com/@{Z}u](https://github.com/)"),
-    ("[https://github.com/@u](https://evil.example)", "<https://github.com/@u> (`hxxps://evil[.]example`)"),
-    # already harmless: emails, a zero-width joiner, characters GitHub does not accept after @
-    ("user@example.com", "user@example.com"),
+    ("[https://github.com/o/r/@u](https://github.com/o/r)", f"[https\\://github.com/o/r/@{Z}u](https://github.com/o/r)"),
+    ("[https://github.com/o/r/@u](https://evil.example)", "<https://github.com/o/r/@u> (`hxxps://evil[.]example`)"),
+    ("user@example.com", f"user@{Z}example.com"),  # an e-mail address, a mailto link for GitHub
+    # already harmless: a zero-width joiner, characters GitHub does not accept after @
     ("@\u200duser", "@\u200duser"),
     (f"@{Z}user", f"@{Z}user"),
     ("@-x", "@-x"),
@@ -287,9 +315,9 @@ def test_fences_are_rewritten_in_a_form_github_reads_the_same_way(text: str, exp
     # unpaired backticks are escaped, so nothing we add later can pair with them
     ("a ` b", "a \\` b"),
     ("`x\n<div>\n`", "\\`x\n\\<div>\n\\`"),  # a code span never spans lines for us
-    ("<https://github.com/`a><img src=x>`", "\\<<https://github.com/>`a><img src=x>`"),
+    ("<https://github.com/o/r/`a><img src=x>`", "\\<<https://github.com/o/r/>`a><img src=x>`"),
     ("<1`@x.co><img src=x>`", "\\<1`@x.co><img src=x>`"),
-    ('[x](https://github.com "t`i") <img src=x> `', '[x]\\(<https://github.com> "t`i") <img src=x> `'),
+    ('[x](https://github.com/o/r "t`i") <img src=x> `', '[x]\\(<https://github.com/o/r> "t`i") <img src=x> `'),
     ("\\https://evil.example", "\\ `hxxps://evil[.]example`"),  # a backslash must not escape our backtick
     ("`a`https://evil.example", "`a` `hxxps://evil[.]example`"),
     ("[x](https://evil.example/`a`)", "[x]\\(`hxxps://evil[.]example/` `a`)"),
@@ -692,12 +720,38 @@ BIG = {
 
 
 @pytest.mark.parametrize("name", list(BIG))
-def test_200kb_hostile_input_finishes_fast(name: str) -> None:
+def test_200kb_hostile_input_takes_a_constant_number_of_passes(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Complexity by operation count, not by the clock (speed is in bench/bench_sanitize.py): the Markdown
+    pass runs once, plus at most the repair passes of a cut, whatever the input."""
+    passes = []
+    original = sanitize_module._sanitize_once
+    monkeypatch.setattr(sanitize_module, "_sanitize_once", lambda text, scope: passes.append(len(text))
+                        or original(text, scope))
     text = BIG[name]
-    start = time.perf_counter()
     out = sanitize_markdown(text)
     for other in (plain, log_safe, strip_markers, fence, inline_code, suggestion_block):
         other(text)
-    elapsed = time.perf_counter() - start
     assert len(out) <= 20000
-    assert elapsed < 5, f"{name}: {elapsed:.2f}s"
+    assert 1 <= len(passes) <= 1 + sanitize_module._REPAIR_TRIES
+    assert passes[0] <= sanitize_module.MAX_INPUT_CHARS
+
+
+def test_time_grows_linearly_with_the_input() -> None:
+    """The ratio of two sizes in the same run (best of seven each, without the cyclic GC, whose collections
+    are noise here): 4x the input takes under 8x the time, where n log n over the old bisection or a
+    quadratic scan would take 16x."""
+    def best(text: str) -> float:
+        times = []
+        gc.disable()
+        try:
+            for _ in range(7):
+                start = time.perf_counter()
+                sanitize_markdown(text, max_chars=10**9)
+                times.append(time.perf_counter() - start)
+        finally:
+            gc.enable()
+        return min(times)
+    for unit in ("&#64;", "@a ", "[a](", "`a", "|`x|y`|\n"):
+        n = 12_000 // len(unit)
+        ratio = best(unit * 4 * n) / best(unit * n)
+        assert ratio < 8, f"{unit!r}: {ratio:.1f}"

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..diff import RawFile, parse_file, split_diff
 from ..errors import ExitCode, GitHubError, QodoError
-from ..findings import place_findings
+from ..findings import KnownFiles, place_findings
 from ..limits import COMMENT_BODY_MAX
 from ..output import write_json
 from ..publish import Context, Publisher, publish_all
@@ -42,7 +42,8 @@ def run(session: Session, now: Callable[[], datetime] = lambda: datetime.now(UTC
         scope, raw_files = choose_files(session, state)
         out.log(f"qodo-review: {scope_line(scope.since, scope.reason, len(raw_files))}")
         report = review_diff(session.pr, raw_files, config, provider=session.provider(), redactor=session.redactor,
-                             nonce=session.nonce, provider_host=session.settings.host, model=session.settings.model)
+                             nonce=session.nonce, provider_host=session.settings.host, model=session.settings.model,
+                             known=KnownFiles.of(session.files() if raw_files else [], head_tree(session)))
         session.record_fetch(report)
         if scope.incremental:
             place_on_pull_request(report, session.files())
@@ -105,6 +106,20 @@ def place_on_pull_request(report: Report, pr_files: Sequence[RawFile]) -> None:
     cited = {f.path for f in report.findings}
     report.placed = place_findings(report.findings,
                                    [parse_file(r) for r in pr_files if r.path in cited and not r.binary])
+
+
+def head_tree(session: Session) -> Callable[[Sequence[str]], dict[str, bool]]:
+    """Whether paths a finding cites outside the PR exist at the head commit: asked of GitHub's API (one
+    query, only when a finding names such a path). Not of the workspace checkout: it is usually the merge
+    commit, not the head, and it is not a source of truth (an earlier step can change it). A failed query
+    leaves the paths unknown, so their findings stay as findings outside the diff (and still count)."""
+    def lookup(paths: Sequence[str]) -> dict[str, bool]:
+        try:
+            return session.github.paths_exist(session.pr.head_sha, paths)
+        except GitHubError as exc:
+            session.out.log(f"Could not check whether {len(paths)} path(s) cited by findings exist: {exc}")
+            return {}
+    return lookup
 
 
 def settle_threads(session: Session, report: Report) -> list[Addressed]:
@@ -193,6 +208,8 @@ def findings_document(report: Report, ctx: Context) -> dict[str, Any]:
         "findings": [f.to_json() for f in report.findings],
         "not_inline": [{"finding": f.to_json(), "reason": why}
                        for f, why in [*report.placed.outside, *ctx.moved_to_summary]],
+        # findings on paths that do not exist: not in "findings", not gated, kept here with why
+        "unverifiable": [{"finding": f.to_json(), "reason": why} for f, why in report.unverifiable],
         "skipped": report.coverage.rows(),
         "coverage": report.coverage.summary(),
         "errors": report.errors,

@@ -206,7 +206,7 @@ def reply_markdown(question: str, reply: Reply, *, host: str, links: Sequence[st
     parts = [MARKER, quote(question)]
     if about:
         parts.append(f"About {about}:")
-    parts.append(sanitize_markdown(reply.answer, allowed_host=host, max_chars=MAX_ANSWER_CHARS))
+    parts.append(sanitize_markdown(reply.answer, repo=host, max_chars=MAX_ANSWER_CHARS))
     if links:
         parts.append("**Cited:** " + " · ".join(links))
     return "\n\n".join(parts)

@@ -189,7 +189,7 @@ def render_section(desc: Description, host: str, *, not_shown: Sequence[Skipped]
     types = ", ".join(desc.types)
     parts = ["### Description", f"**Type:** {types}"]
     if desc.summary:
-        parts.append(sanitize_markdown(desc.summary, allowed_host=host, max_chars=6000))
+        parts.append(sanitize_markdown(desc.summary, repo=host, max_chars=6000))
     rows = [f"| {', '.join(inline_code(f) for f in r.files) or '-'} | {plain(r.change, 400) or '-'} |"
             for r in desc.walkthrough]
     rows += [f"| {inline_code(s.path)} | not shown to the model ({plain(s.reason, 120)}) |"
@@ -198,7 +198,7 @@ def render_section(desc: Description, host: str, *, not_shown: Sequence[Skipped]
         more = [f"| | …and {len(rows) - max_rows} more rows |"] if len(rows) > max_rows else []
         parts.append("**Walkthrough**\n\n| Files | What changed |\n|---|---|\n" + "\n".join(rows[:max_rows] + more))
     if desc.notes:
-        notes = [sanitize_markdown(n, allowed_host=host, max_chars=1000).replace("\n", "\n  ") for n in desc.notes]
+        notes = [sanitize_markdown(n, repo=host, max_chars=1000).replace("\n", "\n  ") for n in desc.notes]
         parts.append("**Notes for reviewers**\n\n" + "\n".join(f"- {n}" for n in notes))
     if desc.title:
         parts.append(f"**Suggested title:** {plain(desc.title, 200)}")
