@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import subprocess as _subprocess
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from fakes.lockdown import sitecustomize as lockdown
 from qodo_review.inputs import INPUT_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,23 +150,34 @@ def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str
 
 
 def _in_subprocess(env: dict[str, str], workspace: Path, timeout: float) -> tuple[int, str, str]:
+    env = {"PYTHONDONTWRITEBYTECODE": "1", **env}  # as the image sets
     done = _subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], env=env, capture_output=True,
                            text=True, timeout=timeout, cwd=workspace)
     return done.returncode, done.stdout, done.stderr
 
 
 def _in_process(env: dict[str, str], workspace: Path) -> tuple[int, str, str, list[float]]:
-    """action.main in this process: its working directory, stderr and temp dir restored afterwards."""
+    """action.main in this process, under the same lockdown and flight recorder as a subprocess: its working
+    directory, temp dir and bytecode setting restored afterwards; log records go to its stderr, as the
+    logging module's last-resort handler sends them there in the container."""
     from qodo_review import action
 
     clock = FakeClock()
     stdout, stderr = io.StringIO(), io.StringIO()
-    cwd, tempdir = os.getcwd(), tempfile.tempdir
+    cwd, tempdir, bytecode = os.getcwd(), tempfile.tempdir, sys.dont_write_bytecode
+    handler = logging.StreamHandler(stderr)
+    handler.setLevel(logging.WARNING)
+    root = logging.getLogger()
     os.chdir(workspace)
+    sys.dont_write_bytecode = True  # as the image sets PYTHONDONTWRITEBYTECODE: no write to site-packages
+    root.addHandler(handler)
+    lockdown.activate(env["QODO_TEST_ALLOWED_PORTS"], env["QODO_TEST_VIOLATIONS"], env.get("QODO_TEST_AUDIT", ""))
     try:
         with contextlib.redirect_stderr(stderr):
             code = action.main(env, stdout, clock=action.Clock(now=clock.now, sleep=clock.sleep))
     finally:
+        lockdown.deactivate()
+        root.removeHandler(handler)
         os.chdir(cwd)
-        tempfile.tempdir = tempdir
+        tempfile.tempdir, sys.dont_write_bytecode = tempdir, bytecode
     return code, stdout.getvalue(), stderr.getvalue(), clock.waits
