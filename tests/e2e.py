@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fakes.lockdown import sitecustomize as lockdown
+
 from qodo_review.inputs import INPUT_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
