@@ -22,6 +22,7 @@ import json
 import os
 import socket
 import sys
+import threading
 
 _ALLOWED_PORTS: set[int] = set()
 _LOOPBACK_ADDRESSES = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
@@ -185,8 +186,15 @@ _HANDLERS = {
 }
 
 
+def _fake_server_thread() -> bool:
+    """In-process runs share the process with the fake servers and the test proxies; their request threads
+    (socketserver's, named "Thread-N (process_request_thread)") are not the action's, and reach the fakes
+    on ports the action is not given. A subprocess has none of them."""
+    return threading.current_thread().name.endswith("(process_request_thread)")
+
+
 def _hook(event: str, args: tuple[object, ...]) -> None:
-    if not _ACTIVE:
+    if not _ACTIVE or _fake_server_thread():
         return
     handler = _HANDLERS.get(event)
     if handler is not None:
