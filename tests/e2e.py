@@ -1,16 +1,30 @@
-"""Run the action the way GitHub runs a container action: entrypoint.py in a subprocess, with the
-GitHub environment set, the API URL pointing at a local fake, and the network locked down."""
+"""Run the action the way GitHub runs a container action: the GitHub environment set, the API URL pointing
+at a local fake.
+
+By default the run is in-process: `action.main(env, stream, clock=...)` with a clock whose sleep returns at
+once and records the wait, so the suite does not sit through Retry-After and backoff delays, and the SDKs
+are imported once per test session. A run whose extra environment is not the action's own (QODO_*,
+GITHUB_*, RUNNER_*) is about the process (the SDKs' environment, PYTHONPATH, PATH ...) and runs
+entrypoint.py in a subprocess with the network lockdown, as does any run with `subprocess=True`.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
-import subprocess
+import subprocess as _subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from fakes.lockdown import sitecustomize as lockdown
 
 from qodo_review.inputs import INPUT_ENV
 
@@ -30,6 +44,28 @@ class ActionRun:
     outputs: dict[str, str]
     findings: dict[str, Any] | None
     violations: list[str]
+    waits: list[float] = field(default_factory=list)  # what the action slept for (in-process runs)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when the action sleeps; every wait is recorded."""
+
+    def __init__(self) -> None:
+        self.time = 1000.0
+        self.waits: list[float] = []
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self.time
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.waits.append(seconds)
+            self.time += max(0.0, seconds)
+
+
+PROCESS_FREE_PREFIXES = ("QODO_", "GITHUB_", "RUNNER_", "INPUT_")
 
 
 def pr_event(number: int = 7, action: str = "opened", **pull: Any) -> dict[str, Any]:
@@ -58,7 +94,8 @@ def comment_event(body: str, comment_id: int, *, number: int = 7, login: str = "
 
 def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str = "pull_request",
                payload: dict[str, Any] | str | None = None, inputs: dict[str, str] | None = None,
-               extra_env: dict[str, str] | None = None, timeout: float = 60) -> ActionRun:
+               extra_env: dict[str, str] | None = None, timeout: float = 60,
+               subprocess: bool | None = None) -> ActionRun:
     tmp.mkdir(parents=True, exist_ok=True)
     event_path = tmp / "event.json"
     event_text = payload if isinstance(payload, str) else json.dumps(payload if payload is not None else pr_event())
@@ -91,8 +128,13 @@ def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str
     for name, value in values.items():
         env[INPUT_ENV[name]] = value
     env.update(extra_env or {})
-    done = subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], env=env, capture_output=True,
-                          text=True, timeout=timeout, cwd=workspace)
+    if subprocess is None:
+        subprocess = any(not k.startswith(PROCESS_FREE_PREFIXES) for k in extra_env or {})
+    waits: list[float] = []
+    if subprocess:
+        code, stdout, stderr = _in_subprocess(env, workspace, timeout)
+    else:
+        code, stdout, stderr, waits = _in_process(env, workspace)
     parsed: dict[str, str] = {}
     if outputs.exists():
         for line in outputs.read_text(encoding="utf-8").splitlines():
@@ -100,9 +142,43 @@ def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str
             parsed[key] = value
     findings_path = workspace / values.get("findings-file", "qodo-findings.json")
     return ActionRun(
-        code=done.returncode, stdout=done.stdout, stderr=done.stderr,
+        code=code, stdout=stdout, stderr=stderr, waits=waits,
         summary=summary.read_text(encoding="utf-8") if summary.exists() else "",
         outputs=parsed,
         findings=json.loads(findings_path.read_text(encoding="utf-8")) if findings_path.exists() else None,
         violations=violations.read_text(encoding="utf-8").splitlines() if violations.exists() else [],
     )
+
+
+def _in_subprocess(env: dict[str, str], workspace: Path, timeout: float) -> tuple[int, str, str]:
+    env = {"PYTHONDONTWRITEBYTECODE": "1", **env}  # as the image sets
+    done = _subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], env=env, capture_output=True,
+                           text=True, timeout=timeout, cwd=workspace)
+    return done.returncode, done.stdout, done.stderr
+
+
+def _in_process(env: dict[str, str], workspace: Path) -> tuple[int, str, str, list[float]]:
+    """action.main in this process, under the same lockdown and flight recorder as a subprocess: its working
+    directory, temp dir and bytecode setting restored afterwards; log records go to its stderr, as the
+    logging module's last-resort handler sends them there in the container."""
+    from qodo_review import action
+
+    clock = FakeClock()
+    stdout, stderr = io.StringIO(), io.StringIO()
+    cwd, tempdir, bytecode = os.getcwd(), tempfile.tempdir, sys.dont_write_bytecode
+    handler = logging.StreamHandler(stderr)
+    handler.setLevel(logging.WARNING)
+    root = logging.getLogger()
+    os.chdir(workspace)
+    sys.dont_write_bytecode = True  # as the image sets PYTHONDONTWRITEBYTECODE: no write to site-packages
+    root.addHandler(handler)
+    lockdown.activate(env["QODO_TEST_ALLOWED_PORTS"], env["QODO_TEST_VIOLATIONS"], env.get("QODO_TEST_AUDIT", ""))
+    try:
+        with contextlib.redirect_stderr(stderr):
+            code = action.main(env, stdout, clock=action.Clock(now=clock.now, sleep=clock.sleep))
+    finally:
+        lockdown.deactivate()
+        root.removeHandler(handler)
+        os.chdir(cwd)
+        tempfile.tempdir, sys.dont_write_bytecode = tempdir, bytecode
+    return code, stdout.getvalue(), stderr.getvalue(), clock.waits

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import IO
 
+from .clock import SYSTEM_CLOCK, Clock
 from .commands import run_command
 from .config import ReviewConfig, merge, parse_config_text
 from .errors import ConfigError, EventError, ExitCode, GitHubError, QodoError, UsageError
@@ -44,7 +45,10 @@ def read_env(env: Mapping[str, str]) -> Env:
     )
 
 
-def main(env: Mapping[str, str] | None = None, stream: IO[str] | None = None) -> int:
+def main(env: Mapping[str, str] | None = None, stream: IO[str] | None = None, *,
+         clock: Clock = SYSTEM_CLOCK) -> int:
+    """The action's one error boundary. Tests pass env, stream and clock (never through the environment,
+    which an earlier workflow step controls)."""
     env = os.environ if env is None else env
     stream = sys.stdout if stream is None else stream
     quiet_sdk_logs()
@@ -57,7 +61,7 @@ def main(env: Mapping[str, str] | None = None, stream: IO[str] | None = None) ->
     out.mask(env.get("QODO_FALLBACK_API_KEY", ""))
     try:
         inputs = parse_inputs(env)
-        return int(run(read_env(env), inputs, out, redactor))
+        return int(run(read_env(env), inputs, out, redactor, clock))
     except QodoError as exc:
         return int(die(out, exc))
     except Exception as exc:  # a bug of ours: say so plainly, with a redacted trace for the report
@@ -93,12 +97,12 @@ def die(out: Out, exc: QodoError) -> ExitCode:
     return exc.exit_code
 
 
-def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor) -> ExitCode:
+def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor, clock: Clock = SYSTEM_CLOCK) -> ExitCode:
     activity = _activity(env, inputs)
     if activity.kind == "skip":
         out.notice(activity.reason)
         return ExitCode.OK
-    github = _client(env, inputs)
+    github = _client(env, inputs, clock)
     assert activity.pr_number is not None
     authorized = _authorized(github, activity)
     if authorized and activity.kind == "review" and activity.comment_id:
@@ -114,7 +118,8 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor) -> ExitCode:
         return _no_key(pr, env, config.fail_on is not None, out)
     fallback = resolve_fallback(settings, inputs.fallback_provider, inputs.fallback_api_key, inputs.fallback_model,
                                 inputs.fallback_base_url)
-    session = Session(env, inputs, out, redactor, github, activity, pr, config, settings, fallback=fallback)
+    session = Session(env, inputs, out, redactor, github, activity, pr, config, settings, fallback=fallback,
+                      clock=clock)
     return run_command(session)
 
 
@@ -129,12 +134,12 @@ def _pull(github: GitHub, number: int, repository: str) -> PullRequest:
                          "input, and that github-token can read this repository.") from None
 
 
-def _client(env: Env, inputs: Inputs) -> GitHub:
+def _client(env: Env, inputs: Inputs, clock: Clock) -> GitHub:
     if not inputs.github_token:
         raise UsageError("Input 'github-token' is empty; keep the default (${{ github.token }}) or pass a token.")
     if not env.repository or "/" not in env.repository:
         raise UsageError("GITHUB_REPOSITORY is not set; run this inside GitHub Actions or use the CLI.")
-    return GitHub(inputs.github_token, env.api_url, env.repository)
+    return GitHub(inputs.github_token, env.api_url, env.repository, sleep=clock.sleep, clock=clock.now)
 
 
 def _config_for(github: GitHub, pr: PullRequest, inputs: Inputs, authorized: bool, out: Out) -> ReviewConfig:

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO
 
 from . import __version__
+from .clock import SYSTEM_CLOCK, Clock
 from .config import ReviewConfig, convert_settings, merge, parse_config_text
 from .diff import RawFile, decode_diff, split_diff
 from .errors import ConfigError, ExitCode, QodoError, UsageError
@@ -80,7 +81,7 @@ def run_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
-         stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> int:
+         stdin: IO[str] | None = None, stdout: IO[str] | None = None, *, clock: Clock = SYSTEM_CLOCK) -> int:
     env = os.environ if env is None else env
     stdout = sys.stdout if stdout is None else stdout
     args = build_parser().parse_args(argv)
@@ -92,7 +93,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     if guard:
         stdout.write(f"::stop-commands::{guard}\n")
     try:
-        return int(run(args, env, stdin or sys.stdin, stdout, redactor))
+        return int(run(args, env, stdin or sys.stdin, stdout, redactor, clock))
     except QodoError as exc:
         sys.stderr.write(f"qodo-review: {redactor.redact(str(exc))}\n")
         return int(exc.exit_code)
@@ -141,7 +142,7 @@ def _config(args: argparse.Namespace) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str], stdin: IO[str], stdout: IO[str],
-        redactor: Redactor) -> ExitCode:
+        redactor: Redactor, clock: Clock = SYSTEM_CLOCK) -> ExitCode:
     layers = _config(args)
     config = merge(layers["file"], layers["flags"])  # type: ignore[arg-type]
     text = _read_diff(args, stdin)
@@ -156,7 +157,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str], stdin: IO[str], stdout
                                 args.fallback_api_key or env.get("QODO_FALLBACK_API_KEY", ""),
                                 args.fallback_model, args.fallback_base_url)
     dry = args.dry_run or not settings_key
-    provider = None if dry else resilient(settings, fallback)
+    provider = None if dry else resilient(settings, fallback, clock=clock)
     if args.command != "review":
         return _run_tool(args, pr, raw_files, config, provider, redactor, stdout, settings=settings,
                          no_key=not settings_key)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import (
     AnswerError,
     AnswerTruncated,
@@ -240,11 +241,11 @@ def _joined(failures: list[QodoError], fallback: Route | None) -> QodoError:
 
 
 def resilient(settings: ProviderSettings, fallback: ProviderSettings | None = None, *,
-              policy: RetryPolicy | None = None) -> Resilient:
+              policy: RetryPolicy | None = None, clock: Clock = SYSTEM_CLOCK) -> Resilient:
     """The run's model caller, built from the trusted settings (the primary and the optional fallback)."""
     primary = Route(make_provider(settings), settings.model, settings.host)
     second = Route(make_provider(fallback), fallback.model, fallback.host) if fallback is not None else None
-    return Resilient(primary, second, policy=policy)
+    return Resilient(primary, second, policy=policy, clock=clock.now, sleep=clock.sleep)
 
 
 def wrap(provider: Provider | Resilient | None, model: str, host: str) -> Resilient | None:

@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from .clock import SYSTEM_CLOCK, Clock
 from .config import ReviewConfig
 from .diff import RawFile
 from .event import Activity
@@ -54,6 +55,7 @@ class Session:
     settings: ProviderSettings
     fallback: ProviderSettings | None = None  # the fallback-model, used when the primary keeps failing
     nonce: str = field(default_factory=lambda: secrets.token_hex(8))
+    clock: Clock = SYSTEM_CLOCK
     _fetched: Fetched | None = None
 
     def __post_init__(self) -> None:
@@ -97,7 +99,7 @@ class Session:
 
     def provider(self) -> Provider | None:
         """None in a dry run: nothing is sent anywhere."""
-        return None if self.dry_run else resilient(self.settings, self.fallback)
+        return None if self.dry_run else resilient(self.settings, self.fallback, clock=self.clock)
 
 
 def preload_sdk(settings: ProviderSettings) -> None:

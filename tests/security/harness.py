@@ -205,8 +205,7 @@ def run(tmp: Path, github: FakeGitHub, llm: FakeLLM | None = None, *, inputs: di
     space.mkdir(exist_ok=True)
     preexisting = frozenset(_listing(space))
     values = {"github-token": GITHUB_TOKEN, "api-key": API_KEY, **(inputs or {})}
-    env = {"QODO_TEST_AUDIT": str(tmp / "audit.jsonl"), "PYTHONDONTWRITEBYTECODE": "1",  # as the image sets
-           **(extra_env or {})}
+    env = {"QODO_TEST_AUDIT": str(tmp / "audit.jsonl"), **(extra_env or {})}
     action = run_action(tmp, github_url=github.url, llm_url=llm.url if llm else "", inputs=values,
                         extra_env=env, **kwargs)
     audit_path = tmp / "audit.jsonl"

@@ -1,4 +1,8 @@
-"""Network lockdown and flight recorder for end-to-end subprocesses (loaded through PYTHONPATH by tests/e2e.py).
+"""Network lockdown and flight recorder for end-to-end runs of the action.
+
+In a subprocess it is loaded through PYTHONPATH by tests/e2e.py and switched on from the environment at
+start-up. In-process runs import this module and switch it on for the length of one run (`activate`,
+`deactivate`); the hook is installed once and does nothing while no run is active.
 
 An audit hook (PEP 578) sees every socket connect, datagram, DNS lookup, process start and file opened for
 writing, whoever asks for it: our code, an SDK, or the C code below them; once installed it cannot be
@@ -18,8 +22,9 @@ import json
 import os
 import socket
 import sys
+import threading
 
-_ALLOWED_PORTS = {int(p) for p in os.environ.get("QODO_TEST_ALLOWED_PORTS", "").split(",") if p.strip()}
+_ALLOWED_PORTS: set[int] = set()
 _LOOPBACK_ADDRESSES = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 _LOCAL_NAMES = (*_LOOPBACK_ADDRESSES, "localhost")
 # git subcommands that only read the object database (fetch.py's hardened `Git` runs nothing else).
@@ -27,14 +32,37 @@ _READ_ONLY_GIT = ("diff", "cat-file")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
-def _open_log(variable: str) -> int | None:
-    """Opened before the hook is installed: writing to it later must not raise an `open` event itself."""
-    path = os.environ.get(variable, "")
+def _open_log(path: str) -> int | None:
+    """Opened before the hook is on: writing to it later must not raise an `open` event itself."""
     return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600) if path else None
 
 
-_VIOLATIONS = _open_log("QODO_TEST_VIOLATIONS")
-_AUDIT = _open_log("QODO_TEST_AUDIT")
+_VIOLATIONS: int | None = None
+_AUDIT: int | None = None
+_ACTIVE = False
+_INSTALLED = False
+
+
+def activate(ports: str, violations: str, audit: str) -> None:
+    """Lock down and record from now on: ports as in QODO_TEST_ALLOWED_PORTS, the two log paths."""
+    global _VIOLATIONS, _AUDIT, _ACTIVE, _INSTALLED
+    _ALLOWED_PORTS.clear()
+    _ALLOWED_PORTS.update(int(p) for p in ports.split(",") if p.strip())
+    _VIOLATIONS, _AUDIT = _open_log(violations), _open_log(audit)
+    _ACTIVE = True
+    if not _INSTALLED:
+        sys.addaudithook(_hook)
+        _INSTALLED = True
+
+
+def deactivate() -> None:
+    """In-process runs only: stop recording and close the logs (the hook stays, and does nothing)."""
+    global _VIOLATIONS, _AUDIT, _ACTIVE
+    _ACTIVE = False
+    for fd in (_VIOLATIONS, _AUDIT):
+        if fd is not None:
+            os.close(fd)
+    _VIOLATIONS = _AUDIT = None
 
 
 def _record(kind: str, **details: object) -> None:
@@ -158,11 +186,22 @@ _HANDLERS = {
 }
 
 
+def _fake_server_thread() -> bool:
+    """In-process runs share the process with the fake servers and the test proxies; their request threads
+    (socketserver's, named "Thread-N (process_request_thread)") are not the action's, and reach the fakes
+    on ports the action is not given. A subprocess has none of them."""
+    return threading.current_thread().name.endswith("(process_request_thread)")
+
+
 def _hook(event: str, args: tuple[object, ...]) -> None:
+    if not _ACTIVE or _fake_server_thread():
+        return
     handler = _HANDLERS.get(event)
     if handler is not None:
         handler(args)
 
 
-if _ALLOWED_PORTS or _VIOLATIONS is not None or _AUDIT is not None:
-    sys.addaudithook(_hook)
+if __name__ == "sitecustomize" and any(
+        os.environ.get(v) for v in ("QODO_TEST_ALLOWED_PORTS", "QODO_TEST_VIOLATIONS", "QODO_TEST_AUDIT")):
+    activate(os.environ.get("QODO_TEST_ALLOWED_PORTS", ""), os.environ.get("QODO_TEST_VIOLATIONS", ""),
+             os.environ.get("QODO_TEST_AUDIT", ""))
