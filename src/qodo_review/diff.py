@@ -49,6 +49,7 @@ class RawFile:
     removed: int
     text: str
     binary: bool = False
+    unverified: bool = False  # read from git beyond GitHub's file list: not checked against GitHub's blob ids
     patch_missing: bool = False  # GitHub's files endpoint omitted the patch (too large)
     mode_only: bool = False  # only the file mode changed (old mode/new mode, no hunks)
     submodule: bool = False  # a gitlink (mode 160000)

@@ -184,6 +184,21 @@ class GitHub:
     def compare(self, base: str, head: str) -> dict[str, Any]:
         return _obj(self._json("GET", f"compare/{quote(base, safe='')}...{quote(head, safe='')}"))
 
+    def merge_base(self, base: str, head: str) -> str:
+        """The commit GitHub diffs `base...head` from (compare's `merge_base_commit`); "" when not given."""
+        return str(_obj(self.compare(base, head).get("merge_base_commit")).get("sha") or "")
+
+    def blob_sha(self, path: str, ref: str) -> str | None:
+        """The blob id of a file at `ref` (the contents API's `sha`), or None when no file is there.
+
+        The object media type answers files up to 100 MB (content left out past 1 MB)."""
+        resp = self._request("GET", self._url(f"contents/{quote(path, safe='/')}"), params={"ref": ref},
+                             accept="application/vnd.github.object+json", passthrough=_is_404)
+        if resp.status_code == 404:
+            return None
+        data = _obj(_decode(resp))
+        return str(data.get("sha") or "") or None if data.get("type") == "file" else None
+
     def get_compare_diff(self, base: str, head: str) -> str | None:
         """The unified diff of `base...head` (from their merge base), or None when GitHub will not render it."""
         return self._diff(f"compare/{quote(base, safe='')}...{quote(head, safe='')}")
