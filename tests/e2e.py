@@ -58,7 +58,9 @@ def comment_event(body: str, comment_id: int, *, number: int = 7, login: str = "
 
 def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str = "pull_request",
                payload: dict[str, Any] | str | None = None, inputs: dict[str, str] | None = None,
-               extra_env: dict[str, str] | None = None, timeout: float = 60) -> ActionRun:
+               extra_env: dict[str, str] | None = None, timeout: float = 60, isolated: bool = False) -> ActionRun:
+    """isolated runs `python -I entrypoint.py` as the image does; the network lockdown (loaded through
+    PYTHONPATH, which -I ignores) is then off, so use it only where the test needs the image's isolation."""
     tmp.mkdir(parents=True, exist_ok=True)
     event_path = tmp / "event.json"
     event_text = payload if isinstance(payload, str) else json.dumps(payload if payload is not None else pr_event())
@@ -91,7 +93,8 @@ def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str
     for name, value in values.items():
         env[INPUT_ENV[name]] = value
     env.update(extra_env or {})
-    done = subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], env=env, capture_output=True,
+    command = [sys.executable, *(["-I"] if isolated else []), str(ROOT / "entrypoint.py")]
+    done = subprocess.run(command, env=env, capture_output=True,
                           text=True, timeout=timeout, cwd=workspace)
     parsed: dict[str, str] = {}
     if outputs.exists():

@@ -573,6 +573,10 @@ class FakeGitHub:
             self.graphql_calls.append(req.json if isinstance(req.json, dict) else {})
             answer = self.graphql_response
             return Reply(200, answer(req.json) if callable(answer) else answer)
+        if req.method == "GET" and req.path == "/user":
+            if self.token.startswith("ghs_"):  # installation tokens (the workflow's) cannot read /user
+                raise ApiError(403, {"message": "Resource not accessible by integration", "status": "403"})
+            return Reply(200, {"login": self.bot_login, "type": "User"})
         prefix = f"/repos/{self.repo}/"
         if not req.path.startswith(prefix):
             raise not_found()
