@@ -7,7 +7,6 @@ and only what changed since then is reviewed, unless history was rewritten, the 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -192,8 +191,8 @@ def print_dry_run(session: Session, report: Report) -> None:
 def finish(session: Session, report: Report, ctx: Context, texts: SummaryTexts) -> None:
     """The job summary, errors, outputs and findings file."""
     out = session.out
-    path = os.path.join(session.env.workspace, session.inputs.findings_file)
-    write_json(path, findings_document(report, ctx), session.redactor)
+    path = write_json(session.env.workspace, session.inputs.findings_file, findings_document(report, ctx),
+                      session.redactor)
     delivery = ["### Delivery\n" + "\n".join(f"- {line}" for line in ctx.delivery)] if ctx.delivery else []
     if "summary" in session.config.publish or session.dry_run:
         out.summary(summary_markdown(report, ctx.host, job=True, extra=[*moved(ctx), *delivery], scope=texts.scope))
