@@ -309,7 +309,7 @@ def test_an_unknown_model_is_reviewed_within_the_assumed_limit_and_says_so(tmp_p
         assert prompt + UNKNOWN_MODEL.max_output <= UNKNOWN_MODEL.context
 
 
-# --- end to end: a 406 PR read once through the files list; a git checkout read without the API -------------
+# --- end to end: a 406 PR read once through the files list; omitted patches read from a checkout, verified ---
 
 
 def many_files(count: int) -> str:
