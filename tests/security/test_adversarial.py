@@ -694,6 +694,16 @@ def hostile_checkout(workspace: Path, marker: Path) -> tuple[str, str, str]:
     return base, head, diff
 
 
+def too_large_for_diff(github: FakeGitHub, workspace: Path, base: str, head: str, diff: str, **pull: Any) -> None:
+    """hostile_checkout's PR as GitHub shows one too large for its diff, the patch omitted: the one case
+    where the checkout is read (checked against the blob ids GitHub gives)."""
+    rows = [{"filename": "app/a.py", "status": "modified", "additions": 1, "deletions": 0, "changes": 1,
+             "sha": _git(workspace, "rev-parse", f"{head}:app/a.py").strip()}]
+    github.set_compare(base, head, diff)
+    github.set_file("app/a.py", base, "def keep():\n    return 1\n")
+    github.add_pull(7, "Add compute", "Adds compute.", base, head, diff, files=rows, diff_too_large=True, **pull)
+
+
 @pytest.mark.parametrize("checkout", ["none", "hostile"])
 def test_pull_request_target_runs_nothing_from_the_pr(tmp_path: Path, llm: FakeLLM, checkout: str) -> None:
     marker = tmp_path / "pwned"
@@ -701,13 +711,7 @@ def test_pull_request_target_runs_nothing_from_the_pr(tmp_path: Path, llm: FakeL
         if checkout == "hostile":
             workspace = tmp_path / "run" / "workspace"
             base, head, diff = hostile_checkout(workspace, marker)
-            # Too large for GitHub's diff, its patch omitted: the one case where the checkout is read.
-            rows = [{"filename": "app/a.py", "status": "modified", "additions": 1, "deletions": 0, "changes": 1,
-                     "sha": _git(workspace, "rev-parse", f"{head}:app/a.py").strip()}]
-            github.set_compare(base, head, diff)
-            github.set_file("app/a.py", base, "def keep():\n    return 1\n")
-            github.add_pull(7, "Add compute", "Adds compute.", base, head, diff, head_repo="mallory/repo",
-                            files=rows, diff_too_large=True)
+            too_large_for_diff(github, workspace, base, head, diff, head_repo="mallory/repo")
         else:
             base, head, diff = SHA_BASE, SHA_HEAD, PLAIN_DIFF
             github.add_pull(7, "Add compute", "Adds compute.", base, head, diff, head_repo="mallory/repo")
@@ -779,7 +783,7 @@ def test_nothing_is_left_behind(tmp_path: Path, llm: FakeLLM, failure: str) -> N
     file, whatever happens (assert_contained checks both, with every file the run opened for writing)."""
     with FakeGitHub(token=GITHUB_TOKEN) as github:
         base, head, diff = hostile_checkout(tmp_path / "run" / "workspace", tmp_path / "pwned")
-        github.add_pull(7, "Add compute", "Adds compute.", base, head, diff)
+        too_large_for_diff(github, tmp_path / "run" / "workspace", base, head, diff)
         if failure == "provider down":
             for _ in range(4):
                 llm.enqueue(status=500, json=openai_error("down", "server_error"), headers={"retry-after-ms": "10"})
