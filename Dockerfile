@@ -22,4 +22,9 @@ COPY --from=git /usr/bin/git /usr/local/bin/git
 COPY src /app/src
 COPY entrypoint.py /app/entrypoint.py
 
-ENTRYPOINT ["python", "/app/entrypoint.py"]
+# -I (isolated): PYTHON* variables (PYTHONPATH, PYTHONSTARTUP, PYTHONHOME...), the user's site-packages and
+# the script's directory are ignored, so an earlier step of the job that sets variables through $GITHUB_ENV
+# or drops modules in the workspace cannot run its code inside this process. The absolute path, because
+# PATH comes from the job too (entrypoint.py puts /app/src on sys.path itself). -I also ignores the ENV
+# above, so -B and -u say PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED again.
+ENTRYPOINT ["/usr/local/bin/python", "-I", "-B", "-u", "/app/entrypoint.py"]

@@ -95,7 +95,10 @@ def comment_event(body: str, comment_id: int, *, number: int = 7, login: str = "
 def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str = "pull_request",
                payload: dict[str, Any] | str | None = None, inputs: dict[str, str] | None = None,
                extra_env: dict[str, str] | None = None, timeout: float = 60,
-               subprocess: bool | None = None) -> ActionRun:
+               subprocess: bool | None = None, isolated: bool = False) -> ActionRun:
+    """isolated runs `python -I entrypoint.py` in a subprocess as the image does; the network lockdown (loaded
+    through PYTHONPATH, which -I ignores) is then off, so use it only where the test needs the image's
+    isolation."""
     tmp.mkdir(parents=True, exist_ok=True)
     event_path = tmp / "event.json"
     event_text = payload if isinstance(payload, str) else json.dumps(payload if payload is not None else pr_event())
@@ -129,10 +132,10 @@ def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str
         env[INPUT_ENV[name]] = value
     env.update(extra_env or {})
     if subprocess is None:
-        subprocess = any(not k.startswith(PROCESS_FREE_PREFIXES) for k in extra_env or {})
+        subprocess = isolated or any(not k.startswith(PROCESS_FREE_PREFIXES) for k in extra_env or {})
     waits: list[float] = []
     if subprocess:
-        code, stdout, stderr = _in_subprocess(env, workspace, timeout)
+        code, stdout, stderr = _in_subprocess(env, workspace, timeout, isolated)
     else:
         code, stdout, stderr, waits = _in_process(env, workspace)
     parsed: dict[str, str] = {}
@@ -150,9 +153,10 @@ def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str
     )
 
 
-def _in_subprocess(env: dict[str, str], workspace: Path, timeout: float) -> tuple[int, str, str]:
+def _in_subprocess(env: dict[str, str], workspace: Path, timeout: float, isolated: bool) -> tuple[int, str, str]:
     env = {"PYTHONDONTWRITEBYTECODE": "1", **env}  # as the image sets
-    done = _subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], env=env, capture_output=True,
+    command = [sys.executable, *(["-I"] if isolated else []), str(ROOT / "entrypoint.py")]
+    done = _subprocess.run(command, env=env, capture_output=True,
                            text=True, timeout=timeout, cwd=workspace)
     return done.returncode, done.stdout, done.stderr
 

@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from fakes.github_server import FakeGitHub
 from qodo_review.diff import parse_file, split_diff
 from qodo_review.fetch import Git, fetch_files
 from qodo_review.github import GitHub
+from qodo_review.gitread import TRUSTED_GIT
 from qodo_review.models import FileDiff, FileStatus, PullRequest
 from qodo_review.select import select_files
 
@@ -116,30 +118,6 @@ def parsed(files: Any) -> list[FileDiff]:
     return sorted((parse_file(f) for f in files), key=lambda f: f.path)
 
 
-# --- the git checkout ----------------------------------------------------------------------------------------
-
-
-def test_the_checkout_is_read_when_it_holds_both_commits(repo: tuple[Path, str, str], fake: FakeGitHub) -> None:
-    root, base, head = repo
-    diff_text = expected_diff(root, base, head)
-    github, pr = pull(fake, base, head, diff_text)
-
-    fetched = fetch_files(github, pr, Git.find(str(root)))
-
-    assert fetched.source == "the workspace's git checkout" and fetched.log == () and fetched.notices == ()
-    assert diff_requests(fake) == 0  # not one byte of the diff from the API
-    assert parsed(fetched.files) == parsed(split_diff(diff_text))
-    by_path = {f.path: f for f in fetched.files}
-    assert "main_only.txt" not in by_path  # from the merge base, like GitHub's PR diff
-    assert by_path["new_name.py"].status is FileStatus.RENAMED and by_path["new_name.py"].old_path == "old_name.py"
-    assert (by_path["moved/same.py"].status, by_path["moved/same.py"].changed) == (FileStatus.RENAMED, 0)
-    assert by_path["gone.py"].status is FileStatus.DELETED and by_path["logo.bin"].binary
-    assert "src/日本.py" in by_path and "docs/read me.md" in by_path
-    auth = parse_file(by_path["app/auth.py"])
-    assert [ln.text for h in auth.hunks for ln in h.lines if ln.kind == "-"] == [
-        "    if not user.is_admin:", "        raise Forbidden('admins only')"]
-
-
 EVIL_KEYS = ("core.fsmonitor", "core.pager", "pager.diff", "diff.external", "diff.evil.command",
              "diff.evil.textconv", "filter.evil.clean", "filter.evil.smudge", "filter.evil.process",
              "core.hooksPath", "core.sshCommand", "core.askPass", "credential.helper", "gpg.program",
@@ -173,8 +151,12 @@ def arm(root: Path, tmp: Path) -> Path:
     return marks
 
 
-def test_nothing_the_checkout_configures_runs_or_changes_the_diff(repo: tuple[Path, str, str], fake: FakeGitHub,
-                                                                  tmp_path: Path) -> None:
+# --- the git checkout: only what GitHub leaves out, checked against GitHub ----------------------------------
+
+
+def test_a_pr_githubs_diff_holds_comes_from_it_even_with_a_checkout(repo: tuple[Path, str, str],
+                                                                    fake: FakeGitHub, tmp_path: Path) -> None:
+    """GitHub is the source of truth: the checkout is not even opened when GitHub gives the whole diff."""
     root, base, head = repo
     diff_text = expected_diff(root, base, head)
     marks = arm(root, tmp_path)
@@ -182,17 +164,268 @@ def test_nothing_the_checkout_configures_runs_or_changes_the_diff(repo: tuple[Pa
 
     fetched = fetch_files(github, pr, Git.find(str(root)))
 
+    assert fetched.source == "GitHub's diff" and fetched.log == () and fetched.notices == ()
+    assert diff_requests(fake) == 1 and sorted(p.name for p in marks.iterdir()) == []
+    assert parsed(fetched.files) == parsed(split_diff(diff_text))
+
+
+def blob(root: Path, rev: str, path: str) -> str:
+    return git(root, "rev-parse", f"{rev}:{path}").strip()
+
+
+def large_pull(fake: FakeGitHub, root: Path, base: str, head: str,
+               diff_text: str | None = None) -> tuple[GitHub, PullRequest, str]:
+    """The PR as GitHub shows one too large for its diff, with every text file's patch omitted: the files
+    list with the real blob ids (`sha`), the merge base in compare, each base version in contents."""
+    from fakes.github_server import files_json, parse_diff
+
+    diff_text = diff_text if diff_text is not None else expected_diff(root, base, head)
+    fork = git(root, "merge-base", base, head).strip()
+    rows = files_json(parse_diff(diff_text))
+    for row in rows:
+        if row["status"] != "removed":
+            row["sha"] = blob(root, head, row["filename"])
+        if row.pop("patch", None) is not None and row["status"] != "added":
+            old = row.get("previous_filename", row["filename"])
+            fake.set_file(old, fork, git(root, "cat-file", "blob", f"{fork}:{old}"))
+    fake.set_compare(base, head, diff_text, merge_base=fork)
+    github, pr = pull(fake, base, head, diff_text, files=rows, diff_too_large=True)
+    return github, pr, diff_text
+
+
+def recovered(fetched: Any) -> int:
+    return sum(not f.patch_missing and not f.binary for f in fetched.files)
+
+
+def test_omitted_patches_are_read_from_git_when_githubs_blob_ids_verify(repo: tuple[Path, str, str],
+                                                                        fake: FakeGitHub) -> None:
+    root, base, head = repo
+    github, pr, diff_text = large_pull(fake, root, base, head)
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
+    assert fetched.notices == () and fetched.unlisted == (), fetched.log
+    assert fetched.log == ("GitHub omitted the patch of 6 large files; 6 were read from the git checkout, "
+                           "checked against GitHub's blob ids.",)
+    assert parsed(fetched.files) == parsed(split_diff(diff_text))
+    by_path = {f.path: f for f in fetched.files}
+    assert by_path["new_name.py"].status is FileStatus.RENAMED and by_path["new_name.py"].old_path == "old_name.py"
+    assert by_path["gone.py"].status is FileStatus.DELETED and by_path["logo.bin"].binary
+    assert not any(f.unverified for f in fetched.files)
+    auth = parse_file(by_path["app/auth.py"])
+    assert [ln.text for h in auth.hunks for ln in h.lines if ln.kind == "-"] == [
+        "    if not user.is_admin:", "        raise Forbidden('admins only')"]
+
+
+def test_nothing_the_checkout_configures_runs_or_changes_the_diff(repo: tuple[Path, str, str], fake: FakeGitHub,
+                                                                  tmp_path: Path) -> None:
+    root, base, head = repo
+    github, pr, diff_text = large_pull(fake, root, base, head)
+    marks = arm(root, tmp_path)
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
     assert sorted(p.name for p in marks.iterdir()) == []
-    assert fetched.source == "the workspace's git checkout", fetched.log
+    assert recovered(fetched) == 7 and fetched.notices == (), fetched.log
     assert parsed(fetched.files) == parsed(split_diff(diff_text))
     assert not (root / ".git" / "index.lock").exists()
+
+
+def loose_object(root: Path, oid: str) -> Path:
+    return root / ".git" / "objects" / oid[:2] / oid[2:]
+
+
+def same_size_edit(root: Path, oid: str, *edits: tuple[bytes, bytes]) -> None:
+    """Rewrite a loose blob in place with other content of the same length, keeping its name."""
+    import zlib
+
+    path = loose_object(root, oid)
+    raw = zlib.decompress(path.read_bytes())
+    for old, new in edits:
+        assert old in raw and len(old) == len(new)
+        raw = raw.replace(old, new)
+    path.chmod(0o644)
+    path.write_bytes(zlib.compress(raw))
+
+
+def test_a_blob_edited_in_place_in_git_is_detected_and_github_used(repo: tuple[Path, str, str],
+                                                                   fake: FakeGitHub) -> None:
+    """The head blob's content changes, its name does not: counts and ids agree, only the hash tells."""
+    root, base, head = repo
+    github, pr, _ = large_pull(fake, root, base, head)
+    same_size_edit(root, blob(root, head, "app/util.py"), (b"value_15 = 30", b"value_15 = 31"))
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
+    assert recovered(fetched) == 1  # the API's own rows only: the binary, nothing from git
+    assert "does not hash to its name" in fetched.log[0] and "fetch-depth: 0" in fetched.notices[0]
+
+
+def test_a_base_blob_edited_to_hide_an_added_line_is_detected(repo: tuple[Path, str, str],
+                                                              fake: FakeGitHub) -> None:
+    """Moving a line between the two sides of the base blob keeps every count and the head blob genuine,
+    yet would show other lines as changed: the base blob's hash gives it away."""
+    root, base, head = repo
+    github, pr, _ = large_pull(fake, root, base, head)
+    fork = git(root, "merge-base", base, head).strip()
+    # value_15's real change becomes an unchanged line; value_16 looks changed instead: +1 -1 as before.
+    same_size_edit(root, blob(root, fork, "app/util.py"), (b"value_15 = 15\n", b"value_15 = 30\n"),
+                   (b"value_16 = 16\n", b"value_16 = 61\n"))
+    shown = split_diff(git(root, "diff", "-M", f"{base}...{head}", "--", "app/util.py"))[0]
+    assert (shown.added, shown.removed) == (1, 1) and "+value_15" not in shown.text  # what git alone would show
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
+    assert recovered(fetched) == 1 and "does not hash to its name" in fetched.log[0]
+
+
+def test_a_pack_edited_in_place_is_detected(repo: tuple[Path, str, str], fake: FakeGitHub) -> None:
+    root, base, head = repo
+    git(root, "gc", "-q", "--aggressive")
+    github, pr, _ = large_pull(fake, root, base, head)
+    (pack,) = (root / ".git" / "objects" / "pack").glob("*.pack")
+    data = pack.read_bytes()
+    import zlib
+    # Find the head blob of app/util.py stored whole (zlib stream) and rewrite it with the same length.
+    target = b"".join(f"value_{i} = {i * 2 if i == 15 else i}\n".encode() for i in range(30))
+    for at in range(len(data)):
+        if data[at] == 0x78:
+            try:
+                d = zlib.decompressobj()
+                out = d.decompress(data[at:at + 4096])
+            except zlib.error:
+                continue
+            if out == target:
+                size = len(data[at:at + 4096]) - len(d.unused_data)
+                fake_stream = zlib.compress(target.replace(b"value_15 = 30", b"value_15 = 31"), 9)
+                if len(fake_stream) <= size:
+                    pack.chmod(0o644)
+                    pack.write_bytes(data[:at] + fake_stream + b"\0" * (size - len(fake_stream)) + data[at + size:])
+                    break
+    else:
+        pytest.skip("the blob is stored as a delta in this git's pack")
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
+    assert recovered(fetched) == 1, fetched.log
+    assert fetched.log and "does not hash to its name" in fetched.log[0]
+
+
+def test_a_git_file_pointing_outside_the_workspace_is_refused(repo: tuple[Path, str, str], fake: FakeGitHub,
+                                                              tmp_path: Path) -> None:
+    root, base, head = repo
+    github, pr, _ = large_pull(fake, root, base, head)
+    elsewhere = tmp_path / "elsewhere.git"
+    (root / ".git").rename(elsewhere)
+    (root / ".git").write_text(f"gitdir: {elsewhere}\n", encoding="utf-8")
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
+    assert recovered(fetched) == 1
+    assert "the workspace's .git is a file (a gitdir pointer), not a directory" in fetched.log[0]
+
+
+def test_a_symlinked_git_directory_is_refused(repo: tuple[Path, str, str], fake: FakeGitHub, tmp_path: Path) -> None:
+    root, base, head = repo
+    github, pr, _ = large_pull(fake, root, base, head)
+    elsewhere = tmp_path / "elsewhere.git"
+    (root / ".git").rename(elsewhere)
+    (root / ".git").symlink_to(elsewhere)
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
+    assert recovered(fetched) == 1 and "the workspace's .git is a symlink" in fetched.log[0]
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "outside-file"])
+def test_a_symlink_inside_git_is_refused(repo: tuple[Path, str, str], fake: FakeGitHub, tmp_path: Path,
+                                         target: str) -> None:
+    root, base, head = repo
+    github, pr, _ = large_pull(fake, root, base, head)
+    oid = blob(root, head, "app/util.py")
+    link = loose_object(root, oid)
+    if target == "outside-file":
+        outside = tmp_path / "outside"
+        outside.write_bytes(link.read_bytes())
+        target = str(outside)
+    link.unlink()
+    link.symlink_to(target)
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
+    assert recovered(fetched) == 1
+    assert f".git/objects/{oid[:2]}/{oid[2:]} is a symlink" in fetched.log[0]
+
+
+def test_a_fifo_inside_git_is_refused(repo: tuple[Path, str, str], fake: FakeGitHub) -> None:
+    root, base, head = repo
+    github, pr, _ = large_pull(fake, root, base, head)
+    os.mkfifo(root / ".git" / "packed-refs")
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
+    assert recovered(fetched) == 1 and ".git/packed-refs is not a regular file" in fetched.log[0]
+
+
+def test_alternates_pointing_elsewhere_are_refused(repo: tuple[Path, str, str], fake: FakeGitHub,
+                                                   tmp_path: Path) -> None:
+    root, base, head = repo
+    github, pr, _ = large_pull(fake, root, base, head)
+    (root / ".git" / "objects" / "info").mkdir(exist_ok=True)
+    (root / ".git" / "objects" / "info" / "alternates").write_text(str(tmp_path), encoding="utf-8")
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
+    assert recovered(fetched) == 1 and "alternates would make git read objects from elsewhere" in fetched.log[0]
+
+
+def test_gits_memory_and_output_are_bounded(repo: tuple[Path, str, str], fake: FakeGitHub,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Smaller bounds than the real ones, so that an ordinary repository reaches them: git is stopped,
+    and the run goes on with GitHub's files list."""
+    from qodo_review import gitread
+
+    root, base, head = repo
+    github, pr, _ = large_pull(fake, root, base, head)
+    monkeypatch.setattr(gitread, "MAX_GIT_OUTPUT_BYTES", 200)
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+    assert recovered(fetched) == 1 and "git's output is over" in fetched.log[0]
+
+    monkeypatch.setattr(gitread, "MAX_GIT_OUTPUT_BYTES", 10**8)
+    monkeypatch.setattr(gitread, "MAX_GIT_MEMORY_BYTES", 4 * 1024 * 1024)
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+    assert recovered(fetched) == 1
+    assert "git could not start (Cannot allocate memory)" in fetched.log[0] or "resource limit" in fetched.log[0]
+
+
+def test_a_blob_id_that_is_not_githubs_is_not_used(repo: tuple[Path, str, str], fake: FakeGitHub) -> None:
+    """GitHub's files list names another head blob (git holds another version): that file stays omitted."""
+    root, base, head = repo
+    github, pr, _ = large_pull(fake, root, base, head)
+    rows = fake._pulls[7]["files"]
+    next(r for r in rows if r["filename"] == "app/util.py")["sha"] = "e" * 40
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
+    assert next(f for f in fetched.files if f.path == "app/util.py").patch_missing
+    assert "6 large files; 5 were read" in fetched.log[0]
+
+
+def test_commits_missing_from_the_checkout_mean_the_api(repo: tuple[Path, str, str], fake: FakeGitHub) -> None:
+    root, base, head = repo
+    github, pr, _ = large_pull(fake, root, base, head)
+    pr = replace(pr, head_sha="d" * 40)
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
+    assert fetched.log == (f"The git checkout in the workspace was not used (commit {'d' * 12} is not in the "
+                           "checkout); only GitHub's files list is.",)
 
 
 def test_a_partial_clone_never_fetches_missing_objects(repo: tuple[Path, str, str], fake: FakeGitHub,
                                                        tmp_path: Path) -> None:
     """Missing blobs would be fetched through `remote.origin.uploadpack`, a program the clone names."""
     root, base, head = repo
-    diff_text = expected_diff(root, base, head)
     git(root, "config", "uploadpack.allowFilter", "true")
     clone = tmp_path / "partial"
     git(tmp_path, "clone", "-q", "--no-checkout", "--filter=blob:none", "--no-single-branch", f"file://{root}",
@@ -203,53 +436,22 @@ def test_a_partial_clone_never_fetches_missing_objects(repo: tuple[Path, str, st
     evil.write_text(f"#!/bin/sh\ntouch '{mark}'\nexec git-upload-pack \"$@\"\n", encoding="utf-8")
     evil.chmod(0o755)
     git(clone, "config", "remote.origin.uploadpack", str(evil))
-    github, pr = pull(fake, base, head, diff_text)
+    github, pr, _ = large_pull(fake, root, base, head)
 
     fetched = fetch_files(github, pr, Git.find(str(clone)))
 
     assert not mark.exists()
-    assert fetched.source == "GitHub's diff" and diff_requests(fake) == 1
     assert "git diff failed: fatal: could not fetch" in fetched.log[0] and "from promisor remote" in fetched.log[0]
-    assert parsed(fetched.files) == parsed(split_diff(diff_text))
-
-
-def test_commits_missing_from_the_checkout_mean_the_api(repo: tuple[Path, str, str], fake: FakeGitHub) -> None:
-    root, base, head = repo
-    diff_text = expected_diff(root, base, head)
-    github, pr = pull(fake, base, "d" * 40, diff_text)
-
-    fetched = fetch_files(github, pr, Git.find(str(root)))
-
-    assert fetched.source == "GitHub's diff" and diff_requests(fake) == 1
-    assert fetched.log == (f"The git checkout in the workspace was not used (commit {'d' * 12} is not in the "
-                           "checkout); reading the diff from the API.",)
-    assert fetched.notices == ()  # the usual case (a shallow checkout): nothing to warn about
-
-
-def test_a_diff_that_disagrees_with_github_is_not_used(repo: tuple[Path, str, str], fake: FakeGitHub) -> None:
-    """Replace refs, a forged commit-graph, a moved base: whatever the cause, GitHub's totals decide."""
-    root, base, head = repo
-    other = expected_diff(root, base, head).replace("+value_15 = 30", "+value_15 = 30\n+extra = 1").replace(
-        "@@ -13,7 +13,7 @@", "@@ -13,7 +13,8 @@")
-    github, pr = pull(fake, base, head, other)
-
-    fetched = fetch_files(github, pr, Git.find(str(root)))
-
-    assert fetched.source == "GitHub's diff"
-    assert "git's diff has 8 files +5 -5, GitHub's 8 files +6 -5" in fetched.log[0]
-    assert parsed(fetched.files) == parsed(split_diff(other))
 
 
 def test_repository_attributes_outside_the_tree_are_refused(repo: tuple[Path, str, str], fake: FakeGitHub) -> None:
     root, base, head = repo
-    diff_text = expected_diff(root, base, head)
+    github, pr, _ = large_pull(fake, root, base, head)
     (root / ".git" / "info").mkdir(exist_ok=True)
     (root / ".git" / "info" / "attributes").write_text("*.py -diff\n", encoding="utf-8")
-    github, pr = pull(fake, base, head, diff_text)
 
     fetched = fetch_files(github, pr, Git.find(str(root)))
 
-    assert fetched.source == "GitHub's diff"
     assert ".git/info/attributes could change what git diff shows" in fetched.log[0]
 
 
@@ -258,33 +460,36 @@ def test_a_checkout_owned_by_the_runner_user_is_read(repo: tuple[Path, str, str]
     """In the action's container we are root and the checkout belongs to the runner's user: git's
     dubious-ownership check guards discovery only, and we name the repository explicitly."""
     root, base, head = repo
-    diff_text = expected_diff(root, base, head)
+    github, pr, _ = large_pull(fake, root, base, head)
     for path in [root, *root.rglob("*")]:
         os.lchown(path, 1001, 1001)
-    github, pr = pull(fake, base, head, diff_text)
 
     fetched = fetch_files(github, pr, Git.find(str(root)))
 
-    assert fetched.source == "the workspace's git checkout", fetched.log
+    assert recovered(fetched) == 7, fetched.log
 
 
-def test_no_checkout_or_no_git_means_the_api(tmp_path: Path, repo: tuple[Path, str, str],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_is_found_by_its_absolute_path_never_through_path(tmp_path: Path, repo: tuple[Path, str, str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """An earlier step can set PATH (through $GITHUB_ENV) to run its own `git`: PATH is not consulted."""
     root, _, _ = repo
     assert Git.find(str(tmp_path / "empty")) is None and Git.find("") is None
-    assert Git.find(str(root)) is not None
     monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    found = Git.find(str(root))
+    assert found is not None and found.executable in TRUSTED_GIT
+    monkeypatch.setattr("qodo_review.gitread.TRUSTED_GIT", (str(tmp_path / "nowhere"),))
     assert Git.find(str(root)) is None
 
 
 @pytest.mark.parametrize("sha", ["--output=/tmp/x", "HEAD", "abc", "g" * 40])
 def test_only_commit_ids_reach_git(repo: tuple[Path, str, str], fake: FakeGitHub, sha: str) -> None:
     root, base, head = repo
-    github, pr = pull(fake, sha, head, expected_diff(root, base, head))
+    github, pr, _ = large_pull(fake, root, base, head)
+    pr = replace(pr, base_sha=sha)
 
     fetched = fetch_files(github, pr, Git.find(str(root)))
 
-    assert fetched.source == "GitHub's diff" and "is not a commit id" in fetched.log[0]
+    assert "is not a commit id" in fetched.log[0]
 
 
 # --- the API: 406, pagination, omitted patches, the 3,000-file list ------------------------------------------
@@ -353,35 +558,50 @@ def test_an_omitted_patch_is_not_reviewed_and_says_how_to_fix_it(repo: tuple[Pat
     assert skipped["app/util.py"].reason == "GitHub omitted the patch (file too large)"
 
 
-def test_an_omitted_patch_is_read_from_git_when_the_checkout_has_it(repo: tuple[Path, str, str],
-                                                                     fake: FakeGitHub) -> None:
-    """The whole git diff was not used (GitHub reports a file git does not know), yet the commits are
-    there: the omitted file comes from git, in one run, checked against GitHub's counts for it."""
-    root, base, head = repo
-    diff_text = expected_diff(root, base, head)
-    extra = {"filename": "only_on_github.py", "status": "added", "additions": 1, "deletions": 0,
-             "patch": "@@ -0,0 +1 @@\n+x"}
-    rows = [*omitted(diff_text, "app/util.py"), extra]
-    github, pr = pull(fake, base, head, diff_text, files=rows, diff_too_large=True)
-
-    fetched = fetch_files(github, pr, Git.find(str(root)))
-
-    util = next(f for f in fetched.files if f.path == "app/util.py")
-    assert not util.patch_missing and [ln.text for h in parse_file(util).hunks for ln in h.lines
-                                       if ln.kind == "+"] == ["value_15 = 30"]
-    assert fetched.notices == ()
-    assert fetched.log[-1] == "GitHub omitted the patch of 1 large files; 1 were read from the git checkout."
-
-
 def test_a_recovered_patch_must_match_githubs_counts(repo: tuple[Path, str, str], fake: FakeGitHub) -> None:
     root, base, head = repo
-    diff_text = expected_diff(root, base, head)
-    rows = omitted(diff_text, "app/util.py")
-    next(r for r in rows if r["filename"] == "app/util.py")["additions"] = 7
-    github, pr = pull(fake, base, head, diff_text, files=rows, diff_too_large=True)
+    github, pr, _ = large_pull(fake, root, base, head)
+    next(r for r in fake._pulls[7]["files"] if r["filename"] == "app/util.py")["additions"] = 7
 
     fetched = fetch_files(github, pr, Git.find(str(root)))
 
     assert next(f for f in fetched.files if f.path == "app/util.py").patch_missing
-    assert fetched.log[-1] == "GitHub omitted the patch of 1 large files; 0 were read from the git checkout."
+    assert fetched.log[-1].startswith("GitHub omitted the patch of 6 large files; 5 were read from the git checkout")
     assert "fetch-depth: 0" in fetched.notices[0]
+
+
+def test_files_past_githubs_list_are_read_from_git_and_marked_unverified(tmp_path: Path, fake: FakeGitHub) -> None:
+    """GitHub lists 3,000 files and names no blob for the rest: git's diff must agree with every listed file
+    and with the PR's totals; its other files are used, marked unverified (coverage counts them)."""
+    from fakes.github_server import files_json, parse_diff
+
+    root = tmp_path / "workspace"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    write(root, "README.md", "base\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    base = git(root, "rev-parse", "HEAD").strip()
+    for i in range(3_003):
+        write(root, f"pkg/m{i:04}.py", f"x = {i}\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "many")
+    head = git(root, "rev-parse", "HEAD").strip()
+    diff_text = expected_diff(root, base, head)
+    ids = {path: meta.split()[2] for meta, path in (line.split("\t", 1) for line in
+                                                   git(root, "ls-tree", "-r", head).splitlines())}
+    rows = files_json(parse_diff(diff_text))
+    for row in rows:
+        row["sha"] = ids[row["filename"]]
+    github, pr = pull(fake, base, head, diff_text, files=rows, diff_too_large=True)
+
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+
+    assert len(fetched.files) == 3_003 and fetched.unlisted == (), fetched.log
+    assert [f.path for f in fetched.files if f.unverified] == ["pkg/m3000.py", "pkg/m3001.py", "pkg/m3002.py"]
+    assert "3 files past GitHub's 3,000-file list were read from the git checkout, unverified" in fetched.log[0]
+
+    rows[5]["sha"] = "e" * 40  # git's blob of a listed file is not GitHub's: nothing of git's is used
+    fetched = fetch_files(github, pr, Git.find(str(root)))
+    assert len(fetched.files) == 3_000 and fetched.unlisted[0].files == 3
+    assert "is not the one GitHub lists" in fetched.log[0]

@@ -17,7 +17,7 @@ from fakes.github_server import FakeGitHub
 from fakes.llm_server import FakeLLM
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_fetch import expected_diff, make_repo
+from test_fetch import large_pull, make_repo
 
 from qodo_review.budget import (
     MAX_LINE_CHARS,
@@ -340,7 +340,7 @@ def test_an_unknown_model_is_reviewed_within_the_assumed_limit_and_says_so(tmp_p
         assert prompt + UNKNOWN_MODEL.max_output <= UNKNOWN_MODEL.context
 
 
-# --- end to end: a 406 PR read once through the files list; a git checkout read without the API -------------
+# --- end to end: a 406 PR read once through the files list; omitted patches read from a checkout, verified ---
 
 
 def many_files(count: int) -> str:
@@ -360,18 +360,17 @@ def test_a_406_pr_is_read_once_and_reviewed_whole(tmp_path: Path, llm: FakeLLM) 
     assert run.findings is not None and run.findings["complete"] is True
 
 
-def test_a_git_checkout_in_the_workspace_is_read_instead_of_the_api(tmp_path: Path, llm: FakeLLM) -> None:
+def test_omitted_patches_are_read_from_a_git_checkout_in_the_workspace(tmp_path: Path, llm: FakeLLM) -> None:
+    """A PR too large for GitHub's diff whose files list omits every patch: the checkout gives them, each
+    checked against GitHub's blob ids, and the removed check reaches the model."""
     root, base, head = make_repo(tmp_path)
-    diff_text = expected_diff(root, base, head)
     with FakeGitHub() as github:
-        github.add_pull(7, "Feature", "", base, head, diff_text)
+        large_pull(github, root, base, head)
         run = run_action(root.parent, github_url=github.url, llm_url=llm.url)
-        diff_reads = [r for r in github.find("GET", r"pulls/7(/files)?$") if "diff" in r.headers.get("accept", "")
-                      or r.path.endswith("/files")]
 
     assert run.code == 0, run.stdout + run.stderr
-    assert diff_reads == []
-    assert "Diff read from the workspace's git checkout" in run.summary
+    assert "6 were read from the git checkout, checked against GitHub's blob ids" in run.stdout
+    assert "Diff read from GitHub's files list" in run.summary
     user = json.dumps([r.json for r in llm.requests])
     assert "if not user.is_admin:" in user  # the removed check, read from git
 

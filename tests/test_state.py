@@ -24,6 +24,8 @@ from qodo_review.state import (
     parse_state,
     record,
     render_state,
+    sign,
+    state_key,
 )
 
 A, B, C = "a" * 40, "b" * 40, "c" * 40
@@ -31,19 +33,67 @@ E1 = Entry(A, "2026-01-02T03:04:05Z", "gpt-4.1", "pass", True, "full")
 E2 = Entry(B, "2026-01-03T03:04:05Z", "claude-sonnet-4-6", "fail", False, "incremental")
 
 
-def comment(state_json: str) -> str:
-    return f"<!-- qodo-review:summary -->\n## qodo-review\n\n{STATE_OPEN}{state_json} -->"
+KEY = state_key("sk-test-key-0123456789abcdef", "owner/repo", 7)
+assert KEY is not None
+
+
+def comment(state_json: str, key: bytes = KEY) -> str:
+    """A summary comment holding this state text, signed with the key (as the action signs it)."""
+    return f"<!-- qodo-review:summary -->\n## qodo-review\n\n{STATE_OPEN}{state_json} {sign(key, state_json)} -->"
 
 
 def test_round_trip() -> None:
     state = State(last=A, worst=Severity.MEDIUM, history=(E1, E2))
-    assert parse_state("<!-- qodo-review:summary -->\ntext\n\n" + render_state(state)) == state
+    assert parse_state(KEY, "<!-- qodo-review:summary -->\ntext\n\n" + render_state(KEY, state)) == state
 
 
 def test_render_is_compact_json_in_one_comment() -> None:
-    assert render_state(State(last=A, history=(E1,))) == (
-        '<!-- qodo-review:state {"v":1,"last":"' + A + '","worst":null,"history":[{"sha":"' + A + '",'
-        '"time":"2026-01-02T03:04:05Z","model":"gpt-4.1","scope":"full","complete":true,"verdict":"pass"}]} -->')
+    text = ('{"v":1,"last":"' + A + '","worst":null,"history":[{"sha":"' + A + '",'
+            '"time":"2026-01-02T03:04:05Z","model":"gpt-4.1","scope":"full","complete":true,"verdict":"pass"}]}')
+    assert render_state(KEY, State(last=A, history=(E1,))) == f"<!-- qodo-review:state {text} {sign(KEY, text)} -->"
+
+
+# --- authenticity: only a state this action signed, for this PR, is trusted ----------------------------------
+
+GENUINE = State(last=A, worst=None, history=(E1,))
+
+
+def test_a_genuine_state_verifies() -> None:
+    assert parse_state(KEY, "text\n\n" + render_state(KEY, GENUINE)) == GENUINE
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: m.replace(A, B),  # `last` moved to another commit (say the head: nothing would be reviewed)
+    lambda m: m.replace('"worst":null', '"worst":"low"'),
+    lambda m: m.replace('"verdict":"pass"', '"verdict":"fail"'),
+    lambda m: m[:-4].rsplit(" ", 1)[0] + " -->",  # the MAC removed
+    lambda m: m[:-5] + ("0" if m[-5] != "0" else "1") + " -->",  # one digit of the MAC changed
+])
+def test_an_edited_state_is_no_state(edit: object) -> None:
+    marker = render_state(KEY, GENUINE)
+    forged = edit(marker)  # type: ignore[operator]
+    assert forged != marker and parse_state(KEY, forged) == State()
+
+
+def test_a_state_signed_for_another_pr_repository_or_key_is_no_state() -> None:
+    for other in (state_key("sk-test-key-0123456789abcdef", "owner/repo", 8),
+                  state_key("sk-test-key-0123456789abcdef", "owner/other", 7),
+                  state_key("sk-another-key-0123456789ab", "owner/repo", 7)):
+        assert other is not None and other != KEY
+        assert parse_state(KEY, render_state(other, GENUINE)) == State()
+
+
+def test_without_a_key_no_state_is_trusted_and_the_key_is_never_written() -> None:
+    assert state_key("", "owner/repo", 7) is None
+    assert parse_state(None, render_state(KEY, GENUINE)) == State()
+    marker = render_state(KEY, GENUINE)
+    secret = "sk-test-key-0123456789abcdef"
+    assert secret not in marker and KEY.hex() not in marker and secret.encode().hex() not in marker
+
+
+@given(st.text(max_size=200))
+def test_no_text_without_the_key_verifies(text: str) -> None:
+    assert parse_state(KEY, comment(text, key=b"not the key")) == State()
 
 
 @given(st.lists(st.tuples(st.binary(min_size=20, max_size=20), st.sampled_from(["pass", "fail"]), st.booleans(),
@@ -56,15 +106,15 @@ def test_the_state_survives_the_secret_redactor(rows: list[tuple[bytes, str, boo
     entries = tuple(Entry(sha.hex(), "2026-01-02T03:04:05Z", model, verdict, complete, scope)
                     for sha, verdict, complete, scope, model in rows)
     state = State(last=entries[-1].sha if entries else None, worst=worst, history=entries)
-    marker = render_state(state)
-    assert Redactor().redact(marker) == marker and parse_state(marker) == state
+    marker = render_state(KEY, state)
+    assert Redactor().redact(marker) == marker and parse_state(KEY, marker) == state
 
 
 def test_a_model_name_cannot_end_the_comment_early() -> None:
     entry = Entry(A, "2026-01-02T03:04:05Z", "x --> <img src=y> -->", "pass", True, "full")
-    marker = render_state(State(last=A, history=(entry,)))
+    marker = render_state(KEY, State(last=A, history=(entry,)))
     assert marker.count("-->") == 1 and "<img" not in marker
-    assert parse_state(marker).history == (entry,)
+    assert parse_state(KEY, marker).history == (entry,)
 
 
 @pytest.mark.parametrize("body", [
@@ -79,14 +129,14 @@ def test_a_model_name_cannot_end_the_comment_early() -> None:
     comment("[" * 100_000 + "]" * 100_000),  # deep nesting
 ])
 def test_malformed_state_is_no_state(body: str) -> None:
-    assert parse_state(body) == State()
+    assert parse_state(KEY, body) == State()
 
 
 @pytest.mark.parametrize(("last", "expected"), [
     (A, A), ("A" * 40, None), ("a" * 39, None), ("a" * 64, "a" * 64), ("g" * 40, None), (12, None),
     (None, None), ("../../etc", None), ("a" * 40 + "\n", None)])
 def test_last_sha_must_be_an_object_name(last: object, expected: str | None) -> None:
-    assert parse_state(comment(json.dumps({"v": 1, "last": last}))).last == expected
+    assert parse_state(KEY, comment(json.dumps({"v": 1, "last": last}))).last == expected
 
 
 def test_bad_history_entries_are_dropped_one_by_one() -> None:
@@ -95,29 +145,29 @@ def test_bad_history_entries_are_dropped_one_by_one() -> None:
     bad = [{**good, "sha": "nope"}, {**good, "time": "yesterday"}, {**good, "model": "m" * 101},
            {**good, "verdict": "approve"}, {**good, "complete": "yes"}, {**good, "scope": "partial"},
            {**good, "model": None}, "entry", None, 7, [good]]
-    state = parse_state(comment(json.dumps({"v": 1, "last": A, "history": [*bad, good], "worst": "blocker"})))
+    state = parse_state(KEY, comment(json.dumps({"v": 1, "last": A, "history": [*bad, good], "worst": "blocker"})))
     assert state.history == (Entry(A, "2026-01-02T03:04:05Z", "m", "pass", True, "full"),)
     assert state.worst is None
 
 
 def test_the_last_state_marker_counts() -> None:
     """Ours ends the comment; a marker earlier in the text (say a quoted one) is not the state."""
-    forged = render_state(State(last=C))
-    assert parse_state(f"{forged}\n\n{render_state(State(last=A))}").last == A
+    forged = render_state(KEY, State(last=C))
+    assert parse_state(KEY, f"{forged}\n\n{render_state(KEY, State(last=A))}").last == A
 
 
 @given(st.text(max_size=300))
 def test_parse_state_never_raises(text: str) -> None:
-    assert isinstance(parse_state(comment(text)), State)
-    assert isinstance(parse_state(text), State)
+    assert isinstance(parse_state(KEY, comment(text)), State)
+    assert isinstance(parse_state(KEY, text), State)
 
 
 @given(st.text(max_size=100))
 def test_any_model_name_round_trips(model: str) -> None:
     entry = Entry(A, "2026-01-02T03:04:05Z", model, "pass", True, "full")
-    marker = render_state(State(last=A, history=(entry,)))
+    marker = render_state(KEY, State(last=A, history=(entry,)))
     assert marker.count("-->") == 1
-    assert parse_state(marker).history == (entry,)
+    assert parse_state(KEY, marker).history == (entry,)
 
 
 def test_history_keeps_the_last_ten() -> None:
@@ -125,7 +175,7 @@ def test_history_keeps_the_last_ten() -> None:
     for i in range(MAX_HISTORY + 5):
         state = record(state, Entry(f"{i:040x}", "2026-01-02T03:04:05Z", "m", "pass", True, "full"), None)
     assert len(state.history) == MAX_HISTORY and state.history[-1].sha == f"{MAX_HISTORY + 4:040x}"
-    assert state.history[0].sha == f"{5:040x}" and parse_state(render_state(state)) == state
+    assert state.history[0].sha == f"{5:040x}" and parse_state(KEY, render_state(KEY, state)) == state
 
 
 def test_record_only_moves_last_on_a_complete_review() -> None:

@@ -50,6 +50,10 @@ BACKOFF_CAP = 30.0
 # docs.github.com "Rate limits for the REST API": on a secondary rate limit without retry-after or
 # x-ratelimit-reset, "wait for at least one minute before retrying".
 SECONDARY_RATE_LIMIT_WAIT = 60.0
+# The account that writes with the workflow's token (GITHUB_TOKEN).
+WORKFLOW_BOT = "github-actions[bot]"
+# Installation tokens (the workflow's, a GitHub App's) start with this; GET /user refuses them.
+INSTALLATION_TOKEN_PREFIX = "ghs_"  # noqa: S105 - a prefix, not a secret
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _PERMISSIONS = frozenset({"admin", "maintain", "write", "triage", "read", "none"})
 
@@ -151,6 +155,7 @@ class GitHub:
         self._timeout = timeout
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
         self.requests_made = 0
+        self._login: str | None = None
 
     def __repr__(self) -> str:
         return f"GitHub(api_url={self.api_url!r}, repo={self.repo!r})"
@@ -183,6 +188,21 @@ class GitHub:
 
     def compare(self, base: str, head: str) -> dict[str, Any]:
         return _obj(self._json("GET", f"compare/{quote(base, safe='')}...{quote(head, safe='')}"))
+
+    def merge_base(self, base: str, head: str) -> str:
+        """The commit GitHub diffs `base...head` from (compare's `merge_base_commit`); "" when not given."""
+        return str(_obj(self.compare(base, head).get("merge_base_commit")).get("sha") or "")
+
+    def blob_sha(self, path: str, ref: str) -> str | None:
+        """The blob id of a file at `ref` (the contents API's `sha`), or None when no file is there.
+
+        The object media type answers files up to 100 MB (content left out past 1 MB)."""
+        resp = self._request("GET", self._url(f"contents/{quote(path, safe='/')}"), params={"ref": ref},
+                             accept="application/vnd.github.object+json", passthrough=_is_404)
+        if resp.status_code == 404:
+            return None
+        data = _obj(_decode(resp))
+        return str(data.get("sha") or "") or None if data.get("type") == "file" else None
 
     def get_compare_diff(self, base: str, head: str) -> str | None:
         """The unified diff of `base...head` (from their merge base), or None when GitHub will not render it."""
@@ -218,13 +238,36 @@ class GitHub:
             raise GitHubError(f"{path} at {ref} is a directory, not a file.")
         return resp.content.decode("utf-8", errors="replace")
 
+    # -- who we are ------------------------------------------------------------------------------------
+
+    def own_login(self) -> str:
+        """The account our comments are written by, asked once: the only author whose comments we edit.
+
+        An installation token (`ghs_`: the workflow's token, a GitHub App's) cannot call GET /user; the
+        workflow's writes as github-actions[bot]. A user token (a PAT) writes as its user, from GET /user.
+        A comment this client creates names its author, which then overrides the guess (an App's bot)."""
+        if self._login is None:
+            self._login = WORKFLOW_BOT
+            if not self._token.startswith(INSTALLATION_TOKEN_PREFIX):
+                try:
+                    login = _obj(_decode(self._request("GET", f"{self.api_url}/user"))).get("login")
+                except GitHubError as exc:
+                    log.info("GET /user failed (%s); our comments are those of %s", exc, WORKFLOW_BOT)
+                else:
+                    self._login = str(login) if isinstance(login, str) and login else WORKFLOW_BOT
+        return self._login
+
+    def _learn_login(self, login: str) -> None:
+        if login:
+            self._login = login
+
     # -- conversation comments -------------------------------------------------------------------------
 
     def list_issue_comments(self, number: int) -> list[Comment]:
         return [_comment(c) for c in self._paginate(f"issues/{number}/comments")]
 
     def create_issue_comment(self, number: int, body: str) -> Comment:
-        return _comment(
+        comment = _comment(
             self._json(
                 "POST",
                 f"issues/{number}/comments",
@@ -233,6 +276,8 @@ class GitHub:
                 resend=False,
             )
         )
+        self._learn_login(comment.user_login)
+        return comment
 
     def update_issue_comment(self, comment_id: int, body: str) -> Comment:
         return _comment(

@@ -6,6 +6,7 @@ builds the same value from its flags. Errors name the input and the fix.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,10 +100,22 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         config_path=config_path,
         pr_number=pr_number,
         dry_run=_bool_input("dry-run", raw["dry-run"]),
-        findings_file=raw["findings-file"] or "qodo-findings.json",
+        findings_file=findings_path(raw["findings-file"]),
         overrides=overrides,
         fallback_model=raw["fallback-model"],
         fallback_provider=raw["fallback-provider"],
         fallback_api_key=raw["fallback-api-key"],
         fallback_base_url=raw["fallback-base-url"],
     )
+
+
+def findings_path(value: str) -> str:
+    """The findings file's place, decided once: a normalised path relative to the workspace. The step
+    output is this same relative path, which a later step (whose working directory is the workspace) opens
+    as is; the container's own absolute path (/github/workspace/...) would mean nothing there."""
+    value = value or "qodo-findings.json"
+    path = posixpath.normpath(value)
+    if value.startswith("/") or path in (".", "..") or path.startswith("../") or "\0" in value:
+        raise UsageError(f"Input 'findings-file' is {value[:200]!r}; give a path relative to the workspace, like "
+                         "qodo-findings.json or reports/qodo.json (later steps open it from there).")
+    return path

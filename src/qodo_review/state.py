@@ -1,12 +1,18 @@
 """The summary comment's hidden state (last reviewed head, short history) and the diff range it chooses.
 
-The state sits in a comment that anyone with write access can edit, so it is parsed as hostile input:
-bounded, shape-checked, anything odd dropped. It decides nothing but which changes are reviewed;
-the verdict always comes from the review itself. Pure: no I/O, the clock is passed in.
+The state sits in a comment that anyone with write access can edit, so it is trusted only when it is
+authentic: it carries an HMAC-SHA256 of its text under a key derived from the provider API key (a secret
+only the action holds across runs; never the key itself) and bound to the repository and pull request.
+A state that does not verify, or any state without a key (a dry run), is no state: the review is full.
+A verified state is still parsed as hostile input: bounded, shape-checked, anything odd dropped. It
+decides nothing but which changes are reviewed; the verdict always comes from the review itself.
+Pure: no I/O, the clock is passed in.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 from collections.abc import Mapping
@@ -19,6 +25,9 @@ from .sanitize import HIDDEN_MARKER_PREFIX
 
 STATE_OPEN = f"{HIDDEN_MARKER_PREFIX}:state "
 STATE_CLOSE = " -->"
+# The derivation's fixed label: a key for anything else derived from the same secret differs.
+KEY_LABEL = b"qodo-review hidden-state v1"
+_MAC = re.compile(r"[0-9a-f]{64}")
 MAX_HISTORY = 10
 # Ten entries take about 1.5 KB; anything much bigger was not written by us.
 MAX_STATE_CHARS = 8_000
@@ -71,14 +80,33 @@ def short(sha: str) -> str:
     return sha[:7]
 
 
-def parse_state(body: str) -> State:
-    """The state in our summary comment's text; an empty State for anything missing or malformed."""
+def state_key(secret: str, repository: str, number: int) -> bytes | None:
+    """The key that signs one pull request's state: HMAC-SHA256 keyed with the provider key, over a fixed
+    label, the repository and the PR number (a state copied from another PR does not verify). None
+    without a secret: then no state is trusted."""
+    if not secret:
+        return None
+    message = KEY_LABEL + b"\0" + repository.encode() + b"\0" + str(number).encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
+
+
+def sign(key: bytes, text: str) -> str:
+    """The MAC of the state's JSON text, as it stands in the comment."""
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def parse_state(key: bytes | None, body: str) -> State:
+    """The state in our summary comment's text; an empty State for anything missing, malformed or not
+    signed with this key (edited, forged, copied from another PR, or no key to check it with)."""
     start = body.rfind(STATE_OPEN)  # ours is the last thing in the comment
     end = body.find(STATE_CLOSE, start + len(STATE_OPEN)) if start >= 0 else -1
-    if end < 0 or end - start > MAX_STATE_CHARS:
+    if key is None or end < 0 or end - start > MAX_STATE_CHARS:
+        return State()
+    text, _, mac = body[start + len(STATE_OPEN):end].rpartition(" ")
+    if not _MAC.fullmatch(mac) or not hmac.compare_digest(mac, sign(key, text)):
         return State()
     try:
-        data = json.loads(body[start + len(STATE_OPEN):end])
+        data = json.loads(text)
     except (ValueError, RecursionError):
         return State()
     if not isinstance(data, dict) or data.get("v") != 1:
@@ -109,13 +137,14 @@ def _entry(item: object) -> Entry | None:
     return Entry(sha, time, model, str(verdict), complete, str(scope))
 
 
-def render_state(state: State) -> str:
-    """The hidden marker carrying the state, to end the summary comment with."""
+def render_state(key: bytes, state: State) -> str:
+    """The hidden marker carrying the state and its MAC, to end the summary comment with."""
     data: dict[str, Any] = {"v": 1, "last": state.last, "worst": state.worst.value if state.worst else None,
                             "history": [_entry_json(e) for e in state.history[-MAX_HISTORY:]]}
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=True)
     # "<" and ">" only occur inside JSON strings; escaped, no value can end the HTML comment early.
-    return STATE_OPEN + text.replace("<", "\\u003c").replace(">", "\\u003e") + STATE_CLOSE
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e")
+    return f"{STATE_OPEN}{text} {sign(key, text)}{STATE_CLOSE}"
 
 
 def _entry_json(e: Entry) -> dict[str, Any]:

@@ -309,6 +309,7 @@ class FakeGitHub:
         self._labels: dict[int, list[str]] = {}
         self._compares: dict[tuple[str, str], tuple[str, str]] = {}  # (base, head) -> (status, diff text)
         self._trees: dict[str, frozenset[str]] = {}  # commit -> every path (files and directories) in its tree
+        self._merge_bases: dict[tuple[str, str], str] = {}
         self._faults: list[Fault] = []
         self._next_id = 1000
         self._lock = threading.RLock()
@@ -427,11 +428,13 @@ class FakeGitHub:
             answers[alias] = {"__typename": "Blob"} if path in self._trees[sha] else None
         return {"data": {"repository": answers}}
 
-    def set_compare(self, base: str, head: str, diff_text: str, status: str = "ahead") -> None:
-        """What `compare/{base}...{head}` answers: GitHub's status (ahead, behind, diverged, identical) and
-        the diff from the merge base. An unknown pair is a 404, as for a commit GitHub no longer has."""
+    def set_compare(self, base: str, head: str, diff_text: str, status: str = "ahead", merge_base: str = "") -> None:
+        """What `compare/{base}...{head}` answers: GitHub's status (ahead, behind, diverged, identical),
+        the diff from the merge base, and that commit (`merge_base_commit`, base itself unless given).
+        An unknown pair is a 404, as for a commit GitHub no longer has."""
         with self._lock:
             self._compares[(base, head)] = (status, diff_text)
+            self._merge_bases[(base, head)] = merge_base or base
 
     def set_head(self, number: int, head_sha: str, diff_text: str) -> None:
         """A push to the PR: a new head and diff. Like GitHub, an inline comment follows its line when the
@@ -597,6 +600,10 @@ class FakeGitHub:
                 return Reply(200, paths)
             answer = self.graphql_response
             return Reply(200, answer(req.json) if callable(answer) else answer)
+        if req.method == "GET" and req.path == "/user":
+            if self.token.startswith("ghs_"):  # installation tokens (the workflow's) cannot read /user
+                raise ApiError(403, {"message": "Resource not accessible by integration", "status": "403"})
+            return Reply(200, {"login": self.bot_login, "type": "User"})
         prefix = f"/repos/{self.repo}/"
         if not req.path.startswith(prefix):
             raise not_found()
@@ -708,8 +715,10 @@ class FakeGitHub:
         files = files_json(parse_diff(diff_text))
         ahead = 0 if status in ("identical", "behind") else 1
         behind = 1 if status in ("behind", "diverged") else 0
+        merge_base = self._merge_bases.get((unquote(base), unquote(head)), unquote(base))
         return Reply(200, {"status": status, "ahead_by": ahead, "behind_by": behind, "total_commits": ahead,
-                           "base_commit": {"sha": unquote(base)}, "commits": [], "files": files})
+                           "base_commit": {"sha": unquote(base)}, "merge_base_commit": {"sha": merge_base},
+                           "commits": [], "files": files})
 
     def _list_files(self, req: RecordedRequest, number: str) -> Reply:
         return self._page(req, self._pull(number)["files"][:MAX_PR_FILES])
@@ -733,6 +742,7 @@ class FakeGitHub:
                 "type": "file",
                 "encoding": "base64",
                 "size": len(data),
+                "sha": hashlib.sha1(b"blob %d\0%s" % (len(data), data), usedforsecurity=False).hexdigest(),
                 "path": path,
                 "name": path.rsplit("/", 1)[-1],
                 "content": base64.b64encode(data).decode(),

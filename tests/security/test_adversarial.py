@@ -695,15 +695,27 @@ def hostile_checkout(workspace: Path, marker: Path) -> tuple[str, str, str]:
     return base, head, diff
 
 
+def too_large_for_diff(github: FakeGitHub, workspace: Path, base: str, head: str, diff: str, **pull: Any) -> None:
+    """hostile_checkout's PR as GitHub shows one too large for its diff, the patch omitted: the one case
+    where the checkout is read (checked against the blob ids GitHub gives)."""
+    rows = [{"filename": "app/a.py", "status": "modified", "additions": 1, "deletions": 0, "changes": 1,
+             "sha": _git(workspace, "rev-parse", f"{head}:app/a.py").strip()}]
+    github.set_compare(base, head, diff)
+    github.set_file("app/a.py", base, "def keep():\n    return 1\n")
+    github.add_pull(7, "Add compute", "Adds compute.", base, head, diff, files=rows, diff_too_large=True, **pull)
+
+
 @pytest.mark.parametrize("checkout", ["none", "hostile"])
 def test_pull_request_target_runs_nothing_from_the_pr(tmp_path: Path, llm: FakeLLM, checkout: str) -> None:
     marker = tmp_path / "pwned"
     with FakeGitHub(token=GITHUB_TOKEN) as github:
         if checkout == "hostile":
-            base, head, diff = hostile_checkout(tmp_path / "run" / "workspace", marker)
+            workspace = tmp_path / "run" / "workspace"
+            base, head, diff = hostile_checkout(workspace, marker)
+            too_large_for_diff(github, workspace, base, head, diff, head_repo="mallory/repo")
         else:
             base, head, diff = SHA_BASE, SHA_HEAD, PLAIN_DIFF
-        github.add_pull(7, "Add compute", "Adds compute.", base, head, diff, head_repo="mallory/repo")
+            github.add_pull(7, "Add compute", "Adds compute.", base, head, diff, head_repo="mallory/repo")
         result = run(tmp_path / "run", github, llm, event_name="pull_request_target", payload=pr_event())
         result.assert_contained(*SECRETS)
         assert result.code == 0 and len(llm.requests) == 1 and "compute(1)" in provider_bodies(llm)
@@ -714,7 +726,8 @@ def test_pull_request_target_runs_nothing_from_the_pr(tmp_path: Path, llm: FakeL
     else:
         subcommands = {next(a for a in argv[1:] if a in ("diff", "cat-file")) for argv in commands}
         assert subcommands == {"cat-file", "diff"}, commands  # the checkout was read, and only read
-        assert "--no-ext-diff" in commands[-1] and "--no-textconv" in commands[-1]
+        diff_command = next(argv for argv in commands if "diff" in argv)
+        assert "--no-ext-diff" in diff_command and "--no-textconv" in diff_command
         temp = [e["path"] for e in result.events("mkdtemp")]
         assert temp and all(p.startswith(str(tmp_path / "run" / "runner-temp") + "/") for p in temp)
 
@@ -771,7 +784,7 @@ def test_nothing_is_left_behind(tmp_path: Path, llm: FakeLLM, failure: str) -> N
     file, whatever happens (assert_contained checks both, with every file the run opened for writing)."""
     with FakeGitHub(token=GITHUB_TOKEN) as github:
         base, head, diff = hostile_checkout(tmp_path / "run" / "workspace", tmp_path / "pwned")
-        github.add_pull(7, "Add compute", "Adds compute.", base, head, diff)
+        too_large_for_diff(github, tmp_path / "run" / "workspace", base, head, diff)
         if failure == "provider down":
             for _ in range(4):
                 llm.enqueue(status=500, json=openai_error("down", "server_error"), headers={"retry-after-ms": "10"})

@@ -3,7 +3,6 @@ summary, the step outputs and the exit code, written through the run's redactor.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -35,8 +34,8 @@ def files_url(session: Session) -> str:
 def finish(session: Session, result: ToolRun[Any], payload: dict[str, Any], body: str, *,
            delivery: Sequence[str], count: int, delivered: bool) -> ExitCode:
     out, report = session.out, result.report
-    path = os.path.join(session.env.workspace, session.inputs.findings_file)
-    write_json(path, record.document(report, payload, delivery), session.redactor)
+    path = write_json(session.env.workspace, session.inputs.findings_file,
+                      record.document(report, payload, delivery), session.redactor)
     if "summary" in session.config.publish or session.dry_run:
         out.summary(record.job_summary(report, body, delivery))
     for error in report.errors:

@@ -74,7 +74,9 @@ def posted_fingerprints(session: Session) -> tuple[set[str], str]:
         comments = session.github.list_review_comments(session.pr.number)
     except GitHubError as exc:
         return set(), f"earlier suggestions could not be read to avoid duplicates ({exc})"
-    return {m.group(1) for c in comments for m in improve.FINGERPRINT_RE.finditer(c.body or "")}, ""
+    me = session.github.own_login()  # another author's copy of our fingerprint must not suppress a suggestion
+    return {m.group(1) for c in comments if c.user_login == me
+            for m in improve.FINGERPRINT_RE.finditer(c.body or "")}, ""
 
 
 def post_inline(session: Session, plan: Plan, delivery: list[str]) -> bool:

@@ -7,7 +7,6 @@ and only what changed since then is reviewed, unless history was rewritten, the 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +25,19 @@ from ..publish.threads import Addressed, find_addressed, resolve_addressed
 from ..render import addressed_section, cap, history_section, outside_section, scope_line, summary_markdown
 from ..review import Report, review_diff
 from ..session import Session
-from ..state import Entry, Scope, State, choose_scope, confirm_scope, entry_time, parse_state, record, render_state
+from ..state import (
+    STATE_OPEN,
+    Entry,
+    Scope,
+    State,
+    choose_scope,
+    confirm_scope,
+    entry_time,
+    parse_state,
+    record,
+    render_state,
+    state_key,
+)
 
 
 def run(session: Session, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ExitCode:
@@ -57,7 +68,7 @@ def run(session: Session, now: Callable[[], datetime] = lambda: datetime.now(UTC
     entry = Entry(session.pr.head_sha, entry_time(now()), session.settings.model, report.verdict, report.complete,
                   "incremental" if scope.incremental else "full")
     new_state = record(state, entry, report.max_severity)
-    texts = SummaryTexts(scope, len(raw_files), addressed, new_state)
+    texts = SummaryTexts(scope, len(raw_files), addressed, new_state, signing_key(session))
     publish_all(publishers(channels, check, texts), ctx, out.log)
     finish(session, report, ctx, texts)
     if check.denied is not None:
@@ -65,12 +76,25 @@ def run(session: Session, now: Callable[[], datetime] = lambda: datetime.now(UTC
     return exit_code(report)
 
 
+def signing_key(session: Session) -> bytes | None:
+    """The key of this PR's hidden state, derived from the provider key (none in a key-less dry run)."""
+    return state_key(session.inputs.api_key, session.env.repository, session.pr.number)
+
+
 def read_state(session: Session) -> State:
-    """The hidden state of our summary comment; none without the comment channel (nothing would keep it)."""
-    if "comment" not in session.config.publish:
+    """The hidden state of our summary comment, when its signature verifies; none without the comment
+    channel (nothing would keep it) or without a key to verify it with."""
+    key = signing_key(session)
+    if "comment" not in session.config.publish or key is None:
         return State()
     found = find_summary(session.github, session.pr.number)
-    return parse_state(found.body) if found is not None else State()
+    if found is None:
+        return State()
+    state = parse_state(key, found.body)
+    if state == State() and STATE_OPEN in found.body:
+        session.out.log("qodo-review: the summary comment's state does not verify (edited, or signed with "
+                        "another api-key); reviewing the whole pull request.")
+    return state
 
 
 def choose_files(session: Session, state: State) -> tuple[Scope, list[RawFile]]:
@@ -125,7 +149,7 @@ def head_tree(session: Session) -> Callable[[Sequence[str]], dict[str, bool]]:
 def settle_threads(session: Session, report: Report) -> list[Addressed]:
     """Resolve the threads of earlier findings whose code changed; say so in the log when that is refused."""
     github, number = session.github, session.pr.number
-    addressed = find_addressed(github.list_review_comments(number), report.findings)
+    addressed = find_addressed(github.list_review_comments(number), report.findings, github.own_login())
     if not addressed:
         return []
     outcome, problem = resolve_addressed(github, number, addressed)
@@ -137,13 +161,15 @@ def settle_threads(session: Session, report: Report) -> list[Addressed]:
 class SummaryTexts:
     """What the summary comment adds to the report: the scope, addressed findings, history and hidden state."""
 
-    def __init__(self, scope: Scope, files: int, addressed: Sequence[Addressed], state: State) -> None:
+    def __init__(self, scope: Scope, files: int, addressed: Sequence[Addressed], state: State,
+                 key: bytes | None) -> None:
         self.scope = scope_line(scope.since, scope.reason, files)
         self.addressed = [(a.headline, a.comment.path, a.resolved) for a in addressed]
         self.state = state
+        self.key = key
 
     def comment(self, ctx: Context) -> str:
-        marker = render_state(self.state)
+        marker = render_state(self.key, self.state) if self.key is not None else ""
         extra = [*moved(ctx), addressed_section(self.addressed, ctx.host)]
         text = summary_markdown(ctx.report, ctx.host, extra=extra, scope=self.scope,
                                 history=history_section(self.state.history))
@@ -180,8 +206,8 @@ def print_dry_run(session: Session, report: Report) -> None:
 def finish(session: Session, report: Report, ctx: Context, texts: SummaryTexts) -> None:
     """The job summary, errors, outputs and findings file."""
     out = session.out
-    path = os.path.join(session.env.workspace, session.inputs.findings_file)
-    write_json(path, findings_document(report, ctx), session.redactor)
+    path = write_json(session.env.workspace, session.inputs.findings_file, findings_document(report, ctx),
+                      session.redactor)
     delivery = ["### Delivery\n" + "\n".join(f"- {line}" for line in ctx.delivery)] if ctx.delivery else []
     if "summary" in session.config.publish or session.dry_run:
         out.summary(summary_markdown(report, ctx.host, job=True, extra=[*moved(ctx), *delivery], scope=texts.scope))

@@ -10,15 +10,15 @@ from ..github import Comment, GitHub
 from ..render import SUMMARY_MARKER
 from . import CREATE_ATTEMPTS, Context, maybe_done
 
-# Comments written by the workflow's token come from this account; only those are ever edited, so a
-# user who pastes our marker into their own comment cannot make us overwrite it.
-BOT_LOGINS = ("github-actions[bot]",)
-
 
 def find_marked(github: GitHub, number: int, marker: str) -> Comment | None:
-    """Our comment starting with this marker, if an earlier run wrote one (bot-authored only)."""
-    mine = [c for c in github.list_issue_comments(number)
-            if c.body.startswith(marker) and (c.user_login in BOT_LOGINS or c.user_type == "Bot")]
+    """Our comment starting with this marker, if an earlier run wrote one.
+
+    Only comments written by our own account (`GitHub.own_login`) count: a person, or another bot, who
+    pastes our marker into a comment of theirs can neither have it edited nor feed it our state."""
+    comments = github.list_issue_comments(number)
+    me = github.own_login()
+    mine = [c for c in comments if c.body.startswith(marker) and c.user_login == me]
     return mine[0] if mine else None
 
 

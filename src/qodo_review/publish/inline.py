@@ -55,7 +55,8 @@ class InlineReview:
     def publish(self, ctx: Context) -> str:
         report = ctx.report
         # An outdated comment (line null) sits on code that changed: a finding still there is posted anew.
-        mine = [c for c in ctx.github.list_review_comments(report.pr.number) if is_ours(c) and c.line is not None]
+        comments = ctx.github.list_review_comments(report.pr.number)
+        mine = [c for c in comments if is_ours(c, ctx.github.own_login()) and c.line is not None]
         posted = {m.group(1) for c in mine for m in FP_RE.finditer(c.body)}
         # GitHub moves a comment along when code above it shifts: the same issue where it sits now is posted.
         placed = {(m.group(1), c.line) for c in mine for m in ISSUE_RE.finditer(c.body)}
@@ -146,8 +147,10 @@ def _post_once(github: GitHub, pr: PullRequest, body: str, comments: list[dict[s
             if not maybe_done(exc) or attempt == CREATE_ATTEMPTS:
                 raise
         wanted = {m.group(1) for c in comments for m in fp_re.finditer(c["body"])}
-        posted = {m.group(1) for c in github.list_review_comments(pr.number)
-                  if is_ours(c) for m in fp_re.finditer(c.body)}
+        listed = github.list_review_comments(pr.number)
+        me = github.own_login()
+        posted = {m.group(1) for c in listed if c.user_login == me and c.in_reply_to_id is None
+                  for m in fp_re.finditer(c.body)}
         if wanted <= posted:
             return
 
@@ -177,8 +180,9 @@ def _create(github: GitHub, pr: PullRequest, body: str, comments: list[dict[str,
 
 def _delete_stale_probes(github: GitHub, number: int) -> bool:
     """Delete pending reviews a crashed run of ours left (marked PROBE_MARKER); True if one was found."""
-    stale: list[Review] = [r for r in github.list_reviews(number) if r.state == "PENDING"
-                           and PROBE_MARKER in r.body]
+    reviews = github.list_reviews(number)
+    stale: list[Review] = [r for r in reviews if r.state == "PENDING" and PROBE_MARKER in r.body
+                           and r.user_login == github.own_login()]
     for review in stale:
         github.delete_pending_review(number, review.id)
     return bool(stale)

@@ -16,7 +16,6 @@ from typing import Any
 from ..errors import GitHubError
 from ..github import GitHub, ReviewComment
 from ..models import Finding
-from ..policy import is_bot
 from ..sanitize import HIDDEN_MARKER_PREFIX
 
 FP_RE = re.compile(r"<!-- qodo-review:fp=([0-9a-f]{16}) -->")
@@ -51,9 +50,9 @@ def issue_marker(finding: Finding) -> str:
     return f"{HIDDEN_MARKER_PREFIX}:issue={issue_key(finding)} -->"
 
 
-def is_ours(comment: ReviewComment) -> bool:
-    """Written by a bot account (no person can pose as one) and carrying our fingerprint."""
-    return is_bot(comment.user_login) and comment.in_reply_to_id is None and bool(FP_RE.search(comment.body))
+def is_ours(comment: ReviewComment, me: str) -> bool:
+    """Written by our own account (`GitHub.own_login`, never another bot's) and carrying our fingerprint."""
+    return comment.user_login == me and comment.in_reply_to_id is None and bool(FP_RE.search(comment.body))
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ class Addressed:
         return self.comment.body.strip().splitlines()[0] if self.comment.body.strip() else ""
 
 
-def find_addressed(comments: Sequence[ReviewComment], findings: Sequence[Finding]) -> list[ReviewComment]:
+def find_addressed(comments: Sequence[ReviewComment], findings: Sequence[Finding], me: str) -> list[ReviewComment]:
     """Our outdated top-level comments whose issue was not reported again, in threads without replies by others."""
     by_id = {c.id: c for c in comments}
     replied = {c.in_reply_to_id for c in comments if c.in_reply_to_id is not None
@@ -78,7 +77,7 @@ def find_addressed(comments: Sequence[ReviewComment], findings: Sequence[Finding
     out = []
     for c in comments:
         issue = ISSUE_RE.search(c.body)
-        if is_ours(c) and c.line is None and c.id not in replied and not (issue and issue.group(1) in again):
+        if is_ours(c, me) and c.line is None and c.id not in replied and not (issue and issue.group(1) in again):
             out.append(c)
     return out
 
