@@ -113,7 +113,8 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor, clock: Clock = S
     if not decision.go:
         return _stand_down(github, activity, decision, out)
     redactor.allow(config.allow_secrets)
-    settings = resolve_settings(inputs.provider, inputs.api_key, config.model, inputs.base_url)
+    settings = resolve_settings(inputs.provider, inputs.api_key, config.model, inputs.base_url,
+                                trust_env=inputs.use_proxy_env)
     if not inputs.api_key and not inputs.dry_run and activity.command != "help":
         return _no_key(pr, env, config.fail_on is not None, out)
     fallback = resolve_fallback(settings, inputs.fallback_provider, inputs.fallback_api_key, inputs.fallback_model,

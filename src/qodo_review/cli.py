@@ -152,7 +152,10 @@ def run(args: argparse.Namespace, env: Mapping[str, str], stdin: IO[str], stdout
     probe = resolve_settings(args.provider, settings_key or "x", config.model, args.base_url)
     if not settings_key:
         settings_key = next((env[v] for v in KEY_VARS[probe.kind] if env.get(v)), "")
-    settings = resolve_settings(args.provider, settings_key, config.model, args.base_url)
+    # A developer's shell is theirs to trust (proxies, CA bundles); in a workflow step an earlier step may have
+    # set them through $GITHUB_ENV, as for the action (input use-proxy-env).
+    trust_env = env.get("GITHUB_ACTIONS") != "true" or env.get("QODO_USE_PROXY_ENV", "").lower() == "true"
+    settings = resolve_settings(args.provider, settings_key, config.model, args.base_url, trust_env=trust_env)
     fallback = resolve_fallback(settings, args.fallback_provider,
                                 args.fallback_api_key or env.get("QODO_FALLBACK_API_KEY", ""),
                                 args.fallback_model, args.fallback_base_url)

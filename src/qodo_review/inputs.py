@@ -37,6 +37,7 @@ INPUT_ENV = {
     "fallback-provider": "QODO_FALLBACK_PROVIDER",
     "fallback-api-key": "QODO_FALLBACK_API_KEY",
     "fallback-base-url": "QODO_FALLBACK_BASE_URL",
+    "use-proxy-env": "QODO_USE_PROXY_ENV",
 }
 # inputs that are also .qodo.yml keys: a non-empty input overrides the file
 CONFIG_INPUTS = ("model", "fail-on", "publish", "max-input-tokens", "max-calls")
@@ -60,6 +61,8 @@ class Inputs:
     fallback_provider: str = ""
     fallback_api_key: str = field(default="", repr=False)
     fallback_base_url: str = ""
+    # Honour HTTP(S)_PROXY, ALL_PROXY, SSL_CERT_FILE/DIR, REQUESTS_CA_BUNDLE: only when the workflow says so.
+    use_proxy_env: bool = False
 
 
 def _bool_input(name: str, value: str) -> bool:
@@ -106,6 +109,7 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         fallback_provider=raw["fallback-provider"],
         fallback_api_key=raw["fallback-api-key"],
         fallback_base_url=raw["fallback-base-url"],
+        use_proxy_env=_bool_input("use-proxy-env", raw["use-proxy-env"]),
     )
 
 

@@ -34,6 +34,10 @@ class ProviderSettings:
     max_retries: int = 0
     # How the inputs that configure this endpoint are named in messages: "" or "fallback-" (fallback-api-key).
     input_prefix: str = ""
+    # HTTP(S)_PROXY, ALL_PROXY, SSL_CERT_FILE/DIR are honoured only when the workflow says so (input
+    # use-proxy-env): an earlier step can set them through $GITHUB_ENV, and a proxy plus a CA of its own
+    # would read the code and the key in clear.
+    trust_env: bool = False
 
     @property
     def host(self) -> str:
@@ -54,7 +58,8 @@ DEFAULT_MODELS = {"openai": "gpt-4.1", "anthropic": "claude-sonnet-4-6", "openai
 PROVIDER_KINDS = ("auto", "openai", "anthropic", "openai-compatible")
 
 
-def resolve_settings(provider: str, api_key: str, model: str, base_url: str) -> ProviderSettings:
+def resolve_settings(provider: str, api_key: str, model: str, base_url: str, *,
+                     trust_env: bool = False) -> ProviderSettings:
     """Decide the provider kind, model and endpoint from the inputs alone (never the SDKs' env vars)."""
     kind = provider.strip().lower() or "auto"
     if kind not in PROVIDER_KINDS:
@@ -80,7 +85,8 @@ def resolve_settings(provider: str, api_key: str, model: str, base_url: str) -> 
     chosen_model = model.strip() or DEFAULT_MODELS.get(kind, "")
     if not chosen_model:
         raise UsageError("Input 'model' is empty: an openai-compatible endpoint needs a model name.")
-    return ProviderSettings(kind=kind, model=chosen_model, base_url=url.rstrip("/"), api_key=api_key)
+    return ProviderSettings(kind=kind, model=chosen_model, base_url=url.rstrip("/"), api_key=api_key,
+                            trust_env=trust_env)
 
 
 def resolve_fallback(primary: ProviderSettings, provider: str, api_key: str, model: str,
@@ -113,7 +119,8 @@ def resolve_fallback(primary: ProviderSettings, provider: str, api_key: str, mod
     if (settings.kind, settings.model, settings.base_url) == (primary.kind, primary.model, primary.base_url):
         raise UsageError(f"Input 'fallback-model' names the primary model itself ({primary.model!r} at "
                          f"{primary.host}); set another model, or remove the fallback-* inputs.")
-    return replace(settings, timeout=primary.timeout, max_retries=primary.max_retries, input_prefix="fallback-")
+    return replace(settings, timeout=primary.timeout, max_retries=primary.max_retries, input_prefix="fallback-",
+                   trust_env=primary.trust_env)
 
 
 def make_provider(settings: ProviderSettings) -> Provider:

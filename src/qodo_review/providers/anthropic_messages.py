@@ -39,7 +39,7 @@ class AnthropicMessages:
         self._host = settings.host
         # Built once: the per-call clients share it. Loading the CA bundle takes ~35 ms of CPU under the GIL,
         # which per call serialized the parallel calls (bench/bench_parallel.py).
-        self._tls = httpx2.create_ssl_context()
+        self._tls = httpx2.create_ssl_context(trust_env=settings.trust_env)
 
     def complete(self, prompt: Prompt) -> Completion:
         name = prompt.schema_name
@@ -75,6 +75,7 @@ class AnthropicMessages:
             follow_redirects=False,
             timeout=s.timeout,
             verify=self._tls,
+            trust_env=s.trust_env,
             event_hooks={"response": [stop_long_sdk_retries]},
         )
         client = anthropic.Anthropic(

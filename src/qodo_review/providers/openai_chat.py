@@ -49,7 +49,7 @@ class OpenAIChat:
         self._host = settings.host
         # Built once: the per-call clients share it. Loading the CA bundle takes ~35 ms of CPU under the GIL,
         # which per call serialized the parallel calls (bench/bench_parallel.py).
-        self._tls = httpx2.create_ssl_context()
+        self._tls = httpx2.create_ssl_context(trust_env=settings.trust_env)
 
     def complete(self, prompt: Prompt) -> Completion:
         # One client per call: nothing to close later, and concurrent calls share no state.
@@ -71,7 +71,8 @@ class OpenAIChat:
             timeout=s.timeout,
             max_retries=s.max_retries,
             # A redirect would send the code and the key to another host: it is an error, never followed.
-            http_client=httpx2.Client(follow_redirects=False, timeout=s.timeout, verify=self._tls),
+            http_client=httpx2.Client(follow_redirects=False, timeout=s.timeout, verify=self._tls,
+                                      trust_env=s.trust_env),
             # Empty strings, not None: None makes the SDK read OPENAI_ADMIN_KEY, OPENAI_ORG_ID, ...
             admin_api_key="",
             organization="",
