@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import qodo_review.sanitize as sanitize_module
+import qodo_review.sanitize.markdown as sanitize_module
 from qodo_review.sanitize import (
     HIDDEN_MARKER_PREFIX,
     TRUNCATION_NOTE,

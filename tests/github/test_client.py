@@ -28,7 +28,7 @@ from qodo_review.github import (
 TOKEN = "ghs_s3cr3tT0kenValue1234567890abcdefABCD"
 API = "https://api.github.com"
 REPO_URL = f"{API}/repos/owner/repo"
-REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
 # GitHub's 406 for a diff over 300 files, as users have posted it (cpp-linter/cpp-linter-action#249).
 DIFF_TOO_LARGE = {
     "message": "Sorry, the diff exceeded the maximum number of files (300). Consider using "

@@ -7,11 +7,12 @@ import difflib
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_diff import unidiff_hunks
 
 from qodo_review.diff import decode_diff, parse_file, raw_files_from_api, split_diff
 from qodo_review.errors import DiffError
 from qodo_review.models import FileDiff
+
+from .test_diff import unidiff_hunks
 
 # Lines that look like diff syntax, or that str.splitlines() would break, are the interesting content.
 TRICKY = [
