@@ -140,7 +140,8 @@ def _client(env: Env, inputs: Inputs, clock: Clock) -> GitHub:
         raise UsageError("Input 'github-token' is empty; keep the default (${{ github.token }}) or pass a token.")
     if not env.repository or "/" not in env.repository:
         raise UsageError("GITHUB_REPOSITORY is not set; run this inside GitHub Actions or use the CLI.")
-    return GitHub(inputs.github_token, env.api_url, env.repository, sleep=clock.sleep, clock=clock.now)
+    return GitHub(inputs.github_token, env.api_url, env.repository, sleep=clock.sleep, clock=clock.now,
+                  trust_env=inputs.use_proxy_env)
 
 
 def _config_for(github: GitHub, pr: PullRequest, inputs: Inputs, authorized: bool, out: Out) -> ReviewConfig:

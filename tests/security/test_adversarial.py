@@ -734,6 +734,13 @@ def test_pull_request_target_runs_nothing_from_the_pr(tmp_path: Path, llm: FakeL
 
 # --- 2. one egress, no retention, no telemetry -----------------------------------------------------------
 
+PROXY_ENV = {
+    "HTTP_PROXY": "http://evil.example:3128", "HTTPS_PROXY": "http://evil.example:3128",
+    "ALL_PROXY": "http://evil.example:3128", "http_proxy": "http://evil.example:3128",
+    "https_proxy": "http://evil.example:3128", "NO_PROXY": "", "no_proxy": "",
+    "SSL_CERT_FILE": "/nonexistent/evil-ca.pem", "SSL_CERT_DIR": "/nonexistent",
+    "REQUESTS_CA_BUNDLE": "/nonexistent/evil-ca.pem", "CURL_CA_BUNDLE": "/nonexistent/evil-ca.pem",
+}
 HOSTILE_ENV = {
     "OPENAI_BASE_URL": "http://evil.example/v1", "ANTHROPIC_BASE_URL": "http://evil.example",
     "OPENAI_API_KEY": "sk-" + "env-" + "x" * 30, "ANTHROPIC_API_KEY": "sk-" + "ant-env", "ANTHROPIC_AUTH_TOKEN": "tok",
@@ -743,6 +750,8 @@ HOSTILE_ENV = {
     "ANTHROPIC_OPEN_TELEMETRY": "true", "ANTHROPIC_OPEN_TELEMETRY_PROPAGATION": "true",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "http://evil.example:4318", "OTEL_TRACES_EXPORTER": "otlp",
     "OTEL_PROPAGATORS": "tracecontext,baggage,b3", "OTEL_SDK_DISABLED": "false",
+    # A proxy and a CA bundle of an earlier step's choosing would read the key and the code in clear.
+    **PROXY_ENV,
 }
 # Every header an SDK sends, by name: the request's own, and Stainless's platform description.
 EXPECTED_HEADERS = {
@@ -776,6 +785,16 @@ def test_the_sdks_environment_adds_no_host_header_or_telemetry(tmp_path: Path, g
     assert "HTTP Request" not in result.stdout + result.stderr and "compute(1)" not in result.stderr
     if provider == "openai":
         assert request.json["store"] is False
+
+
+def test_the_proxy_environment_is_used_only_when_the_workflow_says_so(tmp_path: Path, github: FakeGitHub,
+                                                                        llm: FakeLLM) -> None:
+    """With use-proxy-env: true the proxy variables are honoured (the run then tries evil.example, which the
+    lockdown refuses): the same variables that the hostile-environment test above proves are ignored."""
+    pull(github)
+    result = run(tmp_path, github, llm, inputs={"use-proxy-env": "true"}, extra_env=PROXY_ENV)
+    assert [e for e in result.audit if e["kind"] == "resolve" and "evil" in e["host"]]
+    assert result.code != 0 and llm.requests == []
 
 
 @pytest.mark.parametrize("failure", ["provider down", "pull request gone", "config broken", "success"])

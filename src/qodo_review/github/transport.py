@@ -54,6 +54,7 @@ class Transport:
         clock: Callable[[], float] = time.monotonic,
         time_budget: float = 300.0,
         timeout: float = 30.0,
+        trust_env: bool = False,
     ) -> None:
         self._token = token
         self.api_url = api_url.rstrip("/")
@@ -61,6 +62,10 @@ class Transport:
         self._origin = _origin(self.api_url)
         self._own_session = session is None
         self._session = session or requests.Session()
+        if self._own_session:
+            # HTTP(S)_PROXY, REQUESTS_CA_BUNDLE and ~/.netrc only when the workflow says so (use-proxy-env): an
+            # earlier step can set them, and a proxy with a CA of its own would read the token and the code.
+            self._session.trust_env = trust_env
         self._sleep, self._clock = sleep, clock
         self._deadline = clock() + time_budget
         self._timeout = timeout
