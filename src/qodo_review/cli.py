@@ -15,21 +15,22 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from typing import IO
+from typing import IO, Any
 
 from . import __version__
 from .clock import SYSTEM_CLOCK, Clock
 from .config import ReviewConfig, convert_settings, merge, parse_config_text
 from .diff import RawFile, decode_diff, split_diff
+from .engine import run_task
 from .errors import ConfigError, ExitCode, QodoError, UsageError
 from .models import PullRequest
+from .outcome import Outcome
 from .providers import Provider, ProviderSettings, resolve_fallback, resolve_settings
 from .redact import Redactor
 from .render import terminal_text
 from .retry import resilient
-from .review import Report, review_diff
+from .review import review_diff
 from .tools import local as tools_local
-from .tools.runner import run_tool
 
 COMMAND_HELP = {"describe": "write a description of the change (summary, type, walkthrough, notes)",
                 "improve": "suggest concrete code changes for the changed lines",
@@ -172,7 +173,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str], stdin: IO[str], stdout
     return ExitCode.GATE if report.verdict == "fail" else ExitCode.OK
 
 
-def _print(report: Report, args: argparse.Namespace, stdout: IO[str], redactor: Redactor, *, no_key: bool) -> None:
+def _print(report: Outcome[Any], args: argparse.Namespace, stdout: IO[str], redactor: Redactor, *,
+           no_key: bool) -> None:
     if args.format == "json":
         doc = {"summary": report.summary, "verdict": report.verdict, "complete": report.complete,
                "findings": [f.to_json() for f in report.findings],
@@ -206,15 +208,15 @@ def _run_tool(args: argparse.Namespace, pr: PullRequest, raw_files: list[RawFile
     """describe, improve, ask: the tool's calls on the diff, printed; exit 3 when a call failed."""
     nonce, question = secrets.token_hex(8), getattr(args, "question", "")
     spec = tools_local.spec_for(args.command, config, nonce, question)
-    run = run_tool(spec, pr, raw_files, config, provider=provider, redactor=redactor, nonce=nonce,
-                   provider_host=settings.host, model=settings.model)
+    run = run_task(spec, pr, raw_files, config, caller=provider, redactor=redactor, nonce=nonce,
+                   host=settings.host, model=settings.model)
     text, doc = tools_local.output(args.command, run, config, question=question, show_prompts=args.dry_run)
     shown = json.dumps(doc, indent=2, ensure_ascii=False) if args.format == "json" else text
     stdout.write(redactor.redact(shown) + "\n")
     if no_key and args.format != "json":
         stdout.write("\nNo API key is set, so nothing was sent. To get an answer, set one:\n"
                      "  export OPENAI_API_KEY=...     (or ANTHROPIC_API_KEY=..., or pass --api-key)\n")
-    return ExitCode.INCOMPLETE if run.report.errors and provider is not None else ExitCode.OK
+    return ExitCode.INCOMPLETE if run.errors and provider is not None else ExitCode.OK
 
 
 if __name__ == "__main__":  # pragma: no cover

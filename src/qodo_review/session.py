@@ -12,6 +12,7 @@ import secrets
 import sys
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from .clock import SYSTEM_CLOCK, Clock
@@ -22,11 +23,11 @@ from .fetch import Fetched, Git, fetch_files
 from .github import GitHub
 from .inputs import Inputs
 from .models import PullRequest
+from .outcome import Outcome
 from .output import Out
 from .providers import REGISTRY, Provider, ProviderSettings
 from .redact import Redactor
 from .retry import resilient
-from .review import Report
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class Session:
                          f"in {self._fetched.seconds:.2f} s.")
         return self._fetched
 
-    def record_fetch(self, report: Report) -> None:
+    def record_fetch(self, report: Outcome[Any]) -> None:
         """Add what the fetch knows to a report: its source and time, its notices, files GitHub did not list."""
         if self._fetched is None:
             return

@@ -10,7 +10,7 @@ from ..limits import COMMENT_BODY_MAX
 from ..render import cap
 from ..sanitize import plain
 from ..session import Session
-from ..tools import ask
+from ..tasks import ask
 from .finish import call_model, files_url, finish
 
 
@@ -31,7 +31,7 @@ def run(session: Session) -> ExitCode:
         text = ask.reply_markdown(question, result.answer, host=session.host, links=[m for m, _ in links],
                                   about=about)
     else:
-        problem = result.report.errors[0] if result.report.errors else "no answer"
+        problem = result.errors[0] if result.errors else "no answer"
         text = (f"{ask.MARKER}\n{ask.quote(question)}\n\n⚠️ qodo-review could not answer this question: "
                 f"{plain(problem, 400)}. The workflow run's job summary has the details.")
     delivery: list[str] = []

@@ -10,7 +10,7 @@ from ..limits import COMMENT_BODY_MAX, PR_BODY_MAX
 from ..models import Skipped
 from ..publish.comment import upsert_marked
 from ..session import Session
-from ..tools import describe
+from ..tasks import describe
 from .finish import call_model, finish
 
 
@@ -18,7 +18,7 @@ def run(session: Session) -> ExitCode:
     config, host = session.config, session.host
     result = call_model(session, describe.spec(config, session.nonce))
     desc = result.answer
-    skipped = result.report.skipped
+    skipped = result.skipped
     delivery: list[str] = []
     labels: tuple[str, ...] = ()
     delivered = False

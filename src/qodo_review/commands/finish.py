@@ -6,23 +6,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from ..engine import Task, run_task
 from ..errors import ExitCode
+from ..outcome import Outcome
 from ..output import write_json
 from ..session import Session
 from ..tools import record
-from ..tools.runner import ToolRun, ToolSpec, run_tool
 from .review import print_dry_run
 
 T = TypeVar("T")
 
 
-def call_model(session: Session, spec: ToolSpec[T]) -> ToolRun[T]:
+def call_model(session: Session, spec: Task[T]) -> Outcome[T]:
     """The tool's model calls over the PR's diff; in a dry run, the prompts printed instead."""
-    result = run_tool(spec, session.pr, session.files(), session.config, provider=session.provider(),
-                      redactor=session.redactor, nonce=session.nonce, provider_host=session.settings.host,
+    result = run_task(spec, session.pr, session.files(), session.config, caller=session.provider(),
+                      redactor=session.redactor, nonce=session.nonce, host=session.settings.host,
                       model=session.settings.model)
     if session.dry_run:
-        print_dry_run(session, result.report)
+        print_dry_run(session, result)
     return result
 
 
@@ -31,9 +32,9 @@ def files_url(session: Session) -> str:
     return f"{session.env.server_url}/{session.env.repository}/pull/{session.pr.number}/files"
 
 
-def finish(session: Session, result: ToolRun[Any], payload: dict[str, Any], body: str, *,
+def finish(session: Session, result: Outcome[Any], payload: dict[str, Any], body: str, *,
            delivery: Sequence[str], count: int, delivered: bool) -> ExitCode:
-    out, report = session.out, result.report
+    out, report = session.out, result
     path = write_json(session.env.workspace, session.inputs.findings_file,
                       record.document(report, payload, delivery), session.redactor)
     if "summary" in session.config.publish or session.dry_run:

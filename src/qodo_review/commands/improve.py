@@ -7,14 +7,14 @@ from typing import Any
 
 from ..errors import ExitCode, GitHubError
 from ..limits import COMMENT_BODY_MAX
+from ..outcome import Outcome
 from ..publish.comment import upsert_marked
 from ..publish.inline import post_review
 from ..render import cap, coverage_section
-from ..review import Report
 from ..sanitize import plain
 from ..session import Session
-from ..tools import improve
-from ..tools.improve import Plan, Suggestion
+from ..tasks import improve
+from ..tasks.improve import Plan, Suggestion
 from .finish import call_model, finish
 
 Item = tuple[Suggestion, dict[str, Any]]
@@ -34,7 +34,7 @@ def run(session: Session) -> ExitCode:
     delivered = True
     if "inline" in channels and plan.inline:
         delivered &= post_inline(session, plan, delivery)
-    extra = _extra(result.report)
+    extra = _extra(result)
     if "comment" in channels:
         text = f"{improve.SUMMARY_MARKER}\n" + improve.summary_markdown(plan, cap=config.max_suggestions, extra=extra)
         try:
@@ -48,7 +48,7 @@ def run(session: Session) -> ExitCode:
     return finish(session, result, payload, body, delivery=delivery, count=count, delivered=delivered)
 
 
-def _extra(report: Report) -> list[str]:
+def _extra(report: Outcome[Any]) -> list[str]:
     """What the summary comment adds to the suggestions: problems, and coverage when files were not sent."""
     parts = []
     if report.errors:

@@ -15,6 +15,7 @@ from ..diff import RawFile, parse_file, split_diff
 from ..errors import ExitCode, GitHubError, QodoError
 from ..findings import KnownFiles, place_findings
 from ..limits import COMMENT_BODY_MAX
+from ..outcome import Outcome
 from ..output import write_json
 from ..publish import Context, Publisher, publish_all
 from ..publish.annotate import report_without_check
@@ -23,7 +24,7 @@ from ..publish.comment import SummaryComment, find_summary
 from ..publish.inline import InlineReview
 from ..publish.threads import Addressed, find_addressed, resolve_addressed
 from ..render import addressed_section, cap, history_section, outside_section, scope_line, summary_markdown
-from ..review import Report, review_diff
+from ..review import review_diff
 from ..session import Session
 from ..state import (
     STATE_OPEN,
@@ -43,7 +44,7 @@ from ..state import (
 def run(session: Session, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ExitCode:
     config, out = session.config, session.out
     channels = frozenset() if session.dry_run else config.publish
-    ctx = Context(session.github, Report(pr=session.pr), session.host, session.redactor,
+    ctx = Context(session.github, Outcome(pr=session.pr), session.host, session.redactor,
                   max_inline=config.max_findings or 30)
     check = CheckRun()
     if "check" in channels:
@@ -125,7 +126,7 @@ def changes_since(session: Session, scope: Scope) -> tuple[Scope, str | None]:
     return (scope, text) if text is not None or scope.since is None else (confirm_scope(scope, None), None)
 
 
-def place_on_pull_request(report: Report, pr_files: Sequence[RawFile]) -> None:
+def place_on_pull_request(report: Outcome[Any], pr_files: Sequence[RawFile]) -> None:
     """Inline comments anchor in the PR's diff, not the incremental one: place the findings there."""
     cited = {f.path for f in report.findings}
     report.placed = place_findings(report.findings,
@@ -146,7 +147,7 @@ def head_tree(session: Session) -> Callable[[Sequence[str]], dict[str, bool]]:
     return lookup
 
 
-def settle_threads(session: Session, report: Report) -> list[Addressed]:
+def settle_threads(session: Session, report: Outcome[Any]) -> list[Addressed]:
     """Resolve the threads of earlier findings whose code changed; say so in the log when that is refused."""
     github, number = session.github, session.pr.number
     addressed = find_addressed(github.list_review_comments(number), report.findings, github.own_login())
@@ -196,14 +197,14 @@ def moved(ctx: Context) -> list[str]:
         "### Findings outside the diff", "### Findings not posted inline")]
 
 
-def print_dry_run(session: Session, report: Report) -> None:
+def print_dry_run(session: Session, report: Outcome[Any]) -> None:
     out, settings = session.out, session.settings
     out.log(f"Dry run: nothing is sent. {len(report.prompts)} call(s) would go to {settings.host} ({settings.model}).")
     for i, prompt in enumerate(report.prompts, 1):
         out.log(f"----- call {i}: system -----\n{prompt.system}\n----- call {i}: user -----\n{prompt.user}")
 
 
-def finish(session: Session, report: Report, ctx: Context, texts: SummaryTexts) -> None:
+def finish(session: Session, report: Outcome[Any], ctx: Context, texts: SummaryTexts) -> None:
     """The job summary, errors, outputs and findings file."""
     out = session.out
     path = write_json(session.env.workspace, session.inputs.findings_file, findings_document(report, ctx),
@@ -223,7 +224,7 @@ def finish(session: Session, report: Report, ctx: Context, texts: SummaryTexts) 
             f"{'complete' if report.complete else 'INCOMPLETE'}.")
 
 
-def findings_document(report: Report, ctx: Context) -> dict[str, Any]:
+def findings_document(report: Outcome[Any], ctx: Context) -> dict[str, Any]:
     worst = report.max_severity
     return {
         "command": report.command,
@@ -244,7 +245,7 @@ def findings_document(report: Report, ctx: Context) -> dict[str, Any]:
     }
 
 
-def exit_code(report: Report) -> ExitCode:
+def exit_code(report: Outcome[Any]) -> ExitCode:
     """3 when a part of the review failed (never a pass), 1 when the gate is met, else 0."""
     if report.errors and not report.dry_run:
         return ExitCode.INCOMPLETE

@@ -9,15 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import ReviewConfig
+from ..engine import Task
 from ..errors import UsageError
+from ..outcome import Outcome
 from ..sanitize import suggestion_block
-from . import ask, describe, improve, record
-from .runner import ToolRun, ToolSpec
+from ..tasks import ask, describe, improve
+from . import record
 
 TOOLS = ("describe", "improve", "ask")
 
 
-def spec_for(command: str, config: ReviewConfig, nonce: str, question: str = "") -> ToolSpec[Any]:
+def spec_for(command: str, config: ReviewConfig, nonce: str, question: str = "") -> Task[Any]:
     if command == "describe":
         return describe.spec(config, nonce)
     if command == "improve":
@@ -29,17 +31,17 @@ def spec_for(command: str, config: ReviewConfig, nonce: str, question: str = "")
     raise UsageError(f"Unknown command {command!r}; use one of review, {', '.join(TOOLS)}.")
 
 
-def output(command: str, run: ToolRun[Any], config: ReviewConfig, *, question: str = "",
+def output(command: str, run: Outcome[Any], config: ReviewConfig, *, question: str = "",
            show_prompts: bool = False) -> tuple[str, dict[str, Any]]:
     """(Markdown for the terminal, the findings-file document) of one tool run."""
     if command == "describe":
         desc: describe.Description | None = run.answer
-        body = (describe.render_section(desc, "github.com", not_shown=run.report.skipped, markers=False)
+        body = (describe.render_section(desc, "github.com", not_shown=run.skipped, markers=False)
                 if desc else "No description was written.")
         payload: dict[str, Any] = {"description": desc.to_json() if desc else None}
     elif command == "improve":
         plan = improve.plan(run.answer or (), run.file, cap=config.max_suggestions)
-        body = improve.summary_markdown(plan, cap=config.max_suggestions, dry_run=run.report.dry_run)
+        body = improve.summary_markdown(plan, cap=config.max_suggestions, dry_run=run.dry_run)
         if plan.inline:
             body += "\n\n### Suggested changes\n\n" + "\n\n".join(
                 f"{improve.headline(s)}\n{improve.location(s)}\n\n{suggestion_block(s.replacement)}"
@@ -52,15 +54,15 @@ def output(command: str, run: ToolRun[Any], config: ReviewConfig, *, question: s
                 if reply else ask.quote(question))
         payload = {"question": question, "answer": reply.answer if reply else None,
                    "citations": [c.to_json() for c in reply.citations] if reply else []}
-    text = record.job_summary(run.report, body)
-    if run.report.dry_run:
-        tokens = sum(p.tokens_estimate for p in run.report.prompts)
-        text += (f"\n\n{len(run.report.prompts)} call(s), about {tokens} prompt tokens, would be sent to "
-                 f"{run.report.manifest.provider_host} ({run.report.manifest.model}).")
+    text = record.job_summary(run, body)
+    if run.dry_run:
+        tokens = sum(p.tokens_estimate for p in run.prompts)
+        text += (f"\n\n{len(run.prompts)} call(s), about {tokens} prompt tokens, would be sent to "
+                 f"{run.manifest.provider_host} ({run.manifest.model}).")
         if show_prompts:
             text += "".join(f"\n\n----- call {i}: system -----\n{p.system}\n----- call {i}: user -----\n{p.user}"
-                            for i, p in enumerate(run.report.prompts, 1))
-    return text, record.document(run.report, payload)
+                            for i, p in enumerate(run.prompts, 1))
+    return text, record.document(run, payload)
 
 
 def _statuses(plan: improve.Plan) -> list[tuple[improve.Suggestion, str]]:

@@ -8,12 +8,12 @@ from typing import Any
 
 from ..errors import ExitCode
 from ..limits import STEP_SUMMARY_MAX
+from ..outcome import Outcome
 from ..render import cap, coverage_section, manifest_section
-from ..review import Report
 from ..sanitize import plain
 
 
-def document(report: Report, payload: dict[str, Any], delivery: Sequence[str] = ()) -> dict[str, Any]:
+def document(report: Outcome[Any], payload: dict[str, Any], delivery: Sequence[str] = ()) -> dict[str, Any]:
     """The findings file of a tool: ``command``, ``complete``, ``dry_run``, the tool's own fields,
     then ``delivery``, ``skipped``, ``errors`` and ``usage`` (the same names as the review's file)."""
     return {
@@ -29,7 +29,7 @@ def document(report: Report, payload: dict[str, Any], delivery: Sequence[str] = 
     }
 
 
-def status_line(report: Report) -> str:
+def status_line(report: Outcome[Any]) -> str:
     if report.dry_run:
         return f"🔍 **dry run**: nothing was sent; {len(report.prompts)} call(s) prepared."
     if report.errors:
@@ -39,7 +39,7 @@ def status_line(report: Report) -> str:
     return "✅ **done**"
 
 
-def job_summary(report: Report, body: str, delivery: Sequence[str] = ()) -> str:
+def job_summary(report: Outcome[Any], body: str, delivery: Sequence[str] = ()) -> str:
     """The job summary of a tool run: status, the tool's own Markdown, delivery, coverage, egress."""
     parts = [f"## qodo-review /{report.command}" + (" (dry run)" if report.dry_run else ""), status_line(report)]
     if report.errors:
@@ -55,14 +55,14 @@ def job_summary(report: Report, body: str, delivery: Sequence[str] = ()) -> str:
     return cap("\n\n".join(p for p in parts if p), STEP_SUMMARY_MAX // 2)
 
 
-def outputs(report: Report, path: str, count: int) -> dict[str, str]:
+def outputs(report: Outcome[Any], path: str, count: int) -> dict[str, str]:
     """The step outputs: the review's names, so one workflow can read any command's result."""
     return {"findings": str(count), "max_severity": "none", "verdict": "pass", "findings_file": path,
             "tokens_in": str(report.usage.tokens_in), "tokens_out": str(report.usage.tokens_out),
             "complete": str(report.complete).lower()}
 
 
-def exit_code(report: Report, *, delivered: bool) -> ExitCode:
+def exit_code(report: Outcome[Any], *, delivered: bool) -> ExitCode:
     """3 when the model part failed or nothing reached the PR (the job summary still has the result); else 0.
     Tools are not gates: fail-on applies to /review only."""
     if report.dry_run:
