@@ -1,4 +1,4 @@
-"""Markdown for every channel, from a Outcome. Pure: strings in, strings out, tested exactly.
+"""Markdown for every channel, from an Outcome. Pure: strings in, strings out, tested exactly.
 
 Model-written text always passes through sanitize_markdown; PR-written names through plain()
 or inline_code(). The size limits of each channel are applied here.
@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .findings import fingerprint
-from .limits import CHECK_TEXT_MAX, COMMENT_BODY_MAX
+from .limits import CHECK_TEXT_MAX, COMMENT_BODY_MAX, STEP_SUMMARY_MAX
 from .models import Finding, Severity, Skipped
 from .outcome import Outcome
 from .sanitize import HIDDEN_MARKER_PREFIX, inline_code, plain, sanitize_markdown, suggestion_block
@@ -293,3 +293,31 @@ def terminal_text(report: Outcome[Any]) -> str:
             if f.suggestion is not None:
                 parts.append(suggestion_block(f.suggestion))
     return "\n\n".join(parts)
+
+
+def tool_status_line(outcome: Outcome[Any]) -> str:
+    if outcome.dry_run:
+        return f"🔍 **dry run**: nothing was sent; {len(outcome.prompts)} call(s) prepared."
+    if outcome.errors:
+        return "⚠️ **incomplete**: see the problems below."
+    if not outcome.complete:
+        return "✅ **done**, but some files were not shown to the model (see Coverage)."
+    return "✅ **done**"
+
+
+def tool_summary(outcome: Outcome[Any], body: str) -> str:
+    """The job summary of a tool run (describe, improve, ask): status, the tool's own Markdown, delivery,
+    coverage, egress."""
+    parts = [f"## qodo-review /{outcome.command}" + (" (dry run)" if outcome.dry_run else ""),
+             tool_status_line(outcome)]
+    if outcome.errors:
+        parts.append("### ⚠️ Problems\n" + "\n".join(f"- {plain(e, 600)}" for e in outcome.errors))
+    if outcome.notices:
+        parts.append("\n".join(f"> {plain(n, 400)}" for n in outcome.notices))
+    parts.append(body)
+    if outcome.delivery:
+        parts.append("### Delivery\n" + "\n".join(f"- {plain(d, 600)}" for d in outcome.delivery))
+    parts.append("### Coverage\n" + coverage_section(outcome))
+    parts.append("### What left the runner\n" + manifest_section(outcome))
+    # Half the step's summary at most: the rest stays for the notices and errors written after it.
+    return cap("\n\n".join(p for p in parts if p), STEP_SUMMARY_MAX // 2)
