@@ -16,11 +16,12 @@ from fakes.llm_server import FakeLLM, chat_completion, openai_error
 from qodo_review.config import ReviewConfig
 from qodo_review.diff import split_diff
 from qodo_review.models import PullRequest, Severity
+from qodo_review.outcome import Outcome
 from qodo_review.providers import ProviderSettings, make_provider
 from qodo_review.redact import Redactor
 from qodo_review.render import coverage_section, summary_markdown, timings_line
 from qodo_review.retry import Resilient, Route
-from qodo_review.review import Report, review_diff
+from qodo_review.review import review_diff
 
 PR = PullRequest(number=7, title="Mixed change", body="", base_sha=SHA_BASE, head_sha=SHA_HEAD)
 KEY = "sk-test-0123456789abcdef"
@@ -48,7 +49,7 @@ def llm() -> Iterator[FakeLLM]:
         yield fake
 
 
-def review(llm: FakeLLM, config: ReviewConfig, diff: str = MIXED) -> Report:
+def review(llm: FakeLLM, config: ReviewConfig, diff: str = MIXED) -> Outcome:
     settings = ProviderSettings(kind="openai", model="gpt-4.1", base_url=llm.url + "/v1", api_key=KEY)
     caller = Resilient(Route(make_provider(settings), settings.model, settings.host), sleep=lambda _: None)
     return review_diff(PR, split_diff(diff), config, provider=caller, redactor=Redactor(run_secrets=[KEY]),

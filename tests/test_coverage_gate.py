@@ -16,11 +16,12 @@ from qodo_review.coverage import Coverage
 from qodo_review.diff import RawFile, split_diff
 from qodo_review.inputs import CONFIG_INPUTS, INPUT_ENV
 from qodo_review.models import PullRequest, Severity, Skipped
+from qodo_review.outcome import Outcome
 from qodo_review.providers import ProviderSettings, make_provider
 from qodo_review.redact import Redactor
 from qodo_review.render import check_output, summary_markdown
 from qodo_review.retry import Resilient, Route
-from qodo_review.review import UNVERIFIED_REASON, Report, review_diff
+from qodo_review.review import UNVERIFIED_REASON, review_diff
 
 PR = PullRequest(number=7, title="Change", body="", base_sha="b" * 40, head_sha="c" * 40)
 KEY = "sk-test-0123456789abcdef"
@@ -38,7 +39,7 @@ def llm() -> Iterator[FakeLLM]:
         yield fake
 
 
-def review(llm: FakeLLM | None, config: ReviewConfig, files: list[RawFile]) -> Report:
+def review(llm: FakeLLM | None, config: ReviewConfig, files: list[RawFile]) -> Outcome:
     if llm is None:
         return review_diff(PR, files, config, provider=None, redactor=Redactor(run_secrets=[KEY]), nonce="n0nce",
                            model="gpt-4.1")
@@ -151,7 +152,7 @@ def test_allow_partial_is_a_base_config_key_only() -> None:
 
 
 def test_the_job_summary_names_every_file_not_reviewed_and_the_comment_says_how_many_more() -> None:
-    report = Report(pr=PR, fail_on=Severity.HIGH, files_total=260, lines_total=260, reviewed=[])
+    report = Outcome(pr=PR, fail_on=Severity.HIGH, files_total=260, lines_total=260, reviewed=[])
     report.skipped = [Skipped(f"vendor/m{i:03}.py", "vendored code (built-in ignore)", 1, "not-reviewed",
                               content=True) for i in range(250)]
     report.skipped += [Skipped(f"img/{i}.png", "binary file", 0, "ignored") for i in range(10)]

@@ -19,12 +19,12 @@ from tool_helpers import SAMPLE_DIFF, ScriptedModel, answer_json, issue_comment_
 from qodo_review import cli
 from qodo_review.config import ReviewConfig
 from qodo_review.diff import split_diff
+from qodo_review.engine import run_task
 from qodo_review.errors import AnswerError
 from qodo_review.models import PullRequest, Skipped
 from qodo_review.redact import Redactor
-from qodo_review.tools import describe
-from qodo_review.tools.describe import END, START, Description, WalkRow
-from qodo_review.tools.runner import run_tool
+from qodo_review.tasks import describe
+from qodo_review.tasks.describe import END, START, Description, WalkRow
 
 ANSWER = {
     "title": "Add user search and average age",
@@ -189,8 +189,8 @@ def test_request_is_redacted_fenced_and_names_files_not_shown() -> None:
                           "diff --git a/yarn.lock b/yarn.lock\n--- a/yarn.lock\n+++ b/yarn.lock\n@@ -1 +1 @@\n-a\n+b\n")
     model = ScriptedModel(answer_json(ANSWER))
     config = ReviewConfig(labels=("enhancement", "bug"))
-    run = run_tool(describe.spec(config, NONCE), PR, split_diff(diff), config, provider=model,
-                   redactor=Redactor(), nonce=NONCE, provider_host="api.openai.com", model="gpt-4.1")
+    run = run_task(describe.spec(config, NONCE), PR, split_diff(diff), config, caller=model,
+                   redactor=Redactor(), nonce=NONCE, host="api.openai.com", model="gpt-4.1")
     (prompt,) = model.prompts
     assert prompt.schema_name == "describe" and prompt.schema["properties"]["labels"]["items"]["enum"] == [
         "enhancement", "bug"]
@@ -198,7 +198,7 @@ def test_request_is_redacted_fenced_and_names_files_not_shown() -> None:
     assert secret not in prompt.user and "<<SECRET:" in prompt.user
     assert prompt.user.startswith(f"<<<DATA-{NONCE}\n") and prompt.user.endswith(f"DATA-{NONCE}>>>")
     assert "- yarn.lock (2 changed lines; lock file)" in prompt.user
-    assert run.answer == DESC and run.report.usage.calls == 1 and run.report.complete
+    assert run.answer == DESC and run.usage.calls == 1 and run.complete
 
 
 def test_one_call_and_the_rest_listed_when_the_diff_is_large() -> None:
@@ -206,10 +206,10 @@ def test_one_call_and_the_rest_listed_when_the_diff_is_large() -> None:
                     + "".join(f"+line_{i}_{n} = {n} * 12345678\n" for n in range(200)) for i in range(12))
     config = ReviewConfig(max_input_tokens=8000)
     model = ScriptedModel(answer_json(ANSWER))
-    run = run_tool(describe.spec(config, NONCE), PR, split_diff(files), config, provider=model, redactor=Redactor(),
+    run = run_task(describe.spec(config, NONCE), PR, split_diff(files), config, caller=model, redactor=Redactor(),
                    nonce=NONCE, model="gpt-4.1")
     assert len(model.prompts) == 1 and model.prompts[0].tokens_estimate <= 8000
-    not_shown = [s for s in run.report.skipped if s.kind == "not-reviewed"]
+    not_shown = [s for s in run.skipped if s.kind == "not-reviewed"]
     assert not_shown and all(s.reason == "did not fit in the one model call this tool makes (max-input-tokens)"
                              for s in not_shown)
     assert f"- {not_shown[0].path} (201 changed lines;" in model.prompts[0].user
@@ -218,10 +218,10 @@ def test_one_call_and_the_rest_listed_when_the_diff_is_large() -> None:
 def test_unusable_answer_is_an_error_not_a_description() -> None:
     model = ScriptedModel("I would rather not.", "Still no.")  # the answer is asked for again once
     config = ReviewConfig()
-    run = run_tool(describe.spec(config, NONCE), PR, split_diff(SAMPLE_DIFF), config, provider=model,
+    run = run_task(describe.spec(config, NONCE), PR, split_diff(SAMPLE_DIFF), config, caller=model,
                    redactor=Redactor(), nonce=NONCE, model="gpt-4.1")
     assert run.answer is None and len(model.prompts) == 2
-    assert "no JSON object" in run.report.errors[0] and not run.report.complete
+    assert "no JSON object" in run.errors[0] and not run.complete
 
 
 # --- end to end ---------------------------------------------------------------------------------------------

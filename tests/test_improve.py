@@ -18,13 +18,13 @@ from tool_helpers import SAMPLE_DIFF, ScriptedModel, answer_json, issue_comment_
 from qodo_review import cli
 from qodo_review.config import ReviewConfig
 from qodo_review.diff import parse_diff, split_diff
+from qodo_review.engine import run_task
 from qodo_review.errors import AnswerError, ContextTooLong
 from qodo_review.models import FileDiff, PullRequest
 from qodo_review.redact import Redactor
 from qodo_review.review import review_diff
-from qodo_review.tools import improve
-from qodo_review.tools.improve import Suggestion
-from qodo_review.tools.runner import run_tool
+from qodo_review.tasks import improve
+from qodo_review.tasks.improve import Suggestion
 
 SQL_FIX = '    rows = conn.execute("SELECT id, name FROM users WHERE name LIKE ?", (f"%{name}%",)).fetchall()'
 SQL_OLD = '    rows = conn.execute(f"SELECT id, name FROM users WHERE name LIKE \'%{name}%\'").fetchall()'
@@ -210,24 +210,24 @@ def test_large_prs_use_the_same_chunking_as_review() -> None:
     config = ReviewConfig(max_input_tokens=12_000, max_calls=8)
     raw = split_diff(big_diff(5))
     review = review_diff(PR, raw, config, provider=None, redactor=Redactor(), nonce=NONCE, model="gpt-4.1")
-    run = run_tool(improve.spec(config, NONCE), PR, raw, config, provider=None, redactor=Redactor(), nonce=NONCE,
+    run = run_task(improve.spec(config, NONCE), PR, raw, config, caller=None, redactor=Redactor(), nonce=NONCE,
                    model="gpt-4.1")
 
     def files_per_call(users: list[str]) -> list[list[str]]:
         return [[ln for ln in u.splitlines() if ln.startswith("### File:")] for u in users]
 
-    assert len(run.report.prompts) == len(review.prompts) > 1
-    assert files_per_call([p.user for p in run.report.prompts]) == files_per_call([p.user for p in review.prompts])
-    assert all(p.schema_name == "improve" and p.tokens_estimate <= 12_000 for p in run.report.prompts)
+    assert len(run.prompts) == len(review.prompts) > 1
+    assert files_per_call([p.user for p in run.prompts]) == files_per_call([p.user for p in review.prompts])
+    assert all(p.schema_name == "improve" and p.tokens_estimate <= 12_000 for p in run.prompts)
 
 
 def test_context_overflow_halves_the_chunk_and_merges_the_answers() -> None:
     config = ReviewConfig(max_input_tokens=60_000)
     one = answer_json({"suggestions": [ANSWER["suggestions"][1]]})
     model = ScriptedModel(ContextTooLong("too long"), one, answer_json({"suggestions": []}))
-    run = run_tool(improve.spec(config, NONCE), PR, split_diff(SAMPLE_DIFF), config, provider=model,
+    run = run_task(improve.spec(config, NONCE), PR, split_diff(SAMPLE_DIFF), config, caller=model,
                    redactor=Redactor(), nonce=NONCE, model="gpt-4.1")
-    assert len(model.prompts) == 3 and run.report.errors == []
+    assert len(model.prompts) == 3 and run.errors == []
     assert run.answer is not None and [s.line for s in run.answer] == [12]
 
 
@@ -235,7 +235,7 @@ def test_request_is_redacted_and_carries_the_instructions() -> None:
     diff = SAMPLE_DIFF.replace("return sum(ages) / len(ages)", "return sum(ages) / len(ages)  # AKIAIOSFODNN7EXAMPLF")
     config = ReviewConfig(instructions="Prefer pathlib.", max_suggestions=4)
     model = ScriptedModel(answer_json(ANSWER))
-    run_tool(improve.spec(config, NONCE), PR, split_diff(diff), config, provider=model, redactor=Redactor(),
+    run_task(improve.spec(config, NONCE), PR, split_diff(diff), config, caller=model, redactor=Redactor(),
              nonce=NONCE, model="gpt-4.1")
     (prompt,) = model.prompts
     assert "Prefer pathlib." in prompt.system and "Give at most 4 suggestions" in prompt.system

@@ -16,9 +16,9 @@ from qodo_review.errors import AnswerError
 from qodo_review.findings import Placed, parse_answer, place_findings
 from qodo_review.limits import CHECK_TEXT_MAX, COMMENT_BODY_MAX, STEP_SUMMARY_MAX
 from qodo_review.models import CATEGORIES, FileDiff, Finding, Manifest, PullRequest, Severity, Skipped, Usage
+from qodo_review.outcome import Outcome
 from qodo_review.publish.inline import comment_payload
 from qodo_review.render import check_output, finding_comment, summary_markdown
-from qodo_review.review import Report
 
 SLOW = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -166,11 +166,11 @@ def findings_big(draw: st.DrawFn) -> Finding:
 
 
 @st.composite
-def reports(draw: st.DrawFn) -> Report:
+def reports(draw: st.DrawFn) -> Outcome:
     findings = draw(st.lists(findings_big(), max_size=6))
     many = draw(st.integers(0, 400))  # up to hundreds of findings, as a huge PR gets
     findings += [findings[0]] * many if findings else []
-    report = Report(pr=PullRequest(number=1, title=draw(BIG), body="", base_sha="b", head_sha="c"),
+    report = Outcome(pr=PullRequest(number=1, title=draw(BIG), body="", base_sha="b", head_sha="c"),
                     summary=draw(BIG), findings=findings, errors=draw(st.lists(BIG, max_size=30)),
                     notices=draw(st.lists(BIG, max_size=30)),
                     skipped=[Skipped(path=draw(BIG), reason=draw(BIG), lines=3)] * draw(st.integers(0, 300)),
@@ -190,7 +190,7 @@ def test_an_inline_comment_fits_a_comment_body(finding: Finding) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(reports(), st.lists(BIG, max_size=3))
-def test_summaries_and_check_output_fit_their_limits(report: Report, extra: list[str]) -> None:
+def test_summaries_and_check_output_fit_their_limits(report: Outcome, extra: list[str]) -> None:
     assert len(summary_markdown(report, "github.com", extra=extra)) <= COMMENT_BODY_MAX
     assert len(summary_markdown(report, "github.com", job=True, extra=extra).encode()) <= STEP_SUMMARY_MAX
     output = check_output(report, "github.com")

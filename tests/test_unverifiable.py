@@ -24,8 +24,8 @@ from qodo_review.findings import (
     unverifiable_reason,
 )
 from qodo_review.models import Finding, PullRequest, Severity
+from qodo_review.outcome import Outcome
 from qodo_review.render import check_output, summary_markdown
-from qodo_review.review import Report
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIFF = (ROOT / "examples" / "sample.diff").read_text(encoding="utf-8")
@@ -52,7 +52,7 @@ class Lookup:
 def test_every_answer_templates_path_placeholder_is_known() -> None:
     """The placeholder echoed back must be recognised: read it from each template, so a new one is caught."""
     from qodo_review import prompt
-    from qodo_review.tools import ask, describe, improve
+    from qodo_review.tasks import ask, describe, improve
     templates = [prompt.REVIEW_SYSTEM, *(v for m in (ask, describe, improve) for v in vars(m).values()
                                          if isinstance(v, str))]
     found = {m for t in templates for m in re.findall(r'"(<[^"<>]*path[^"<>]*>)"', t)}
@@ -118,7 +118,7 @@ def test_the_lookup_is_bounded() -> None:
 
 
 def test_a_set_aside_finding_never_fails_the_gate_but_is_listed() -> None:
-    report = Report(pr=PullRequest(7, "t", "", SHA_BASE, SHA_HEAD), fail_on=Severity.HIGH)
+    report = Outcome(pr=PullRequest(7, "t", "", SHA_BASE, SHA_HEAD), fail_on=Severity.HIGH)
     report.findings = [finding("a.py", Severity.LOW)]
     report.unverifiable = [(finding("ghost.py", title="Invented"), "no such file")]
     assert report.verdict == "pass" and report.max_severity is Severity.LOW

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sys
 import tempfile
 import traceback
@@ -27,7 +28,7 @@ from .output import Out
 from .policy import Decision, decide
 from .providers import resolve_fallback, resolve_settings
 from .redact import Redactor
-from .session import Env, Session
+from .run import Env, Run, preload_sdk
 
 TRUSTED_PERMISSIONS = ("admin", "maintain", "write")
 PERMISSIONS_YAML = "permissions:\n  contents: read\n  pull-requests: write\n  checks: write"
@@ -119,9 +120,10 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor, clock: Clock = S
         return _no_key(pr, env, config.fail_on is not None, out)
     fallback = resolve_fallback(settings, inputs.fallback_provider, inputs.fallback_api_key, inputs.fallback_model,
                                 inputs.fallback_base_url)
-    session = Session(env, inputs, out, redactor, github, activity, pr, config, settings, fallback=fallback,
-                      clock=clock)
-    return run_command(session)
+    facts = Run(env, inputs, activity, pr, config, settings, fallback, secrets.token_hex(8), clock)
+    if not inputs.dry_run and activity.command != "help":
+        preload_sdk(settings)  # overlaps the SDK's import with the waits on GitHub for the diff
+    return run_command(facts, github, out, redactor)
 
 
 def _pull(github: GitHub, number: int, repository: str) -> PullRequest:

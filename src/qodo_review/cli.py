@@ -9,27 +9,25 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from typing import IO
+from typing import IO, Any
 
-from . import __version__
+from . import __version__, terminal
 from .clock import SYSTEM_CLOCK, Clock
-from .config import ReviewConfig, convert_settings, merge, parse_config_text
-from .diff import RawFile, decode_diff, split_diff
+from .config import convert_settings, merge, parse_config_text
+from .diff import decode_diff, split_diff
+from .engine import run_task
 from .errors import ConfigError, ExitCode, QodoError, UsageError
 from .models import PullRequest
-from .providers import Provider, ProviderSettings, resolve_fallback, resolve_settings
+from .outcome import Outcome
+from .providers import resolve_fallback, resolve_settings
 from .redact import Redactor
-from .render import terminal_text
 from .retry import resilient
-from .review import Report, review_diff
-from .tools import local as tools_local
-from .tools.runner import run_tool
+from .review import review_diff
 
 COMMAND_HELP = {"describe": "write a description of the change (summary, type, walkthrough, notes)",
                 "improve": "suggest concrete code changes for the changed lines",
@@ -161,63 +159,19 @@ def run(args: argparse.Namespace, env: Mapping[str, str], stdin: IO[str], stdout
                                 args.fallback_model, args.fallback_base_url)
     dry = args.dry_run or not settings_key
     provider = None if dry else resilient(settings, fallback, clock=clock)
-    if args.command != "review":
-        return _run_tool(args, pr, raw_files, config, provider, redactor, stdout, settings=settings,
-                         no_key=not settings_key)
-    report = review_diff(pr, raw_files, config, provider=provider, redactor=redactor, nonce=secrets.token_hex(8),
-                         provider_host=settings.host, model=settings.model)
+    nonce, question = secrets.token_hex(8), getattr(args, "question", "")
+    if args.command == "review":
+        outcome: Outcome[Any] = review_diff(pr, raw_files, config, provider=provider, redactor=redactor, nonce=nonce,
+                                            provider_host=settings.host, model=settings.model)
+    else:
+        outcome = run_task(terminal.spec_for(args.command, config, nonce, question), pr, raw_files, config,
+                           caller=provider, redactor=redactor, nonce=nonce, host=settings.host, model=settings.model)
     if not raw_files:  # an empty `git diff` is common (nothing committed yet): say so rather than "no findings"
         source = f"--diff {args.diff}" if args.diff else f"git diff {args.base}...HEAD"
-        report.notices.append(f"The diff is empty ({source}): there is nothing to review.")
-    _print(report, args, stdout, redactor, no_key=not settings_key)
-    if report.errors and not dry:
-        return ExitCode.INCOMPLETE
-    return ExitCode.GATE if report.verdict == "fail" else ExitCode.OK
-
-
-def _print(report: Report, args: argparse.Namespace, stdout: IO[str], redactor: Redactor, *, no_key: bool) -> None:
-    if args.format == "json":
-        doc = {"summary": report.summary, "verdict": report.verdict, "complete": report.complete,
-               "findings": [f.to_json() for f in report.findings],
-               "skipped": report.coverage.rows(), "coverage": report.coverage.summary(),
-               "unverifiable": [{"finding": f.to_json(), "reason": why} for f, why in report.unverifiable],
-               "errors": report.errors, "notices": report.notices, "dry_run": report.dry_run,
-               "usage": {"calls": report.usage.calls, "tokens_in": report.usage.tokens_in,
-                         "tokens_out": report.usage.tokens_out}}
-        if report.dry_run:
-            doc["prompts"] = [{"system": p.system, "user": p.user, "tokens_estimate": p.tokens_estimate}
-                              for p in report.prompts]
-        stdout.write(redactor.redact(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n")
-        return
-    stdout.write(redactor.redact(terminal_text(report)) + "\n")
-    if report.dry_run:
-        tokens = sum(p.tokens_estimate for p in report.prompts)
-        stdout.write(f"\n{len(report.prompts)} call(s), about {tokens} prompt tokens, would be sent to "
-                     f"{report.manifest.provider_host} ({report.manifest.model}).\n")
-        if args.dry_run:
-            for i, p in enumerate(report.prompts, 1):
-                stdout.write(redactor.redact(f"\n----- call {i}: system -----\n{p.system}\n"
-                                             f"----- call {i}: user -----\n{p.user}\n"))
-    if no_key:
-        stdout.write("\nNo API key is set, so nothing was sent. To get a review, set one:\n"
-                     "  export OPENAI_API_KEY=...     (or ANTHROPIC_API_KEY=..., or pass --api-key)\n")
-
-
-def _run_tool(args: argparse.Namespace, pr: PullRequest, raw_files: list[RawFile], config: ReviewConfig,
-              provider: Provider | None, redactor: Redactor, stdout: IO[str], *, settings: ProviderSettings,
-              no_key: bool) -> ExitCode:
-    """describe, improve, ask: the tool's calls on the diff, printed; exit 3 when a call failed."""
-    nonce, question = secrets.token_hex(8), getattr(args, "question", "")
-    spec = tools_local.spec_for(args.command, config, nonce, question)
-    run = run_tool(spec, pr, raw_files, config, provider=provider, redactor=redactor, nonce=nonce,
-                   provider_host=settings.host, model=settings.model)
-    text, doc = tools_local.output(args.command, run, config, question=question, show_prompts=args.dry_run)
-    shown = json.dumps(doc, indent=2, ensure_ascii=False) if args.format == "json" else text
-    stdout.write(redactor.redact(shown) + "\n")
-    if no_key and args.format != "json":
-        stdout.write("\nNo API key is set, so nothing was sent. To get an answer, set one:\n"
-                     "  export OPENAI_API_KEY=...     (or ANTHROPIC_API_KEY=..., or pass --api-key)\n")
-    return ExitCode.INCOMPLETE if run.report.errors and provider is not None else ExitCode.OK
+        outcome.notices.append(f"The diff is empty ({source}): there is nothing to review.")
+    stdout.write(redactor.redact(terminal.render(outcome, config, fmt=args.format, question=question,
+                                                 show_prompts=args.dry_run, no_key=not settings_key)) + "\n")
+    return outcome.exit_code()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,7 +14,7 @@ Every changed file of a review is, for each of its changed lines, in exactly one
 - not reviewed, hard: a failed model call, max-calls, a file GitHub did not give. Nothing accepts these.
 
 `complete` is true when nothing is counted not reviewed and no call failed. A gated run fails when the
-coverage is not `gate_ok`. Report.complete, Report.verdict, the check conclusion and the exit code are all
+coverage is not `gate_ok`. Outcome.complete, Outcome.verdict, the check conclusion and the exit code are all
 read from here.
 """
 

@@ -144,7 +144,7 @@ def place_findings(findings: Iterable[Finding], files: Sequence[FileDiff]) -> Pl
     return Placed(tuple(inline), tuple(outside))
 
 
-# The path placeholders of the answer templates (prompt.py and tools/*): echoed back, they name no file.
+# The path placeholders of the answer templates (prompt.py and tasks/*): echoed back, they name no file.
 # tests/test_findings.py checks that every template's placeholder is listed here.
 PATH_PLACEHOLDERS = frozenset({"<file path as shown>", "<path as shown>"})
 _TEMPLATE_LIKE = re.compile(r"<[^<>]*>|\.\.\.|…")  # a whole path like "<path>" or "...": a template, not a file

@@ -1,4 +1,4 @@
-"""Markdown for every channel, from a Report. Pure: strings in, strings out, tested exactly.
+"""Markdown for every channel, from an Outcome. Pure: strings in, strings out, tested exactly.
 
 Model-written text always passes through sanitize_markdown; PR-written names through plain()
 or inline_code(). The size limits of each channel are applied here.
@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .findings import fingerprint
-from .limits import CHECK_TEXT_MAX, COMMENT_BODY_MAX
+from .limits import CHECK_TEXT_MAX, COMMENT_BODY_MAX, STEP_SUMMARY_MAX
 from .models import Finding, Severity, Skipped
-from .review import Report
+from .outcome import Outcome
 from .sanitize import HIDDEN_MARKER_PREFIX, inline_code, plain, sanitize_markdown, suggestion_block
 from .state import Entry
 
@@ -117,7 +117,7 @@ def _listing(items: Sequence[Skipped], limit: int | None, more: str) -> list[str
     return out
 
 
-def coverage_section(report: Report, *, list_all: bool = False) -> str:
+def coverage_section(report: Outcome[Any], *, list_all: bool = False) -> str:
     """Files and changed lines reviewed / ignored / withheld / not reviewed, each with its reason; the
     calls, tokens and time per stage. The line counts add up to the PR's total. Every file not reviewed is
     named with its reason: all of them when list_all (the job summary), else the first LISTED_IN_COMMENT."""
@@ -151,7 +151,7 @@ def coverage_section(report: Report, *, list_all: bool = False) -> str:
     return text
 
 
-def gate_line(report: Report) -> str:
+def gate_line(report: Outcome[Any]) -> str:
     """Why a gated review fails on coverage, or ""."""
     reason = report.gate_reason
     return f"⛔ {plain(reason, 2000)}" if reason else ""
@@ -166,7 +166,7 @@ def timings_line(timings: Mapping[str, float]) -> str:
     return "Time per stage: " + " · ".join(parts)
 
 
-def manifest_section(report: Report) -> str:
+def manifest_section(report: Outcome[Any]) -> str:
     m = report.manifest
     redactions = ", ".join(f"{kind} × {n}" for kind, n in sorted(m.redactions.items())) or "none"
     files = sorted({path for path, _ in m.files})
@@ -183,7 +183,7 @@ def manifest_section(report: Report) -> str:
     return "\n".join(lines)
 
 
-def verdict_line(report: Report) -> str:
+def verdict_line(report: Outcome[Any]) -> str:
     worst = report.max_severity
     gate = f"fail-on `{report.fail_on.value}`" if report.fail_on else "no gate (fail-on: none)"
     state = "✅ **pass**" if report.verdict == "pass" else "❌ **fail**"
@@ -193,7 +193,7 @@ def verdict_line(report: Report) -> str:
             f"{worst.value if worst else 'none'} · {gate}")
 
 
-def summary_markdown(report: Report, host: str, *, job: bool = False, extra: Sequence[str] = (), scope: str = "",
+def summary_markdown(report: Outcome[Any], host: str, *, job: bool = False, extra: Sequence[str] = (), scope: str = "",
                      history: str = "") -> str:
     """The summary comment (job=False) or the job summary (job=True); `scope` says what was reviewed."""
     title = "## qodo-review" + (" (dry run)" if report.dry_run else "")
@@ -254,7 +254,7 @@ def cap(text: str, limit: int) -> str:
     return text[: limit - len(note)] + note
 
 
-def check_output(report: Report, host: str) -> dict[str, Any]:
+def check_output(report: Outcome[Any], host: str) -> dict[str, Any]:
     worst = report.max_severity
     title = (f"{len(report.findings)} findings (worst: {worst.value if worst else 'none'})"
              + ("" if report.complete else " - incomplete"))
@@ -282,7 +282,7 @@ def check_annotations(findings: Sequence[Finding]) -> list[dict[str, Any]]:
     return out
 
 
-def terminal_text(report: Report) -> str:
+def terminal_text(report: Outcome[Any]) -> str:
     """The CLI's markdown output: the job summary plus every finding in full."""
     parts = [summary_markdown(report, "github.com", job=True)]
     if report.findings:
@@ -293,3 +293,31 @@ def terminal_text(report: Report) -> str:
             if f.suggestion is not None:
                 parts.append(suggestion_block(f.suggestion))
     return "\n\n".join(parts)
+
+
+def tool_status_line(outcome: Outcome[Any]) -> str:
+    if outcome.dry_run:
+        return f"🔍 **dry run**: nothing was sent; {len(outcome.prompts)} call(s) prepared."
+    if outcome.errors:
+        return "⚠️ **incomplete**: see the problems below."
+    if not outcome.complete:
+        return "✅ **done**, but some files were not shown to the model (see Coverage)."
+    return "✅ **done**"
+
+
+def tool_summary(outcome: Outcome[Any], body: str) -> str:
+    """The job summary of a tool run (describe, improve, ask): status, the tool's own Markdown, delivery,
+    coverage, egress."""
+    parts = [f"## qodo-review /{outcome.command}" + (" (dry run)" if outcome.dry_run else ""),
+             tool_status_line(outcome)]
+    if outcome.errors:
+        parts.append("### ⚠️ Problems\n" + "\n".join(f"- {plain(e, 600)}" for e in outcome.errors))
+    if outcome.notices:
+        parts.append("\n".join(f"> {plain(n, 400)}" for n in outcome.notices))
+    parts.append(body)
+    if outcome.delivery:
+        parts.append("### Delivery\n" + "\n".join(f"- {plain(d, 600)}" for d in outcome.delivery))
+    parts.append("### Coverage\n" + coverage_section(outcome))
+    parts.append("### What left the runner\n" + manifest_section(outcome))
+    # Half the step's summary at most: the rest stays for the notices and errors written after it.
+    return cap("\n\n".join(p for p in parts if p), STEP_SUMMARY_MAX // 2)

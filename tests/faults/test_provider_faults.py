@@ -24,10 +24,11 @@ from qodo_review.config import ReviewConfig
 from qodo_review.diff import split_diff
 from qodo_review.errors import ExitCode, ProviderAuthError
 from qodo_review.models import PullRequest, Severity
+from qodo_review.outcome import Outcome
 from qodo_review.providers import ProviderSettings, make_provider
 from qodo_review.redact import Redactor
 from qodo_review.retry import REASK_NOTE, Resilient, Route
-from qodo_review.review import Report, review_diff
+from qodo_review.review import review_diff
 
 from .conftest import Clock, ResettingProxy
 
@@ -68,7 +69,7 @@ def settings(kind: str, url: str, model: str = "", **overrides: Any) -> Provider
 
 
 def review(llm_url: str, kind: str, clock: Clock, diff: str = TWO_FILES, *, fallback: ProviderSettings | None = None,
-           config: ReviewConfig | None = None, **overrides: Any) -> Report:
+           config: ReviewConfig | None = None, **overrides: Any) -> Outcome:
     primary = settings(kind, llm_url, **overrides)
     second = Route(make_provider(fallback), fallback.model, fallback.host) if fallback else None
     caller = Resilient(Route(make_provider(primary), primary.model, primary.host), second, clock=clock,
@@ -78,7 +79,7 @@ def review(llm_url: str, kind: str, clock: Clock, diff: str = TWO_FILES, *, fall
                        model=primary.model)
 
 
-def assert_complete(report: Report, calls: int) -> None:
+def assert_complete(report: Outcome, calls: int) -> None:
     assert report.errors == [] and report.complete, report.errors
     assert report.usage.calls == calls
 

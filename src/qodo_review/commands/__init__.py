@@ -1,15 +1,21 @@
-"""The commands a run can execute, one module each, listed in one dict."""
+"""The commands a run can execute, one module each, listed in one dict. Each takes the run's facts and,
+as parameters, the GitHub client, the output and the redactor."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from ..errors import ExitCode
-from ..session import Session
+from ..github import GitHub
+from ..output import Out
+from ..redact import Redactor
+from ..run import Run
 from . import ask, describe, improve, review
 from . import help as help_command
 
-COMMANDS: dict[str, Callable[[Session], ExitCode]] = {
+Command = Callable[[Run, GitHub, Out, Redactor], ExitCode]
+
+COMMANDS: dict[str, Command] = {
     "review": review.run,
     "describe": describe.run,
     "improve": improve.run,
@@ -18,9 +24,9 @@ COMMANDS: dict[str, Callable[[Session], ExitCode]] = {
 }
 
 
-def run_command(session: Session) -> ExitCode:
-    command = COMMANDS.get(session.activity.command)
+def run_command(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> ExitCode:
+    command = COMMANDS.get(facts.activity.command)
     if command is None:
-        session.out.notice(f"/{session.activity.command} is not available in this version; try /review or /help.")
+        out.notice(f"/{facts.activity.command} is not available in this version; try /review or /help.")
         return ExitCode.OK
-    return command(session)
+    return command(facts, github, out, redactor)

@@ -5,61 +5,63 @@ from __future__ import annotations
 
 from ..errors import ExitCode, GitHubError, UsageError
 from ..event import MAX_QUESTION_CHARS
-from ..github import ReviewComment
+from ..github import GitHub, ReviewComment
 from ..limits import COMMENT_BODY_MAX
+from ..output import Out
+from ..redact import Redactor
 from ..render import cap
+from ..run import Run
 from ..sanitize import plain
-from ..session import Session
-from ..tools import ask
+from ..tasks import ask
 from .finish import call_model, files_url, finish
 
 
-def run(session: Session) -> ExitCode:
+def run(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> ExitCode:
     # Redacted before it is cut (a cut through a secret leaves a prefix no rule recognises); the comment's
     # text and the workflow's `question:` input may both be long.
-    question = session.redactor.redact(session.activity.args.strip())[:MAX_QUESTION_CHARS]
+    question = redactor.redact(facts.activity.args.strip())[:MAX_QUESTION_CHARS]
     if not question:
         raise UsageError("command: ask needs a question: set the 'question' input "
                          "(with: question: How is the cache invalidated?), or comment /ask <question> on the PR.")
-    thread, reply_to = find_thread(session)
-    result = call_model(session, ask.spec(session.config, session.nonce, question, thread))
-    url = files_url(session)
+    thread, reply_to = find_thread(facts, github, out)
+    result = call_model(facts, github, out, redactor, ask.spec(facts.config, facts.nonce, question, thread))
+    url = files_url(facts)
     links = [ask.citation_link(c, url, result.file) for c in result.answer.citations] if result.answer else []
     about = ask.citation_link(ask.Citation(thread.path, thread.line, thread.line, thread.side), url,
                               result.file)[0] if thread else ""
     if result.answer is not None:
-        text = ask.reply_markdown(question, result.answer, host=session.host, links=[m for m, _ in links],
+        text = ask.reply_markdown(question, result.answer, host=facts.host, links=[m for m, _ in links],
                                   about=about)
     else:
-        problem = result.report.errors[0] if result.report.errors else "no answer"
+        problem = result.errors[0] if result.errors else "no answer"
         text = (f"{ask.MARKER}\n{ask.quote(question)}\n\n⚠️ qodo-review could not answer this question: "
                 f"{plain(problem, 400)}. The workflow run's job summary has the details.")
     delivery: list[str] = []
     delivered = False
-    if not session.dry_run:
-        delivered = post(session, cap(text, COMMENT_BODY_MAX), reply_to, delivery)
+    if not facts.dry_run:
+        delivered = post(facts, github, redactor, cap(text, COMMENT_BODY_MAX), reply_to, delivery)
     payload = {"question": question, "answer": result.answer.answer if result.answer else None,
                "citations": [{**c.to_json(), "url": u} for c, (_, u) in
                              zip(result.answer.citations if result.answer else (), links, strict=True)],
                "thread": {"comment_id": reply_to, "path": thread.path, "line": thread.line, "side": thread.side}
                if thread else None}
-    return finish(session, result, payload, text.removeprefix(ask.MARKER).strip(), delivery=delivery,
+    return finish(facts, out, redactor, result, payload, text.removeprefix(ask.MARKER).strip(), delivery=delivery,
                   count=0, delivered=delivered)
 
 
-def find_thread(session: Session) -> tuple[ask.Thread | None, int | None]:
+def find_thread(facts: Run, github: GitHub, out: Out) -> tuple[ask.Thread | None, int | None]:
     """For a /ask in a review thread: the thread's anchor and comments, and the id to reply to.
 
     GitHub answers replies only to a thread's first comment ("replies to replies are not supported"),
     so the reply goes to the root of the thread the /ask was written in.
     """
-    activity = session.activity
+    activity = facts.activity
     if not (activity.review_comment and activity.comment_id):
         return None, None
     try:
-        comments = session.github.list_review_comments(session.pr.number)
+        comments = github.list_review_comments(facts.pr.number)
     except GitHubError as exc:
-        session.out.warning(f"Could not read the review thread ({exc}); answering about the whole PR.")
+        out.warning(f"Could not read the review thread ({exc}); answering about the whole PR.")
         return None, activity.comment_id
     by_id = {c.id: c for c in comments}
     asked = by_id.get(activity.comment_id)
@@ -74,8 +76,8 @@ def _thread(root: ReviewComment, before: list[ReviewComment]) -> ask.Thread:
     return ask.Thread(root.path, root.line, root.side or "RIGHT", tuple((c.user_login, c.body) for c in before))
 
 
-def post(session: Session, text: str, reply_to: int | None, delivery: list[str]) -> bool:
-    github, number, scrub = session.github, session.pr.number, session.redactor.redact
+def post(facts: Run, github: GitHub, redactor: Redactor, text: str, reply_to: int | None, delivery: list[str]) -> bool:
+    number, scrub = facts.pr.number, redactor.redact
     if reply_to is not None:
         try:
             github.reply_to_review_comment(number, reply_to, scrub(text))

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from ..errors import ExitCode
+from ..github import GitHub
+from ..output import Out
+from ..redact import Redactor
+from ..run import Run
 from ..sanitize import inline_code
-from ..session import Session
 
 HELP = """\
 | command | what it does |
@@ -18,18 +21,18 @@ HELP = """\
 Only collaborators with write access can run commands."""
 
 
-def help_text(session: Session) -> str:
-    config = session.config
+def help_text(facts: Run) -> str:
+    config = facts.config
     ignores = ", ".join(inline_code(g) for g in config.ignore) or "defaults only"
-    return (f"## qodo-review commands\n\n{HELP}\n\n**Configuration** (base branch `{session.inputs.config_path}` "
-            f"and workflow inputs): provider host `{session.settings.host}`, model `{session.settings.model}`, "
+    return (f"## qodo-review commands\n\n{HELP}\n\n**Configuration** (base branch `{facts.inputs.config_path}` "
+            f"and workflow inputs): provider host `{facts.settings.host}`, model `{facts.settings.model}`, "
             f"fail-on `{config.fail_on.value if config.fail_on else 'none'}`, ignore: {ignores}.\n\n"
             "Docs: the README of qodo-review.")
 
 
-def run(session: Session) -> ExitCode:
-    text = help_text(session)
-    if not session.dry_run:
-        session.github.create_issue_comment(session.pr.number, session.redactor.redact(text))
-    session.out.summary(text)
+def run(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> ExitCode:
+    text = help_text(facts)
+    if not facts.dry_run:
+        github.create_issue_comment(facts.pr.number, redactor.redact(text))
+    out.summary(text)
     return ExitCode.OK

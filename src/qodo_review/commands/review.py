@@ -14,17 +14,20 @@ from typing import Any
 from ..diff import RawFile, parse_file, split_diff
 from ..errors import ExitCode, GitHubError, QodoError
 from ..findings import KnownFiles, place_findings
+from ..github import GitHub
 from ..limits import COMMENT_BODY_MAX
-from ..output import write_json
+from ..outcome import Outcome
+from ..output import Out, write_json
 from ..publish import Context, Publisher, publish_all
 from ..publish.annotate import report_without_check
 from ..publish.check import CheckRun
 from ..publish.comment import SummaryComment, find_summary
 from ..publish.inline import InlineReview
 from ..publish.threads import Addressed, find_addressed, resolve_addressed
+from ..redact import Redactor
 from ..render import addressed_section, cap, history_section, outside_section, scope_line, summary_markdown
-from ..review import Report, review_diff
-from ..session import Session
+from ..review import review_diff
+from ..run import Run, fetch, record_fetch
 from ..state import (
     STATE_OPEN,
     Entry,
@@ -40,121 +43,126 @@ from ..state import (
 )
 
 
-def run(session: Session, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ExitCode:
-    config, out = session.config, session.out
-    channels = frozenset() if session.dry_run else config.publish
-    ctx = Context(session.github, Report(pr=session.pr), session.host, session.redactor,
+def run(facts: Run, github: GitHub, out: Out, redactor: Redactor,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ExitCode:
+    config = facts.config
+    channels = frozenset() if facts.dry_run else config.publish
+    ctx = Context(github, Outcome(pr=facts.pr), facts.host, redactor,
                   max_inline=config.max_findings or 30)
     check = CheckRun()
     if "check" in channels:
         out.log(f"check: {check.start(ctx)}")
     try:
-        state = read_state(session)
-        scope, raw_files = choose_files(session, state)
+        state = read_state(facts, github, out)
+        scope = choose_scope(state, full=facts.activity.full or facts.activity.action == "dispatch",
+                             fail_on=config.fail_on)
+        # The PR's files, fetched once here; not at all when the head was reviewed already.
+        fetched = None if scope.since == facts.pr.head_sha else fetch(facts, github, out)
+        pr_files = fetched.files if fetched is not None else []
+        scope, raw_files = choose_files(facts, github, out, scope, pr_files)
         out.log(f"qodo-review: {scope_line(scope.since, scope.reason, len(raw_files))}")
-        report = review_diff(session.pr, raw_files, config, provider=session.provider(), redactor=session.redactor,
-                             nonce=session.nonce, provider_host=session.settings.host, model=session.settings.model,
-                             known=KnownFiles.of(session.files() if raw_files else [], head_tree(session)))
-        session.record_fetch(report)
+        report = review_diff(facts.pr, raw_files, config, provider=facts.provider(), redactor=redactor,
+                             nonce=facts.nonce, provider_host=facts.settings.host, model=facts.settings.model,
+                             known=KnownFiles.of(pr_files if raw_files else [], head_tree(facts, github, out)))
+        record_fetch(report, fetched)
         if scope.incremental:
-            place_on_pull_request(report, session.files())
+            place_on_pull_request(report, pr_files)
         ctx.report = report
-        addressed = settle_threads(session, report) if "inline" in channels else []
+        addressed = settle_threads(facts, github, out, report) if "inline" in channels else []
     except QodoError as exc:
         check.abort(ctx, str(exc), gate=config.fail_on is not None)
         raise
-    if session.dry_run:
-        print_dry_run(session, report)
-    entry = Entry(session.pr.head_sha, entry_time(now()), session.settings.model, report.verdict, report.complete,
+    if facts.dry_run:
+        out.log(report.dry_run_text(show_prompts=True))
+    entry = Entry(facts.pr.head_sha, entry_time(now()), facts.settings.model, report.verdict, report.complete,
                   "incremental" if scope.incremental else "full")
     new_state = record(state, entry, report.max_severity)
-    texts = SummaryTexts(scope, len(raw_files), addressed, new_state, signing_key(session))
+    texts = SummaryTexts(scope, len(raw_files), addressed, new_state, signing_key(facts))
     publish_all(publishers(channels, check, texts), ctx, out.log)
-    finish(session, report, ctx, texts)
+    finish(facts, out, redactor, report, ctx, texts)
     if check.denied is not None:
-        report_without_check(out, report.findings, check.denied.status, session.inputs.findings_file)
-    return exit_code(report)
+        report_without_check(out, report.findings, check.denied.status, facts.inputs.findings_file)
+    return report.exit_code()
 
 
-def signing_key(session: Session) -> bytes | None:
+def signing_key(facts: Run) -> bytes | None:
     """The key of this PR's hidden state, derived from the provider key (none in a key-less dry run)."""
-    return state_key(session.inputs.api_key, session.env.repository, session.pr.number)
+    return state_key(facts.inputs.api_key, facts.env.repository, facts.pr.number)
 
 
-def read_state(session: Session) -> State:
+def read_state(facts: Run, github: GitHub, out: Out) -> State:
     """The hidden state of our summary comment, when its signature verifies; none without the comment
     channel (nothing would keep it) or without a key to verify it with."""
-    key = signing_key(session)
-    if "comment" not in session.config.publish or key is None:
+    key = signing_key(facts)
+    if "comment" not in facts.config.publish or key is None:
         return State()
-    found = find_summary(session.github, session.pr.number)
+    found = find_summary(github, facts.pr.number)
     if found is None:
         return State()
     state = parse_state(key, found.body)
     if state == State() and STATE_OPEN in found.body:
-        session.out.log("qodo-review: the summary comment's state does not verify (edited, or signed with "
+        out.log("qodo-review: the summary comment's state does not verify (edited, or signed with "
                         "another api-key); reviewing the whole pull request.")
     return state
 
 
-def choose_files(session: Session, state: State) -> tuple[Scope, list[RawFile]]:
-    """The scope of this review and its files: the PR's diff, or only what changed since the last review."""
-    full = session.activity.full or session.activity.action == "dispatch"
-    scope = choose_scope(state, full=full, fail_on=session.config.fail_on)
-    if scope.since == session.pr.head_sha:
+def choose_files(facts: Run, github: GitHub, out: Out, scope: Scope,
+                 pr_files: list[RawFile]) -> tuple[Scope, list[RawFile]]:
+    """The files of this review: the PR's diff, or only what changed since the last review."""
+    if scope.since == facts.pr.head_sha:
         return scope, []
     if scope.since is not None:
-        scope, text = changes_since(session, scope)
+        scope, text = changes_since(facts, github, out, scope)
         if text is not None:
             # Only the PR's own files: merging the base branch in brings changes that are not the PR's.
-            in_pull = {f.path for f in session.files()}
+            in_pull = {f.path for f in pr_files}
             return scope, [f for f in split_diff(text) if f.path in in_pull]
-    return scope, session.files()
+    return scope, pr_files
 
 
-def changes_since(session: Session, scope: Scope) -> tuple[Scope, str | None]:
+def changes_since(facts: Run, github: GitHub, out: Out, scope: Scope) -> tuple[Scope, str | None]:
     """The diff since the last reviewed head, if that head is an ancestor of the new one; else a full scope."""
-    github, head = session.github, session.pr.head_sha
+    head = facts.pr.head_sha
     assert scope.since is not None
     try:
         scope = confirm_scope(scope, str(github.compare(scope.since, head).get("status") or ""))
         text = github.get_compare_diff(scope.since, head) if scope.since is not None else None
     except GitHubError as exc:  # e.g. 404: the old head is gone after a force-push
-        session.out.log(f"Comparing with the last reviewed head failed: {exc}")
+        out.log(f"Comparing with the last reviewed head failed: {exc}")
         return confirm_scope(scope, None), None
     return (scope, text) if text is not None or scope.since is None else (confirm_scope(scope, None), None)
 
 
-def place_on_pull_request(report: Report, pr_files: Sequence[RawFile]) -> None:
+def place_on_pull_request(report: Outcome[Any], pr_files: Sequence[RawFile]) -> None:
     """Inline comments anchor in the PR's diff, not the incremental one: place the findings there."""
     cited = {f.path for f in report.findings}
     report.placed = place_findings(report.findings,
                                    [parse_file(r) for r in pr_files if r.path in cited and not r.binary])
 
 
-def head_tree(session: Session) -> Callable[[Sequence[str]], dict[str, bool]]:
+def head_tree(facts: Run, github: GitHub, out: Out) -> Callable[[Sequence[str]], dict[str, bool]]:
     """Whether paths a finding cites outside the PR exist at the head commit: asked of GitHub's API (one
     query, only when a finding names such a path). Not of the workspace checkout: it is usually the merge
     commit, not the head, and it is not a source of truth (an earlier step can change it). A failed query
     leaves the paths unknown, so their findings stay as findings outside the diff (and still count)."""
     def lookup(paths: Sequence[str]) -> dict[str, bool]:
         try:
-            return session.github.paths_exist(session.pr.head_sha, paths)
+            return github.paths_exist(facts.pr.head_sha, paths)
         except GitHubError as exc:
-            session.out.log(f"Could not check whether {len(paths)} path(s) cited by findings exist: {exc}")
+            out.log(f"Could not check whether {len(paths)} path(s) cited by findings exist: {exc}")
             return {}
     return lookup
 
 
-def settle_threads(session: Session, report: Report) -> list[Addressed]:
+def settle_threads(facts: Run, github: GitHub, out: Out, report: Outcome[Any]) -> list[Addressed]:
     """Resolve the threads of earlier findings whose code changed; say so in the log when that is refused."""
-    github, number = session.github, session.pr.number
+    number = facts.pr.number
     addressed = find_addressed(github.list_review_comments(number), report.findings, github.own_login())
     if not addressed:
         return []
     outcome, problem = resolve_addressed(github, number, addressed)
     if problem:
-        session.out.log(f"Could not resolve review threads (they are marked addressed in the summary): {problem}")
+        out.log(f"Could not resolve review threads (they are marked addressed in the summary): {problem}")
     return outcome
 
 
@@ -196,58 +204,18 @@ def moved(ctx: Context) -> list[str]:
         "### Findings outside the diff", "### Findings not posted inline")]
 
 
-def print_dry_run(session: Session, report: Report) -> None:
-    out, settings = session.out, session.settings
-    out.log(f"Dry run: nothing is sent. {len(report.prompts)} call(s) would go to {settings.host} ({settings.model}).")
-    for i, prompt in enumerate(report.prompts, 1):
-        out.log(f"----- call {i}: system -----\n{prompt.system}\n----- call {i}: user -----\n{prompt.user}")
-
-
-def finish(session: Session, report: Report, ctx: Context, texts: SummaryTexts) -> None:
+def finish(facts: Run, out: Out, redactor: Redactor, report: Outcome[Any], ctx: Context, texts: SummaryTexts) -> None:
     """The job summary, errors, outputs and findings file."""
-    out = session.out
-    path = write_json(session.env.workspace, session.inputs.findings_file, findings_document(report, ctx),
-                      session.redactor)
+    report.not_inline, report.delivery = list(ctx.moved_to_summary), list(ctx.delivery)
+    path = write_json(facts.env.workspace, facts.inputs.findings_file, report.findings_document(),
+                      redactor)
     delivery = ["### Delivery\n" + "\n".join(f"- {line}" for line in ctx.delivery)] if ctx.delivery else []
-    if "summary" in session.config.publish or session.dry_run:
+    if "summary" in facts.config.publish or facts.dry_run:
         out.summary(summary_markdown(report, ctx.host, job=True, extra=[*moved(ctx), *delivery], scope=texts.scope))
     for error in report.errors:
         out.error(error)
     if report.gate_reason:
         out.error(report.gate_reason)
-    worst = report.max_severity
-    out.outputs({"findings": str(len(report.findings)), "max_severity": worst.value if worst else "none",
-                 "verdict": report.verdict, "findings_file": path, "tokens_in": str(report.usage.tokens_in),
-                 "tokens_out": str(report.usage.tokens_out), "complete": str(report.complete).lower()})
+    out.outputs(report.outputs(path))
     out.log(f"qodo-review: {report.verdict}; {len(report.findings)} findings; "
             f"{'complete' if report.complete else 'INCOMPLETE'}.")
-
-
-def findings_document(report: Report, ctx: Context) -> dict[str, Any]:
-    worst = report.max_severity
-    return {
-        "command": report.command,
-        "summary": report.summary,
-        "verdict": report.verdict,
-        "complete": report.complete,
-        "max_severity": worst.value if worst else "none",
-        "findings": [f.to_json() for f in report.findings],
-        "not_inline": [{"finding": f.to_json(), "reason": why}
-                       for f, why in [*report.placed.outside, *ctx.moved_to_summary]],
-        # findings on paths that do not exist: not in "findings", not gated, kept here with why
-        "unverifiable": [{"finding": f.to_json(), "reason": why} for f, why in report.unverifiable],
-        "skipped": report.coverage.rows(),
-        "coverage": report.coverage.summary(),
-        "errors": report.errors,
-        "usage": {"calls": report.usage.calls, "tokens_in": report.usage.tokens_in,
-                  "tokens_out": report.usage.tokens_out},
-    }
-
-
-def exit_code(report: Report) -> ExitCode:
-    """3 when a part of the review failed (never a pass), 1 when the gate is met, else 0."""
-    if report.errors and not report.dry_run:
-        return ExitCode.INCOMPLETE
-    if report.verdict == "fail":
-        return ExitCode.GATE
-    return ExitCode.OK

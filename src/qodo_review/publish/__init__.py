@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..errors import GitHubError, PermissionDenied
 from ..github import GitHub
 from ..models import Finding
+from ..outcome import Outcome
 from ..redact import Redactor
-from ..review import Report
 
 
 @dataclass
@@ -18,7 +18,7 @@ class Context:
     """What every publisher may use. `scrub` is the redactor's last pass over every outgoing text."""
 
     github: GitHub
-    report: Report
+    report: Outcome[Any]
     host: str
     redactor: Redactor
     max_inline: int = 30

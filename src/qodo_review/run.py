@@ -1,32 +1,32 @@
-"""One action run's resolved values, handed to the command that runs (review, describe, …).
+"""One action run's frozen facts, handed to the command that runs (review, describe, …), and the few
+explicit steps every command shares: fetching the PR's files (once, by the command that needs them),
+recording the fetch on the Outcome, the provider of the run, and the SDK preload.
 
-Built by action.run() after the event, authorization, PR and base-branch config are settled.
-Each byte of the PR diff is fetched once per run and shared through ``files()``.
+Built by action.run() after the event, authorization, PR and base-branch config are settled. The GitHub
+client, the output and the redactor are not facts: commands take them as parameters.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
-import secrets
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from .clock import SYSTEM_CLOCK, Clock
 from .config import ReviewConfig
-from .diff import RawFile
 from .event import Activity
 from .fetch import Fetched, Git, fetch_files
 from .github import GitHub
 from .inputs import Inputs
 from .models import PullRequest
+from .outcome import Outcome
 from .output import Out
 from .providers import REGISTRY, Provider, ProviderSettings
-from .redact import Redactor
 from .retry import resilient
-from .review import Report
 
 
 @dataclass(frozen=True)
@@ -42,25 +42,19 @@ class Env:
     runner_temp: str = ""
 
 
-@dataclass
-class Session:
+@dataclass(frozen=True)
+class Run:
+    """What is settled before a command runs: nothing here does I/O."""
+
     env: Env
     inputs: Inputs
-    out: Out
-    redactor: Redactor
-    github: GitHub
     activity: Activity
     pr: PullRequest
     config: ReviewConfig
     settings: ProviderSettings
-    fallback: ProviderSettings | None = None  # the fallback-model, used when the primary keeps failing
-    nonce: str = field(default_factory=lambda: secrets.token_hex(8))
+    fallback: ProviderSettings | None  # the fallback-model, used when the primary keeps failing
+    nonce: str
     clock: Clock = SYSTEM_CLOCK
-    _fetched: Fetched | None = None
-
-    def __post_init__(self) -> None:
-        if not self.dry_run and self.activity.command != "help":
-            preload_sdk(self.settings)
 
     @property
     def host(self) -> str:
@@ -72,34 +66,35 @@ class Session:
     def dry_run(self) -> bool:
         return self.inputs.dry_run
 
-    def files(self) -> list[RawFile]:
-        return self.fetched().files
-
-    def fetched(self) -> Fetched:
-        """The PR's files and where they came from, fetched on first use (each byte once per run)."""
-        if self._fetched is None:
-            self._fetched = fetch_files(self.github, self.pr, Git.find(self.env.workspace))
-            for line in self._fetched.log:
-                self.out.log(f"qodo-review: {line}")
-            self.out.log(f"qodo-review: {len(self._fetched.files)} changed files read from {self._fetched.source} "
-                         f"in {self._fetched.seconds:.2f} s.")
-        return self._fetched
-
-    def record_fetch(self, report: Report) -> None:
-        """Add what the fetch knows to a report: its source and time, its notices, files GitHub did not list."""
-        if self._fetched is None:
-            return
-        fetched = self._fetched
-        report.source = fetched.source
-        report.timings = {"fetch": fetched.seconds, **report.timings}
-        report.notices[:0] = fetched.notices
-        report.skipped.extend(fetched.unlisted)
-        report.files_total += sum(s.files for s in fetched.unlisted)
-        report.lines_total += sum(s.lines for s in fetched.unlisted)
+    @property
+    def findings_file(self) -> str:
+        return self.inputs.findings_file
 
     def provider(self) -> Provider | None:
         """None in a dry run: nothing is sent anywhere."""
         return None if self.dry_run else resilient(self.settings, self.fallback, clock=self.clock)
+
+
+def fetch(run: Run, github: GitHub, out: Out) -> Fetched:
+    """The PR's files and where they came from: called once per run by the command that needs them."""
+    fetched = fetch_files(github, run.pr, Git.find(run.env.workspace))
+    for line in fetched.log:
+        out.log(f"qodo-review: {line}")
+    out.log(f"qodo-review: {len(fetched.files)} changed files read from {fetched.source} "
+            f"in {fetched.seconds:.2f} s.")
+    return fetched
+
+
+def record_fetch(outcome: Outcome[Any], fetched: Fetched | None) -> None:
+    """Add what the fetch knows to an outcome: its source and time, its notices, files GitHub did not list."""
+    if fetched is None:
+        return
+    outcome.source = fetched.source
+    outcome.timings = {"fetch": fetched.seconds, **outcome.timings}
+    outcome.notices[:0] = fetched.notices
+    outcome.skipped.extend(fetched.unlisted)
+    outcome.files_total += sum(s.files for s in fetched.unlisted)
+    outcome.lines_total += sum(s.lines for s in fetched.unlisted)
 
 
 def preload_sdk(settings: ProviderSettings) -> None:

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import ReviewConfig
+from ..engine import Task
 from ..errors import AnswerError
 from ..findings import extract_json
 from ..models import CATEGORIES, FileDiff, Line
 from ..sanitize import HIDDEN_MARKER_PREFIX, fence, inline_code, plain, suggestion_block
-from .runner import DATA_RULES, ToolSpec
+from .common import DATA_RULES, tool_task
 
 # A cut-off answer is never read as a small object nested inside it: the top level must hold one of these.
 ANSWER_KEYS = ("suggestions", "improvements")
@@ -93,9 +94,9 @@ def system_text(config: ReviewConfig, nonce: str) -> str:
     return text
 
 
-def spec(config: ReviewConfig, nonce: str) -> ToolSpec[tuple[Suggestion, ...]]:
+def spec(config: ReviewConfig, nonce: str) -> Task[tuple[Suggestion, ...]]:
     """As many calls as the review would make: the same chunking, the same max-calls."""
-    return ToolSpec("improve", system_text(config, nonce), schema(), parse_suggestions,
+    return tool_task("improve", system_text(config, nonce), schema(), parse_suggestions,
                     lambda parts: tuple(s for p in parts for s in p), max_calls=config.max_calls)
 
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import ReviewConfig
+from ..engine import Task
 from ..errors import AnswerError
 from ..findings import extract_json
 from ..models import FileDiff
 from ..sanitize import HIDDEN_MARKER_PREFIX, inline_code, plain, sanitize_markdown
-from .runner import DATA_RULES, ToolSpec
+from .common import DATA_RULES, tool_task
 
 # A cut-off answer is never read as a small object nested inside it: the top level must hold one of these.
 ANSWER_KEYS = ("answer", "response", "text")
@@ -88,9 +89,9 @@ def system_text(config: ReviewConfig, nonce: str) -> str:
     return SYSTEM.format(rules=DATA_RULES.format(nonce=nonce), language=config.language)
 
 
-def spec(config: ReviewConfig, nonce: str, question: str, thread: Thread | None = None) -> ToolSpec[Reply]:
+def spec(config: ReviewConfig, nonce: str, question: str, thread: Thread | None = None) -> Task[Reply]:
     """One call; a review thread's file is sent first so its lines are always in the prompt."""
-    return ToolSpec("ask", system_text(config, nonce), SCHEMA, parse_reply, merge_replies,
+    return tool_task("ask", system_text(config, nonce), SCHEMA, parse_reply, merge_replies,
                     context=question_context(question, thread), focus=thread.path if thread else "")
 
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import ReviewConfig
+from ..engine import Task
 from ..errors import AnswerError
 from ..findings import extract_json
 from ..models import Skipped
 from ..sanitize import HIDDEN_MARKER_PREFIX, inline_code, plain, sanitize_markdown
-from .runner import DATA_RULES, ToolSpec
+from .common import DATA_RULES, tool_task
 
 # A cut-off answer is never read as a small object nested inside it: the top level must hold one of these.
 ANSWER_KEYS = ("summary", "walkthrough", "description")
@@ -105,9 +106,9 @@ def system_text(config: ReviewConfig, nonce: str) -> str:
                          labels=choices, label_rule=rule, language=config.language)
 
 
-def spec(config: ReviewConfig, nonce: str) -> ToolSpec[Description]:
+def spec(config: ReviewConfig, nonce: str) -> Task[Description]:
     """One call: the files that fit, and the names of those that do not, so the walkthrough knows of them."""
-    return ToolSpec("describe", system_text(config, nonce), schema(config.labels), parse_description,
+    return tool_task("describe", system_text(config, nonce), schema(config.labels), parse_description,
                     merge_descriptions, list_not_shown=True)
 
 

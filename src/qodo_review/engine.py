@@ -1,0 +1,294 @@
+"""The one chunk runner every command uses: select -> budget -> render/prompt -> model (through the retry
+policy) -> parse -> merge, with the coverage account of what the model was shown and answered.
+
+``run_task`` takes values and a provider and returns an Outcome; it does no GitHub I/O and reads no
+environment. What differs between commands (schema, system prompt, the prompt's data part, parse, merge)
+is the Task, built by the command's module in ``tasks/``. A call that overflows the context or whose
+answer is cut off is asked again in halves; other failures are counted, and their lines not reviewed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, Protocol, TypeVar
+
+from .budget import BudgetPlan, Chunk, Piece, call_budget, plan_budget
+from .config import ReviewConfig
+from .diff import RawFile, parse_file
+from .errors import (
+    AnswerError,
+    AnswerTruncated,
+    ContextTooLong,
+    ProviderAuthError,
+    ProviderError,
+    QodoError,
+    UsageError,
+)
+from .models import Completion, FileDiff, Finding, Manifest, Prompt, PullRequest, Skipped, Usage
+from .outcome import Outcome
+from .prompt import RenderedFile, render_chunk
+from .providers import Provider
+from .redact import Redactor, secret_findings
+from .retry import Resilient, record_routes, wrap
+from .select import select_files
+
+T = TypeVar("T")
+
+MAX_SPLIT_DEPTH = 4  # a context-length or truncation error halves a chunk at most this many times
+MAX_NOT_SHOWN = 200  # names of files not shown, listed for the model (describe); the rest are counted
+NOT_SHOWN_REASON = "did not fit in the one model call this tool makes (max-input-tokens)"
+UNVERIFIED_REASON = ("unverified: read from git past GitHub's file list, not checked against GitHub's blob ids "
+                     "(shown to the model)")
+
+
+class PromptBuilder(Protocol):
+    def __call__(self, pr: PullRequest, files: Sequence[RenderedFile], *, redactor: Redactor, nonce: str,
+                 output_tokens: int, context: str, part: tuple[int, int]) -> Prompt: ...
+
+
+@dataclass(frozen=True)
+class Task(Generic[T]):
+    """What one command sends and how its answer is read (built per run by the command's module in tasks/)."""
+
+    name: str  # the command; also the schema name (Anthropic's tool name, OpenAI's json_schema name)
+    prompt: PromptBuilder  # the system prompt and the data part of one call
+    overhead: Callable[[PullRequest, Redactor, str], int]  # tokens of a call but its diff (pr, redactor, context)
+    parse: Callable[[str], T]  # raises AnswerError for an unusable answer
+    merge: Callable[[Sequence[T]], T]  # the answers of several calls (parts, split parts) as one
+    context: str = ""  # more untrusted text (a question, a review thread), redacted and fenced with the diff
+    max_calls: int | None = None  # None: the config's max-calls
+    focus: str = ""  # a path sent first, so it fits the budget (the file of a review thread)
+    list_not_shown: bool = False  # name the files that are not shown, so the model knows they changed
+    scan_secrets: bool = False  # the secret scan of every changed file (the review)
+
+
+def run_task(task: Task[T], pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewConfig, *,
+             caller: Provider | Resilient | None, redactor: Redactor, nonce: str, model: str = "",
+             host: str = "") -> Outcome[T]:
+    """Run one task over the files; caller None means dry run (build and record the prompts, call nothing).
+
+    The Outcome's ``findings`` hold the secret scan's findings (when the task asks for it), its ``answer``
+    the merged answer of every call, or None when no call answered."""
+    outcome: Outcome[T] = Outcome(pr=pr, command=task.name, fail_on=config.fail_on, dry_run=caller is None,
+                                  allow_partial=config.allow_partial, files=raw_files)
+    outcome.manifest = Manifest(provider_host=host, model=model)
+    watch = _Stopwatch(outcome.timings)
+    outcome.files_total = len(raw_files)
+    outcome.lines_total = sum(r.added + r.removed for r in raw_files)
+    selection = select_files(raw_files, config.ignore)
+    outcome.skipped.extend(selection.skipped)
+    reviewable = sorted(selection.reviewable, key=lambda r: r.path != task.focus) if task.focus \
+        else selection.reviewable
+    watch.lap("select")
+    # The list of files not shown: at most MAX_NOT_SHOWN rows of path, line count and reason.
+    names = sum(len(r.path) + 90 for r in raw_files[:MAX_NOT_SHOWN]) // 3 if task.list_not_shown else 0
+    call_tokens, output_tokens, limits, notices = call_budget(
+        model, config.max_input_tokens, task.overhead(pr, redactor, task.context) + names)
+    max_calls = config.max_calls if task.max_calls is None else task.max_calls
+    plan = plan_budget(reviewable, call_tokens=call_tokens, output_tokens=output_tokens, limits=limits,
+                       max_calls=max_calls, notices=notices)
+    outcome.notices.extend(plan.notices)
+    not_shown = [replace(s, reason=NOT_SHOWN_REASON) if task.max_calls == 1 else s for s in plan.not_reviewed]
+    outcome.skipped.extend(not_shown)
+    outcome.calls_planned = len(plan.chunks)
+    context = task.context
+    if task.list_not_shown:
+        context = _not_shown_block([*selection.skipped, *not_shown]) + context
+    watch.lap("budget")
+    scanned: set[str] = set()
+    secrets: list[Finding] = []
+    if task.scan_secrets:
+        # The secret scan reads every changed file, whatever its class (ignored, exempt, withheld, binary, left
+        # out of the plan): a secret added in vendor/ or a lock file is a finding too. The files the plan sends
+        # whole are scanned as their parts are built (_Runner.run), the rest here, one file at a time.
+        in_plan = _planned_lines(plan)
+        scan_here = [r for r in raw_files if in_plan.get(r.path, 0) < r.added + r.removed or r.path not in in_plan]
+        secrets = secret_findings((parse_file(r) for r in scan_here), redactor)
+        scanned = {r.path for r in scan_here}
+    resilient = wrap(caller, model, host)
+    runner = _Runner(task, pr, plan, resilient, redactor, nonce, context, scanned if task.scan_secrets else None)
+    with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
+        results = list(pool.map(runner.run, plan.chunks, range(len(plan.chunks))))
+    if resilient is not None:
+        outcome.notices.extend(resilient.notes())
+    watch.lap("model")
+    outcome.timings["prompts"] = sum(r.prompt_seconds for r in results)  # inside "model", across threads
+    unverified = {r.path for r in selection.reviewable if r.unverified}
+    outcome.reviewed = [entry for r in results for entry in r.files_reviewed if entry[0] not in unverified]
+    outcome.skipped.extend(_failed_parts(results))
+    outcome.skipped.extend(_unverified(results, unverified))
+    answers: list[T] = []
+    for result in results:
+        outcome.usage.absorb(result.usage)
+        outcome.errors.extend(result.errors)
+        outcome.prompts.extend(result.prompts)
+        outcome.manifest.files.extend(result.files_sent)
+        outcome.lines_reviewed += sum(lines for path, lines in result.files_reviewed if path not in unverified)
+        answers.extend(result.answers)
+        secrets.extend(result.secrets)
+    outcome.findings = secrets
+    outcome.answer = task.merge(answers) if answers else None
+    outcome.manifest.redactions = redactor.counts()
+    record_routes(outcome.manifest, resilient, outcome.usage.calls)
+    return outcome
+
+
+class _Stopwatch:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
+
+
+@dataclass
+class _Result(Generic[T]):
+    answers: list[T] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    errors: list[str] = field(default_factory=list)
+    prompts: list[Prompt] = field(default_factory=list)
+    files_sent: list[tuple[str, int]] = field(default_factory=list)
+    files_reviewed: list[tuple[str, int]] = field(default_factory=list)  # the parts the model answered
+    secrets: list[Finding] = field(default_factory=list)  # found by the secret scan in what this part sends
+    prompt_seconds: float = 0.0
+
+
+def _failed_parts(results: Sequence[_Result[Any]]) -> list[Skipped]:
+    """Lines sent whose call failed: not reviewed, each file with the count of its lines left out."""
+    missing: dict[str, int] = {}
+    for result in results:
+        for path, lines in result.files_sent:
+            missing[path] = missing.get(path, 0) + lines
+        for path, lines in result.files_reviewed:
+            missing[path] -= lines
+    return [Skipped(path, "its model call failed (see the problems above)", lines, "not-reviewed")
+            for path, lines in missing.items() if lines > 0]
+
+
+def _unverified(results: Sequence[_Result[Any]], paths: set[str]) -> list[Skipped]:
+    """Lines of unverified files that the model answered: shown, but counted not reviewed (a content reason)."""
+    shown: dict[str, int] = {}
+    for result in results:
+        for path, lines in result.files_reviewed:
+            if path in paths:
+                shown[path] = shown.get(path, 0) + lines
+    return [Skipped(path, UNVERIFIED_REASON, lines, "not-reviewed", content=True, shown=True)
+            for path, lines in shown.items()]
+
+
+def _planned_lines(plan: BudgetPlan) -> dict[str, int]:
+    """Changed lines of each file that the plan sends."""
+    lines: dict[str, int] = {}
+    for chunk in plan.chunks:
+        for piece in chunk.pieces:
+            lines[piece.raw.path] = lines.get(piece.raw.path, 0) + piece.lines
+    return lines
+
+
+def _not_shown_block(skipped: Sequence[Skipped]) -> str:
+    """Names of changed files the model does not see (never withheld ones: their names stay home too)."""
+    rows = [f"- {s.path} ({s.lines} changed lines; {s.reason})" for s in skipped if s.kind != "withheld"]
+    if not rows:
+        return ""
+    more = [f"- …and {len(rows) - MAX_NOT_SHOWN} more files"] if len(rows) > MAX_NOT_SHOWN else []
+    return "Also changed, not shown here:\n" + "\n".join(rows[:MAX_NOT_SHOWN] + more) + "\n\n"
+
+
+class _Runner(Generic[T]):
+    """One part of the plan: its prompt, its call, and its halves when the call overflows or is cut off."""
+
+    def __init__(self, task: Task[T], pr: PullRequest, plan: BudgetPlan, provider: Resilient | None,
+                 redactor: Redactor, nonce: str, context: str, scanned: set[str] | None) -> None:
+        self.task, self.pr, self.plan, self.provider = task, pr, plan, provider
+        self.redactor, self.nonce, self.context = redactor, nonce, context
+        self.total = len(plan.chunks)
+        self.scanned = scanned  # files the secret scan read whole already; None: no secret scan
+
+    def run(self, chunk: Chunk, index: int) -> _Result[T]:
+        result: _Result[T] = _Result()
+        chunk = _resolve(chunk)
+        if self.scanned is not None:
+            # The secret scan reads this part's lines while they are parsed; nothing is kept for later, so a
+            # huge review holds the lines of the parts in flight only (placement re-parses the few cited files).
+            result.secrets = secret_findings(
+                [_piece_diff(p) for p in chunk.pieces if p.raw.path not in self.scanned], self.redactor)
+        self._run(chunk, index, result, depth=0)
+        return result
+
+    def _prompt(self, chunk: Chunk, index: int, result: _Result[T]) -> Prompt:
+        start = time.perf_counter()
+        files = render_chunk(chunk, self.redactor)
+        result.files_sent.extend((f.path, f.lines_sent) for f in files)
+        prompt = self.task.prompt(self.pr, files, redactor=self.redactor, nonce=self.nonce,
+                                  output_tokens=self.plan.output_tokens, context=self.context,
+                                  part=(index + 1, self.total))
+        result.prompt_seconds += time.perf_counter() - start
+        return prompt
+
+    def _run(self, chunk: Chunk, index: int, result: _Result[T], depth: int) -> None:
+        chunk = _resolve(chunk)
+        mark = len(result.files_sent)
+        prompt = self._prompt(chunk, index, result)
+        if self.provider is None:
+            result.prompts.append(prompt)
+            result.files_reviewed.extend(result.files_sent[mark:])  # a dry run prepares what it would review
+            return
+        try:
+            answer = self.provider.answer(prompt, self._parse, result.usage.add)
+        except (ProviderAuthError, UsageError):
+            raise
+        except (ContextTooLong, AnswerTruncated) as exc:
+            halves = halve(chunk)
+            if halves is None or depth >= MAX_SPLIT_DEPTH:
+                result.errors.append(f"Part {index + 1}: {exc} It could not be split further.")
+                return
+            del result.files_sent[mark:]
+            for half in halves:
+                self._run(half, index, result, depth + 1)
+            return
+        except (ProviderError, AnswerError) as exc:
+            result.errors.append(f"Part {index + 1}: {exc}")
+            return
+        except QodoError as exc:  # pragma: no cover - every QodoError subclass is handled above
+            result.errors.append(str(exc))
+            return
+        result.answers.append(answer)
+        result.files_reviewed.extend(result.files_sent[mark:])
+
+    def _parse(self, completion: Completion) -> T:
+        """A cut-off answer is split and asked again by the caller, never half-read."""
+        if completion.finish_reason == "length":
+            raise AnswerTruncated("The answer was cut off at the output limit.")
+        return self.task.parse(completion.text)
+
+
+def _resolve(chunk: Chunk) -> Chunk:
+    """Parse whole-file pieces (so a single large file can be halved too); split ones were parsed by the budget."""
+    return Chunk(tuple(p if p.hunks is not None else replace(p, hunks=parse_file(p.raw).hunks)
+                       for p in chunk.pieces))
+
+
+def _piece_diff(piece: Piece) -> FileDiff:
+    raw = piece.raw
+    return FileDiff(path=raw.path, old_path=raw.old_path, status=raw.status, hunks=piece.hunks or ())
+
+
+def halve(chunk: Chunk) -> tuple[Chunk, Chunk] | None:
+    pieces = list(chunk.pieces)
+    if len(pieces) > 1:
+        mid = len(pieces) // 2
+        return Chunk(tuple(pieces[:mid])), Chunk(tuple(pieces[mid:]))
+    piece = pieces[0]
+    hunks = list(piece.hunks or ())
+    if len(hunks) < 2:
+        return None
+    mid = len(hunks) // 2
+    first = Piece(piece.raw, piece.tokens // 2, tuple(hunks[:mid]), piece.part, piece.parts)
+    second = Piece(piece.raw, piece.tokens - piece.tokens // 2, tuple(hunks[mid:]), piece.part, piece.parts)
+    return Chunk((first,)), Chunk((second,))
