@@ -178,3 +178,21 @@ def test_coverage_counts_files_github_did_not_name() -> None:
 def test_a_dry_run_of_a_vendored_file_is_incomplete_but_not_failed() -> None:
     report = review(None, ReviewConfig(fail_on=Severity.HIGH), split_diff(CONTENT))
     assert not report.complete and report.verdict == "pass" and report.gate_reason == ""
+
+
+def test_the_job_summary_names_not_reviewed_files_within_its_limit() -> None:
+    """20,000 files not reviewed: the job summary names as many as fit half of GitHub's 1 MiB and counts the
+    rest; the findings file (coverage.rows) names every one."""
+    from qodo_review.limits import STEP_SUMMARY_MAX
+    from qodo_review.models import PullRequest, Skipped
+    from qodo_review.render import summary_markdown
+
+    skipped = [Skipped(f"vendor/pkg{i:05d}/module_with_a_long_name.py", "vendored code (built-in ignore)", 3,
+                       "not-reviewed") for i in range(20_000)]
+    outcome = Outcome(pr=PullRequest(number=7, title="t", body="", base_sha="b" * 40, head_sha="c" * 40),
+                      skipped=skipped, files_total=20_000, lines_total=60_000)
+    text = summary_markdown(outcome, "github.com/o/r", job=True)
+    assert len(text.encode()) <= STEP_SUMMARY_MAX
+    assert "more (the job summary and the findings file name every one)" in text
+    assert "What left the runner" in text
+    assert len(outcome.coverage.rows()) == 20_000

@@ -94,6 +94,10 @@ COVERAGE_KINDS = (("ignored", "Ignored"), ("exempt", "Ignored"), ("withheld", "W
 ACCEPTED_TITLE = "Not reviewed (accepted by allow-partial)"
 STAGE_LABELS = {"model": "model calls"}
 LISTED_IN_COMMENT = 200  # files named per list in the summary comment and the check; the rest are counted
+# The job summary names every file not reviewed while the list fits half of GitHub's 1 MiB step summary (about
+# 5,000 rows); the rest of the summary (findings, what left the runner) must fit too. The findings file always
+# names every one.
+LISTING_MAX_BYTES = STEP_SUMMARY_MAX // 2
 
 
 def _by_reason(items: Iterable[Skipped], kind: str) -> list[tuple[str, int, int, bool]]:
@@ -110,10 +114,17 @@ def _by_reason(items: Iterable[Skipped], kind: str) -> list[tuple[str, int, int,
 
 
 def _listing(items: Sequence[Skipped], limit: int | None, more: str) -> list[str]:
-    shown = items if limit is None else items[:limit]
-    out = [f"- {inline_code(s.path)}: {plain(s.reason, 160)}" for s in shown]
-    if len(items) > len(shown):
-        out.append(f"- …and {len(items) - len(shown):,} more{more}")
+    """One row per file; with no limit (the job summary), as many rows as fit LISTING_MAX_BYTES."""
+    out: list[str] = []
+    size = 0
+    for s in items if limit is None else items[:limit]:
+        row = f"- {inline_code(s.path)}: {plain(s.reason, 160)}"
+        size += len(row.encode()) + 1
+        if limit is None and size > LISTING_MAX_BYTES:
+            break
+        out.append(row)
+    if len(items) > len(out):
+        out.append(f"- …and {len(items) - len(out):,} more{more}")
     return out
 
 

@@ -210,6 +210,9 @@ def test_allowed_host_is_configurable_and_exact() -> None:
     ("[https://github.com/o/r/@u](https://github.com/o/r)", f"[https\\://github.com/o/r/@{Z}u](https://github.com/o/r)"),
     ("[https://github.com/o/r/@u](https://evil.example)", "<https://github.com/o/r/@u> (`hxxps://evil[.]example`)"),
     ("user@example.com", f"user@{Z}example.com"),  # an e-mail address, a mailto link for GitHub
+    # a rewrite that joins "@" and a name (the link around the name is undone) defuses what it made
+    ("@[t](https://evil.example)", f"@{Z}t (`hxxps://evil[.]example`)"),
+    ("@[](javascript:x)t", f"@{Z}t"),
     # already harmless: a zero-width joiner, characters GitHub does not accept after @
     ("@\u200duser", "@\u200duser"),
     (f"@{Z}user", f"@{Z}user"),

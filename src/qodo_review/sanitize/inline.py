@@ -237,6 +237,7 @@ _TOKEN = re.compile(
 )
 _IMG_ALT = re.compile(r"""(?:^|\s)alt\s*+=\s*+(?:"([^"]*+)"|'([^']*+)'|([^\s"'=<>`]++))""", re.IGNORECASE)
 _TRAILING_ENTITY = re.compile(r"&[A-Za-z0-9]++;$")
+_JOINED_MENTION = re.compile("(?<![A-Za-z0-9_])[@\uff20\ufe6b](?=[A-Za-z0-9])")
 
 
 class _Inline:
@@ -260,7 +261,9 @@ class _Inline:
             replacement, pos = self._token(m, in_link)
             out.append(replacement)
         out.append(text[pos:])
-        return "".join(out)
+        # A rewrite can bring an "@" and a name together that were apart in the input (`@[t](https://x)`
+        # becomes "@t (...)", `@[](javascript:x)t` becomes "@t"): a mention made here is defused here.
+        return _JOINED_MENTION.sub("\\g<0>" + _ZWSP, "".join(out))
 
     def _token(self, m: re.Match[str], in_link: bool) -> tuple[str, int]:
         kind, token, end = m.lastgroup, m[0], m.end()
