@@ -61,23 +61,50 @@ class FirstRequest:
 
 def action_env(tmp: Path, github: str, llm: str, provider: str) -> dict[str, str]:
     event = tmp / "event.json"
-    event.write_text('{"action": "opened", "number": 7, "pull_request": {"number": 7, "draft": false, '
-                     '"user": {"login": "alice"}}, "repository": {"full_name": "owner/repo"}}', encoding="utf-8")
+    event.write_text(
+        '{"action": "opened", "number": 7, "pull_request": {"number": 7, "draft": false, '
+        '"user": {"login": "alice"}}, "repository": {"full_name": "owner/repo"}}',
+        encoding="utf-8",
+    )
     (tmp / "workspace").mkdir(exist_ok=True)
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp), "GITHUB_ACTIONS": "true",
-           "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event), "GITHUB_REPOSITORY": "owner/repo",
-           "GITHUB_API_URL": github, "GITHUB_WORKSPACE": str(tmp / "workspace"),
-           "GITHUB_STEP_SUMMARY": str(tmp / "summary.md"), "GITHUB_OUTPUT": str(tmp / "output.txt")}
-    inputs = {"github-token": "ghs_fake-token", "api-key": "sk-bench-0123456789", "provider": provider,
-              "base-url": llm + ("/v1" if provider == "openai" else "")}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": "owner/repo",
+        "GITHUB_API_URL": github,
+        "GITHUB_WORKSPACE": str(tmp / "workspace"),
+        "GITHUB_STEP_SUMMARY": str(tmp / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp / "output.txt"),
+    }
+    inputs = {
+        "github-token": "ghs_fake-token",
+        "api-key": "sk-bench-0123456789",
+        "provider": provider,
+        "base-url": llm + ("/v1" if provider == "openai" else ""),
+    }
     env.update({INPUT_ENV[name]: value for name, value in inputs.items()})
     return env
 
 
 def cli_command(llm: str, provider: str) -> tuple[list[str], dict[str, str]]:
     base = llm + ("/v1" if provider == "openai" else "")
-    command = [sys.executable, "-m", "qodo_review.cli", "review", "--diff", str(ROOT / "examples" / "sample.diff"),
-               "--provider", provider, "--base-url", base, "--api-key", "sk-bench-0123456789"]
+    command = [
+        sys.executable,
+        "-m",
+        "qodo_review.cli",
+        "review",
+        "--diff",
+        str(ROOT / "examples" / "sample.diff"),
+        "--provider",
+        provider,
+        "--base-url",
+        base,
+        "--api-key",
+        "sk-bench-0123456789",
+    ]
     return command, {"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir()}
 
 
@@ -94,8 +121,14 @@ def timed(command: list[str], env: dict[str, str], recorder: FirstRequest, cwd: 
 
 def importtime(env: dict[str, str], cwd: Path) -> tuple[list[tuple[int, str]], set[str]]:
     """The slowest top-level imports of one action run (cumulative microseconds), and the SDKs it loaded."""
-    done = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "entrypoint.py")], env=env, cwd=cwd,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "entrypoint.py")],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     top: list[tuple[int, str]] = []
     loaded: set[str] = set()
     for line in done.stderr.splitlines():
@@ -130,14 +163,19 @@ def main(argv: list[str]) -> int:
                     with SlowGitHub() as github:  # a new PR each time: a first review, not an incremental one
                         github.add_pull(7, "Add user search", "Adds find_users.", SHA_BASE, SHA_HEAD, SAMPLE)
                         if what == "action":
-                            command, env = [sys.executable, str(ROOT / "entrypoint.py")], action_env(
-                                tmp, github.url, llm.url, provider)
+                            command, env = (
+                                [sys.executable, str(ROOT / "entrypoint.py")],
+                                action_env(tmp, github.url, llm.url, provider),
+                            )
                         else:
                             command, env = cli, cli_env
                         runs.append(timed(command, env, recorder, tmp))
                 firsts = [first for first, _ in runs]
-                print(f"| {what} | {provider} | {statistics.median(firsts):.2f} s, {min(firsts):.2f} s | "
-                      f"{statistics.median(total for _, total in runs):.2f} s |", flush=True)
+                print(
+                    f"| {what} | {provider} | {statistics.median(firsts):.2f} s, {min(firsts):.2f} s | "
+                    f"{statistics.median(total for _, total in runs):.2f} s |",
+                    flush=True,
+                )
         for provider in ("openai", "anthropic"):
             with SlowGitHub() as github:
                 github.add_pull(7, "Add user search", "Adds find_users.", SHA_BASE, SHA_HEAD, SAMPLE)

@@ -24,8 +24,14 @@ from gen_diff import generate_diff
 
 from qodo_review.diff import RawFile, decode_diff, parse_file, split_diff
 
-REAL = (Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "diffs" / "real-commits"
-        / "gitleaks_f653ab7_very_large_vendor.diff")
+REAL = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "realdata"
+    / "diffs"
+    / "real-commits"
+    / "gitleaks_f653ab7_very_large_vendor.diff"
+)
 SAMPLE = 0.10  # the share of files parse_file is measured on (what a budget might send)
 
 
@@ -65,16 +71,24 @@ def bench(name: str, data: bytes, rows: list[tuple[str, str, float, float]], wit
     steps: list[tuple[str, Callable[[], Any], int]] = [
         ("decode_diff", lambda: decode_diff(data), 3),
         ("split_diff", lambda: split_diff(text), 5),
-        (f"parse_file on {len(picked)} files ({sum(r.changed for r in picked):,} lines)",
-         lambda: [parse_file(raw) for raw in picked], 3),
+        (
+            f"parse_file on {len(picked)} files ({sum(r.changed for r in picked):,} lines)",
+            lambda: [parse_file(raw) for raw in picked],
+            3,
+        ),
         ("decode + split + parse sample", pipeline, 3),
         ("parse_file on every file", lambda: [parse_file(raw) for raw in raws], 1),
     ]
     if with_unidiff:
         import unidiff
 
-        steps.append(("unidiff PatchSet on the same sample (no conversion)",
-                      lambda: [unidiff.PatchSet(raw.text) for raw in picked], 3))
+        steps.append(
+            (
+                "unidiff PatchSet on the same sample (no conversion)",
+                lambda: [unidiff.PatchSet(raw.text) for raw in picked],
+                3,
+            )
+        )
         steps.append(("unidiff PatchSet (full parse)", lambda: unidiff.PatchSet(text), 1))
     for step_name, step, repeat in steps:
         seconds, peak = measure(step, repeat)

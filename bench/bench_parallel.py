@@ -30,8 +30,11 @@ SHA_BASE, SHA_HEAD = "b" * 40, "c" * 40
 
 def serve(script: str, *args: str) -> tuple[subprocess.Popen[str], str]:
     """Start a fake server process; its URL from the READY line."""
-    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fakes" / script), "--port", "0", *args],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "fakes" / script), "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("READY "):
@@ -43,17 +46,32 @@ def serve(script: str, *args: str) -> tuple[subprocess.Popen[str], str]:
 def review(tmp: Path, diff_text: str, parallel: int, llm_url: str) -> tuple[float, str]:
     """One action run on a fresh fake GitHub: (wall seconds, job summary)."""
     setup = tmp / "setup.json"
-    setup.write_text(json.dumps({
-        "pulls": [{"number": 7, "title": "Huge", "body": "", "base_sha": SHA_BASE, "head_sha": SHA_HEAD,
-                   "diff_text": diff_text, "diff_too_large": True}],
-        "files": [[".qodo.yml", SHA_BASE, f"parallel-calls: {parallel}\nmax-calls: 200\n"]],
-    }), encoding="utf-8")
+    setup.write_text(
+        json.dumps(
+            {
+                "pulls": [
+                    {
+                        "number": 7,
+                        "title": "Huge",
+                        "body": "",
+                        "base_sha": SHA_BASE,
+                        "head_sha": SHA_HEAD,
+                        "diff_text": diff_text,
+                        "diff_too_large": True,
+                    }
+                ],
+                "files": [[".qodo.yml", SHA_BASE, f"parallel-calls: {parallel}\nmax-calls: 200\n"]],
+            }
+        ),
+        encoding="utf-8",
+    )
     github, github_url = serve("github_server.py", "--setup", str(setup))
     try:
         env = action_env(tmp, github_url, llm_url, "openai")
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], env=env, cwd=tmp, capture_output=True,
-                              text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "entrypoint.py")], env=env, cwd=tmp, capture_output=True, text=True, check=False
+        )
         wall = time.perf_counter() - start
     finally:
         github.terminate()
@@ -72,10 +90,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--lines", type=int, default=150_000, help="changed lines over the 3,000 files")
     args = parser.parse_args(argv)
     diff_text, shape = generate_diff(files=3000, changed_lines=args.lines, seed=1)
-    print(f"PR: {shape.files:,} files, {shape.added + shape.removed:,} changed lines, {shape.size / 1e6:.1f} MB; "
-          f"provider delay {args.delay} s\n")
-    print("| parallel-calls | calls | model stage | ideal ceil(calls/parallel) x delay | sum calls x delay | "
-          "whole run |")
+    print(
+        f"PR: {shape.files:,} files, {shape.added + shape.removed:,} changed lines, {shape.size / 1e6:.1f} MB; "
+        f"provider delay {args.delay} s\n"
+    )
+    print(
+        "| parallel-calls | calls | model stage | ideal ceil(calls/parallel) x delay | sum calls x delay | whole run |"
+    )
     print("|---:|---:|---:|---:|---:|---:|")
     llm, llm_url = serve("llm_server.py", "--delay", str(args.delay))
     try:
@@ -85,8 +106,11 @@ def main(argv: list[str]) -> int:
                 calls = int(re.search(r"Model calls: ([\d,]+)", summary)[1].replace(",", ""))  # type: ignore[index]
                 model = float(re.search(r"model calls ([\d.]+) s", summary)[1])  # type: ignore[index]
                 ideal = math.ceil(calls / parallel) * args.delay
-                print(f"| {parallel} | {calls} | {model:.2f} s | {ideal:.2f} s | {calls * args.delay:.2f} s | "
-                      f"{wall:.2f} s |", flush=True)
+                print(
+                    f"| {parallel} | {calls} | {model:.2f} s | {ideal:.2f} s | {calls * args.delay:.2f} s | "
+                    f"{wall:.2f} s |",
+                    flush=True,
+                )
     finally:
         llm.terminate()
         llm.wait()

@@ -68,15 +68,30 @@ def child(path: str, max_calls: int, dry: bool) -> dict[str, object]:
     split = time.perf_counter()
     pr = PullRequest(number=1, title="Huge change", body="A benchmark.", base_sha="a" * 40, head_sha="b" * 40)
     provider = None if dry else Instant()
-    report = review_diff(pr, files, ReviewConfig(max_calls=max_calls), provider=provider,  # type: ignore[arg-type]
-                         redactor=Redactor(), nonce="0123456789abcdef", model="gpt-4.1",
-                         provider_host="api.openai.com")
+    report = review_diff(
+        pr,
+        files,
+        ReviewConfig(max_calls=max_calls),
+        provider=provider,  # type: ignore[arg-type]
+        redactor=Redactor(),
+        nonce="0123456789abcdef",
+        model="gpt-4.1",
+        provider_host="api.openai.com",
+    )
     end = time.perf_counter()
     stages = {"decode": decoded - start, "split": split - decoded, **report.timings}
     first = provider.first - start if provider is not None and provider.first is not None else None
-    return {"stages": stages, "total": end - start, "first_call": first, "rss": peak_rss(), "base_rss": base_rss,
-            "files": len(files), "lines": sum(f.changed for f in files), "calls": report.calls_planned,
-            "reviewed_lines": report.lines_reviewed}
+    return {
+        "stages": stages,
+        "total": end - start,
+        "first_call": first,
+        "rss": peak_rss(),
+        "base_rss": base_rss,
+        "files": len(files),
+        "lines": sum(f.changed for f in files),
+        "calls": report.calls_planned,
+        "reviewed_lines": report.lines_reviewed,
+    }
 
 
 def peak_rss() -> float:
@@ -94,8 +109,20 @@ def peak_rss() -> float:
 def measure(path: Path, max_calls: int, repeat: int, dry: bool) -> dict[str, object]:
     runs = []
     for _ in range(repeat):
-        done = subprocess.run([sys.executable, __file__, "--child", str(path), "--max-calls", str(max_calls),
-                               *(["--dry-run"] if dry else [])], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                str(path),
+                "--max-calls",
+                str(max_calls),
+                *(["--dry-run"] if dry else []),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         runs.append(json.loads(done.stdout))
     best = min(runs, key=lambda r: float(r["total"]))  # type: ignore[arg-type]
     best["rss"] = max(float(r["rss"]) for r in runs)  # type: ignore[arg-type]
@@ -109,9 +136,11 @@ def row(label: str, size: int, result: dict[str, object]) -> str:
     parts = " ".join(f"{name} {seconds:.2f}" for name, seconds in stages.items())
     first = result["first_call"]
     first_text = f"{float(first):.2f} s" if first is not None else "-"  # type: ignore[arg-type]
-    return (f"| {label} | {size / 1e6:.1f} MB | {result['files']:,} | {result['lines']:,} | {first_text} | "
-            f"{total:.2f} s | {total / (size / 1e6) * 1000:.0f} ms/MB | {float(result['rss']):.0f} MB "  # type: ignore[arg-type]
-            f"({float(result['base_rss']):.0f}) | {result['calls']} | {parts} |")  # type: ignore[arg-type]
+    return (
+        f"| {label} | {size / 1e6:.1f} MB | {result['files']:,} | {result['lines']:,} | {first_text} | "
+        f"{total:.2f} s | {total / (size / 1e6) * 1000:.0f} ms/MB | {float(result['rss']):.0f} MB "  # type: ignore[arg-type]
+        f"({float(result['base_rss']):.0f}) | {result['calls']} | {parts} |"
+    )  # type: ignore[arg-type]
 
 
 def main(argv: list[str]) -> int:
@@ -124,13 +153,16 @@ def main(argv: list[str]) -> int:
     if args.child:
         print(json.dumps(child(args.child, args.max_calls, args.dry_run)))
         return 0
-    print("| input | size | files | +/- lines | first call at | whole run | per MB | peak RSS (after imports) | "
-          "calls | stages (s) |")
+    print(
+        "| input | size | files | +/- lines | first call at | whole run | per MB | peak RSS (after imports) | "
+        "calls | stages (s) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for scale in (0.25, 0.5, 1.0):
-            text, shape = generate_diff(files=int(FULL["files"] * scale),
-                                        changed_lines=int(FULL["changed_lines"] * scale))
+            text, shape = generate_diff(
+                files=int(FULL["files"] * scale), changed_lines=int(FULL["changed_lines"] * scale)
+            )
             path = Path(tmp) / f"generated-{scale}.diff"
             path.write_bytes(text.encode())
             del text
@@ -139,10 +171,15 @@ def main(argv: list[str]) -> int:
         for name in REAL_DIFFS:
             path = REAL / name
             if path.exists():
-                print(row(name.split("_")[0] + " " + name.split("_")[1], path.stat().st_size,
-                          measure(path, args.max_calls, args.repeat, args.dry_run)), flush=True)
-    print(f"\nmax-calls {args.max_calls}, model gpt-4.1 (60,000-token calls), one core: "
-          f"`python {' '.join(sys.argv)}`")
+                print(
+                    row(
+                        name.split("_")[0] + " " + name.split("_")[1],
+                        path.stat().st_size,
+                        measure(path, args.max_calls, args.repeat, args.dry_run),
+                    ),
+                    flush=True,
+                )
+    print(f"\nmax-calls {args.max_calls}, model gpt-4.1 (60,000-token calls), one core: `python {' '.join(sys.argv)}`")
     return 0
 
 

@@ -36,41 +36,93 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "sec
 
 # noseyparker rule id -> our kind (token families) or "keyword" (keyword-assignment families); absent: uncovered.
 NP_SCOPE: dict[str, str] = {
-    "np.adafruit.1": "adafruit-key", "np.adobe.1": "adobe-secret", "np.age.2": "age-secret-key",
-    "np.anthropic.1": "anthropic-key", "np.artifactory.1": "artifactory-key", "np.atlassian.1": "atlassian-token",
-    "np.aws.1": "aws-access-key", "np.aws.2": "aws-secret-key", "np.appsync.1": "appsync-key",
-    "np.aws.6": "aws-secret-key", "np.azure.1": "azure-key", "np.azure.2": "azure-key",
-    "np.azure.3": "azure-devops-token", "np.azure.4": "azure-devops-token",
-    "np.bitbucket.1": "bitbucket-app-password", "np.codeclimate.1": "codeclimate-token",
-    "np.cratesio.1": "cratesio-token", "np.databricks.1": "databricks-token", "np.dtrack.1": "dependency-track-key",
+    "np.adafruit.1": "adafruit-key",
+    "np.adobe.1": "adobe-secret",
+    "np.age.2": "age-secret-key",
+    "np.anthropic.1": "anthropic-key",
+    "np.artifactory.1": "artifactory-key",
+    "np.atlassian.1": "atlassian-token",
+    "np.aws.1": "aws-access-key",
+    "np.aws.2": "aws-secret-key",
+    "np.appsync.1": "appsync-key",
+    "np.aws.6": "aws-secret-key",
+    "np.azure.1": "azure-key",
+    "np.azure.2": "azure-key",
+    "np.azure.3": "azure-devops-token",
+    "np.azure.4": "azure-devops-token",
+    "np.bitbucket.1": "bitbucket-app-password",
+    "np.codeclimate.1": "codeclimate-token",
+    "np.cratesio.1": "cratesio-token",
+    "np.databricks.1": "databricks-token",
+    "np.dtrack.1": "dependency-track-key",
     **{f"np.digitalocean.{i}": "digitalocean-token" for i in (1, 2, 3)},
-    "np.dockerhub.1": "dockerhub-token", **{f"np.doppler.{i}": "doppler-token" for i in range(1, 7)},
-    "np.dropbox.1": "dropbox-token", "np.dynatrace.1": "dynatrace-token", "np.facebook.2": "facebook-token",
-    "np.figma.1": "figma-token", "np.firecrawl.1": "firecrawl-key",
+    "np.dockerhub.1": "dockerhub-token",
+    **{f"np.doppler.{i}": "doppler-token" for i in range(1, 7)},
+    "np.dropbox.1": "dropbox-token",
+    "np.dynatrace.1": "dynatrace-token",
+    "np.facebook.2": "facebook-token",
+    "np.figma.1": "figma-token",
+    "np.firecrawl.1": "firecrawl-key",
     **{f"np.github.{i}": "github-token" for i in (1, 2, 3, 4, 7)},
     **{f"np.gitlab.{i}": "gitlab-token" for i in (1, 2, 3)},
-    "np.google.2": "google-oauth", "np.google.3": "google-oauth", "np.google.4": "google-oauth",
-    "np.google.5": "google-api-key", **{f"np.grafana.{i}": "grafana-token" for i in (1, 2, 3)},
-    "np.groq.1": "groq-key", **{f"np.hashicorp.{i}": "vault-token" for i in range(1, 8)},
-    "np.http.1": "http-auth", "np.http.2": "http-auth", "np.huggingface.1": "huggingface-token",
-    "np.jina.1": "jina-key", "np.jwt.1": "jwt", "np.mailchimp.1": "mailchimp-key", "np.mailgun.1": "mailgun-key",
-    "np.mapbox.2": "mapbox-token", "np.mapbox.3": "mapbox-token", "np.msteams.1": "teams-webhook",
-    "np.mongodb.1": "keyword", "np.netrc.1": "keyword", **{f"np.newrelic.{i}": "newrelic-key" for i in range(1, 10)},
-    "np.npm.1": "npm-token", "np.nuget.1": "nuget-key", "np.openai.1": "openai-key", "np.pem.1": "private-key",
-    "np.pem.2": "private-key", "np.postgres.1": "keyword", "np.postman.1": "postman-key",
-    "np.postmark.1": "postmark-token", "np.pypi.1": "pypi-token", "np.rubygems.1": "rubygems-key",
-    "np.salesforce.1": "salesforce-token", "np.sendgrid.1": "sendgrid-key",
+    "np.google.2": "google-oauth",
+    "np.google.3": "google-oauth",
+    "np.google.4": "google-oauth",
+    "np.google.5": "google-api-key",
+    **{f"np.grafana.{i}": "grafana-token" for i in (1, 2, 3)},
+    "np.groq.1": "groq-key",
+    **{f"np.hashicorp.{i}": "vault-token" for i in range(1, 8)},
+    "np.http.1": "http-auth",
+    "np.http.2": "http-auth",
+    "np.huggingface.1": "huggingface-token",
+    "np.jina.1": "jina-key",
+    "np.jwt.1": "jwt",
+    "np.mailchimp.1": "mailchimp-key",
+    "np.mailgun.1": "mailgun-key",
+    "np.mapbox.2": "mapbox-token",
+    "np.mapbox.3": "mapbox-token",
+    "np.msteams.1": "teams-webhook",
+    "np.mongodb.1": "keyword",
+    "np.netrc.1": "keyword",
+    **{f"np.newrelic.{i}": "newrelic-key" for i in range(1, 10)},
+    "np.npm.1": "npm-token",
+    "np.nuget.1": "nuget-key",
+    "np.openai.1": "openai-key",
+    "np.pem.1": "private-key",
+    "np.pem.2": "private-key",
+    "np.postgres.1": "keyword",
+    "np.postman.1": "postman-key",
+    "np.postmark.1": "postmark-token",
+    "np.pypi.1": "pypi-token",
+    "np.rubygems.1": "rubygems-key",
+    "np.salesforce.1": "salesforce-token",
+    "np.sendgrid.1": "sendgrid-key",
     **{f"np.shopify.{i}": "shopify-token" for i in (2, 3, 4, 5)},
-    **{f"np.slack.{i}": "slack-token" for i in (2, 4, 5, 6)}, "np.slack.3": "slack-webhook",
-    "np.sonarqube.1": "sonarqube-token", "np.sourcegraph.1": "sourcegraph-token",
-    "np.square.1": "square-token", "np.square.2": "square-token", "np.stackhawk.1": "stackhawk-key",
-    "np.stripe.1": "stripe-key", "np.stripe.2": "stripe-key", "np.tavily.1": "tavily-key",
-    "np.telegram.1": "telegram-bot-token", "np.twilio.1": "twilio-key", "np.twitch.1": "twitch-stream-key",
+    **{f"np.slack.{i}": "slack-token" for i in (2, 4, 5, 6)},
+    "np.slack.3": "slack-webhook",
+    "np.sonarqube.1": "sonarqube-token",
+    "np.sourcegraph.1": "sourcegraph-token",
+    "np.square.1": "square-token",
+    "np.square.2": "square-token",
+    "np.stackhawk.1": "stackhawk-key",
+    "np.stripe.1": "stripe-key",
+    "np.stripe.2": "stripe-key",
+    "np.tavily.1": "tavily-key",
+    "np.telegram.1": "telegram-bot-token",
+    "np.twilio.1": "twilio-key",
+    "np.twitch.1": "twitch-stream-key",
     # passwords and secrets named by their key or their place (a URL, a connection string, a command line)
-    "np.generic.7": "keyword", "np.odbc.1": "keyword", "np.psexec.1": "keyword",
+    "np.generic.7": "keyword",
+    "np.odbc.1": "keyword",
+    "np.psexec.1": "keyword",
     **{f"np.generic.{i}": "keyword" for i in (1, 2, 3, 4, 5, 6, 8, 9, 10, 15, 16)},
-    "np.django.1": "keyword", "np.gradle.1": "keyword", "np.jwt.2": "keyword", "np.jwt.3": "keyword",
-    "np.phpmailer.1": "keyword", "np.reactapp.2": "keyword", "np.vmware.1": "keyword",
+    "np.django.1": "keyword",
+    "np.gradle.1": "keyword",
+    "np.jwt.2": "keyword",
+    "np.jwt.3": "keyword",
+    "np.phpmailer.1": "keyword",
+    "np.reactapp.2": "keyword",
+    "np.vmware.1": "keyword",
 }
 SECRET_GROUP = {"np.mongodb.1": 2, "np.postgres.1": 2}  # these rules capture user, password, host
 
@@ -145,8 +197,15 @@ def detect_secrets(show_misses: bool) -> dict[str, list[int]]:
         lines = text.split("\n")
         for entry in entries:
             line = lines[entry["line_number"] - 1]
-            secret = next((line[i:j] for i in range(len(line)) for j in range(len(line), i, -1)
-                           if hashlib.sha1(line[i:j].encode()).hexdigest() == entry["hashed_secret"]), None)
+            secret = next(
+                (
+                    line[i:j]
+                    for i in range(len(line))
+                    for j in range(len(line), i, -1)
+                    if hashlib.sha1(line[i:j].encode()).hexdigest() == entry["hashed_secret"]
+                ),
+                None,
+            )
             scope = DS_SCOPE.get(entry["type"], "uncovered")
             ok = secret is not None and out.count(secret) < text.count(secret)
             tally[scope][0] += ok
@@ -160,9 +219,14 @@ def gitleaks() -> tuple[int, list[str]]:
     """How many gitleaks rules name a token family we have a rule for (one of its keywords is ours)."""
     rules = tomllib.loads((DATA / "gitleaks" / "gitleaks.toml").read_text())["rules"]
     ours = {k for r in RULES for k in r.keywords} | set(_ASSIGNMENT_KEYWORDS)
-    uncovered = [r["id"] for r in rules
-                 if not any(k.lower() in ours or any(o in k.lower() or k.lower() in o for o in ours if len(o) > 3)
-                            for k in r.get("keywords", []))]
+    uncovered = [
+        r["id"]
+        for r in rules
+        if not any(
+            k.lower() in ours or any(o in k.lower() or k.lower() in o for o in ours if len(o) > 3)
+            for k in r.get("keywords", [])
+        )
+    ]
     return len(rules), uncovered
 
 
@@ -186,15 +250,23 @@ def main() -> int:
             total[scope][0] += found
             total[scope][1] += count
         every = [sum(v[0] for v in tally.values()), sum(v[1] for v in tally.values())]
-        print(f"{name:16} " + " ".join(f"{_pct(*tally.get(s, [0, 0])):>18}" for s in ("token", "keyword", "uncovered"))
-              + f" {_pct(*every):>18}")
+        print(
+            f"{name:16} "
+            + " ".join(f"{_pct(*tally.get(s, [0, 0])):>18}" for s in ("token", "keyword", "uncovered"))
+            + f" {_pct(*every):>18}"
+        )
     every = [sum(v[0] for v in total.values()), sum(v[1] for v in total.values())]
-    print(f"{'all':16} " + " ".join(f"{_pct(*total.get(s, [0, 0])):>18}" for s in ("token", "keyword", "uncovered"))
-          + f" {_pct(*every):>18}")
+    print(
+        f"{'all':16} "
+        + " ".join(f"{_pct(*total.get(s, [0, 0])):>18}" for s in ("token", "keyword", "uncovered"))
+        + f" {_pct(*every):>18}"
+    )
     print(f"noseyparker negatives changed (false positives): {false_pos} of {negatives}")
     count, uncovered = gitleaks()
-    print(f"gitleaks: {count - len(uncovered)} of {count} rules name a family we have a rule for; "
-          f"{len(uncovered)} do not:")
+    print(
+        f"gitleaks: {count - len(uncovered)} of {count} rules name a family we have a rule for; "
+        f"{len(uncovered)} do not:"
+    )
     print("  " + ", ".join(uncovered))
     return 0
 

@@ -31,8 +31,7 @@ def main() -> int:
     worst = 99.0
     for path in sorted(REAL.glob("*.diff")):
         text = path.read_text(encoding="utf-8", errors="replace")
-        rendered = "\n".join(render_hunks(parse_file(r).hunks, Redactor())[0] for r in split_diff(text)
-                             if not r.binary)
+        rendered = "\n".join(render_hunks(parse_file(r).hunks, Redactor())[0] for r in split_diff(text) if not r.binary)
         if len(rendered) < 2000:
             continue
         sample = rendered[:400_000]
@@ -40,8 +39,10 @@ def main() -> int:
         est = estimate_tokens(sample)
         worst = min(worst, est / real)
         print(f"{path.name[:52]:52} {len(sample):9} {real:8} {len(sample) / real:9.2f} {est:9} {est / real:8.2f}")
-    print(f"\nsmallest estimate/real ratio = {worst:.2f} "
-          f"({'safe: never under-counts' if worst >= 1 else 'UNSAFE: under-counts'})")
+    print(
+        f"\nsmallest estimate/real ratio = {worst:.2f} "
+        f"({'safe: never under-counts' if worst >= 1 else 'UNSAFE: under-counts'})"
+    )
     return 0 if worst >= 1 else 1
 
 

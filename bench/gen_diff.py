@@ -12,9 +12,38 @@ import random
 from dataclasses import dataclass
 
 _WORDS = (
-    "self", "value", "result", "config", "request", "response", "items", "index", "count", "buffer",
-    "token", "client", "handler", "context", "payload", "options", "errors", "logger", "cache", "state",
-    "return", "if", "for", "await", "yield", "None", "True", "len", "str", "dict", "list", "int",
+    "self",
+    "value",
+    "result",
+    "config",
+    "request",
+    "response",
+    "items",
+    "index",
+    "count",
+    "buffer",
+    "token",
+    "client",
+    "handler",
+    "context",
+    "payload",
+    "options",
+    "errors",
+    "logger",
+    "cache",
+    "state",
+    "return",
+    "if",
+    "for",
+    "await",
+    "yield",
+    "None",
+    "True",
+    "len",
+    "str",
+    "dict",
+    "list",
+    "int",
 )
 _PUNCT = (" = ", "(", ")", ", ", ".", " + ", " == ", ": ", "[", "]", " if ", " else ", "  # ")
 
@@ -78,21 +107,27 @@ def generate_diff(
         if roll < 0.02:  # binary and mode-only files: their budget goes to the next text file
             carry = budget
         if roll < 0.01:
-            out.append(f"diff --git a/{path}.png b/{path}.png\nindex 1a2b3c4..5d6e7f8 100644\n"
-                       f"Binary files a/{path}.png and b/{path}.png differ\n")
+            out.append(
+                f"diff --git a/{path}.png b/{path}.png\nindex 1a2b3c4..5d6e7f8 100644\n"
+                f"Binary files a/{path}.png and b/{path}.png differ\n"
+            )
             continue
         if roll < 0.02:
             out.append(f"diff --git a/{path}.sh b/{path}.sh\nold mode 100644\nnew mode 100755\n")
             continue
         if roll < 0.09:
-            out.append(f"diff --git a/{path} b/{path}\nnew file mode 100644\nindex 0000000..1a2b3c4\n"
-                       f"--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{budget} @@\n")
+            out.append(
+                f"diff --git a/{path} b/{path}\nnew file mode 100644\nindex 0000000..1a2b3c4\n"
+                f"--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{budget} @@\n"
+            )
             out.extend("+" + line + "\n" for line in rng.choices(pool, k=budget))
             added += budget
             continue
         if roll < 0.12:
-            out.append(f"diff --git a/{path} b/{path}\ndeleted file mode 100644\nindex 1a2b3c4..0000000\n"
-                       f"--- a/{path}\n+++ /dev/null\n@@ -1,{budget} +0,0 @@\n")
+            out.append(
+                f"diff --git a/{path} b/{path}\ndeleted file mode 100644\nindex 1a2b3c4..0000000\n"
+                f"--- a/{path}\n+++ /dev/null\n@@ -1,{budget} +0,0 @@\n"
+            )
             out.extend("-" + line + "\n" for line in rng.choices(pool, k=budget))
             removed += budget
             continue
@@ -105,8 +140,9 @@ def generate_diff(
         added += plus
         removed += minus
     if carry:  # the last file was binary or mode-only: keep the promised total anyway
-        out.append(f"diff --git a/LAST b/LAST\nnew file mode 100644\n--- /dev/null\n+++ b/LAST\n"
-                   f"@@ -0,0 +1,{carry} @@\n")
+        out.append(
+            f"diff --git a/LAST b/LAST\nnew file mode 100644\n--- /dev/null\n+++ b/LAST\n@@ -0,0 +1,{carry} @@\n"
+        )
         out.extend("+" + line + "\n" for line in rng.choices(pool, k=carry))
         added += carry
         files += 1
@@ -114,8 +150,9 @@ def generate_diff(
     return text, DiffShape(files=files, added=added, removed=removed, size=len(text))
 
 
-def _hunks(rng: random.Random, pool: list[str], out: list[str], budget: int, context: int,
-           max_hunk: int) -> tuple[int, int]:
+def _hunks(
+    rng: random.Random, pool: list[str], out: list[str], budget: int, context: int, max_hunk: int
+) -> tuple[int, int]:
     """Append hunks spending `budget` changed lines; return (added, removed)."""
     old = new = 1 + rng.randint(0, 40)
     added = removed = 0

@@ -69,33 +69,63 @@ PROCESS_FREE_PREFIXES = ("QODO_", "GITHUB_", "RUNNER_", "INPUT_")
 
 
 def pr_event(number: int = 7, action: str = "opened", **pull: Any) -> dict[str, Any]:
-    return {"action": action, "number": number,
-            "pull_request": {"number": number, "draft": False, "user": {"login": "alice"}, **pull},
-            "repository": {"full_name": "owner/repo"}, "sender": {"login": "alice"}}
+    return {
+        "action": action,
+        "number": number,
+        "pull_request": {"number": number, "draft": False, "user": {"login": "alice"}, **pull},
+        "repository": {"full_name": "owner/repo"},
+        "sender": {"login": "alice"},
+    }
 
 
-def comment_event(body: str, comment_id: int, *, number: int = 7, login: str = "maintainer", on_pr: bool = True,
-                  review_thread: bool = False) -> dict[str, Any]:
+def comment_event(
+    body: str,
+    comment_id: int,
+    *,
+    number: int = 7,
+    login: str = "maintainer",
+    on_pr: bool = True,
+    review_thread: bool = False,
+) -> dict[str, Any]:
     """An `issue_comment` (or, with review_thread, a `pull_request_review_comment`) "created" payload,
     shaped like GitHub's (octokit's examples): a PR conversation comment's issue has a `pull_request` key."""
-    comment = {"id": comment_id, "body": body, "user": {"login": login, "type": "User"},
-               "author_association": "MEMBER", "created_at": "2024-01-01T00:00:00Z"}
-    base = {"action": "created", "comment": comment, "repository": {"full_name": "owner/repo"},
-            "sender": {"login": login, "type": "User"}}
+    comment = {
+        "id": comment_id,
+        "body": body,
+        "user": {"login": login, "type": "User"},
+        "author_association": "MEMBER",
+        "created_at": "2024-01-01T00:00:00Z",
+    }
+    base = {
+        "action": "created",
+        "comment": comment,
+        "repository": {"full_name": "owner/repo"},
+        "sender": {"login": login, "type": "User"},
+    }
     if review_thread:
         return {**base, "pull_request": {"number": number, "user": {"login": "alice"}, "draft": False}}
-    issue: dict[str, Any] = {"number": number, "title": "Add user search", "state": "open",
-                             "user": {"login": "alice"}}
+    issue: dict[str, Any] = {"number": number, "title": "Add user search", "state": "open", "user": {"login": "alice"}}
     if on_pr:
-        issue["pull_request"] = {"url": f"https://api.github.com/repos/owner/repo/pulls/{number}",
-                                 "html_url": f"https://github.com/owner/repo/pull/{number}"}
+        issue["pull_request"] = {
+            "url": f"https://api.github.com/repos/owner/repo/pulls/{number}",
+            "html_url": f"https://github.com/owner/repo/pull/{number}",
+        }
     return {**base, "issue": issue}
 
 
-def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str = "pull_request",
-               payload: dict[str, Any] | str | None = None, inputs: dict[str, str] | None = None,
-               extra_env: dict[str, str] | None = None, timeout: float = 60,
-               subprocess: bool | None = None, isolated: bool = False) -> ActionRun:
+def run_action(
+    tmp: Path,
+    *,
+    github_url: str,
+    llm_url: str = "",
+    event_name: str = "pull_request",
+    payload: dict[str, Any] | str | None = None,
+    inputs: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 60,
+    subprocess: bool | None = None,
+    isolated: bool = False,
+) -> ActionRun:
     """isolated runs `python -I entrypoint.py` in a subprocess as the image does; the network lockdown (loaded
     through PYTHONPATH, which -I ignores) is then off, so use it only where the test needs the image's
     isolation."""
@@ -125,8 +155,12 @@ def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str
         "GITHUB_SHA": SHA_HEAD,
         "RUNNER_TEMP": str(tmp / "runner-temp"),
     }
-    values = {"github-token": TOKEN, "api-key": "sk-test-key-0123456789abcdef", "provider": "openai",
-              "base-url": f"{llm_url}/v1" if llm_url else ""}
+    values = {
+        "github-token": TOKEN,
+        "api-key": "sk-test-key-0123456789abcdef",
+        "provider": "openai",
+        "base-url": f"{llm_url}/v1" if llm_url else "",
+    }
     values.update(inputs or {})
     for name, value in values.items():
         env[INPUT_ENV[name]] = value
@@ -145,7 +179,10 @@ def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str
             parsed[key] = value
     findings_path = workspace / values.get("findings-file", "qodo-findings.json")
     return ActionRun(
-        code=code, stdout=stdout, stderr=stderr, waits=waits,
+        code=code,
+        stdout=stdout,
+        stderr=stderr,
+        waits=waits,
         summary=summary.read_text(encoding="utf-8") if summary.exists() else "",
         outputs=parsed,
         findings=json.loads(findings_path.read_text(encoding="utf-8")) if findings_path.exists() else None,
@@ -156,8 +193,7 @@ def run_action(tmp: Path, *, github_url: str, llm_url: str = "", event_name: str
 def _in_subprocess(env: dict[str, str], workspace: Path, timeout: float, isolated: bool) -> tuple[int, str, str]:
     env = {"PYTHONDONTWRITEBYTECODE": "1", **env}  # as the image sets
     command = [sys.executable, *(["-I"] if isolated else []), str(ROOT / "entrypoint.py")]
-    done = _subprocess.run(command, env=env, capture_output=True,
-                           text=True, timeout=timeout, cwd=workspace)
+    done = _subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, cwd=workspace)
     return done.returncode, done.stdout, done.stderr
 
 

@@ -55,16 +55,19 @@ def unescaped(markdown: str) -> str:
 # --- the event file --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("payload", "message"), [
-    ("", "is empty"),
-    ("   \n\t\n", "is empty"),
-    ("{nope", "is not JSON (Expecting property name enclosed in double quotes at line 1)"),
-    ("\x00\x01binary", "is not JSON"),
-    ("[1, 2, 3]", "holds a list, not a JSON object"),
-    ('"just a string"', "holds a str, not a JSON object"),
-    (json.dumps({"action": "opened"}), "The pull_request event carries no pull request number."),
-    (json.dumps({"action": "opened", "pull_request": {"number": "seven"}}), "carries no pull request number"),
-])
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ("", "is empty"),
+        ("   \n\t\n", "is empty"),
+        ("{nope", "is not JSON (Expecting property name enclosed in double quotes at line 1)"),
+        ("\x00\x01binary", "is not JSON"),
+        ("[1, 2, 3]", "holds a list, not a JSON object"),
+        ('"just a string"', "holds a str, not a JSON object"),
+        (json.dumps({"action": "opened"}), "The pull_request event carries no pull request number."),
+        (json.dumps({"action": "opened", "pull_request": {"number": "seven"}}), "carries no pull request number"),
+    ],
+)
 def test_a_bad_event_file_is_a_usage_error(tmp_path: Path, github: FakeGitHub, payload: str, message: str) -> None:
     run = act(tmp_path, github, payload=payload)
     assert run.code == 2, run.stdout
@@ -84,10 +87,17 @@ def test_an_event_file_with_a_trailing_comma_is_read(tmp_path: Path, github: Fak
     assert len(llm.requests) == 1 and len(github.issue_comments) == 1
 
 
-@pytest.mark.parametrize("name", ["reviewdog.github_event_pull_request.json", "reviewdog.github_event_rerun.json",
-                                  "reviewdog.github_event_push.json"])
-def test_real_runner_event_files_are_read(tmp_path: Path, github: FakeGitHub, llm: FakeLLM, realdata: Path,
-                                          name: str) -> None:
+@pytest.mark.parametrize(
+    "name",
+    [
+        "reviewdog.github_event_pull_request.json",
+        "reviewdog.github_event_rerun.json",
+        "reviewdog.github_event_push.json",
+    ],
+)
+def test_real_runner_event_files_are_read(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM, realdata: Path, name: str
+) -> None:
     text = (EVENT_RUNS / name).read_text(encoding="utf-8")
     event = "pull_request" if "pull_request" in name else "check_suite" if "rerun" in name else "push"
     if event == "pull_request":
@@ -107,8 +117,11 @@ def test_dispatch_without_a_pull_request_names_the_input(tmp_path: Path, github:
 
 
 def test_a_comment_on_a_plain_issue_is_a_notice(tmp_path: Path, github: FakeGitHub) -> None:
-    payload = {"action": "created", "issue": {"number": 3}, "comment": {"id": 1, "body": "/review",
-                                                                       "user": {"login": "alice"}}}
+    payload = {
+        "action": "created",
+        "issue": {"number": 3},
+        "comment": {"id": 1, "body": "/review", "user": {"login": "alice"}},
+    }
     run = act(tmp_path, github, event_name="issue_comment", payload=payload)
     assert run.code == 0 and "not a pull request" in run.stdout
 
@@ -124,22 +137,31 @@ def test_a_closed_or_merged_pull_request_is_not_reviewed(tmp_path: Path, github:
 
 # --- diffs through the CLI ----------------------------------------------------------------------------------
 
-BINARY = (b"diff --git a/logo.png b/logo.png\nnew file mode 100644\nindex 0000000..1c90387\n"
-          b"Binary files /dev/null and b/logo.png differ\n")
+BINARY = (
+    b"diff --git a/logo.png b/logo.png\nnew file mode 100644\nindex 0000000..1c90387\n"
+    b"Binary files /dev/null and b/logo.png differ\n"
+)
 RENAME = b"diff --git a/old.py b/new.py\nsimilarity index 100%\nrename from old.py\nrename to new.py\n"
 COPY = b"diff --git a/a.py b/b.py\nsimilarity index 100%\ncopy from a.py\ncopy to b.py\n"
 MODE = b"diff --git a/run.sh b/run.sh\nold mode 100644\nnew mode 100755\n"
-SUBMODULE = (b"diff --git a/libs/core b/libs/core\nindex 1111111..2222222 160000\n--- a/libs/core\n+++ b/libs/core\n"
-             b"@@ -1 +1 @@\n-Subproject commit " + b"1" * 40 + b"\n+Subproject commit " + b"2" * 40 + b"\n")
-NO_NEWLINE = (b"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-old\n\\ No newline at end of file\n"
-              b"+new\n\\ No newline at end of file\n")
+SUBMODULE = (
+    b"diff --git a/libs/core b/libs/core\nindex 1111111..2222222 160000\n--- a/libs/core\n+++ b/libs/core\n"
+    b"@@ -1 +1 @@\n-Subproject commit " + b"1" * 40 + b"\n+Subproject commit " + b"2" * 40 + b"\n"
+)
+NO_NEWLINE = (
+    b"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-old\n\\ No newline at end of file\n"
+    b"+new\n\\ No newline at end of file\n"
+)
 CRLF = b"diff --git a/w.txt b/w.txt\r\n--- a/w.txt\r\n+++ b/w.txt\r\n@@ -1,2 +1,2 @@\r\n-a\r\n+b\rc\r\n ctx\r\n"
 NOT_UTF8 = b"diff --git a/l.txt b/l.txt\n--- a/l.txt\n+++ b/l.txt\n@@ -1 +1 @@\n-caf\xe9\n+caf\xc3\xa9 \xff\xfe\n"
-ODD_NAME = "sp ace \\\"q\\\" \\tt\\303\\251.py"
-ODD_NAMES = (f'diff --git "a/{ODD_NAME}" "b/{ODD_NAME}"\n--- "a/{ODD_NAME}"\n+++ "b/{ODD_NAME}"\n'
-             "@@ -1 +1 @@\n-x\n+y\n").encode()
-DIFF_IN_DIFF = (b"diff --git a/t.patch b/t.patch\nnew file mode 100644\n--- /dev/null\n+++ b/t.patch\n@@ -0,0 +1,6 @@\n"
-                b"+diff --git a/x b/x\n+--- a/x\n++++ b/x\n+@@ -1 +1 @@\n+-a\n++b\n")
+ODD_NAME = 'sp ace \\"q\\" \\tt\\303\\251.py'
+ODD_NAMES = (
+    f'diff --git "a/{ODD_NAME}" "b/{ODD_NAME}"\n--- "a/{ODD_NAME}"\n+++ "b/{ODD_NAME}"\n@@ -1 +1 @@\n-x\n+y\n'
+).encode()
+DIFF_IN_DIFF = (
+    b"diff --git a/t.patch b/t.patch\nnew file mode 100644\n--- /dev/null\n+++ b/t.patch\n@@ -0,0 +1,6 @@\n"
+    b"+diff --git a/x b/x\n+--- a/x\n++++ b/x\n+@@ -1 +1 @@\n+-a\n++b\n"
+)
 LONG_LINE = b"diff --git a/min.js b/min.js\n--- a/min.js\n+++ b/min.js\n@@ -1 +1 @@\n-x\n+" + b"a" * 2_000_000 + b"\n"
 
 
@@ -157,28 +179,35 @@ def run_cli(tmp: Path, data: bytes, *extra: str) -> tuple[int, dict[str, Any], s
     return code, json.loads(text) if text.strip() else {}, err.getvalue()
 
 
-@pytest.mark.parametrize(("data", "skipped"), [
-    (BINARY, [("logo.png", "binary file")]),
-    (RENAME, [("new.py", "renamed without changes")]),
-    (COPY, [("b.py", "no content changes")]),
-    (MODE, [("run.sh", "no content changes")]),
-])
-def test_changes_without_content_are_listed_not_sent(tmp_path: Path, data: bytes,
-                                                     skipped: list[tuple[str, str]]) -> None:
+@pytest.mark.parametrize(
+    ("data", "skipped"),
+    [
+        (BINARY, [("logo.png", "binary file")]),
+        (RENAME, [("new.py", "renamed without changes")]),
+        (COPY, [("b.py", "no content changes")]),
+        (MODE, [("run.sh", "no content changes")]),
+    ],
+)
+def test_changes_without_content_are_listed_not_sent(
+    tmp_path: Path, data: bytes, skipped: list[tuple[str, str]]
+) -> None:
     code, doc, err = run_cli(tmp_path, data)
     assert (code, err) == (0, "")
     assert [(s["path"], s["reason"]) for s in doc["skipped"]] == skipped
     assert doc["prompts"] == [] and doc["complete"] is True
 
 
-@pytest.mark.parametrize(("data", "path", "shown"), [
-    (SUBMODULE, "libs/core", "Subproject commit " + "2" * 40),
-    (NO_NEWLINE, "a.txt", "new"),
-    (CRLF, "w.txt", "b\rc"),
-    (NOT_UTF8, "l.txt", "café \ufffd\ufffd"),
-    (ODD_NAMES, 'sp ace "q" \ttté.py', "y"),
-    (DIFF_IN_DIFF, "t.patch", "+++ b/x"),
-])
+@pytest.mark.parametrize(
+    ("data", "path", "shown"),
+    [
+        (SUBMODULE, "libs/core", "Subproject commit " + "2" * 40),
+        (NO_NEWLINE, "a.txt", "new"),
+        (CRLF, "w.txt", "b\rc"),
+        (NOT_UTF8, "l.txt", "café \ufffd\ufffd"),
+        (ODD_NAMES, 'sp ace "q" \ttté.py', "y"),
+        (DIFF_IN_DIFF, "t.patch", "+++ b/x"),
+    ],
+)
 def test_odd_but_valid_diffs_are_reviewed(tmp_path: Path, data: bytes, path: str, shown: str) -> None:
     code, doc, err = run_cli(tmp_path, data)
     assert (code, err) == (0, "")
@@ -212,11 +241,16 @@ def test_an_empty_diff_says_so(tmp_path: Path, data: bytes) -> None:
     assert doc["notices"] == [f"The diff is empty (--diff {tmp_path / 'change.diff'}): there is nothing to review."]
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"hello world\nthis is not a diff\n", "The input is not a unified diff: no file header"),
-    (b"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,5 +1,5 @@\n-old\n+new\n",
-     "The diff of a.txt is malformed: hunk '@@ -1,5 +1,5 @@' ends before all the lines its header announces"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"hello world\nthis is not a diff\n", "The input is not a unified diff: no file header"),
+        (
+            b"diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1,5 +1,5 @@\n-old\n+new\n",
+            "The diff of a.txt is malformed: hunk '@@ -1,5 +1,5 @@' ends before all the lines its header announces",
+        ),
+    ],
+)
 def test_text_that_is_not_a_diff_is_a_usage_error(tmp_path: Path, data: bytes, message: str) -> None:
     code, doc, err = run_cli(tmp_path, data)
     assert code == 2 and doc == {}
@@ -267,10 +301,24 @@ def test_a_single_50_mb_file_through_the_cli(tmp_path: Path) -> None:
 # --- diffs through the action ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data", [BINARY, RENAME, COPY, MODE, SUBMODULE, NO_NEWLINE, CRLF, NOT_UTF8, ODD_NAMES,
-                                  DIFF_IN_DIFF, LONG_LINE, b""], ids=["binary", "rename", "copy", "mode", "submodule",
-                                                                     "no-newline", "crlf", "not-utf8", "odd-names",
-                                                                     "diff-in-diff", "long-line", "empty"])
+@pytest.mark.parametrize(
+    "data",
+    [BINARY, RENAME, COPY, MODE, SUBMODULE, NO_NEWLINE, CRLF, NOT_UTF8, ODD_NAMES, DIFF_IN_DIFF, LONG_LINE, b""],
+    ids=[
+        "binary",
+        "rename",
+        "copy",
+        "mode",
+        "submodule",
+        "no-newline",
+        "crlf",
+        "not-utf8",
+        "odd-names",
+        "diff-in-diff",
+        "long-line",
+        "empty",
+    ],
+)
 def test_odd_diffs_through_the_action(tmp_path: Path, github: FakeGitHub, llm: FakeLLM, data: bytes) -> None:
     github.add_pull(7, "Odd diff", "", SHA_BASE, SHA_HEAD, data.decode("utf-8", "replace"))
     run = act(tmp_path, github, llm)
@@ -300,35 +348,45 @@ def test_a_50_mb_file_fails_a_gate_as_incomplete(tmp_path: Path, github: FakeGit
 # --- the configuration file ---------------------------------------------------------------------------------------
 
 SOURCE = ".qodo.yml (base branch)"
-BOMB = ("max-calls: [&a [x, x, x, x, x, x, x, x, x], &b [*a, *a, *a, *a, *a, *a, *a, *a, *a], "
-        "&c [*b, *b, *b, *b, *b, *b, *b, *b, *b], &d [*c, *c, *c, *c, *c, *c, *c, *c, *c], "
-        "&e [*d, *d, *d, *d, *d, *d, *d, *d, *d], &f [*e, *e, *e, *e, *e, *e, *e, *e, *e], "
-        "&g [*f, *f, *f, *f, *f, *f, *f, *f, *f], &h [*g, *g, *g, *g, *g, *g, *g, *g, *g], "
-        "&i [*h, *h, *h, *h, *h, *h, *h, *h, *h]]\n")
+BOMB = (
+    "max-calls: [&a [x, x, x, x, x, x, x, x, x], &b [*a, *a, *a, *a, *a, *a, *a, *a, *a], "
+    "&c [*b, *b, *b, *b, *b, *b, *b, *b, *b], &d [*c, *c, *c, *c, *c, *c, *c, *c, *c], "
+    "&e [*d, *d, *d, *d, *d, *d, *d, *d, *d], &f [*e, *e, *e, *e, *e, *e, *e, *e, *e], "
+    "&g [*f, *f, *f, *f, *f, *f, *f, *f, *f], &h [*g, *g, *g, *g, *g, *g, *g, *g, *g], "
+    "&i [*h, *h, *h, *h, *h, *h, *h, *h, *h]]\n"
+)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("fail-on: [high\n", f"{SOURCE} is not valid YAML at line 2: expected ',' or ']', but got '<stream end>'. "
-                         "Fix the syntax or delete the file to use the defaults."),
-    ("\x00\x01", f"{SOURCE} is not valid YAML: unacceptable character #x0000"),
-    ("- inline\n- comment\n", f"{SOURCE} must be a mapping of keys to values (like 'fail-on: high'), not a list."),
-    ("just words", f"{SOURCE} must be a mapping of keys to values (like 'fail-on: high'), not a str."),
-    ("fail_on: high\n", f"{SOURCE}: unknown key 'fail_on'. Known keys: allow-partial, allow-secrets, auto-review,"),
-    ("max-calls: many\n", f"{SOURCE}: 'max-calls' must be a whole number (got 'many')."),
-    ("max-calls: true\n", f"{SOURCE}: 'max-calls' must be a whole number (got 'True')."),
-    ("max-calls: 100000\n", f"{SOURCE}: 'max-calls' must be between 1 and 200 (got '100000')."),
-    ("ignore: {a: 1}\n", f"{SOURCE}: 'ignore' must be a list of strings (got \"{{'a': 1}}\")."),
-    ("fail-on: sometimes\n", f"{SOURCE}: 'fail-on' must be one of none, critical, high, medium, low, info"),
-    ("base-url: https://evil.example\n", f"{SOURCE}: key 'base-url' is not allowed here. Where code is sent"),
-    ("instructions: '" + "x" * 70_000 + "'\n", f"{SOURCE} is larger than 64 KB; a review config is a few lines."),
-    ("model: !!python/object/apply:os.system ['echo pwned']\n",
-     f"{SOURCE} at line 1 uses the YAML tag !!python/object/apply:os.system, which a review config may not use"),
-    ("!!python/object:builtins.dict {}\n", f"{SOURCE} at line 1 uses the YAML tag !!python/object:builtins.dict"),
-    (BOMB, f"{SOURCE} at line 1: aliases (*name) are not allowed in a review config"),
-    ("ignore: &x [a]\nlabels: *x\n", f"{SOURCE} at line 2: aliases (*name) are not allowed"),
-    ("fail-on: high\nfail-on: low\n", f"{SOURCE} at line 2: key 'fail-on' appears twice; keep one."),
-    ("ignore: " + "[" * 5000 + "]" * 5000 + "\n", f"{SOURCE} nests too deeply to be a review config."),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "fail-on: [high\n",
+            f"{SOURCE} is not valid YAML at line 2: expected ',' or ']', but got '<stream end>'. "
+            "Fix the syntax or delete the file to use the defaults.",
+        ),
+        ("\x00\x01", f"{SOURCE} is not valid YAML: unacceptable character #x0000"),
+        ("- inline\n- comment\n", f"{SOURCE} must be a mapping of keys to values (like 'fail-on: high'), not a list."),
+        ("just words", f"{SOURCE} must be a mapping of keys to values (like 'fail-on: high'), not a str."),
+        ("fail_on: high\n", f"{SOURCE}: unknown key 'fail_on'. Known keys: allow-partial, allow-secrets, auto-review,"),
+        ("max-calls: many\n", f"{SOURCE}: 'max-calls' must be a whole number (got 'many')."),
+        ("max-calls: true\n", f"{SOURCE}: 'max-calls' must be a whole number (got 'True')."),
+        ("max-calls: 100000\n", f"{SOURCE}: 'max-calls' must be between 1 and 200 (got '100000')."),
+        ("ignore: {a: 1}\n", f"{SOURCE}: 'ignore' must be a list of strings (got \"{{'a': 1}}\")."),
+        ("fail-on: sometimes\n", f"{SOURCE}: 'fail-on' must be one of none, critical, high, medium, low, info"),
+        ("base-url: https://evil.example\n", f"{SOURCE}: key 'base-url' is not allowed here. Where code is sent"),
+        ("instructions: '" + "x" * 70_000 + "'\n", f"{SOURCE} is larger than 64 KB; a review config is a few lines."),
+        (
+            "model: !!python/object/apply:os.system ['echo pwned']\n",
+            f"{SOURCE} at line 1 uses the YAML tag !!python/object/apply:os.system, which a review config may not use",
+        ),
+        ("!!python/object:builtins.dict {}\n", f"{SOURCE} at line 1 uses the YAML tag !!python/object:builtins.dict"),
+        (BOMB, f"{SOURCE} at line 1: aliases (*name) are not allowed in a review config"),
+        ("ignore: &x [a]\nlabels: *x\n", f"{SOURCE} at line 2: aliases (*name) are not allowed"),
+        ("fail-on: high\nfail-on: low\n", f"{SOURCE} at line 2: key 'fail-on' appears twice; keep one."),
+        ("ignore: " + "[" * 5000 + "]" * 5000 + "\n", f"{SOURCE} nests too deeply to be a review config."),
+    ],
+)
 def test_a_bad_config_names_the_file_and_the_problem(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:  # bombs are refused, not expanded (bench/ has the speed)
         parse_config_text(text, SOURCE)
@@ -350,13 +408,20 @@ def test_a_bad_config_through_the_cli(tmp_path: Path) -> None:
     assert code == 2 and err.getvalue().startswith(f"qodo-review: {config} at line 1: aliases")
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("model: !!python/object/apply:os.system ['echo pwned']\n", "uses the YAML tag !!python/object/apply:os.system"),
-    (BOMB, "aliases (*name) are not allowed"),
-    ("[1, 2]\n", "must be a mapping of keys to values"),
-])
-def test_a_bad_config_through_the_action(tmp_path: Path, github: FakeGitHub, llm: FakeLLM, text: str,
-                                         message: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "model: !!python/object/apply:os.system ['echo pwned']\n",
+            "uses the YAML tag !!python/object/apply:os.system",
+        ),
+        (BOMB, "aliases (*name) are not allowed"),
+        ("[1, 2]\n", "must be a mapping of keys to values"),
+    ],
+)
+def test_a_bad_config_through_the_action(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM, text: str, message: str
+) -> None:
     github.set_file(".qodo.yml", SHA_BASE, text)
     run = act(tmp_path, github, llm)
     assert run.code == 2 and message in run.stdout and message in unescaped(run.summary)

@@ -48,8 +48,9 @@ def test_call_never_exceeds_context_minus_output() -> None:
 
 
 def plan(files: list[RawFile], call_tokens: int, max_calls: int = 100):  # type: ignore[no-untyped-def]
-    return plan_budget(files, call_tokens=call_tokens, output_tokens=1000, limits=model_limits("gpt-4o"),
-                       max_calls=max_calls)
+    return plan_budget(
+        files, call_tokens=call_tokens, output_tokens=1000, limits=model_limits("gpt-4o"), max_calls=max_calls
+    )
 
 
 def line_ids(p) -> list[tuple[str, str, int | None, int | None]]:  # type: ignore[no-untyped-def]
@@ -73,12 +74,12 @@ def test_chunking_invariants(seed: int) -> None:
     files = raws(*specs)
     budget = 2_000
     p = plan(files, budget)
-    assert all(c.tokens <= budget for c in p.chunks)                      # no chunk over budget
+    assert all(c.tokens <= budget for c in p.chunks)  # no chunk over budget
     ids = line_ids(p)
     expected = [(f.path, ln.kind, ln.old, ln.new) for f in files for h in parse_file(f).hunks for ln in h.lines]
     assert sorted(ids, key=str) == sorted(expected, key=str)  # every diff line in exactly one chunk
     assert len(ids) == len(set(ids))
-    assert line_ids(plan(files, budget)) == ids                # deterministic
+    assert line_ids(plan(files, budget)) == ids  # deterministic
 
 
 def test_large_file_split_at_hunk_boundaries() -> None:

@@ -20,9 +20,20 @@ from qodo_review.policy import REPLY_MARKER, UNAUTHORIZED_REPLY
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIFF = (ROOT / "examples" / "sample.diff").read_text(encoding="utf-8")
 DEFAULT_BRANCH_SHA = "d" * 40  # GITHUB_SHA of an issue_comment run: the default branch, not the PR
-ANSWER = {"summary": "Adds user search.", "findings": [
-    {"path": "app/users.py", "line": 12, "side": "RIGHT", "severity": "critical", "category": "security",
-     "title": "SQL injection in find_users", "body": "The name is interpolated into SQL."}]}
+ANSWER = {
+    "summary": "Adds user search.",
+    "findings": [
+        {
+            "path": "app/users.py",
+            "line": 12,
+            "side": "RIGHT",
+            "severity": "critical",
+            "category": "security",
+            "title": "SQL injection in find_users",
+            "body": "The name is interpolated into SQL.",
+        }
+    ],
+}
 
 
 @pytest.fixture
@@ -39,10 +50,18 @@ def llm() -> Iterator[FakeLLM]:
         yield fake
 
 
-def run(tmp: Path, github: FakeGitHub, llm: FakeLLM, event_name: str, payload: dict[str, Any],
-        **kwargs: Any) -> ActionRun:
-    result = run_action(tmp, github_url=github.url, llm_url=llm.url, event_name=event_name, payload=payload,
-                        extra_env={"GITHUB_SHA": DEFAULT_BRANCH_SHA}, **kwargs)
+def run(
+    tmp: Path, github: FakeGitHub, llm: FakeLLM, event_name: str, payload: dict[str, Any], **kwargs: Any
+) -> ActionRun:
+    result = run_action(
+        tmp,
+        github_url=github.url,
+        llm_url=llm.url,
+        event_name=event_name,
+        payload=payload,
+        extra_env={"GITHUB_SHA": DEFAULT_BRANCH_SHA},
+        **kwargs,
+    )
     assert result.violations == [] and github.errors == []
     assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
     return result
@@ -103,8 +122,9 @@ def test_command_with_unknown_argument_is_refused(tmp_path: Path, github: FakeGi
     assert "@everyone" not in reply["body"]
 
 
-def test_unauthorized_command_in_a_review_thread_is_answered_there(tmp_path: Path, github: FakeGitHub,
-                                                                    llm: FakeLLM) -> None:
+def test_unauthorized_command_in_a_review_thread_is_answered_there(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM
+) -> None:
     cid = github.add_review_comment(7, "app/users.py", 12, "/ask is this safe?", user="mallory")
     payload = comment_event("/ask is this safe?", cid, login="mallory", review_thread=True)
     result = run(tmp_path, github, llm, "pull_request_review_comment", payload)
@@ -113,15 +133,19 @@ def test_unauthorized_command_in_a_review_thread_is_answered_there(tmp_path: Pat
     assert reply["body"] == f"{REPLY_MARKER}\n{UNAUTHORIZED_REPLY}"
 
 
-@pytest.mark.parametrize(("payload", "why"), [
-    (comment_event("/review", 1, on_pr=False), "on an issue, not a pull request"),
-    (comment_event("/review", 1, login="github-actions[bot]"), "the action's own"),
-    (comment_event(f"{REPLY_MARKER}\n/review", 1), "the action's own"),  # ours, posted with a person's PAT
-    (comment_event("Thanks! /review later", 1), "not a qodo-review command"),
-    ({**comment_event("/review", 1), "action": "edited"}, "only new comments"),
-])
-def test_comments_that_are_ignored(tmp_path: Path, github: FakeGitHub, llm: FakeLLM, payload: dict[str, Any],
-                                   why: str) -> None:
+@pytest.mark.parametrize(
+    ("payload", "why"),
+    [
+        (comment_event("/review", 1, on_pr=False), "on an issue, not a pull request"),
+        (comment_event("/review", 1, login="github-actions[bot]"), "the action's own"),
+        (comment_event(f"{REPLY_MARKER}\n/review", 1), "the action's own"),  # ours, posted with a person's PAT
+        (comment_event("Thanks! /review later", 1), "not a qodo-review command"),
+        ({**comment_event("/review", 1), "action": "edited"}, "only new comments"),
+    ],
+)
+def test_comments_that_are_ignored(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM, payload: dict[str, Any], why: str
+) -> None:
     result = run(tmp_path, github, llm, "issue_comment", payload)
     assert result.code == 0 and why in result.stdout
     assert github.requests == [] and llm.requests == []  # not even a permission lookup
@@ -136,8 +160,13 @@ def test_help_command(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
 
 
 def test_dispatch_reviews_the_pr_number(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
-    payload = {"inputs": {"pr-number": "7"}, "ref": "refs/heads/main", "repository": {"full_name": "owner/repo"},
-               "sender": {"login": "maintainer"}, "workflow": ".github/workflows/qodo-review.yml"}
+    payload = {
+        "inputs": {"pr-number": "7"},
+        "ref": "refs/heads/main",
+        "repository": {"full_name": "owner/repo"},
+        "sender": {"login": "maintainer"},
+        "workflow": ".github/workflows/qodo-review.yml",
+    }
     result = run(tmp_path, github, llm, "workflow_dispatch", payload)
     assert result.code == 0 and len(llm.requests) == 1
     assert "Full review" in result.summary and github.check_runs[0]["head_sha"] == SHA_HEAD
@@ -202,20 +231,32 @@ def test_real_pr_comment_payload(tmp_path: Path, github: FakeGitHub, llm: FakeLL
     assert github.check_runs[0]["head_sha"] == SHA_HEAD
 
 
-@pytest.mark.parametrize(("name", "event", "reviews"), [
-    ("issue_comment.created.payload.json", "issue_comment", False),  # a plain issue: ignored
-    ("pull_request.converted_to_draft.payload.json", "pull_request", False),
-    ("pull_request_review_comment.created.payload.json", "pull_request_review_comment", False),  # no command
-    ("pull_request.opened.payload.json", "pull_request", True),
-    ("pull_request.ready_for_review.payload.json", "pull_request", True),
-])
-def test_octokit_payloads(tmp_path: Path, github: FakeGitHub, llm: FakeLLM, realdata: Path, name: str,
-                          event: str, reviews: bool) -> None:
+@pytest.mark.parametrize(
+    ("name", "event", "reviews"),
+    [
+        ("issue_comment.created.payload.json", "issue_comment", False),  # a plain issue: ignored
+        ("pull_request.converted_to_draft.payload.json", "pull_request", False),
+        ("pull_request_review_comment.created.payload.json", "pull_request_review_comment", False),  # no command
+        ("pull_request.opened.payload.json", "pull_request", True),
+        ("pull_request.ready_for_review.payload.json", "pull_request", True),
+    ],
+)
+def test_octokit_payloads(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM, realdata: Path, name: str, event: str, reviews: bool
+) -> None:
     payload = json.loads((realdata / "events" / "octokit-webhooks" / name).read_text(encoding="utf-8"))
     pull = payload.get("pull_request") or {}
     if pull:
-        github.add_pull(pull["number"], pull["title"], pull["body"], SHA_BASE, SHA_HEAD, SAMPLE_DIFF,
-                        user=pull["user"]["login"], draft=bool(pull.get("draft")))
+        github.add_pull(
+            pull["number"],
+            pull["title"],
+            pull["body"],
+            SHA_BASE,
+            SHA_HEAD,
+            SAMPLE_DIFF,
+            user=pull["user"]["login"],
+            draft=bool(pull.get("draft")),
+        )
     result = run(tmp_path, github, llm, event, payload)
     assert result.code == 0
     assert len(llm.requests) == (1 if reviews else 0)
@@ -226,7 +267,7 @@ def test_octokit_payloads(tmp_path: Path, github: FakeGitHub, llm: FakeLLM, real
 
 def readme_workflows() -> dict[str, dict[Any, Any]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Use it in a workflow"):text.index("## Inputs")]
+    section = text[text.index("## Use it in a workflow") : text.index("## Inputs")]
     blocks = re.findall(r"```yaml\n(# \.github/workflows/(\S+)\n.*?)```", section, re.S)
     return {name: yaml.safe_load(block) for block, name in blocks}
 
@@ -234,9 +275,11 @@ def readme_workflows() -> dict[str, dict[Any, Any]]:
 def test_readme_workflows() -> None:
     workflows = readme_workflows()
     groups = {name: wf["concurrency"]["group"] for name, wf in workflows.items()}
-    assert groups == {"qodo-review.yml": "qodo-review-pr-${{ github.event.pull_request.number }}",
-                      "qodo-review-commands.yml": "qodo-review-comment-${{ github.event.comment.id }}",
-                      "qodo-review-manual.yml": "qodo-review-dispatch-${{ inputs.pr-number }}"}
+    assert groups == {
+        "qodo-review.yml": "qodo-review-pr-${{ github.event.pull_request.number }}",
+        "qodo-review-commands.yml": "qodo-review-comment-${{ github.event.comment.id }}",
+        "qodo-review-manual.yml": "qodo-review-dispatch-${{ inputs.pr-number }}",
+    }
     assert workflows["qodo-review-commands.yml"]["concurrency"]["cancel-in-progress"] is False
     for name, wf in workflows.items():
         assert wf["permissions"] == {}, name
@@ -244,6 +287,8 @@ def test_readme_workflows() -> None:
         assert job["permissions"] == {"contents": "read", "pull-requests": "write", "checks": "write"}, name
         assert all("actions/checkout" not in str(step.get("uses")) for step in job["steps"]), name
     triggers = {name: sorted(wf[True]) for name, wf in workflows.items()}  # YAML 1.1 reads "on" as True
-    assert triggers == {"qodo-review.yml": ["pull_request"],
-                        "qodo-review-commands.yml": ["issue_comment", "pull_request_review_comment"],
-                        "qodo-review-manual.yml": ["workflow_dispatch"]}
+    assert triggers == {
+        "qodo-review.yml": ["pull_request"],
+        "qodo-review-commands.yml": ["issue_comment", "pull_request_review_comment"],
+        "qodo-review-manual.yml": ["workflow_dispatch"],
+    }

@@ -36,19 +36,22 @@ def test_empty_file_is_defaults() -> None:
     assert merge(parse_config_text("", SRC), {}) == ReviewConfig()
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("fail-on: sometimes", "'fail-on' must be one of none, critical, high, medium, low"),
-    ("max-findings: lots", "'max-findings' must be a whole number"),
-    ("max-findings: 100000", "'max-findings' must be between 0 and 500"),
-    ("publish: inline,email", "'publish' unknown channel 'email'"),
-    ("ignore: {a: 1}", "'ignore' must be a list of strings"),
-    ("colour: blue", "unknown key 'colour'"),
-    ("- a\n- b", "must be a mapping"),
-    ("a: [", "is not valid YAML at line"),
-    ("base-url: https://evil.example", "key 'base-url' is not allowed here"),
-    ("provider: openai", "key 'provider' is not allowed here"),
-    ("auto-review: maybe", "'auto-review' must be true or false"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("fail-on: sometimes", "'fail-on' must be one of none, critical, high, medium, low"),
+        ("max-findings: lots", "'max-findings' must be a whole number"),
+        ("max-findings: 100000", "'max-findings' must be between 0 and 500"),
+        ("publish: inline,email", "'publish' unknown channel 'email'"),
+        ("ignore: {a: 1}", "'ignore' must be a list of strings"),
+        ("colour: blue", "unknown key 'colour'"),
+        ("- a\n- b", "must be a mapping"),
+        ("a: [", "is not valid YAML at line"),
+        ("base-url: https://evil.example", "key 'base-url' is not allowed here"),
+        ("provider: openai", "key 'provider' is not allowed here"),
+        ("auto-review: maybe", "'auto-review' must be true or false"),
+    ],
+)
 def test_errors_name_key_and_file(text: str, message: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config_text(text, SRC)
@@ -59,7 +62,8 @@ def test_size_cap_and_bombs() -> None:
     with pytest.raises(ConfigError, match="larger than 64 KB"):
         parse_config_text("instructions: " + "x" * 70_000, SRC)
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi")
+    )
     with pytest.raises(ConfigError):
         parse_config_text(bomb, SRC)
     with pytest.raises(ConfigError):

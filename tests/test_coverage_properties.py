@@ -51,8 +51,11 @@ def file_text(n: int, spec: Spec) -> tuple[str, list[str], list[str]]:
     """(diff text, removed lines, added lines) of one file; every line's text is unique in the diff."""
     path = CATEGORIES[spec.category][0].format(n=n)
     if spec.category.startswith("binary"):
-        return (f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\n"
-                f"Binary files a/{path} and b/{path} differ\n", [], [])
+        return (
+            f"diff --git a/{path} b/{path}\nindex 1111111..2222222 100644\nBinary files a/{path} and b/{path} differ\n",
+            [],
+            [],
+        )
     removed = [f"old_{n}_{i} = f({i})" for i in range(max(1, spec.lines // 3))]
     added = [f"new_{n}_{i} = g({i})" for i in range(spec.lines)]
     if spec.category == "generated":
@@ -63,8 +66,7 @@ def file_text(n: int, spec: Spec) -> tuple[str, list[str], list[str]]:
         removed = [f"call_{n}_{i}()" for i in range(spec.lines)]
         added = ["    " + line for line in removed]
     body = "".join(f"-{t}\n" for t in removed) + "".join(f"+{t}\n" for t in added)
-    text = (f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n"
-            f"@@ -1,{len(removed)} +1,{len(added)} @@\n{body}")
+    text = f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n@@ -1,{len(removed)} +1,{len(added)} @@\n{body}"
     return text, removed, added
 
 
@@ -87,24 +89,46 @@ def shown_lines(prompts: list[str]) -> set[str]:
 
 
 # widths: under one row, several rows, over the (patched) limit
-specs = st.builds(Spec, st.sampled_from(sorted(CATEGORIES)), st.integers(1, 30),
-                  st.sampled_from([350, 900, 1_400, 2_000]), st.booleans())
+specs = st.builds(
+    Spec,
+    st.sampled_from(sorted(CATEGORIES)),
+    st.integers(1, 30),
+    st.sampled_from([350, 900, 1_400, 2_000]),
+    st.booleans(),
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(files=[Spec("long-line", 3, 1_000, False)], max_calls=1, max_input=60_000, ignore_docs=False)
-@example(files=[Spec("reindent-py", 3, 0, False), Spec("reindent-c", 3, 0, False)], max_calls=1, max_input=60_000,
-         ignore_docs=False)
-@example(files=[Spec("generated", 3, 0, False), Spec("generated", 9, 0, False)], max_calls=2, max_input=60_000,
-         ignore_docs=True)
-@example(files=[Spec("vendored", 2, 0, False), Spec("config-ignored", 2, 0, False), Spec("lockfile", 2, 0, False)],
-         max_calls=1, max_input=60_000, ignore_docs=True)
+@example(
+    files=[Spec("reindent-py", 3, 0, False), Spec("reindent-c", 3, 0, False)],
+    max_calls=1,
+    max_input=60_000,
+    ignore_docs=False,
+)
+@example(
+    files=[Spec("generated", 3, 0, False), Spec("generated", 9, 0, False)],
+    max_calls=2,
+    max_input=60_000,
+    ignore_docs=True,
+)
+@example(
+    files=[Spec("vendored", 2, 0, False), Spec("config-ignored", 2, 0, False), Spec("lockfile", 2, 0, False)],
+    max_calls=1,
+    max_input=60_000,
+    ignore_docs=True,
+)
 @example(files=[Spec("source", 30, 0, False)] * 4, max_calls=1, max_input=1_000, ignore_docs=False)
 @example(files=[Spec("source", 3, 0, True)], max_calls=1, max_input=60_000, ignore_docs=False)
-@given(files=st.lists(specs, min_size=1, max_size=7), max_calls=st.integers(1, 3),
-       max_input=st.sampled_from([1_000, 2_000, 6_000, 60_000]), ignore_docs=st.booleans())
-def test_complete_iff_every_changed_line_not_exempted_is_in_a_prompt(files: list[Spec], max_calls: int,
-                                                                    max_input: int, ignore_docs: bool) -> None:
+@given(
+    files=st.lists(specs, min_size=1, max_size=7),
+    max_calls=st.integers(1, 3),
+    max_input=st.sampled_from([1_000, 2_000, 6_000, 60_000]),
+    ignore_docs=st.booleans(),
+)
+def test_complete_iff_every_changed_line_not_exempted_is_in_a_prompt(
+    files: list[Spec], max_calls: int, max_input: int, ignore_docs: bool
+) -> None:
     texts, expected = [], []
     for n, spec in enumerate(files):
         text, removed, added = file_text(n, spec)
@@ -113,12 +137,12 @@ def test_complete_iff_every_changed_line_not_exempted_is_in_a_prompt(files: list
         expected.append((spec, exempt, removed, added))
     raw_files = split_diff("".join(texts))
     raw_files = [replace(r, unverified=spec.unverified) for r, spec in zip(raw_files, files, strict=True)]
-    config = ReviewConfig(ignore=("docs/**",) if ignore_docs else (), max_calls=max_calls,
-                          max_input_tokens=max_input)
-    with mock.patch.object(select, "GENERATED_SHOWN_MAX_LINES", SMALL_GENERATED), \
-            mock.patch.object(select, "MAX_SHOWN_LINE_CHARS", SHOWN_LINE):
-        report = review_diff(PR, raw_files, config, provider=None, redactor=Redactor(), nonce="n0nce",
-                             model="gpt-4.1")
+    config = ReviewConfig(ignore=("docs/**",) if ignore_docs else (), max_calls=max_calls, max_input_tokens=max_input)
+    with (
+        mock.patch.object(select, "GENERATED_SHOWN_MAX_LINES", SMALL_GENERATED),
+        mock.patch.object(select, "MAX_SHOWN_LINE_CHARS", SHOWN_LINE),
+    ):
+        report = review_diff(PR, raw_files, config, provider=None, redactor=Redactor(), nonce="n0nce", model="gpt-4.1")
     shown = shown_lines([p.user for p in report.prompts])
     stripped = {t.strip() for t in shown}
     all_shown = True

@@ -17,15 +17,39 @@ SAMPLE_DIFF = (ROOT / "examples" / "sample.diff").read_text(encoding="utf-8")
 ANSWER = {
     "summary": "Adds user search and an average helper.",
     "findings": [
-        {"path": "app/users.py", "line": 12, "end_line": 12, "side": "RIGHT", "severity": "critical",
-         "category": "security", "title": "SQL injection in find_users",
-         "body": "The name is interpolated into SQL.",
-         "suggestion": ('    rows = conn.execute("SELECT id, name FROM users WHERE name LIKE ?", '
-                        '(f"%{name}%",)).fetchall()')},
-        {"path": "app/users.py", "line": 16, "end_line": 16, "side": "RIGHT", "severity": "medium",
-         "category": "bug", "title": "Division by zero on empty list", "body": "len(ages) may be 0."},
-        {"path": "app/users.py", "line": 3, "end_line": 3, "side": "RIGHT", "severity": "low",
-         "category": "maintainability", "title": "Module docstring is vague", "body": "Say what it owns."},
+        {
+            "path": "app/users.py",
+            "line": 12,
+            "end_line": 12,
+            "side": "RIGHT",
+            "severity": "critical",
+            "category": "security",
+            "title": "SQL injection in find_users",
+            "body": "The name is interpolated into SQL.",
+            "suggestion": (
+                '    rows = conn.execute("SELECT id, name FROM users WHERE name LIKE ?", (f"%{name}%",)).fetchall()'
+            ),
+        },
+        {
+            "path": "app/users.py",
+            "line": 16,
+            "end_line": 16,
+            "side": "RIGHT",
+            "severity": "medium",
+            "category": "bug",
+            "title": "Division by zero on empty list",
+            "body": "len(ages) may be 0.",
+        },
+        {
+            "path": "app/users.py",
+            "line": 3,
+            "end_line": 3,
+            "side": "RIGHT",
+            "severity": "low",
+            "category": "maintainability",
+            "title": "Module docstring is vague",
+            "body": "Say what it owns.",
+        },
     ],
 }
 
@@ -63,8 +87,7 @@ def test_pull_request_review_end_to_end(tmp_path: Path, github: FakeGitHub, llm:
     # one review with the two findings on changed lines; the third is outside the diff
     (review,) = github.posted_reviews
     assert review["state"] == "COMMENTED"
-    assert sorted((c["path"], c["line"]) for c in review["comments"]) == [("app/users.py", 12),
-                                                                         ("app/users.py", 16)]
+    assert sorted((c["path"], c["line"]) for c in review["comments"]) == [("app/users.py", 12), ("app/users.py", 16)]
     sql = next(c for c in review["comments"] if c["line"] == 12)
     assert "```suggestion" in sql["body"] and "<!-- qodo-review:fp=" in sql["body"]
 
@@ -88,8 +111,7 @@ def test_pull_request_review_end_to_end(tmp_path: Path, github: FakeGitHub, llm:
     assert [n["reason"] for n in run.findings["not_inline"]] == ["line 3 is not part of the diff"]
 
 
-def test_second_run_edits_summary_and_posts_no_duplicates(tmp_path: Path, github: FakeGitHub,
-                                                           llm: FakeLLM) -> None:
+def test_second_run_edits_summary_and_posts_no_duplicates(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     for _ in range(2):
         llm.enqueue(json=chat_completion(json.dumps(ANSWER)))
     first = run_action(tmp_path / "1", github_url=github.url, llm_url=llm.url)
@@ -103,9 +125,17 @@ def test_second_run_edits_summary_and_posts_no_duplicates(tmp_path: Path, github
 
 def test_key_never_leaks_and_is_masked(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     key = "sk-test-key-0123456789abcdef"
-    llm.enqueue(status=401, json={"error": {"message": f"Incorrect API key provided: {key}",
-                                             "type": "invalid_request_error",
-                                             "param": None, "code": "invalid_api_key"}})
+    llm.enqueue(
+        status=401,
+        json={
+            "error": {
+                "message": f"Incorrect API key provided: {key}",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_api_key",
+            }
+        },
+    )
     run = run_action(tmp_path, github_url=github.url, llm_url=llm.url)
     assert run.code == 2
     assert f"::add-mask::{key}" in run.stdout
@@ -130,8 +160,10 @@ def test_unsupported_event_is_a_notice(tmp_path: Path, github: FakeGitHub) -> No
     assert github.requests == []
 
 
-@pytest.mark.parametrize(("payload", "message"), [
-    ("", "is empty"), ("{nope", "is not JSON"), (json.dumps({"action": "opened"}), "no pull request number")])
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [("", "is empty"), ("{nope", "is not JSON"), (json.dumps({"action": "opened"}), "no pull request number")],
+)
 def test_bad_event_file(tmp_path: Path, github: FakeGitHub, payload: str, message: str) -> None:
     run = run_action(tmp_path, github_url=github.url, payload=payload)
     assert run.code == 2 and message in run.stdout and "Traceback" not in run.stdout + run.stderr
@@ -159,9 +191,11 @@ def test_missing_key_is_a_usage_error(tmp_path: Path, github: FakeGitHub) -> Non
 
 def test_provider_failure_is_incomplete_and_never_passes(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     for _ in range(4):  # retry.py tries 4 times; retry-after-ms keeps the waits short
-        llm.enqueue(status=500, json={"error": {"message": "boom", "type": "server_error", "param": None,
-                                                 "code": None}},
-                    headers={"retry-after-ms": "10"})
+        llm.enqueue(
+            status=500,
+            json={"error": {"message": "boom", "type": "server_error", "param": None, "code": None}},
+            headers={"retry-after-ms": "10"},
+        )
     run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"})
     assert run.code == 3, run.stdout
     assert run.outputs["verdict"] == "fail" and "incomplete" in run.summary.lower()
@@ -177,8 +211,14 @@ def test_unparseable_answer_is_reported(tmp_path: Path, github: FakeGitHub, llm:
 
 
 def test_dispatch_reviews_the_given_pr(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
-    run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, event_name="workflow_dispatch",
-                     payload={"inputs": {}}, inputs={"pr-number": "7"})
+    run = run_action(
+        tmp_path,
+        github_url=github.url,
+        llm_url=llm.url,
+        event_name="workflow_dispatch",
+        payload={"inputs": {}},
+        inputs={"pr-number": "7"},
+    )
     assert run.code == 0, run.stdout + run.stderr
     assert len(llm.requests) == 1 and len(github.issue_comments) == 1
     assert pr_event()["number"] == 7

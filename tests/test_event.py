@@ -13,9 +13,13 @@ from qodo_review.event import find_activity, load_event, parse_command
 
 
 def pr_payload(action: str = "opened", number: int = 7, draft: bool = False) -> dict[str, Any]:
-    return {"action": action, "number": number,
-            "pull_request": {"number": number, "draft": draft, "user": {"login": "alice"}},
-            "before": "a" * 40, "after": "b" * 40}
+    return {
+        "action": action,
+        "number": number,
+        "pull_request": {"number": number, "draft": draft, "user": {"login": "alice"}},
+        "before": "a" * 40,
+        "after": "b" * 40,
+    }
 
 
 @pytest.mark.parametrize("event", ["pull_request", "pull_request_target"])
@@ -51,23 +55,35 @@ def comment_payload(body: str, *, on_pr: bool = True, action: str = "created", l
     issue: dict[str, Any] = {"number": 5}
     if on_pr:
         issue["pull_request"] = {"url": "https://api.github.com/repos/o/r/pulls/5"}
-    return {"action": action, "issue": issue, "comment": {"id": 99, "body": body, "user": {"login": login}},
-            "sender": {"login": login}}
+    return {
+        "action": action,
+        "issue": issue,
+        "comment": {"id": 99, "body": body, "user": {"login": login}},
+        "sender": {"login": login},
+    }
 
 
 def test_comment_command_on_pr() -> None:
     activity = find_activity("issue_comment", comment_payload("/review full"), None)
     assert (activity.kind, activity.command, activity.full, activity.comment_id, activity.commenter) == (
-        "review", "review", True, 99, "bob")
+        "review",
+        "review",
+        True,
+        99,
+        "bob",
+    )
 
 
-@pytest.mark.parametrize(("payload", "why"), [
-    (comment_payload("/review", on_pr=False), "issue, not a pull request"),
-    (comment_payload("/review", action="edited"), "only new comments"),
-    (comment_payload("looks good /review"), "not a qodo-review command"),
-    (comment_payload("/review", login="github-actions[bot]"), "own"),
-    (comment_payload("<!-- qodo-review:summary -->\n/review"), "own"),
-])
+@pytest.mark.parametrize(
+    ("payload", "why"),
+    [
+        (comment_payload("/review", on_pr=False), "issue, not a pull request"),
+        (comment_payload("/review", action="edited"), "only new comments"),
+        (comment_payload("looks good /review"), "not a qodo-review command"),
+        (comment_payload("/review", login="github-actions[bot]"), "own"),
+        (comment_payload("<!-- qodo-review:summary -->\n/review"), "own"),
+    ],
+)
 def test_comments_that_are_skipped(payload: dict[str, Any], why: str) -> None:
     activity = find_activity("issue_comment", payload, None)
     assert activity.kind == "skip" and why in activity.reason
@@ -78,15 +94,18 @@ def test_unknown_argument_rejects_whole_command() -> None:
     assert activity.kind == "reject" and "does not take arguments" in activity.reason
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ("/review", ("review", "", False)),
-    ("  /review full\nthanks", ("review", "", True)),
-    ("/help", ("help", "", False)),
-    ("/ask why is this slow?", ("ask", "why is this slow?", False)),
-    ("/reviewer", None),
-    ("please /review", None),
-    ("/deploy prod", None),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("/review", ("review", "", False)),
+        ("  /review full\nthanks", ("review", "", True)),
+        ("/help", ("help", "", False)),
+        ("/ask why is this slow?", ("ask", "why is this slow?", False)),
+        ("/reviewer", None),
+        ("please /review", None),
+        ("/deploy prod", None),
+    ],
+)
 def test_parse_command(body: str, expected: tuple[str, str, bool] | None) -> None:
     assert parse_command(body) == expected
 

@@ -120,9 +120,7 @@ def test_one_bad_anchor_rejects_the_whole_review(
 
 
 def test_list_endpoints_paginate_with_link_headers(fake: FakeGitHub, gh: GitHub) -> None:
-    files = [
-        {"filename": f"f{i}.py", "status": "modified", "additions": 1, "deletions": 0} for i in range(250)
-    ]
+    files = [{"filename": f"f{i}.py", "status": "modified", "additions": 1, "deletions": 0} for i in range(250)]
     fake.add_pull(8, "Big", "", BASE, HEAD, DIFF, files=files)
 
     assert [f["filename"] for f in gh.list_files(8)] == [f["filename"] for f in files]
@@ -150,9 +148,7 @@ def test_a_too_large_diff_answers_406_and_the_client_falls_back(fake: FakeGitHub
 
 def test_faults_are_injected_then_cleared(fake: FakeGitHub, gh: GitHub, sleeps: Sleeps) -> None:
     fake.fail("GET", r"/pulls/7$", 502, times=2, body="<html>Unicorn!</html>")
-    fake.fail(
-        "POST", r"/issues/7/comments$", 403, headers={"Retry-After": "2"}, body={"message": "secondary"}
-    )
+    fake.fail("POST", r"/issues/7/comments$", 403, headers={"Retry-After": "2"}, body={"message": "secondary"})
 
     assert gh.get_pull(7).title == "Add y"
     assert gh.create_issue_comment(7, "hello").body == "hello"

@@ -22,20 +22,32 @@ from qodo_review.models import FileDiff, FileStatus, PullRequest
 from qodo_review.select import select_files
 
 TOKEN = "ghs_fake-token"
-AUTH_BEFORE = "".join(f"line {i}\n" for i in range(1, 6)) + (
-    "def delete_user(user, target):\n"
-    "    if not user.is_admin:\n"
-    "        raise Forbidden('admins only')\n"
-    "    target.delete()\n"
-) + "".join(f"tail {i}\n" for i in range(1, 6))
+AUTH_BEFORE = (
+    "".join(f"line {i}\n" for i in range(1, 6))
+    + (
+        "def delete_user(user, target):\n"
+        "    if not user.is_admin:\n"
+        "        raise Forbidden('admins only')\n"
+        "    target.delete()\n"
+    )
+    + "".join(f"tail {i}\n" for i in range(1, 6))
+)
 
 
 def git(cwd: Path, *args: str) -> str:
     """Plain git for building the fixtures (the code under test never runs git this way)."""
-    env = {"PATH": os.environ["PATH"], "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
-           "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z"}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(cwd),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
+        "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z",
+    }
     done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, check=True)
     return done.stdout.decode("utf-8", "replace")
 
@@ -75,8 +87,11 @@ def make_repo(tmp_path: Path) -> tuple[Path, str, str]:
     git(root, "commit", "-qm", "main moves on")
     base = git(root, "rev-parse", "HEAD").strip()
     git(root, "checkout", "-q", "-b", "feature", fork)
-    write(root, "app/auth.py", AUTH_BEFORE.replace(
-        "    if not user.is_admin:\n        raise Forbidden('admins only')\n", ""))
+    write(
+        root,
+        "app/auth.py",
+        AUTH_BEFORE.replace("    if not user.is_admin:\n        raise Forbidden('admins only')\n", ""),
+    )
     write(root, "app/util.py", "".join(f"value_{i} = {i * 2 if i == 15 else i}\n" for i in range(30)))
     git(root, "mv", "old_name.py", "new_name.py")
     write(root, "new_name.py", "".join(f"def f{i}(): return {i + (i == 3)}\n" for i in range(20)))
@@ -118,10 +133,26 @@ def parsed(files: Any) -> list[FileDiff]:
     return sorted((parse_file(f) for f in files), key=lambda f: f.path)
 
 
-EVIL_KEYS = ("core.fsmonitor", "core.pager", "pager.diff", "diff.external", "diff.evil.command",
-             "diff.evil.textconv", "filter.evil.clean", "filter.evil.smudge", "filter.evil.process",
-             "core.hooksPath", "core.sshCommand", "core.askPass", "credential.helper", "gpg.program",
-             "core.alternateRefsCommand", "core.editor", "sequence.editor", "uploadpack.packObjectsHook")
+EVIL_KEYS = (
+    "core.fsmonitor",
+    "core.pager",
+    "pager.diff",
+    "diff.external",
+    "diff.evil.command",
+    "diff.evil.textconv",
+    "filter.evil.clean",
+    "filter.evil.smudge",
+    "filter.evil.process",
+    "core.hooksPath",
+    "core.sshCommand",
+    "core.askPass",
+    "credential.helper",
+    "gpg.program",
+    "core.alternateRefsCommand",
+    "core.editor",
+    "sequence.editor",
+    "uploadpack.packObjectsHook",
+)
 
 
 def arm(root: Path, tmp: Path) -> Path:
@@ -140,12 +171,24 @@ def arm(root: Path, tmp: Path) -> Path:
         (hooks / hook).chmod(0o755)
     attributes = tmp / "attributes"
     attributes.write_text("* diff=evil filter=evil\n*.py -diff\n", encoding="utf-8")
-    for key, value in (("core.attributesFile", str(attributes)), ("diff.evil.binary", "true"),
-                       ("core.bigFileThreshold", "1"), ("diff.noprefix", "true"), ("diff.mnemonicPrefix", "true"),
-                       ("diff.context", "0"), ("diff.interHunkContext", "50"), ("diff.relative", "true"),
-                       ("diff.renames", "false"), ("color.ui", "always"), ("color.diff", "always"),
-                       ("core.quotePath", "false"), ("diff.suppressBlankEmpty", "true"),
-                       ("diff.algorithm", "patience"), ("diff.submodule", "log"), ("diff.orderFile", str(attributes))):
+    for key, value in (
+        ("core.attributesFile", str(attributes)),
+        ("diff.evil.binary", "true"),
+        ("core.bigFileThreshold", "1"),
+        ("diff.noprefix", "true"),
+        ("diff.mnemonicPrefix", "true"),
+        ("diff.context", "0"),
+        ("diff.interHunkContext", "50"),
+        ("diff.relative", "true"),
+        ("diff.renames", "false"),
+        ("color.ui", "always"),
+        ("color.diff", "always"),
+        ("core.quotePath", "false"),
+        ("diff.suppressBlankEmpty", "true"),
+        ("diff.algorithm", "patience"),
+        ("diff.submodule", "log"),
+        ("diff.orderFile", str(attributes)),
+    ):
         git(root, "config", key, value)
     (root / ".gitattributes").write_text("* diff=evil filter=evil\n* -diff\n", encoding="utf-8")
     return marks
@@ -154,8 +197,9 @@ def arm(root: Path, tmp: Path) -> Path:
 # --- the git checkout: only what GitHub leaves out, checked against GitHub ----------------------------------
 
 
-def test_a_pr_githubs_diff_holds_comes_from_it_even_with_a_checkout(repo: tuple[Path, str, str],
-                                                                    fake: FakeGitHub, tmp_path: Path) -> None:
+def test_a_pr_githubs_diff_holds_comes_from_it_even_with_a_checkout(
+    repo: tuple[Path, str, str], fake: FakeGitHub, tmp_path: Path
+) -> None:
     """GitHub is the source of truth: the checkout is not even opened when GitHub gives the whole diff."""
     root, base, head = repo
     diff_text = expected_diff(root, base, head)
@@ -173,8 +217,9 @@ def blob(root: Path, rev: str, path: str) -> str:
     return git(root, "rev-parse", f"{rev}:{path}").strip()
 
 
-def large_pull(fake: FakeGitHub, root: Path, base: str, head: str,
-               diff_text: str | None = None) -> tuple[GitHub, PullRequest, str]:
+def large_pull(
+    fake: FakeGitHub, root: Path, base: str, head: str, diff_text: str | None = None
+) -> tuple[GitHub, PullRequest, str]:
     """The PR as GitHub shows one too large for its diff, with every text file's patch omitted: the files
     list with the real blob ids (`sha`), the merge base in compare, each base version in contents."""
     from fakes.github_server import files_json, parse_diff
@@ -197,16 +242,19 @@ def recovered(fetched: Any) -> int:
     return sum(not f.patch_missing and not f.binary for f in fetched.files)
 
 
-def test_omitted_patches_are_read_from_git_when_githubs_blob_ids_verify(repo: tuple[Path, str, str],
-                                                                        fake: FakeGitHub) -> None:
+def test_omitted_patches_are_read_from_git_when_githubs_blob_ids_verify(
+    repo: tuple[Path, str, str], fake: FakeGitHub
+) -> None:
     root, base, head = repo
     github, pr, diff_text = large_pull(fake, root, base, head)
 
     fetched = fetch_files(github, pr, Git.find(str(root)))
 
     assert fetched.notices == () and fetched.unlisted == (), fetched.log
-    assert fetched.log == ("GitHub omitted the patch of 6 large files; 6 were read from the git checkout, "
-                           "checked against GitHub's blob ids.",)
+    assert fetched.log == (
+        "GitHub omitted the patch of 6 large files; 6 were read from the git checkout, "
+        "checked against GitHub's blob ids.",
+    )
     assert parsed(fetched.files) == parsed(split_diff(diff_text))
     by_path = {f.path: f for f in fetched.files}
     assert by_path["new_name.py"].status is FileStatus.RENAMED and by_path["new_name.py"].old_path == "old_name.py"
@@ -214,11 +262,14 @@ def test_omitted_patches_are_read_from_git_when_githubs_blob_ids_verify(repo: tu
     assert not any(f.unverified for f in fetched.files)
     auth = parse_file(by_path["app/auth.py"])
     assert [ln.text for h in auth.hunks for ln in h.lines if ln.kind == "-"] == [
-        "    if not user.is_admin:", "        raise Forbidden('admins only')"]
+        "    if not user.is_admin:",
+        "        raise Forbidden('admins only')",
+    ]
 
 
-def test_nothing_the_checkout_configures_runs_or_changes_the_diff(repo: tuple[Path, str, str], fake: FakeGitHub,
-                                                                  tmp_path: Path) -> None:
+def test_nothing_the_checkout_configures_runs_or_changes_the_diff(
+    repo: tuple[Path, str, str], fake: FakeGitHub, tmp_path: Path
+) -> None:
     root, base, head = repo
     github, pr, diff_text = large_pull(fake, root, base, head)
     marks = arm(root, tmp_path)
@@ -248,8 +299,9 @@ def same_size_edit(root: Path, oid: str, *edits: tuple[bytes, bytes]) -> None:
     path.write_bytes(zlib.compress(raw))
 
 
-def test_a_blob_edited_in_place_in_git_is_detected_and_github_used(repo: tuple[Path, str, str],
-                                                                   fake: FakeGitHub) -> None:
+def test_a_blob_edited_in_place_in_git_is_detected_and_github_used(
+    repo: tuple[Path, str, str], fake: FakeGitHub
+) -> None:
     """The head blob's content changes, its name does not: counts and ids agree, only the hash tells."""
     root, base, head = repo
     github, pr, _ = large_pull(fake, root, base, head)
@@ -261,16 +313,19 @@ def test_a_blob_edited_in_place_in_git_is_detected_and_github_used(repo: tuple[P
     assert "does not hash to its name" in fetched.log[0] and "fetch-depth: 0" in fetched.notices[0]
 
 
-def test_a_base_blob_edited_to_hide_an_added_line_is_detected(repo: tuple[Path, str, str],
-                                                              fake: FakeGitHub) -> None:
+def test_a_base_blob_edited_to_hide_an_added_line_is_detected(repo: tuple[Path, str, str], fake: FakeGitHub) -> None:
     """Moving a line between the two sides of the base blob keeps every count and the head blob genuine,
     yet would show other lines as changed: the base blob's hash gives it away."""
     root, base, head = repo
     github, pr, _ = large_pull(fake, root, base, head)
     fork = git(root, "merge-base", base, head).strip()
     # value_15's real change becomes an unchanged line; value_16 looks changed instead: +1 -1 as before.
-    same_size_edit(root, blob(root, fork, "app/util.py"), (b"value_15 = 15\n", b"value_15 = 30\n"),
-                   (b"value_16 = 16\n", b"value_16 = 61\n"))
+    same_size_edit(
+        root,
+        blob(root, fork, "app/util.py"),
+        (b"value_15 = 15\n", b"value_15 = 30\n"),
+        (b"value_16 = 16\n", b"value_16 = 61\n"),
+    )
     shown = split_diff(git(root, "diff", "-M", f"{base}...{head}", "--", "app/util.py"))[0]
     assert (shown.added, shown.removed) == (1, 1) and "+value_15" not in shown.text  # what git alone would show
 
@@ -286,21 +341,22 @@ def test_a_pack_edited_in_place_is_detected(repo: tuple[Path, str, str], fake: F
     (pack,) = (root / ".git" / "objects" / "pack").glob("*.pack")
     data = pack.read_bytes()
     import zlib
+
     # Find the head blob of app/util.py stored whole (zlib stream) and rewrite it with the same length.
     target = b"".join(f"value_{i} = {i * 2 if i == 15 else i}\n".encode() for i in range(30))
     for at in range(len(data)):
         if data[at] == 0x78:
             try:
                 d = zlib.decompressobj()
-                out = d.decompress(data[at:at + 4096])
+                out = d.decompress(data[at : at + 4096])
             except zlib.error:
                 continue
             if out == target:
-                size = len(data[at:at + 4096]) - len(d.unused_data)
+                size = len(data[at : at + 4096]) - len(d.unused_data)
                 fake_stream = zlib.compress(target.replace(b"value_15 = 30", b"value_15 = 31"), 9)
                 if len(fake_stream) <= size:
                     pack.chmod(0o644)
-                    pack.write_bytes(data[:at] + fake_stream + b"\0" * (size - len(fake_stream)) + data[at + size:])
+                    pack.write_bytes(data[:at] + fake_stream + b"\0" * (size - len(fake_stream)) + data[at + size :])
                     break
     else:
         pytest.skip("the blob is stored as a delta in this git's pack")
@@ -311,8 +367,9 @@ def test_a_pack_edited_in_place_is_detected(repo: tuple[Path, str, str], fake: F
     assert fetched.log and "does not hash to its name" in fetched.log[0]
 
 
-def test_a_git_file_pointing_outside_the_workspace_is_refused(repo: tuple[Path, str, str], fake: FakeGitHub,
-                                                              tmp_path: Path) -> None:
+def test_a_git_file_pointing_outside_the_workspace_is_refused(
+    repo: tuple[Path, str, str], fake: FakeGitHub, tmp_path: Path
+) -> None:
     root, base, head = repo
     github, pr, _ = large_pull(fake, root, base, head)
     elsewhere = tmp_path / "elsewhere.git"
@@ -338,8 +395,9 @@ def test_a_symlinked_git_directory_is_refused(repo: tuple[Path, str, str], fake:
 
 
 @pytest.mark.parametrize("target", ["/dev/zero", "outside-file"])
-def test_a_symlink_inside_git_is_refused(repo: tuple[Path, str, str], fake: FakeGitHub, tmp_path: Path,
-                                         target: str) -> None:
+def test_a_symlink_inside_git_is_refused(
+    repo: tuple[Path, str, str], fake: FakeGitHub, tmp_path: Path, target: str
+) -> None:
     root, base, head = repo
     github, pr, _ = large_pull(fake, root, base, head)
     oid = blob(root, head, "app/util.py")
@@ -367,8 +425,9 @@ def test_a_fifo_inside_git_is_refused(repo: tuple[Path, str, str], fake: FakeGit
     assert recovered(fetched) == 1 and ".git/packed-refs is not a regular file" in fetched.log[0]
 
 
-def test_alternates_pointing_elsewhere_are_refused(repo: tuple[Path, str, str], fake: FakeGitHub,
-                                                   tmp_path: Path) -> None:
+def test_alternates_pointing_elsewhere_are_refused(
+    repo: tuple[Path, str, str], fake: FakeGitHub, tmp_path: Path
+) -> None:
     root, base, head = repo
     github, pr, _ = large_pull(fake, root, base, head)
     (root / ".git" / "objects" / "info").mkdir(exist_ok=True)
@@ -379,8 +438,9 @@ def test_alternates_pointing_elsewhere_are_refused(repo: tuple[Path, str, str], 
     assert recovered(fetched) == 1 and "alternates would make git read objects from elsewhere" in fetched.log[0]
 
 
-def test_gits_memory_and_output_are_bounded(repo: tuple[Path, str, str], fake: FakeGitHub,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gits_memory_and_output_are_bounded(
+    repo: tuple[Path, str, str], fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Smaller bounds than the real ones, so that an ordinary repository reaches them: git is stopped,
     and the run goes on with GitHub's files list."""
     from qodo_review import gitread
@@ -418,18 +478,29 @@ def test_commits_missing_from_the_checkout_mean_the_api(repo: tuple[Path, str, s
 
     fetched = fetch_files(github, pr, Git.find(str(root)))
 
-    assert fetched.log == (f"The git checkout in the workspace was not used (commit {'d' * 12} is not in the "
-                           "checkout); only GitHub's files list is.",)
+    assert fetched.log == (
+        f"The git checkout in the workspace was not used (commit {'d' * 12} is not in the "
+        "checkout); only GitHub's files list is.",
+    )
 
 
-def test_a_partial_clone_never_fetches_missing_objects(repo: tuple[Path, str, str], fake: FakeGitHub,
-                                                       tmp_path: Path) -> None:
+def test_a_partial_clone_never_fetches_missing_objects(
+    repo: tuple[Path, str, str], fake: FakeGitHub, tmp_path: Path
+) -> None:
     """Missing blobs would be fetched through `remote.origin.uploadpack`, a program the clone names."""
     root, base, head = repo
     git(root, "config", "uploadpack.allowFilter", "true")
     clone = tmp_path / "partial"
-    git(tmp_path, "clone", "-q", "--no-checkout", "--filter=blob:none", "--no-single-branch", f"file://{root}",
-        str(clone))
+    git(
+        tmp_path,
+        "clone",
+        "-q",
+        "--no-checkout",
+        "--filter=blob:none",
+        "--no-single-branch",
+        f"file://{root}",
+        str(clone),
+    )
     git(clone, "fetch", "-q", "origin", base, head)
     mark = tmp_path / "fetched"
     evil = tmp_path / "upload-pack"
@@ -469,8 +540,9 @@ def test_a_checkout_owned_by_the_runner_user_is_read(repo: tuple[Path, str, str]
     assert recovered(fetched) == 7, fetched.log
 
 
-def test_git_is_found_by_its_absolute_path_never_through_path(tmp_path: Path, repo: tuple[Path, str, str],
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_is_found_by_its_absolute_path_never_through_path(
+    tmp_path: Path, repo: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An earlier step can set PATH (through $GITHUB_ENV) to run its own `git`: PATH is not consulted."""
     root, _, _ = repo
     assert Git.find(str(tmp_path / "empty")) is None and Git.find("") is None
@@ -498,8 +570,10 @@ def test_only_commit_ids_reach_git(repo: tuple[Path, str, str], fake: FakeGitHub
 def many_files_diff(count: int, lines: int = 2) -> str:
     out = []
     for i in range(count):
-        out.append(f"diff --git a/pkg/m{i}.py b/pkg/m{i}.py\n--- a/pkg/m{i}.py\n+++ b/pkg/m{i}.py\n"
-                   f"@@ -1,1 +1,{lines + 1} @@\n ctx\n" + "".join(f"+add {i}.{j}\n" for j in range(lines)))
+        out.append(
+            f"diff --git a/pkg/m{i}.py b/pkg/m{i}.py\n--- a/pkg/m{i}.py\n+++ b/pkg/m{i}.py\n"
+            f"@@ -1,1 +1,{lines + 1} @@\n ctx\n" + "".join(f"+add {i}.{j}\n" for j in range(lines))
+        )
     return "".join(out)
 
 
@@ -518,8 +592,17 @@ def test_a_406_falls_back_to_every_page_of_the_files_list(fake: FakeGitHub) -> N
 
 
 def test_files_past_githubs_3000_file_list_are_counted_not_reviewed(fake: FakeGitHub) -> None:
-    rows = [{"filename": f"f{i}.py", "status": "added", "additions": 1, "deletions": 0, "changes": 1,
-             "patch": f"@@ -0,0 +1 @@\n+x{i}"} for i in range(3_004)]
+    rows = [
+        {
+            "filename": f"f{i}.py",
+            "status": "added",
+            "additions": 1,
+            "deletions": 0,
+            "changes": 1,
+            "patch": f"@@ -0,0 +1 @@\n+x{i}",
+        }
+        for i in range(3_004)
+    ]
     rows[-1]["additions"] = rows[-2]["additions"] = 50
     github, pr = pull(fake, "a" * 40, "b" * 40, "", files=rows, diff_too_large=True)
 
@@ -542,8 +625,7 @@ def omitted(diff_text: str, path: str) -> list[dict[str, Any]]:
     return rows
 
 
-def test_an_omitted_patch_is_not_reviewed_and_says_how_to_fix_it(repo: tuple[Path, str, str],
-                                                                  fake: FakeGitHub) -> None:
+def test_an_omitted_patch_is_not_reviewed_and_says_how_to_fix_it(repo: tuple[Path, str, str], fake: FakeGitHub) -> None:
     root, base, head = repo
     diff_text = expected_diff(root, base, head)
     github, pr = pull(fake, base, head, diff_text, files=omitted(diff_text, "app/util.py"), diff_too_large=True)
@@ -588,8 +670,10 @@ def test_files_past_githubs_list_are_read_from_git_and_marked_unverified(tmp_pat
     git(root, "commit", "-qm", "many")
     head = git(root, "rev-parse", "HEAD").strip()
     diff_text = expected_diff(root, base, head)
-    ids = {path: meta.split()[2] for meta, path in (line.split("\t", 1) for line in
-                                                   git(root, "ls-tree", "-r", head).splitlines())}
+    ids = {
+        path: meta.split()[2]
+        for meta, path in (line.split("\t", 1) for line in git(root, "ls-tree", "-r", head).splitlines())
+    }
     rows = files_json(parse_diff(diff_text))
     for row in rows:
         row["sha"] = ids[row["filename"]]

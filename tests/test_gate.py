@@ -28,8 +28,10 @@ def finding(severity: Severity, line: int | None = 1, path: str = "a.py", side: 
 
 
 def big_diff(lines: int) -> str:
-    return (f"diff --git a/gen.py b/gen.py\nnew file mode 100644\n--- /dev/null\n+++ b/gen.py\n@@ -0,0 +1,{lines} @@\n"
-            + "".join(f"+x{i} = {i}\n" for i in range(1, lines + 1)))
+    return (
+        f"diff --git a/gen.py b/gen.py\nnew file mode 100644\n--- /dev/null\n+++ b/gen.py\n@@ -0,0 +1,{lines} @@\n"
+        + "".join(f"+x{i} = {i}\n" for i in range(1, lines + 1))
+    )
 
 
 def answer(findings: list[dict[str, Any]]) -> dict[str, Any]:
@@ -37,17 +39,26 @@ def answer(findings: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def model_finding(line: int, severity: str, path: str = "gen.py") -> dict[str, Any]:
-    return {"path": path, "line": line, "side": "RIGHT", "severity": severity, "category": "bug",
-            "title": f"Problem number {line}", "body": f"Line {line} is wrong, 100% sure: really."}
+    return {
+        "path": path,
+        "line": line,
+        "side": "RIGHT",
+        "severity": severity,
+        "category": "bug",
+        "title": f"Problem number {line}",
+        "body": f"Line {line} is wrong, 100% sure: really.",
+    }
 
 
 # --- pure: which findings become workflow annotations ------------------------------------------------------
 
 
 def test_plan_annotations_worst_first_within_each_kinds_room() -> None:
-    findings = ([finding(Severity.MEDIUM, i) for i in range(1, 13)] + [finding(Severity.CRITICAL, i) for i in
-                range(20, 35)] + [finding(Severity.LOW, 40), finding(Severity.HIGH, None, path=""),
-                                  finding(Severity.INFO, 41, side="LEFT")])
+    findings = (
+        [finding(Severity.MEDIUM, i) for i in range(1, 13)]
+        + [finding(Severity.CRITICAL, i) for i in range(20, 35)]
+        + [finding(Severity.LOW, 40), finding(Severity.HIGH, None, path=""), finding(Severity.INFO, 41, side="LEFT")]
+    )
     room = {"error": 10, "warning": 3, "notice": 1}
     chosen, rest = plan_annotations(findings, lambda kind: room[kind])
     assert [a.kind for a in chosen] == ["error"] * 10 + ["warning"] * 3 + ["notice"]
@@ -77,8 +88,9 @@ def test_annotation_escapes_properties_and_message() -> None:
     stream = io.StringIO()
     out = Out(stream, Redactor(), in_actions=True)
     out.annotate("error", "50% off\n::error::forged", file="src/a,b:c.py", line=3, end_line=5, title="t: x, y")
-    assert stream.getvalue() == ("::error file=src/a%2Cb%3Ac.py,line=3,endLine=5,title=t%3A x%2C y"
-                                 "::50%25 off%0A::error::forged\n")
+    assert stream.getvalue() == (
+        "::error file=src/a%2Cb%3Ac.py,line=3,endLine=5,title=t%3A x%2C y::50%25 off%0A::error::forged\n"
+    )
     plain = io.StringIO()
     Out(plain, Redactor()).annotate("warning", "m", file="a.py", line=3, end_line=3)
     assert plain.getvalue() == "warning: a.py:3: m\n"
@@ -110,13 +122,18 @@ def test_more_than_50_annotations_go_in_batches(tmp_path: Path, llm: FakeLLM) ->
 
 
 def test_checks_refused_verdict_still_reaches_the_user(tmp_path: Path, llm: FakeLLM) -> None:
-    findings = ([model_finding(line, "critical", "app/users.py") for line in range(9, 18)]
-                + [model_finding(line, "high", "app/test_users.py") for line in range(1, 6)]
-                + [model_finding(line, "medium", "gen.py") for line in (1, 2, 3)]
-                + [model_finding(line, "low", "gen.py") for line in (4, 5)])
+    findings = (
+        [model_finding(line, "critical", "app/users.py") for line in range(9, 18)]
+        + [model_finding(line, "high", "app/test_users.py") for line in range(1, 6)]
+        + [model_finding(line, "medium", "gen.py") for line in (1, 2, 3)]
+        + [model_finding(line, "low", "gen.py") for line in (4, 5)]
+    )
     llm.enqueue(json=answer(findings))
-    denied = {"message": "Resource not accessible by integration",
-              "documentation_url": "https://docs.github.com/rest/checks/runs#create-a-check-run", "status": "403"}
+    denied = {
+        "message": "Resource not accessible by integration",
+        "documentation_url": "https://docs.github.com/rest/checks/runs#create-a-check-run",
+        "status": "403",
+    }
     with FakeGitHub() as github:
         github.add_pull(7, "Add user search", "", SHA_BASE, SHA_HEAD, SAMPLE_DIFF + big_diff(5))
         github.fail("POST", r"/check-runs$", 403, times=5, body=denied)
@@ -146,20 +163,29 @@ def test_maintainer_review_turns_a_failing_gate_green(tmp_path: Path, llm: FakeL
     llm.enqueue(json=answer([critical]))
     llm.enqueue(json=answer([]))
     fixed_head = "e" * 40
-    fixed = SAMPLE_DIFF.replace("""f"SELECT id, name FROM users WHERE name LIKE '%{name}%'").fetchall()""",
-                                '''"SELECT id, name FROM users WHERE name LIKE ?", (f"%{name}%",)).fetchall()''')
+    fixed = SAMPLE_DIFF.replace(
+        """f"SELECT id, name FROM users WHERE name LIKE '%{name}%'").fetchall()""",
+        """"SELECT id, name FROM users WHERE name LIKE ?", (f"%{name}%",)).fetchall()""",
+    )
     with FakeGitHub() as github:
         github.add_pull(7, "Add user search", "", SHA_BASE, SHA_HEAD, SAMPLE_DIFF)
         github.set_permission("maintainer", "admin")
-        first = run_action(tmp_path / "1", github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"},
-                           payload=pr_event())
+        first = run_action(
+            tmp_path / "1", github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"}, payload=pr_event()
+        )
         assert first.code == 1
         github.set_head(7, fixed_head, fixed)  # the author fixes it; the push's own run was cancelled, say
         github.set_compare(SHA_HEAD, fixed_head, fixed)
         cid = github.add_issue_comment(7, "/review", user="maintainer")
-        second = run_action(tmp_path / "2", github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"},
-                            event_name="issue_comment", payload=comment_event("/review", cid),
-                            extra_env={"GITHUB_SHA": "d" * 40})
+        second = run_action(
+            tmp_path / "2",
+            github_url=github.url,
+            llm_url=llm.url,
+            inputs={"fail-on": "high"},
+            event_name="issue_comment",
+            payload=comment_event("/review", cid),
+            extra_env={"GITHUB_SHA": "d" * 40},
+        )
         runs = github.check_runs
     assert second.code == 0, second.stdout
     assert [(r["head_sha"], r["conclusion"]) for r in runs] == [(SHA_HEAD, "failure"), (fixed_head, "success")]
@@ -170,8 +196,17 @@ def test_maintainer_review_turns_a_failing_gate_green(tmp_path: Path, llm: FakeL
 
 def test_a_run_that_dies_never_leaves_its_check_in_progress(tmp_path: Path, llm: FakeLLM) -> None:
     """The provider rejects the key after the check started: the check completes, and not as a pass."""
-    llm.enqueue(status=401, json={"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
-                                            "param": None, "code": "invalid_api_key"}})
+    llm.enqueue(
+        status=401,
+        json={
+            "error": {
+                "message": "Incorrect API key provided",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_api_key",
+            }
+        },
+    )
     with FakeGitHub() as github:
         github.add_pull(7, "Add user search", "", SHA_BASE, SHA_HEAD, SAMPLE_DIFF)
         result = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"})

@@ -66,8 +66,9 @@ def generated() -> list[RawFile]:
 
 
 @pytest.mark.parametrize("call_tokens", [3_000, 20_000, 60_000])
-def test_every_reviewable_line_is_in_exactly_one_chunk_and_none_is_over_budget(generated: list[RawFile],
-                                                                               call_tokens: int) -> None:
+def test_every_reviewable_line_is_in_exactly_one_chunk_and_none_is_over_budget(
+    generated: list[RawFile], call_tokens: int
+) -> None:
     p = plan(generated, call_tokens)
 
     assert p.not_reviewed == ()
@@ -76,8 +77,9 @@ def test_every_reviewable_line_is_in_exactly_one_chunk_and_none_is_over_budget(g
     expected = [(f.path, ln.kind, ln.old, ln.new) for f in generated for h in parse_file(f).hunks for ln in h.lines]
     assert Counter(sent) == Counter(expected)
     again = plan(generated, call_tokens)
-    assert [[(pc.raw.path, pc.part) for pc in c.pieces] for c in again.chunks] == \
-        [[(pc.raw.path, pc.part) for pc in c.pieces] for c in p.chunks]
+    assert [[(pc.raw.path, pc.part) for pc in c.pieces] for c in again.chunks] == [
+        [(pc.raw.path, pc.part) for pc in c.pieces] for c in p.chunks
+    ]
 
 
 @pytest.mark.parametrize("max_calls", [1, 3, 8])
@@ -151,8 +153,9 @@ def test_long_lines_continue_on_rows_and_are_budgeted_whole() -> None:
     character shown, and the plan counts each row; a line past MAX_SHOWN_LINE_CHARS makes the file not
     reviewed (a content reason) instead of being sent as hundreds of rows."""
     long_line = "var a=" + "x" * 4_990 + ";evil();"
-    (raw,) = split_diff(f"diff --git a/app.js b/app.js\n--- a/app.js\n+++ b/app.js\n@@ -1 +1,2 @@\n ctx\n"
-                        f"+{long_line}\n+ok();\n")
+    (raw,) = split_diff(
+        f"diff --git a/app.js b/app.js\n--- a/app.js\n+++ b/app.js\n@@ -1 +1,2 @@\n ctx\n+{long_line}\n+ok();\n"
+    )
     p = plan([raw], 4_000)
 
     (chunk,) = p.chunks
@@ -166,35 +169,54 @@ def test_long_lines_continue_on_rows_and_are_budgeted_whole() -> None:
     minified = "var a=" + "x" * (MAX_SHOWN_LINE_CHARS + 1) + ";"
     (huge,) = split_diff(f"diff --git a/app.js b/app.js\n--- a/app.js\n+++ b/app.js\n@@ -1 +1 @@\n-a\n+{minified}\n")
     (skipped,) = select_files([huge]).skipped
-    assert (skipped.kind, skipped.content, skipped.reason) == ("not-reviewed", True,
-                                                               f"long lines (over {MAX_SHOWN_LINE_CHARS:,} characters)")
+    assert (skipped.kind, skipped.content, skipped.reason) == (
+        "not-reviewed",
+        True,
+        f"long lines (over {MAX_SHOWN_LINE_CHARS:,} characters)",
+    )
 
 
 def numbered(lines: list[tuple[str, str]], old: int = 1, new: int = 1) -> Hunk:
-    (raw,) = split_diff(f"diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n"
-                        f"@@ -{old},{sum(k != '+' for k, _ in lines)} +{new},{sum(k != '-' for k, _ in lines)} @@\n"
-                        + "".join(f"{k}{t}\n" for k, t in lines))
+    (raw,) = split_diff(
+        f"diff --git a/m.py b/m.py\n--- a/m.py\n+++ b/m.py\n"
+        f"@@ -{old},{sum(k != '+' for k, _ in lines)} +{new},{sum(k != '-' for k, _ in lines)} @@\n"
+        + "".join(f"{k}{t}\n" for k, t in lines)
+    )
     (hunk,) = parse_file(raw).hunks
     return hunk
 
 
 def test_context_is_trimmed_to_three_lines_around_each_change() -> None:
     """A diff made with -U10 shows the model what -U3 would: the far context is elided, numbers kept."""
-    lines = [(" ", f"c{i}") for i in range(10)] + [("-", "old"), ("+", "new")] + \
-            [(" ", f"d{i}") for i in range(12)] + [("+", "added")] + [(" ", f"e{i}") for i in range(10)]
+    lines = (
+        [(" ", f"c{i}") for i in range(10)]
+        + [("-", "old"), ("+", "new")]
+        + [(" ", f"d{i}") for i in range(12)]
+        + [("+", "added")]
+        + [(" ", f"e{i}") for i in range(10)]
+    )
     text, sent = render_hunks([numbered(lines, 11, 11)], Redactor())
 
     assert sent == 3
     assert text.splitlines() == [
         "@@ -11,33 +11,34 @@",
         "(… 7 unchanged lines not shown)",
-        "R18   | c7", "R19   | c8", "R20   | c9",
-        "L21 - | old", "R21 + | new",
-        "R22   | d0", "R23   | d1", "R24   | d2",
+        "R18   | c7",
+        "R19   | c8",
+        "R20   | c9",
+        "L21 - | old",
+        "R21 + | new",
+        "R22   | d0",
+        "R23   | d1",
+        "R24   | d2",
         "(… 6 unchanged lines not shown)",
-        "R31   | d9", "R32   | d10", "R33   | d11",
+        "R31   | d9",
+        "R32   | d10",
+        "R33   | d11",
         "R34 + | added",
-        "R35   | e0", "R36   | e1", "R37   | e2",
+        "R35   | e0",
+        "R36   | e1",
+        "R37   | e2",
         "(… 7 unchanged lines not shown)",
     ]
 
@@ -218,8 +240,9 @@ def test_indentation_changes_are_shown_where_indentation_is_syntax() -> None:
     hunk = numbered([("-", "if x:  return 1"), ("+", "if x:"), ("+", "    return 1")])
     text, sent = render_hunks([hunk], Redactor(), "m.py")
     assert text.splitlines()[1:] == ["L1 - | if x:  return 1", "R1 + | if x:", "R2 + |     return 1"] and sent == 3
-    indent = numbered([("-", "if x:"), ("-", "    a()"), ("-", "b()"), ("+", "if x:"), ("+", "    a()"),
-                       ("+", "    b()")])
+    indent = numbered(
+        [("-", "if x:"), ("-", "    a()"), ("-", "b()"), ("+", "if x:"), ("+", "    a()"), ("+", "    b()")]
+    )
     for path in ("m.py", "ci.yml", "Makefile", "lib.hs", ""):
         text, _ = render_hunks([indent], Redactor(), path)
         assert "L3 - | b()" in text and "R3 + |     b()" in text, path
@@ -230,8 +253,11 @@ def test_a_reindentation_elsewhere_shows_the_new_lines_once() -> None:
     other whitespace change (inside a line, lines joined or split) is shown in full."""
     hunk = numbered([("-", "if (x) {"), ("-", "a();"), ("-", "}"), ("+", "if (x) {"), ("+", "    a();"), ("+", "}")])
     text, sent = render_hunks([hunk], Redactor(), "m.c")
-    assert text.splitlines()[1:] == ["(re-indented only: 3 lines, shown once as `~` rows)",
-                                     "R1 ~ | if (x) {", "R2 ~ |     a();", "R3 ~ | }"] and sent == 6
+    assert (
+        text.splitlines()[1:]
+        == ["(re-indented only: 3 lines, shown once as `~` rows)", "R1 ~ | if (x) {", "R2 ~ |     a();", "R3 ~ | }"]
+        and sent == 6
+    )
     for lines in ([("-", 's = "a b";'), ("+", 's = "a  b";')], [("-", "return x;"), ("+", "return"), ("+", "x;")]):
         text, _ = render_hunks([numbered(lines)], Redactor(), "m.js")
         assert "L1 - | " in text and "~" not in text
@@ -241,7 +267,8 @@ def test_pure_renames_are_listed_without_content_and_edited_renames_are_sent() -
     files = split_diff(
         "diff --git a/old/a.py b/new/a.py\nsimilarity index 100%\nrename from old/a.py\nrename to new/a.py\n"
         "diff --git a/old/b.py b/new/b.py\nsimilarity index 90%\nrename from old/b.py\nrename to new/b.py\n"
-        "--- a/old/b.py\n+++ b/new/b.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n")
+        "--- a/old/b.py\n+++ b/new/b.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n"
+    )
     selection = select_files(files)
 
     assert [(s.path, s.reason, s.lines) for s in selection.skipped] == [("new/a.py", "renamed without changes", 0)]
@@ -270,25 +297,35 @@ diff --git a/app/views.py b/app/views.py
 
 def deleted(path: str, lines: int) -> str:
     body = "".join(f"-line {i} of {path}\n" for i in range(lines))
-    return (f"diff --git a/{path} b/{path}\ndeleted file mode 100644\n--- a/{path}\n+++ /dev/null\n"
-            f"@@ -1,{lines} +0,0 @@\n{body}")
+    return (
+        f"diff --git a/{path} b/{path}\ndeleted file mode 100644\n--- a/{path}\n+++ /dev/null\n"
+        f"@@ -1,{lines} +0,0 @@\n{body}"
+    )
 
 
 def filler(path: str, lines: int) -> str:
     body = "".join(f"+value_{i} = compute({i})\n" for i in range(lines))
-    return (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
-            f"@@ -0,0 +1,{lines} @@\n{body}")
+    return (
+        f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
+        f"@@ -0,0 +1,{lines} @@\n{body}"
+    )
 
 
 def test_a_deleted_authorization_check_reaches_the_prompt_before_bulk_changes() -> None:
     """Deletion-only hunks are sent, and a deleted security-sensitive file outranks new code: with room
     for one call, the removed permission check and the deleted auth module are what the model sees."""
-    diff = (filler("src/feature_a.py", 150) + filler("src/feature_b.py", 150) + deleted("src/legacy.py", 150)
-            + REMOVED_CHECK + deleted("src/auth/permissions.py", 20))
+    diff = (
+        filler("src/feature_a.py", 150)
+        + filler("src/feature_b.py", 150)
+        + deleted("src/legacy.py", 150)
+        + REMOVED_CHECK
+        + deleted("src/auth/permissions.py", 20)
+    )
     config = ReviewConfig(max_calls=1, max_input_tokens=3_500)
 
-    report = review_diff(PR, split_diff(diff), config, provider=None, redactor=Redactor(), nonce="n0nce",
-                         model="gpt-4.1")
+    report = review_diff(
+        PR, split_diff(diff), config, provider=None, redactor=Redactor(), nonce="n0nce", model="gpt-4.1"
+    )
 
     (prompt,) = report.prompts
     assert "### File: src/auth/permissions.py (deleted)" in prompt.user
@@ -303,14 +340,25 @@ def test_a_deleted_authorization_check_reaches_the_prompt_before_bulk_changes() 
 # --- the model table: an unknown model works, with a clear notice --------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "context", "output"), [
-    ("gpt-5-mini", 400_000, 128_000), ("gpt-5-chat-latest", 128_000, 16_384), ("gpt-4.1-nano", 1_047_576, 32_768),
-    ("gpt-4o-mini", 128_000, 16_384), ("gpt-4", 8_192, 8_192), ("o1-mini", 128_000, 65_536),
-    ("o3-mini", 200_000, 100_000), ("claude-opus-4-1-20250805", 200_000, 32_000),
-    ("claude-opus-4-5", 200_000, 64_000), ("claude-sonnet-4-6", 200_000, 64_000),
-    ("us.anthropic.claude-3-5-sonnet-20241022-v2:0", 200_000, 8_192), ("claude-haiku-4-5@20251001", 200_000, 64_000),
-    ("openrouter/google/gemini-2.5-pro", 1_048_576, 65_536), ("deepseek-chat", 128_000, 8_000),
-])
+@pytest.mark.parametrize(
+    ("name", "context", "output"),
+    [
+        ("gpt-5-mini", 400_000, 128_000),
+        ("gpt-5-chat-latest", 128_000, 16_384),
+        ("gpt-4.1-nano", 1_047_576, 32_768),
+        ("gpt-4o-mini", 128_000, 16_384),
+        ("gpt-4", 8_192, 8_192),
+        ("o1-mini", 128_000, 65_536),
+        ("o3-mini", 200_000, 100_000),
+        ("claude-opus-4-1-20250805", 200_000, 32_000),
+        ("claude-opus-4-5", 200_000, 64_000),
+        ("claude-sonnet-4-6", 200_000, 64_000),
+        ("us.anthropic.claude-3-5-sonnet-20241022-v2:0", 200_000, 8_192),
+        ("claude-haiku-4-5@20251001", 200_000, 64_000),
+        ("openrouter/google/gemini-2.5-pro", 1_048_576, 65_536),
+        ("deepseek-chat", 128_000, 8_000),
+    ],
+)
 def test_known_models(name: str, context: int, output: int) -> None:
     limits = model_limits(name)
     assert (limits.context, limits.max_output, limits.known) == (context, output, True)
@@ -326,12 +374,18 @@ def test_an_unknown_model_is_reviewed_within_the_assumed_limit_and_says_so(tmp_p
     text, _ = generate_diff(files=40, changed_lines=12_000, seed=5)
     with FakeGitHub() as github:
         github.add_pull(7, "Big", "", SHA_BASE, SHA_HEAD, text)
-        run = run_action(tmp_path, github_url=github.url, llm_url=llm.url,
-                         inputs={"provider": "openai-compatible", "model": "my-local-llama", "max-calls": "50"})
+        run = run_action(
+            tmp_path,
+            github_url=github.url,
+            llm_url=llm.url,
+            inputs={"provider": "openai-compatible", "model": "my-local-llama", "max-calls": "50"},
+        )
 
     assert run.code == 0, run.stdout + run.stderr
-    assert "Model 'my-local-llama' is not in the built-in table of model limits; assuming a 32,000-token " \
-           "context window with 4,096 tokens for the answer." in run.summary.replace("\\", "")  # Markdown escapes
+    assert (
+        "Model 'my-local-llama' is not in the built-in table of model limits; assuming a 32,000-token "
+        "context window with 4,096 tokens for the answer." in run.summary.replace("\\", "")
+    )  # Markdown escapes
     assert len(llm.requests) > 1
     for request in llm.requests:
         body = request.json
@@ -375,24 +429,31 @@ def test_omitted_patches_are_read_from_a_git_checkout_in_the_workspace(tmp_path:
     assert "if not user.is_admin:" in user  # the removed check, read from git
 
 
-
-@pytest.mark.parametrize(("inputs", "loaded"), [
-    ({"provider": "openai"}, {"openai"}),
-    ({"provider": "anthropic"}, {"anthropic"}),
-    ({"provider": "openai", "dry-run": "true"}, set()),
-])
-def test_only_the_chosen_providers_sdk_is_imported(tmp_path: Path, llm: FakeLLM, inputs: dict[str, str],
-                                                   loaded: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("inputs", "loaded"),
+    [
+        ({"provider": "openai"}, {"openai"}),
+        ({"provider": "anthropic"}, {"anthropic"}),
+        ({"provider": "openai", "dry-run": "true"}, set()),
+    ],
+)
+def test_only_the_chosen_providers_sdk_is_imported(
+    tmp_path: Path, llm: FakeLLM, inputs: dict[str, str], loaded: set[str]
+) -> None:
     """A cold start pays for one SDK (imported in the background while GitHub is read), a dry run for none."""
     if inputs["provider"] == "anthropic":
         inputs = {**inputs, "base-url": llm.url}
     with FakeGitHub() as github:
         github.add_pull(7, "Small", "", SHA_BASE, SHA_HEAD, filler("src/a.py", 5))
-        run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs=inputs,
-                         extra_env={"PYTHONPROFILEIMPORTTIME": "1"})
+        run = run_action(
+            tmp_path, github_url=github.url, llm_url=llm.url, inputs=inputs, extra_env={"PYTHONPROFILEIMPORTTIME": "1"}
+        )
 
     assert run.code == 0, run.stdout + run.stderr
-    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in run.stderr.splitlines()
-                if line.startswith("import time:")}
+    imported = {
+        line.rsplit("|", 1)[-1].strip().split(".")[0]
+        for line in run.stderr.splitlines()
+        if line.startswith("import time:")
+    }
     assert imported & {"openai", "anthropic"} == loaded
     assert len(llm.requests) == (1 if loaded else 0)

@@ -27,17 +27,41 @@ from qodo_review.tasks import improve
 from qodo_review.tasks.improve import Suggestion
 
 SQL_FIX = '    rows = conn.execute("SELECT id, name FROM users WHERE name LIKE ?", (f"%{name}%",)).fetchall()'
-SQL_OLD = '    rows = conn.execute(f"SELECT id, name FROM users WHERE name LIKE \'%{name}%\'").fetchall()'
+SQL_OLD = "    rows = conn.execute(f\"SELECT id, name FROM users WHERE name LIKE '%{name}%'\").fetchall()"
 ZERO_FIX = "    return sum(ages) / len(ages) if ages else 0.0"
-ANSWER = {"suggestions": [
-    {"path": "app/users.py", "line": 16, "end_line": 17, "importance": 6, "category": "bug",
-     "reason": "Avoid ZeroDivisionError on an empty list", "original": "def average_age(ages: list[int]) -> float:\n"
-     "    return sum(ages) / len(ages)", "replacement": "def average_age(ages: list[int]) -> float:\n" + ZERO_FIX},
-    {"path": "app/users.py", "line": 12, "end_line": 12, "importance": 9, "category": "security",
-     "reason": "Use a bound parameter instead of an f-string", "original": SQL_OLD.strip(), "replacement": SQL_FIX},
-    {"path": "app/users.py", "line": 3, "end_line": 3, "importance": 8, "category": "docs",
-     "reason": "Say what the module owns", "replacement": '"""Users: queries."""'},
-]}
+ANSWER = {
+    "suggestions": [
+        {
+            "path": "app/users.py",
+            "line": 16,
+            "end_line": 17,
+            "importance": 6,
+            "category": "bug",
+            "reason": "Avoid ZeroDivisionError on an empty list",
+            "original": "def average_age(ages: list[int]) -> float:\n    return sum(ages) / len(ages)",
+            "replacement": "def average_age(ages: list[int]) -> float:\n" + ZERO_FIX,
+        },
+        {
+            "path": "app/users.py",
+            "line": 12,
+            "end_line": 12,
+            "importance": 9,
+            "category": "security",
+            "reason": "Use a bound parameter instead of an f-string",
+            "original": SQL_OLD.strip(),
+            "replacement": SQL_FIX,
+        },
+        {
+            "path": "app/users.py",
+            "line": 3,
+            "end_line": 3,
+            "importance": 8,
+            "category": "docs",
+            "reason": "Say what the module owns",
+            "replacement": '"""Users: queries."""',
+        },
+    ]
+}
 TWO_HUNKS = """\
 diff --git a/lib.py b/lib.py
 --- a/lib.py
@@ -62,8 +86,15 @@ def files(path: str) -> FileDiff | None:
 
 
 def sug(**kw: object) -> Suggestion:
-    base: dict[str, object] = {"path": "app/users.py", "line": 12, "end_line": 12, "importance": 9,
-                               "category": "security", "reason": "Use a bound parameter", "replacement": SQL_FIX}
+    base: dict[str, object] = {
+        "path": "app/users.py",
+        "line": 12,
+        "end_line": 12,
+        "importance": 9,
+        "category": "security",
+        "reason": "Use a bound parameter",
+        "replacement": SQL_FIX,
+    }
     base.update(kw)
     return Suggestion(**base)  # type: ignore[arg-type]
 
@@ -79,21 +110,43 @@ def test_parses_good_answers() -> None:
 
 
 def test_parses_messy_answers() -> None:
-    messy = {"improvements": {"file": "./app/users.py", "start_line": "13", "end_line": 12, "score": 42,
-                              "category": "nonsense", "title": "  two\nlines ", "suggestion": "x = 1"}}
+    messy = {
+        "improvements": {
+            "file": "./app/users.py",
+            "start_line": "13",
+            "end_line": 12,
+            "score": 42,
+            "category": "nonsense",
+            "title": "  two\nlines ",
+            "suggestion": "x = 1",
+        }
+    }
     (s,) = improve.parse_suggestions(json.dumps(messy))
     assert s == Suggestion("app/users.py", 12, 13, 10, "maintainability", "two lines", "x = 1")
 
 
 def test_entries_without_code_are_not_suggestions() -> None:
-    data = {"suggestions": [{"path": "a.py", "line": 1, "reason": "no code"}, "junk", 3,
-                            {"path": "a.py", "line": 1, "replacement": ""}]}
+    data = {
+        "suggestions": [
+            {"path": "a.py", "line": 1, "reason": "no code"},
+            "junk",
+            3,
+            {"path": "a.py", "line": 1, "replacement": ""},
+        ]
+    }
     (only,) = improve.parse_suggestions(json.dumps(data))
     assert only.replacement == "" and only.reason == "Suggested change"  # deleting lines is a suggestion
 
 
-@pytest.mark.parametrize("text", ["", "nope", json.dumps({"suggestions": "all good"}),
-                                  '{"suggestions": [{"path": "a.py", "line": 1, "replacement": "x"}'])  # cut off
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "nope",
+        json.dumps({"suggestions": "all good"}),
+        '{"suggestions": [{"path": "a.py", "line": 1, "replacement": "x"}',
+    ],
+)  # cut off
 def test_unusable_answers_raise(text: str) -> None:
     with pytest.raises(AnswerError):
         improve.parse_suggestions(text)
@@ -102,32 +155,40 @@ def test_unusable_answers_raise(text: str) -> None:
 # --- the checks ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("suggestion", "why"), [
-    (sug(), ""),
-    (sug(line=16, end_line=17, replacement="def average_age(ages: list[int]) -> float:\n" + ZERO_FIX), ""),
-    (sug(replacement=""), ""),  # deletes the line
-    (sug(replacement="x = '```'\ny = '````'"), ""),  # backticks inside: the fence grows
-    (sug(path="lib.py", line=2, end_line=2, replacement="b = 5"), ""),
-    (sug(path="nope.py"), "file not in the diff"),
-    (sug(path=""), "no file given"),
-    (sug(line=None, end_line=None), "no line given"),
-    (sug(line=3, end_line=3), "line 3 is not a changed or context line of the head"),
-    (sug(path="lib.py", line=2, end_line=21), "lines 2-21 are not all changed or context lines of one hunk"),
-    (sug(replacement=SQL_OLD + "  \n"), "the replacement is the same as the current code"),
-    (sug(original="rows = something_else()"), "the cited lines hold other code than the suggestion replaces"),
-    (sug(replacement="    key = '<<SECRET:aws-access-key:1>>'"), "the replacement holds a redacted secret's"),
-    (sug(replacement="x = 1  # \u202eevil"), "cannot be posted unchanged in a suggestion block"),
-    (sug(replacement="s = '<!-- qodo-review:fp=0000000000000000 -->'"), "cannot be posted unchanged"),
-    (sug(replacement="    key = 'AKIAIOSFODNN7EXAMPLF'"), "the redactor would change the code"),
-])
+@pytest.mark.parametrize(
+    ("suggestion", "why"),
+    [
+        (sug(), ""),
+        (sug(line=16, end_line=17, replacement="def average_age(ages: list[int]) -> float:\n" + ZERO_FIX), ""),
+        (sug(replacement=""), ""),  # deletes the line
+        (sug(replacement="x = '```'\ny = '````'"), ""),  # backticks inside: the fence grows
+        (sug(path="lib.py", line=2, end_line=2, replacement="b = 5"), ""),
+        (sug(path="nope.py"), "file not in the diff"),
+        (sug(path=""), "no file given"),
+        (sug(line=None, end_line=None), "no line given"),
+        (sug(line=3, end_line=3), "line 3 is not a changed or context line of the head"),
+        (sug(path="lib.py", line=2, end_line=21), "lines 2-21 are not all changed or context lines of one hunk"),
+        (sug(replacement=SQL_OLD + "  \n"), "the replacement is the same as the current code"),
+        (sug(original="rows = something_else()"), "the cited lines hold other code than the suggestion replaces"),
+        (sug(replacement="    key = '<<SECRET:aws-access-key:1>>'"), "the replacement holds a redacted secret's"),
+        (sug(replacement="x = 1  # \u202eevil"), "cannot be posted unchanged in a suggestion block"),
+        (sug(replacement="s = '<!-- qodo-review:fp=0000000000000000 -->'"), "cannot be posted unchanged"),
+        (sug(replacement="    key = 'AKIAIOSFODNN7EXAMPLF'"), "the redactor would change the code"),
+    ],
+)
 def test_check(suggestion: Suggestion, why: str) -> None:
     found = improve.check(suggestion, files(suggestion.path), Redactor().redact)
     assert (why in found) if why else found == ""
 
 
 def test_original_may_differ_in_indentation_only() -> None:
-    assert improve.check(sug(original="rows = conn.execute(f\"SELECT id, name FROM users WHERE name LIKE "
-                                      "'%{name}%'\").fetchall()"), files("app/users.py")) == ""
+    assert (
+        improve.check(
+            sug(original="rows = conn.execute(f\"SELECT id, name FROM users WHERE name LIKE '%{name}%'\").fetchall()"),
+            files("app/users.py"),
+        )
+        == ""
+    )
 
 
 def test_plan_ranks_caps_and_never_drops() -> None:
@@ -159,14 +220,23 @@ def test_inline_comment_exact() -> None:
     s = sug(reason="Use a bound parameter; see @admin's note")
     assert improve.comment_body(s, "0123456789abcdef") == (
         "💡 **Suggestion · security · importance 9/10:** Use a bound parameter\\; see @\u200badmin\\'s note\n\n"
-        f"```suggestion\n{SQL_FIX}\n```\n\n<!-- qodo-review:improve:fp=0123456789abcdef -->")
+        f"```suggestion\n{SQL_FIX}\n```\n\n<!-- qodo-review:improve:fp=0123456789abcdef -->"
+    )
     assert improve.comment_payload(sug(line=16, end_line=17), "b") == {
-        "path": "app/users.py", "body": "b", "side": "RIGHT", "line": 17, "start_line": 16, "start_side": "RIGHT"}
+        "path": "app/users.py",
+        "body": "b",
+        "side": "RIGHT",
+        "line": 17,
+        "start_line": 16,
+        "start_side": "RIGHT",
+    }
 
 
 def test_summary_exact_with_invalid_and_over_cap() -> None:
     plan = improve.plan(improve.parse_suggestions(answer_json(ANSWER)), files, cap=1)
-    assert improve.summary_markdown(plan, cap=1) == """\
+    assert (
+        improve.summary_markdown(plan, cap=1)
+        == """\
 ## qodo-review suggestions
 
 1 posted inline · 1 not postable as suggestions · 1 over the cap (max-suggestions: 1)
@@ -186,6 +256,7 @@ the head)
 - `app/users.py:16-17`: Avoid ZeroDivisionError on an empty list (importance 6)
 
 </details>"""
+    )
 
 
 def test_hostile_code_in_the_summary_stays_in_its_block() -> None:
@@ -202,16 +273,20 @@ def test_no_suggestions_says_so() -> None:
 
 
 def big_diff(n: int, lines: int = 300) -> str:
-    return "".join(f"diff --git a/m{i}.py b/m{i}.py\n--- a/m{i}.py\n+++ b/m{i}.py\n@@ -1 +1,{lines} @@\n-x\n"
-                   + "".join(f"+value_{i}_{k} = compute({k}, 'abcdefgh')\n" for k in range(lines)) for i in range(n))
+    return "".join(
+        f"diff --git a/m{i}.py b/m{i}.py\n--- a/m{i}.py\n+++ b/m{i}.py\n@@ -1 +1,{lines} @@\n-x\n"
+        + "".join(f"+value_{i}_{k} = compute({k}, 'abcdefgh')\n" for k in range(lines))
+        for i in range(n)
+    )
 
 
 def test_large_prs_use_the_same_chunking_as_review() -> None:
     config = ReviewConfig(max_input_tokens=12_000, max_calls=8)
     raw = split_diff(big_diff(5))
     review = review_diff(PR, raw, config, provider=None, redactor=Redactor(), nonce=NONCE, model="gpt-4.1")
-    run = run_task(improve.spec(config, NONCE), PR, raw, config, caller=None, redactor=Redactor(), nonce=NONCE,
-                   model="gpt-4.1")
+    run = run_task(
+        improve.spec(config, NONCE), PR, raw, config, caller=None, redactor=Redactor(), nonce=NONCE, model="gpt-4.1"
+    )
 
     def files_per_call(users: list[str]) -> list[list[str]]:
         return [[ln for ln in u.splitlines() if ln.startswith("### File:")] for u in users]
@@ -225,8 +300,16 @@ def test_context_overflow_halves_the_chunk_and_merges_the_answers() -> None:
     config = ReviewConfig(max_input_tokens=60_000)
     one = answer_json({"suggestions": [ANSWER["suggestions"][1]]})
     model = ScriptedModel(ContextTooLong("too long"), one, answer_json({"suggestions": []}))
-    run = run_task(improve.spec(config, NONCE), PR, split_diff(SAMPLE_DIFF), config, caller=model,
-                   redactor=Redactor(), nonce=NONCE, model="gpt-4.1")
+    run = run_task(
+        improve.spec(config, NONCE),
+        PR,
+        split_diff(SAMPLE_DIFF),
+        config,
+        caller=model,
+        redactor=Redactor(),
+        nonce=NONCE,
+        model="gpt-4.1",
+    )
     assert len(model.prompts) == 3 and run.errors == []
     assert run.answer is not None and [s.line for s in run.answer] == [12]
 
@@ -235,8 +318,16 @@ def test_request_is_redacted_and_carries_the_instructions() -> None:
     diff = SAMPLE_DIFF.replace("return sum(ages) / len(ages)", "return sum(ages) / len(ages)  # AKIAIOSFODNN7EXAMPLF")
     config = ReviewConfig(instructions="Prefer pathlib.", max_suggestions=4)
     model = ScriptedModel(answer_json(ANSWER))
-    run_task(improve.spec(config, NONCE), PR, split_diff(diff), config, caller=model, redactor=Redactor(),
-             nonce=NONCE, model="gpt-4.1")
+    run_task(
+        improve.spec(config, NONCE),
+        PR,
+        split_diff(diff),
+        config,
+        caller=model,
+        redactor=Redactor(),
+        nonce=NONCE,
+        model="gpt-4.1",
+    )
     (prompt,) = model.prompts
     assert "Prefer pathlib." in prompt.system and "Give at most 4 suggestions" in prompt.system
     assert "AKIAIOSFODNN7EXAMPLF" not in prompt.user and "<<SECRET:" in prompt.user
@@ -259,8 +350,9 @@ def llm() -> Iterator[FakeLLM]:
         yield fake
 
 
-def test_improve_posts_suggestions_summarizes_the_rest_and_never_repeats(tmp_path: Path, github: FakeGitHub,
-                                                                         llm: FakeLLM) -> None:
+def test_improve_posts_suggestions_summarizes_the_rest_and_never_repeats(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM
+) -> None:
     llm.enqueue(json=chat_completion(answer_json(ANSWER)))
     run = run_action(tmp_path / "1", github_url=github.url, llm_url=llm.url, inputs={"command": "improve"})
     assert run.code == 0, run.stdout + run.stderr
@@ -276,7 +368,10 @@ def test_improve_posts_suggestions_summarizes_the_rest_and_never_repeats(tmp_pat
     assert github.check_runs == []
     assert run.findings is not None and run.findings["command"] == "improve"
     assert [(s["line"], s["status"]) for s in run.findings["suggestions"]] == [
-        (12, "posted"), (16, "posted"), (3, "not-inline")]
+        (12, "posted"),
+        (16, "posted"),
+        (3, "not-inline"),
+    ]
     assert run.outputs["findings"] == "3"
 
     # the same answer again: nothing new is posted, the one summary comment is edited in place
@@ -292,8 +387,16 @@ def test_improve_posts_suggestions_summarizes_the_rest_and_never_repeats(tmp_pat
 def test_rejected_position_moves_to_the_summary(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     one = {"suggestions": [ANSWER["suggestions"][1]]}
     llm.enqueue(json=chat_completion(answer_json(one)))
-    github.fail("POST", r"/pulls/7/reviews$", 422, times=2, body={
-        "message": "Unprocessable Entity", "errors": ["Pull request review thread line must be part of the diff"]})
+    github.fail(
+        "POST",
+        r"/pulls/7/reviews$",
+        422,
+        times=2,
+        body={
+            "message": "Unprocessable Entity",
+            "errors": ["Pull request review thread line must be part of the diff"],
+        },
+    )
     run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs={"command": "improve"})
     assert run.code == 0, run.stdout
     assert github.posted_reviews == []
@@ -305,8 +408,13 @@ def test_comment_command_and_inline_off(tmp_path: Path, github: FakeGitHub, llm:
     github.set_file(".qodo.yml", SHA_BASE, "publish: [comment]\n")
     github.set_permission("bob", "maintain")
     llm.enqueue(json=chat_completion(answer_json(ANSWER)))
-    run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, event_name="issue_comment",
-                     payload=issue_comment_event("/improve", comment_id=github.add_issue_comment(7, "/improve", "bob")))
+    run = run_action(
+        tmp_path,
+        github_url=github.url,
+        llm_url=llm.url,
+        event_name="issue_comment",
+        payload=issue_comment_event("/improve", comment_id=github.add_issue_comment(7, "/improve", "bob")),
+    )
     assert run.code == 0, run.stdout + run.stderr
     assert github.posted_reviews == []
     (_, summary) = github.issue_comments
@@ -323,8 +431,10 @@ def test_dry_run_posts_nothing(tmp_path: Path, github: FakeGitHub, llm: FakeLLM)
 
 def test_provider_failure_is_incomplete(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     for _ in range(8):
-        llm.enqueue(status=400, json={"error": {"message": "bad request", "type": "invalid_request_error",
-                                                 "param": None, "code": None}})
+        llm.enqueue(
+            status=400,
+            json={"error": {"message": "bad request", "type": "invalid_request_error", "param": None, "code": None}},
+        )
     run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs={"command": "improve"})
     assert run.code == 3, run.stdout
     assert run.findings is not None and run.findings["complete"] is False and run.findings["errors"]
@@ -337,8 +447,11 @@ def test_cli_improve(tmp_path: Path, llm: FakeLLM) -> None:
     diff.write_text(SAMPLE_DIFF, encoding="utf-8")
     llm.enqueue(json=chat_completion(answer_json(ANSWER)))
     out = io.StringIO()
-    code = cli.main(["improve", "--diff", str(diff), "--provider", "openai", "--base-url", f"{llm.url}/v1"],
-                    env={"OPENAI_API_KEY": "sk-test-0123456789abcdef"}, stdout=out)
+    code = cli.main(
+        ["improve", "--diff", str(diff), "--provider", "openai", "--base-url", f"{llm.url}/v1"],
+        env={"OPENAI_API_KEY": "sk-test-0123456789abcdef"},
+        stdout=out,
+    )
     assert code == 0
     text = out.getvalue()
     assert "```suggestion\n" + SQL_FIX in text and "Say what the module owns" in text

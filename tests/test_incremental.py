@@ -23,31 +23,47 @@ from qodo_review.state import State, parse_state, render_state, state_key
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIFF = (ROOT / "examples" / "sample.diff").read_text(encoding="utf-8")
 NEW_HEAD = "e" * 40
-SQL = {"path": "app/users.py", "line": 12, "side": "RIGHT", "severity": "critical", "category": "security",
-       "title": "SQL injection in find_users", "body": "The name is interpolated into SQL."}
-DIVISION = {"path": "app/users.py", "line": 17, "side": "RIGHT", "severity": "medium", "category": "bug",
-            "title": "Division by zero on empty list", "body": "len(ages) may be 0."}
+SQL = {
+    "path": "app/users.py",
+    "line": 12,
+    "side": "RIGHT",
+    "severity": "critical",
+    "category": "security",
+    "title": "SQL injection in find_users",
+    "body": "The name is interpolated into SQL.",
+}
+DIVISION = {
+    "path": "app/users.py",
+    "line": 17,
+    "side": "RIGHT",
+    "severity": "medium",
+    "category": "bug",
+    "title": "Division by zero on empty list",
+    "body": "len(ages) may be 0.",
+}
 OLD_SQL = """    rows = conn.execute(f"SELECT id, name FROM users WHERE name LIKE '%{name}%'").fetchall()"""
 NEW_SQL = """    rows = conn.execute("SELECT id, name FROM users WHERE name LIKE ?", (f"%{name}%",)).fetchall()"""
 OLD_AVG, NEW_AVG = "    return sum(ages) / len(ages)", "    return sum(ages) / len(ages) if ages else 0.0"
 FIXED_PR_DIFF = SAMPLE_DIFF.replace(OLD_SQL, NEW_SQL).replace(OLD_AVG, NEW_AVG)
-FIX_DIFF = "\n".join([
-    "diff --git a/app/users.py b/app/users.py",
-    "index 69fa6c0..8d1f2aa 100644",
-    "--- a/app/users.py",
-    "+++ b/app/users.py",
-    "@@ -11,7 +11,7 @@ def get_user(conn: sqlite3.Connection, user_id: int) -> dict | None:",
-    " def find_users(conn: sqlite3.Connection, name: str) -> list[dict]:",
-    f"-{OLD_SQL}",
-    f"+{NEW_SQL}",
-    '     return [{"id": r[0], "name": r[1]} for r in rows]',
-    " ",
-    " ",
-    " def average_age(ages: list[int]) -> float:",
-    f"-{OLD_AVG}",
-    f"+{NEW_AVG}",
-    "",
-])
+FIX_DIFF = "\n".join(
+    [
+        "diff --git a/app/users.py b/app/users.py",
+        "index 69fa6c0..8d1f2aa 100644",
+        "--- a/app/users.py",
+        "+++ b/app/users.py",
+        "@@ -11,7 +11,7 @@ def get_user(conn: sqlite3.Connection, user_id: int) -> dict | None:",
+        " def find_users(conn: sqlite3.Connection, name: str) -> list[dict]:",
+        f"-{OLD_SQL}",
+        f"+{NEW_SQL}",
+        '     return [{"id": r[0], "name": r[1]} for r in rows]',
+        " ",
+        " ",
+        " def average_age(ages: list[int]) -> float:",
+        f"-{OLD_AVG}",
+        f"+{NEW_AVG}",
+        "",
+    ]
+)
 NEW_FILE = """diff --git a/app/cache.py b/app/cache.py
 new file mode 100644
 --- /dev/null
@@ -87,10 +103,12 @@ def llm() -> Iterator[FakeLLM]:
         yield fake
 
 
-def run(tmp: Path, github: FakeGitHub, llm: FakeLLM, event_name: str = "pull_request",
-        payload: dict[str, Any] | None = None) -> ActionRun:
-    result = run_action(tmp, github_url=github.url, llm_url=llm.url, event_name=event_name,
-                        payload=payload or pr_event())
+def run(
+    tmp: Path, github: FakeGitHub, llm: FakeLLM, event_name: str = "pull_request", payload: dict[str, Any] | None = None
+) -> ActionRun:
+    result = run_action(
+        tmp, github_url=github.url, llm_url=llm.url, event_name=event_name, payload=payload or pr_event()
+    )
     assert result.violations == [] and github.errors == []
     assert result.code == 0 and "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
     return result
@@ -112,31 +130,53 @@ def sent(llm: FakeLLM, call: int) -> str:
 def threads_api(github: FakeGitHub, resolved: set[int], refuse: str = "") -> Callable[[dict[str, Any]], Any]:
     """GitHub's GraphQL for review threads, answered from the fake's comments: one thread per top-level
     comment, its node id "PRRT_<comment id>". `refuse` answers the mutation with GitHub's error shape."""
+
     def answer(body: dict[str, Any]) -> dict[str, Any]:
         variables = body.get("variables") or {}
         if "resolveReviewThread" in body["query"]:
             if refuse:
-                return {"data": {"resolveReviewThread": None},
-                        "errors": [{"type": "FORBIDDEN", "path": ["resolveReviewThread"], "message": refuse}]}
+                return {
+                    "data": {"resolveReviewThread": None},
+                    "errors": [{"type": "FORBIDDEN", "path": ["resolveReviewThread"], "message": refuse}],
+                }
             resolved.add(int(variables["id"].removeprefix("PRRT_")))
             return {"data": {"resolveReviewThread": {"thread": {"id": variables["id"], "isResolved": True}}}}
-        nodes = [{"id": f"PRRT_{c['id']}", "isResolved": c["id"] in resolved,
-                  "comments": {"nodes": [{"databaseId": c["id"], "body": c["body"]}]}}
-                 for c in github.review_comments if c["in_reply_to_id"] is None and c["pull_number"] == 7]
+        nodes = [
+            {
+                "id": f"PRRT_{c['id']}",
+                "isResolved": c["id"] in resolved,
+                "comments": {"nodes": [{"databaseId": c["id"], "body": c["body"]}]},
+            }
+            for c in github.review_comments
+            if c["in_reply_to_id"] is None and c["pull_number"] == 7
+        ]
         page = {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": nodes}
         return {"data": {"repository": {"pullRequest": {"reviewThreads": page}}}}
+
     return answer
 
 
 @pytest.mark.parametrize("trigger", ["synchronize", "/review"])
-def test_a_push_or_review_reviews_only_what_changed(tmp_path: Path, github: FakeGitHub, llm: FakeLLM,
-                                                    trigger: str) -> None:
+def test_a_push_or_review_reviews_only_what_changed(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM, trigger: str
+) -> None:
     llm.enqueue(json=answer(SQL))
     run(tmp_path / "1", github, llm)
     github.set_head(7, NEW_HEAD, SAMPLE_DIFF + NEW_FILE)
     github.set_compare(SHA_HEAD, NEW_HEAD, NEW_FILE + FROM_MAIN)
-    llm.enqueue(json=answer({"path": "app/cache.py", "line": 3, "side": "RIGHT", "severity": "low",
-                             "category": "reliability", "title": "Unbounded cache", "body": "It only grows."}))
+    llm.enqueue(
+        json=answer(
+            {
+                "path": "app/cache.py",
+                "line": 3,
+                "side": "RIGHT",
+                "severity": "low",
+                "category": "reliability",
+                "title": "Unbounded cache",
+                "body": "It only grows.",
+            }
+        )
+    )
     if trigger == "synchronize":
         second = synchronize(tmp_path / "2", github, llm)
     else:
@@ -152,17 +192,20 @@ def test_a_push_or_review_reviews_only_what_changed(tmp_path: Path, github: Fake
     assert "| `eeeeeee` |" in body and "| `ccccccc` |" in body and body.index("eeeeeee") < body.index("| `ccccccc`")
     state = parse_state(KEY, body)
     assert state.last == NEW_HEAD and [e.scope for e in state.history] == ["full", "incremental"]
-    assert [[c["path"] for c in r["comments"]] for r in github.posted_reviews] == [["app/users.py"],
-                                                                                   ["app/cache.py"]]
+    assert [[c["path"] for c in r["comments"]] for r in github.posted_reviews] == [["app/users.py"], ["app/cache.py"]]
     assert github.graphql_calls == []  # nothing of ours is outdated: no thread to look up
 
 
-@pytest.mark.parametrize(("status", "why"), [
-    ("diverged", "ccccccc is no longer an ancestor of the head"),
-    (None, "the changes since ccccccc could not be read"),  # the old head is gone: compare answers 404
-])
-def test_force_push_reviews_everything(tmp_path: Path, github: FakeGitHub, llm: FakeLLM, status: str | None,
-                                       why: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "why"),
+    [
+        ("diverged", "ccccccc is no longer an ancestor of the head"),
+        (None, "the changes since ccccccc could not be read"),  # the old head is gone: compare answers 404
+    ],
+)
+def test_force_push_reviews_everything(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM, status: str | None, why: str
+) -> None:
     run(tmp_path / "1", github, llm)
     github.set_head(7, NEW_HEAD, FIXED_PR_DIFF)
     if status is not None:
@@ -185,15 +228,17 @@ def test_review_full_again_posts_nothing_new(tmp_path: Path, github: FakeGitHub,
     assert len([c for c in github.issue_comments if c["user"]["login"] == github.bot_login]) == 1
 
 
-def test_fixed_findings_threads_are_resolved_but_never_one_with_a_reply(tmp_path: Path, github: FakeGitHub,
-                                                                        llm: FakeLLM) -> None:
+def test_fixed_findings_threads_are_resolved_but_never_one_with_a_reply(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM
+) -> None:
     resolved: set[int] = set()
     github.graphql_response = threads_api(github, resolved)
     llm.enqueue(json=answer(SQL, DIVISION))
     run(tmp_path / "1", github, llm)
     sql, division = sorted(github.review_comments, key=lambda c: c["line"])
-    github.add_review_comment(7, "app/users.py", 17, "We accept that, ages is never empty here.", user="alice",
-                              in_reply_to=division["id"])
+    github.add_review_comment(
+        7, "app/users.py", 17, "We accept that, ages is never empty here.", user="alice", in_reply_to=division["id"]
+    )
     github.set_head(7, NEW_HEAD, FIXED_PR_DIFF)
     github.set_compare(SHA_HEAD, NEW_HEAD, FIX_DIFF)
     llm.enqueue(json=answer())
@@ -211,8 +256,9 @@ def test_fixed_findings_threads_are_resolved_but_never_one_with_a_reply(tmp_path
     assert len([r for r in github.posted_reviews if r["user"]["login"] == github.bot_login]) == 1  # nothing new
 
 
-def test_when_resolving_is_refused_the_summary_marks_them_addressed(tmp_path: Path, github: FakeGitHub,
-                                                                     llm: FakeLLM) -> None:
+def test_when_resolving_is_refused_the_summary_marks_them_addressed(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM
+) -> None:
     github.graphql_response = threads_api(github, set(), refuse="Resource not accessible by integration")
     llm.enqueue(json=answer(SQL, DIVISION))
     run(tmp_path / "1", github, llm)
@@ -242,23 +288,42 @@ def test_a_finding_reported_again_is_not_resolved(tmp_path: Path, github: FakeGi
     assert github.posted_reviews[1]["commit_id"] == NEW_HEAD
 
 
-def test_a_finding_whose_code_only_shifted_is_not_posted_twice(tmp_path: Path, github: FakeGitHub,
-                                                                llm: FakeLLM) -> None:
+def test_a_finding_whose_code_only_shifted_is_not_posted_twice(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM
+) -> None:
     """Lines inserted above a finding move its comment down (GitHub follows the code); the full review the
     failing gate asks for reports it at the new line, and it is recognised as already posted."""
     getter = '    return {"id": row[0], "name": row[1]} if row else None\n'
     shifted = SAMPLE_DIFF.replace("@@ -6,3 +6,12 @@", "@@ -6,3 +6,14 @@").replace(getter, getter + "+LIMIT = 100\n+\n")
-    shift = "\n".join(["diff --git a/app/users.py b/app/users.py", "--- a/app/users.py", "+++ b/app/users.py",
-                       "@@ -8,6 +8,8 @@", getter.rstrip("\n"), "+LIMIT = 100", "+", " ", " ",
-                       " def find_users(conn: sqlite3.Connection, name: str) -> list[dict]:", f" {OLD_SQL}",
-                       '     return [{"id": r[0], "name": r[1]} for r in rows]', ""])
+    shift = "\n".join(
+        [
+            "diff --git a/app/users.py b/app/users.py",
+            "--- a/app/users.py",
+            "+++ b/app/users.py",
+            "@@ -8,6 +8,8 @@",
+            getter.rstrip("\n"),
+            "+LIMIT = 100",
+            "+",
+            " ",
+            " ",
+            " def find_users(conn: sqlite3.Connection, name: str) -> list[dict]:",
+            f" {OLD_SQL}",
+            '     return [{"id": r[0], "name": r[1]} for r in rows]',
+            "",
+        ]
+    )
     llm.enqueue(json=answer(SQL))
     llm.enqueue(json=answer({**SQL, "line": 14}))
     first = run_action(tmp_path / "1", github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"})
     github.set_head(7, NEW_HEAD, shifted)
     github.set_compare(SHA_HEAD, NEW_HEAD, shift)
-    second = run_action(tmp_path / "2", github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"},
-                        payload=pr_event(action="synchronize", before=SHA_HEAD, after=NEW_HEAD))
+    second = run_action(
+        tmp_path / "2",
+        github_url=github.url,
+        llm_url=llm.url,
+        inputs={"fail-on": "high"},
+        payload=pr_event(action="synchronize", before=SHA_HEAD, after=NEW_HEAD),
+    )
     assert (first.code, second.code) == (1, 1) and github.errors == []
     assert "Full review (the review of ccccccc met the fail-on gate" in second.summary
     (comment,) = github.review_comments
@@ -276,8 +341,7 @@ def test_state_forged_by_a_person_is_ignored(tmp_path: Path, github: FakeGitHub,
     assert github.issue_comments[0]["body"] == forged and len(github.issue_comments) == 2
 
 
-def test_our_comment_with_its_state_edited_is_not_trusted(tmp_path: Path, github: FakeGitHub,
-                                                          llm: FakeLLM) -> None:
+def test_our_comment_with_its_state_edited_is_not_trusted(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     """Someone with write access edits our own summary comment so that `last` is the head (nothing left
     to review): the MAC no longer verifies, the review is full, and the comment gets a genuine state."""
     run(tmp_path / "1", github, llm)
@@ -302,16 +366,23 @@ def test_a_state_signed_with_another_key_is_not_trusted(tmp_path: Path, github: 
     who guessed the format): a full review."""
     other = state_key("sk-other-key-000000000000000", "owner/repo", 7)
     assert other is not None
-    github.add_issue_comment(7, f"{SUMMARY_MARKER}\n## qodo-review\n\n{render_state(other, State(last=SHA_HEAD))}",
-                             user="github-actions[bot]", user_type="Bot")
+    github.add_issue_comment(
+        7,
+        f"{SUMMARY_MARKER}\n## qodo-review\n\n{render_state(other, State(last=SHA_HEAD))}",
+        user="github-actions[bot]",
+        user_type="Bot",
+    )
     result = run(tmp_path, github, llm)
     assert "Full review (first review)." in result.summary and len(llm.requests) == 1
 
 
-def test_malformed_state_in_our_comment_means_a_full_review(tmp_path: Path, github: FakeGitHub,
-                                                            llm: FakeLLM) -> None:
-    github.add_issue_comment(7, f"{SUMMARY_MARKER}\n<!-- qodo-review:state {{\"v\": 1, \"last\": 42}} -->",
-                             user="github-actions[bot]", user_type="Bot")
+def test_malformed_state_in_our_comment_means_a_full_review(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
+    github.add_issue_comment(
+        7,
+        f'{SUMMARY_MARKER}\n<!-- qodo-review:state {{"v": 1, "last": 42}} -->',
+        user="github-actions[bot]",
+        user_type="Bot",
+    )
     result = run(tmp_path, github, llm)
     assert "Full review (first review)." in result.summary and len(llm.requests) == 1
     assert parse_state(KEY, summary(github)).last == SHA_HEAD  # our comment, edited in place with a sound state
@@ -320,8 +391,9 @@ def test_malformed_state_in_our_comment_means_a_full_review(tmp_path: Path, gith
 # --- pure: which earlier comments count as addressed; thread lookup across pages ---------------------------
 
 
-def review_comment(cid: int, body: str, *, line: int | None = None, login: str = "github-actions[bot]",
-                   reply_to: int | None = None) -> ReviewComment:
+def review_comment(
+    cid: int, body: str, *, line: int | None = None, login: str = "github-actions[bot]", reply_to: int | None = None
+) -> ReviewComment:
     return ReviewComment(cid, body, "app/users.py", line, "RIGHT", login, reply_to, 1)
 
 
@@ -362,10 +434,22 @@ def test_thread_lookup_follows_pages_and_skips_resolved(github: FakeGitHub) -> N
         if "resolveReviewThread" in body["query"]:
             return {"data": {"resolveReviewThread": {"thread": {"id": body["variables"]["id"], "isResolved": True}}}}
         threads, cursor = pages[body["variables"]["cursor"]]
-        nodes = [{"id": t, "isResolved": done, "comments": {"nodes": [{"databaseId": cid, "body": marker}]}}
-                 for t, cid, done in threads]
-        return {"data": {"repository": {"pullRequest": {"reviewThreads": {
-            "pageInfo": {"hasNextPage": cursor is not None, "endCursor": cursor}, "nodes": nodes}}}}}
+        nodes = [
+            {"id": t, "isResolved": done, "comments": {"nodes": [{"databaseId": cid, "body": marker}]}}
+            for t, cid, done in threads
+        ]
+        return {
+            "data": {
+                "repository": {
+                    "pullRequest": {
+                        "reviewThreads": {
+                            "pageInfo": {"hasNextPage": cursor is not None, "endCursor": cursor},
+                            "nodes": nodes,
+                        }
+                    }
+                }
+            }
+        }
 
     github.graphql_response = answer
     with GitHub("ghs_fake-token", github.url, "owner/repo") as client:

@@ -21,35 +21,61 @@ from qodo_review.outcome import SCHEMA_VERSION, Outcome
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample.diff"
 PR = PullRequest(number=7, title="t", body="", base_sha="a" * 40, head_sha="b" * 40)
-HIGH = Finding(path="a.py", line=1, end_line=None, side="RIGHT", severity=Severity.HIGH, category="bug",
-               title="x", body="y")
+HIGH = Finding(
+    path="a.py", line=1, end_line=None, side="RIGHT", severity=Severity.HIGH, category="bug", title="x", body="y"
+)
 # The keys of the findings file, in order; the command's own keys sit between "unverifiable" and "delivery".
-HEAD = ["schema_version", "command", "dry_run", "complete", "verdict", "max_severity", "summary", "findings",
-        "not_inline", "unverifiable"]
+HEAD = [
+    "schema_version",
+    "command",
+    "dry_run",
+    "complete",
+    "verdict",
+    "max_severity",
+    "summary",
+    "findings",
+    "not_inline",
+    "unverifiable",
+]
 TAIL = ["delivery", "skipped", "coverage", "errors", "notices", "usage"]
-OWN = {"review": [], "describe": ["description"], "improve": ["suggestions"],
-       "ask": ["question", "answer", "citations"]}
+OWN = {
+    "review": [],
+    "describe": ["description"],
+    "improve": ["suggestions"],
+    "ask": ["question", "answer", "citations"],
+}
 
 
-def outcome(command: str = "review", *, errors: bool = False, dry_run: bool = False, gate: bool = False,
-            finding: bool = False) -> Outcome[Any]:
-    return Outcome(pr=PR, command=command, errors=["Part 1: HTTP 503"] if errors else [], dry_run=dry_run,
-                   fail_on=Severity.HIGH if gate else None, findings=[HIGH] if finding else [], reviewed=[])
+def outcome(
+    command: str = "review", *, errors: bool = False, dry_run: bool = False, gate: bool = False, finding: bool = False
+) -> Outcome[Any]:
+    return Outcome(
+        pr=PR,
+        command=command,
+        errors=["Part 1: HTTP 503"] if errors else [],
+        dry_run=dry_run,
+        fail_on=Severity.HIGH if gate else None,
+        findings=[HIGH] if finding else [],
+        reviewed=[],
+    )
 
 
-@pytest.mark.parametrize(("command", "kw", "delivered", "code"), [
-    ("review", {}, True, ExitCode.OK),
-    ("review", {"gate": True, "finding": True}, True, ExitCode.GATE),
-    ("review", {"finding": True}, True, ExitCode.OK),  # no gate
-    ("review", {"errors": True}, True, ExitCode.INCOMPLETE),  # a failed part is never a pass
-    ("review", {"errors": True, "gate": True, "finding": True}, True, ExitCode.INCOMPLETE),
-    ("review", {"dry_run": True, "gate": True, "finding": True}, True, ExitCode.GATE),  # a secret in a dry run
-    ("describe", {}, True, ExitCode.OK),
-    ("describe", {}, False, ExitCode.INCOMPLETE),  # nothing reached the PR
-    ("improve", {"gate": True, "finding": True}, True, ExitCode.OK),  # tools are not gates
-    ("ask", {"errors": True}, True, ExitCode.INCOMPLETE),
-    ("ask", {"errors": True, "dry_run": True}, False, ExitCode.OK),  # a dry run calls and posts nothing
-])
+@pytest.mark.parametrize(
+    ("command", "kw", "delivered", "code"),
+    [
+        ("review", {}, True, ExitCode.OK),
+        ("review", {"gate": True, "finding": True}, True, ExitCode.GATE),
+        ("review", {"finding": True}, True, ExitCode.OK),  # no gate
+        ("review", {"errors": True}, True, ExitCode.INCOMPLETE),  # a failed part is never a pass
+        ("review", {"errors": True, "gate": True, "finding": True}, True, ExitCode.INCOMPLETE),
+        ("review", {"dry_run": True, "gate": True, "finding": True}, True, ExitCode.GATE),  # a secret in a dry run
+        ("describe", {}, True, ExitCode.OK),
+        ("describe", {}, False, ExitCode.INCOMPLETE),  # nothing reached the PR
+        ("improve", {"gate": True, "finding": True}, True, ExitCode.OK),  # tools are not gates
+        ("ask", {"errors": True}, True, ExitCode.INCOMPLETE),
+        ("ask", {"errors": True, "dry_run": True}, False, ExitCode.OK),  # a dry run calls and posts nothing
+    ],
+)
 def test_one_exit_code_mapping(command: str, kw: dict[str, bool], delivered: bool, code: ExitCode) -> None:
     assert outcome(command, **kw).exit_code(delivered=delivered) is code
 
@@ -69,9 +95,11 @@ def test_the_dry_run_printout_names_the_calls_and_prints_each_prompt() -> None:
     result.prompts = [Prompt(system="S1", user="U1", schema={}, max_output_tokens=10, tokens_estimate=7)]
     result.manifest.provider_host, result.manifest.model = "api.openai.com", "gpt-4.1"
     assert result.dry_run_text(show_prompts=False) == (
-        "Dry run: nothing was sent. 1 call(s), about 7 prompt tokens, would be sent to api.openai.com (gpt-4.1).")
+        "Dry run: nothing was sent. 1 call(s), about 7 prompt tokens, would be sent to api.openai.com (gpt-4.1)."
+    )
     assert result.dry_run_text(show_prompts=True).endswith(
-        "\n----- call 1: system -----\nS1\n----- call 1: user -----\nU1")
+        "\n----- call 1: system -----\nS1\n----- call 1: user -----\nU1"
+    )
 
 
 def cli_json(command: str, *extra: str) -> dict[str, Any]:
@@ -82,8 +110,9 @@ def cli_json(command: str, *extra: str) -> dict[str, Any]:
     return doc
 
 
-@pytest.mark.parametrize(("command", "extra"), [("review", ()), ("describe", ()), ("improve", ()),
-                                                 ("ask", ("--question", "Why?"))])
+@pytest.mark.parametrize(
+    ("command", "extra"), [("review", ()), ("describe", ()), ("improve", ()), ("ask", ("--question", "Why?"))]
+)
 def test_the_cli_prints_the_same_schema(command: str, extra: tuple[str, ...]) -> None:
     doc = cli_json(command, *extra)
     assert list(doc) == HEAD + OWN[command] + TAIL + ["prompts"] and doc["dry_run"] is True

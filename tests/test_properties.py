@@ -25,18 +25,41 @@ SLOW = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCh
 # --- model answers --------------------------------------------------------------------------------------
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=40)
-JSON = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=5)
-                    | st.dictionaries(st.text(max_size=10), inner, max_size=5), max_leaves=30)
-FIELDS = ["path", "file", "line", "start_line", "end_line", "side", "severity", "category", "title", "body",
-          "description", "message", "suggestion"]
+JSON = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    max_leaves=30,
+)
+FIELDS = [
+    "path",
+    "file",
+    "line",
+    "start_line",
+    "end_line",
+    "side",
+    "severity",
+    "category",
+    "title",
+    "body",
+    "description",
+    "message",
+    "suggestion",
+]
 ITEM = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), JSON, max_size=10)
-ANSWER_DOC = st.fixed_dictionaries({}, optional={
-    "summary": JSON, "findings": st.lists(ITEM | JSON, max_size=8) | ITEM | JSON})
+ANSWER_DOC = st.fixed_dictionaries(
+    {}, optional={"summary": JSON, "findings": st.lists(ITEM | JSON, max_size=8) | ITEM | JSON}
+)
 
 
 def wrap(doc: str, how: str) -> str:
-    return {"bare": doc, "fence": f"Here you go:\n```json\n{doc}\n```\n", "prose": f"Sure! {doc} Hope it helps.",
-            "cut": doc[: len(doc) // 2], "twice": doc + doc, "nested": "{" + doc}[how]
+    return {
+        "bare": doc,
+        "fence": f"Here you go:\n```json\n{doc}\n```\n",
+        "prose": f"Sure! {doc} Hope it helps.",
+        "cut": doc[: len(doc) // 2],
+        "twice": doc + doc,
+        "nested": "{" + doc,
+    }[how]
 
 
 HOW = st.sampled_from(["bare", "fence", "prose", "cut", "twice", "nested"])
@@ -112,15 +135,30 @@ def findings_for(draw: st.DrawFn, files: list[FileDiff]) -> list[Finding]:
         file = draw(st.sampled_from(files))
         side = draw(st.sampled_from(["RIGHT", "LEFT"]))
         shown = [n for h in file.hunks for ln in h.lines if (n := ln.new if side == "RIGHT" else ln.old)]
-        line_at = (st.sampled_from(shown).flatmap(lambda n: st.sampled_from([n, n, n, n + 1, n - 1]))
-                   if shown else st.integers(1, 200)) | st.integers(1, 200)
+        line_at = (
+            st.sampled_from(shown).flatmap(lambda n: st.sampled_from([n, n, n, n + 1, n - 1]))
+            if shown
+            else st.integers(1, 200)
+        ) | st.integers(1, 200)
         line = draw(line_at | st.none())
         how = draw(st.sampled_from(["same", "none", "other", "span", "span"]))
-        end = {"same": line, "none": None, "other": draw(line_at),
-               "span": line and line + draw(st.integers(-2, 5))}[how]
+        end = {"same": line, "none": None, "other": draw(line_at), "span": line and line + draw(st.integers(-2, 5))}[
+            how
+        ]
         path = draw(st.sampled_from([file.path] * 6 + ["elsewhere.py", ""]))
-        out.append(Finding(path=path, line=line, end_line=end, side=side, severity=Severity.MEDIUM,
-                           category="bug", title="t", body="b", suggestion=draw(st.none() | st.just("fixed()"))))
+        out.append(
+            Finding(
+                path=path,
+                line=line,
+                end_line=end,
+                side=side,
+                severity=Severity.MEDIUM,
+                category="bug",
+                title="t",
+                body="b",
+                suggestion=draw(st.none() | st.just("fixed()")),
+            )
+        )
     return out
 
 
@@ -159,10 +197,17 @@ BIG = st.text(max_size=200) | st.builds(lambda s, n: s * n, st.text(min_size=1, 
 
 @st.composite
 def findings_big(draw: st.DrawFn) -> Finding:
-    return Finding(path=draw(st.text(max_size=300)), line=draw(st.none() | st.integers(1, 10**9)),
-                   end_line=draw(st.none() | st.integers(1, 10**9)), side=draw(st.sampled_from(["RIGHT", "LEFT"])),
-                   severity=draw(st.sampled_from(list(Severity))), category=draw(st.sampled_from(CATEGORIES)),
-                   title=draw(BIG), body=draw(BIG), suggestion=draw(st.none() | BIG))
+    return Finding(
+        path=draw(st.text(max_size=300)),
+        line=draw(st.none() | st.integers(1, 10**9)),
+        end_line=draw(st.none() | st.integers(1, 10**9)),
+        side=draw(st.sampled_from(["RIGHT", "LEFT"])),
+        severity=draw(st.sampled_from(list(Severity))),
+        category=draw(st.sampled_from(CATEGORIES)),
+        title=draw(BIG),
+        body=draw(BIG),
+        suggestion=draw(st.none() | BIG),
+    )
 
 
 @st.composite
@@ -170,15 +215,21 @@ def reports(draw: st.DrawFn) -> Outcome:
     findings = draw(st.lists(findings_big(), max_size=6))
     many = draw(st.integers(0, 400))  # up to hundreds of findings, as a huge PR gets
     findings += [findings[0]] * many if findings else []
-    report = Outcome(pr=PullRequest(number=1, title=draw(BIG), body="", base_sha="b", head_sha="c"),
-                    summary=draw(BIG), findings=findings, errors=draw(st.lists(BIG, max_size=30)),
-                    notices=draw(st.lists(BIG, max_size=30)),
-                    skipped=[Skipped(path=draw(BIG), reason=draw(BIG), lines=3)] * draw(st.integers(0, 300)),
-                    manifest=Manifest(provider_host="h", model="m",
-                                      files=[(draw(st.text(max_size=200)), 1)] * draw(st.integers(0, 300))),
-                    usage=Usage(calls=1), fail_on=draw(st.none() | st.sampled_from(list(Severity))))
+    report = Outcome(
+        pr=PullRequest(number=1, title=draw(BIG), body="", base_sha="b", head_sha="c"),
+        summary=draw(BIG),
+        findings=findings,
+        errors=draw(st.lists(BIG, max_size=30)),
+        notices=draw(st.lists(BIG, max_size=30)),
+        skipped=[Skipped(path=draw(BIG), reason=draw(BIG), lines=3)] * draw(st.integers(0, 300)),
+        manifest=Manifest(
+            provider_host="h", model="m", files=[(draw(st.text(max_size=200)), 1)] * draw(st.integers(0, 300))
+        ),
+        usage=Usage(calls=1),
+        fail_on=draw(st.none() | st.sampled_from(list(Severity))),
+    )
     outside = [(f, draw(BIG)) for f in findings[: draw(st.integers(0, min(len(findings), 40)))]]
-    report.placed = Placed(tuple(findings[len(outside):]), tuple(outside))
+    report.placed = Placed(tuple(findings[len(outside) :]), tuple(outside))
     return report
 
 

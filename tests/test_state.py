@@ -48,8 +48,10 @@ def test_round_trip() -> None:
 
 
 def test_render_is_compact_json_in_one_comment() -> None:
-    text = ('{"v":1,"last":"' + A + '","worst":null,"history":[{"sha":"' + A + '",'
-            '"time":"2026-01-02T03:04:05Z","model":"gpt-4.1","scope":"full","complete":true,"verdict":"pass"}]}')
+    text = (
+        '{"v":1,"last":"' + A + '","worst":null,"history":[{"sha":"' + A + '",'
+        '"time":"2026-01-02T03:04:05Z","model":"gpt-4.1","scope":"full","complete":true,"verdict":"pass"}]}'
+    )
     assert render_state(KEY, State(last=A, history=(E1,))) == f"<!-- qodo-review:state {text} {sign(KEY, text)} -->"
 
 
@@ -62,13 +64,16 @@ def test_a_genuine_state_verifies() -> None:
     assert parse_state(KEY, "text\n\n" + render_state(KEY, GENUINE)) == GENUINE
 
 
-@pytest.mark.parametrize("edit", [
-    lambda m: m.replace(A, B),  # `last` moved to another commit (say the head: nothing would be reviewed)
-    lambda m: m.replace('"worst":null', '"worst":"low"'),
-    lambda m: m.replace('"verdict":"pass"', '"verdict":"fail"'),
-    lambda m: m[:-4].rsplit(" ", 1)[0] + " -->",  # the MAC removed
-    lambda m: m[:-5] + ("0" if m[-5] != "0" else "1") + " -->",  # one digit of the MAC changed
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m.replace(A, B),  # `last` moved to another commit (say the head: nothing would be reviewed)
+        lambda m: m.replace('"worst":null', '"worst":"low"'),
+        lambda m: m.replace('"verdict":"pass"', '"verdict":"fail"'),
+        lambda m: m[:-4].rsplit(" ", 1)[0] + " -->",  # the MAC removed
+        lambda m: m[:-5] + ("0" if m[-5] != "0" else "1") + " -->",  # one digit of the MAC changed
+    ],
+)
 def test_an_edited_state_is_no_state(edit: object) -> None:
     marker = render_state(KEY, GENUINE)
     forged = edit(marker)  # type: ignore[operator]
@@ -76,9 +81,11 @@ def test_an_edited_state_is_no_state(edit: object) -> None:
 
 
 def test_a_state_signed_for_another_pr_repository_or_key_is_no_state() -> None:
-    for other in (state_key("sk-test-key-0123456789abcdef", "owner/repo", 8),
-                  state_key("sk-test-key-0123456789abcdef", "owner/other", 7),
-                  state_key("sk-another-key-0123456789ab", "owner/repo", 7)):
+    for other in (
+        state_key("sk-test-key-0123456789abcdef", "owner/repo", 8),
+        state_key("sk-test-key-0123456789abcdef", "owner/other", 7),
+        state_key("sk-another-key-0123456789ab", "owner/repo", 7),
+    ):
         assert other is not None and other != KEY
         assert parse_state(KEY, render_state(other, GENUINE)) == State()
 
@@ -96,15 +103,27 @@ def test_no_text_without_the_key_verifies(text: str) -> None:
     assert parse_state(KEY, comment(text, key=b"not the key")) == State()
 
 
-@given(st.lists(st.tuples(st.binary(min_size=20, max_size=20), st.sampled_from(["pass", "fail"]), st.booleans(),
-                          st.sampled_from(["full", "incremental"]),
-                          st.sampled_from(["gpt-4.1", "claude-sonnet-4-6", "qwen2.5-coder-32b", "o3-mini"])),
-                max_size=MAX_HISTORY), st.sampled_from([None, *Severity]))
-def test_the_state_survives_the_secret_redactor(rows: list[tuple[bytes, str, bool, str, str]],
-                                                worst: Severity | None) -> None:
+@given(
+    st.lists(
+        st.tuples(
+            st.binary(min_size=20, max_size=20),
+            st.sampled_from(["pass", "fail"]),
+            st.booleans(),
+            st.sampled_from(["full", "incremental"]),
+            st.sampled_from(["gpt-4.1", "claude-sonnet-4-6", "qwen2.5-coder-32b", "o3-mini"]),
+        ),
+        max_size=MAX_HISTORY,
+    ),
+    st.sampled_from([None, *Severity]),
+)
+def test_the_state_survives_the_secret_redactor(
+    rows: list[tuple[bytes, str, bool, str, str]], worst: Severity | None
+) -> None:
     """The comment is scrubbed by the run's redactor before it is posted: the state must come back intact."""
-    entries = tuple(Entry(sha.hex(), "2026-01-02T03:04:05Z", model, verdict, complete, scope)
-                    for sha, verdict, complete, scope, model in rows)
+    entries = tuple(
+        Entry(sha.hex(), "2026-01-02T03:04:05Z", model, verdict, complete, scope)
+        for sha, verdict, complete, scope, model in rows
+    )
     state = State(last=entries[-1].sha if entries else None, worst=worst, history=entries)
     marker = render_state(KEY, state)
     assert Redactor().redact(marker) == marker and parse_state(KEY, marker) == state
@@ -117,34 +136,64 @@ def test_a_model_name_cannot_end_the_comment_early() -> None:
     assert parse_state(KEY, marker).history == (entry,)
 
 
-@pytest.mark.parametrize("body", [
-    "",
-    "no state here",
-    comment("not json"),
-    comment("[1, 2]"),
-    comment('{"v": 2, "last": "' + A + '"}'),  # a future version we do not know
-    comment('{"v": 1, "last": "' + A + '"'),  # cut off
-    f"{STATE_OPEN}" + '{"v": 1, "last": "' + A + '"}',  # never closed
-    comment('{"v": 1, "last": "' + A + '", "pad": "' + "x" * 9000 + '"}'),  # far bigger than we write
-    comment("[" * 100_000 + "]" * 100_000),  # deep nesting
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "no state here",
+        comment("not json"),
+        comment("[1, 2]"),
+        comment('{"v": 2, "last": "' + A + '"}'),  # a future version we do not know
+        comment('{"v": 1, "last": "' + A + '"'),  # cut off
+        f"{STATE_OPEN}" + '{"v": 1, "last": "' + A + '"}',  # never closed
+        comment('{"v": 1, "last": "' + A + '", "pad": "' + "x" * 9000 + '"}'),  # far bigger than we write
+        comment("[" * 100_000 + "]" * 100_000),  # deep nesting
+    ],
+)
 def test_malformed_state_is_no_state(body: str) -> None:
     assert parse_state(KEY, body) == State()
 
 
-@pytest.mark.parametrize(("last", "expected"), [
-    (A, A), ("A" * 40, None), ("a" * 39, None), ("a" * 64, "a" * 64), ("g" * 40, None), (12, None),
-    (None, None), ("../../etc", None), ("a" * 40 + "\n", None)])
+@pytest.mark.parametrize(
+    ("last", "expected"),
+    [
+        (A, A),
+        ("A" * 40, None),
+        ("a" * 39, None),
+        ("a" * 64, "a" * 64),
+        ("g" * 40, None),
+        (12, None),
+        (None, None),
+        ("../../etc", None),
+        ("a" * 40 + "\n", None),
+    ],
+)
 def test_last_sha_must_be_an_object_name(last: object, expected: str | None) -> None:
     assert parse_state(KEY, comment(json.dumps({"v": 1, "last": last}))).last == expected
 
 
 def test_bad_history_entries_are_dropped_one_by_one() -> None:
-    good = {"sha": A, "time": "2026-01-02T03:04:05Z", "model": "m", "verdict": "pass", "complete": True,
-            "scope": "full"}
-    bad = [{**good, "sha": "nope"}, {**good, "time": "yesterday"}, {**good, "model": "m" * 101},
-           {**good, "verdict": "approve"}, {**good, "complete": "yes"}, {**good, "scope": "partial"},
-           {**good, "model": None}, "entry", None, 7, [good]]
+    good = {
+        "sha": A,
+        "time": "2026-01-02T03:04:05Z",
+        "model": "m",
+        "verdict": "pass",
+        "complete": True,
+        "scope": "full",
+    }
+    bad = [
+        {**good, "sha": "nope"},
+        {**good, "time": "yesterday"},
+        {**good, "model": "m" * 101},
+        {**good, "verdict": "approve"},
+        {**good, "complete": "yes"},
+        {**good, "scope": "partial"},
+        {**good, "model": None},
+        "entry",
+        None,
+        7,
+        [good],
+    ]
     state = parse_state(KEY, comment(json.dumps({"v": 1, "last": A, "history": [*bad, good], "worst": "blocker"})))
     assert state.history == (Entry(A, "2026-01-02T03:04:05Z", "m", "pass", True, "full"),)
     assert state.worst is None
@@ -188,24 +237,34 @@ def test_record_only_moves_last_on_a_complete_review() -> None:
     assert (full.last, full.worst) == (C, Severity.INFO)  # a full review sees everything again
 
 
-@pytest.mark.parametrize(("state", "full", "fail_on", "since", "reason"), [
-    (State(), False, None, None, "first review"),
-    (State(history=(E2,)), False, None, None, "no earlier review was complete"),
-    (State(last=A), True, None, None, "a full review was asked for"),
-    (State(last=A), False, None, A, ""),
-    (State(last=A, worst=Severity.CRITICAL), False, None, A, ""),  # no gate: nothing to protect
-    (State(last=A, worst=Severity.MEDIUM), False, Severity.HIGH, A, ""),
-    (State(last=A, worst=Severity.HIGH), False, Severity.HIGH, None, "met the fail-on gate"),
-])
+@pytest.mark.parametrize(
+    ("state", "full", "fail_on", "since", "reason"),
+    [
+        (State(), False, None, None, "first review"),
+        (State(history=(E2,)), False, None, None, "no earlier review was complete"),
+        (State(last=A), True, None, None, "a full review was asked for"),
+        (State(last=A), False, None, A, ""),
+        (State(last=A, worst=Severity.CRITICAL), False, None, A, ""),  # no gate: nothing to protect
+        (State(last=A, worst=Severity.MEDIUM), False, Severity.HIGH, A, ""),
+        (State(last=A, worst=Severity.HIGH), False, Severity.HIGH, None, "met the fail-on gate"),
+    ],
+)
 def test_choose_scope(state: State, full: bool, fail_on: Severity | None, since: str | None, reason: str) -> None:
     scope = choose_scope(state, full=full, fail_on=fail_on)
     assert scope.since == since and reason in scope.reason
 
 
-@pytest.mark.parametrize(("status", "since", "reason"), [
-    ("ahead", A, ""), ("identical", A, ""),
-    ("diverged", None, "aaaaaaa is no longer an ancestor of the head"), ("behind", None, "no longer an ancestor"),
-    ("", None, "no longer an ancestor"), (None, None, "the changes since aaaaaaa could not be read")])
+@pytest.mark.parametrize(
+    ("status", "since", "reason"),
+    [
+        ("ahead", A, ""),
+        ("identical", A, ""),
+        ("diverged", None, "aaaaaaa is no longer an ancestor of the head"),
+        ("behind", None, "no longer an ancestor"),
+        ("", None, "no longer an ancestor"),
+        (None, None, "the changes since aaaaaaa could not be read"),
+    ],
+)
 def test_confirm_scope_needs_an_ancestor(status: str | None, since: str | None, reason: str) -> None:
     scope = confirm_scope(Scope(A), status)
     assert scope.since == since and reason in scope.reason
@@ -225,22 +284,28 @@ def test_scope_line() -> None:
 
 def test_history_section_newest_first_and_escaped() -> None:
     hostile = Entry(C, "2026-01-04T03:04:05Z", "m|x @team", "pass", True, "full")
-    assert history_section((E1, E2, hostile)) == "\n".join([
-        "### Review history",
-        "| Commit | When (UTC) | Model | Verdict | Scope |",
-        "|---|---|---|---|---|",
-        "| `ccccccc` | 2026\\-01\\-04 03\\:04\\:05 | `m\\|x @team` | ✅ pass | full |",
-        "| `bbbbbbb` | 2026\\-01\\-03 03\\:04\\:05 | `claude-sonnet-4-6` | ❌ fail (incomplete) | incremental |",
-        "| `aaaaaaa` | 2026\\-01\\-02 03\\:04\\:05 | `gpt-4.1` | ✅ pass | full |",
-    ])
+    assert history_section((E1, E2, hostile)) == "\n".join(
+        [
+            "### Review history",
+            "| Commit | When (UTC) | Model | Verdict | Scope |",
+            "|---|---|---|---|---|",
+            "| `ccccccc` | 2026\\-01\\-04 03\\:04\\:05 | `m\\|x @team` | ✅ pass | full |",
+            "| `bbbbbbb` | 2026\\-01\\-03 03\\:04\\:05 | `claude-sonnet-4-6` | ❌ fail (incomplete) | incremental |",
+            "| `aaaaaaa` | 2026\\-01\\-02 03\\:04\\:05 | `gpt-4.1` | ✅ pass | full |",
+        ]
+    )
     assert history_section(()) == ""
 
 
 def test_addressed_section() -> None:
-    items = [("🔴 **Critical · security:** SQL injection", "app/users.py", True),
-             ("🟡 **Medium · bug:** Division by zero", "app/x.py", False)]
-    assert addressed_section(items, "github.com") == "\n".join([
-        "### Addressed since the last review",
-        "- 🔴 **Critical · security:** SQL injection at `app/users.py` (thread resolved)",
-        "- 🟡 **Medium · bug:** Division by zero at `app/x.py` (code changed; please resolve the thread)",
-    ])
+    items = [
+        ("🔴 **Critical · security:** SQL injection", "app/users.py", True),
+        ("🟡 **Medium · bug:** Division by zero", "app/x.py", False),
+    ]
+    assert addressed_section(items, "github.com") == "\n".join(
+        [
+            "### Addressed since the last review",
+            "- 🔴 **Critical · security:** SQL injection at `app/users.py` (thread resolved)",
+            "- 🟡 **Medium · bug:** Division by zero at `app/x.py` (code changed; please resolve the thread)",
+        ]
+    )

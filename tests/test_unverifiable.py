@@ -53,27 +53,33 @@ def test_every_answer_templates_path_placeholder_is_known() -> None:
     """The placeholder echoed back must be recognised: read it from each template, so a new one is caught."""
     from qodo_review import prompt
     from qodo_review.tasks import ask, describe, improve
-    templates = [prompt.REVIEW_SYSTEM, *(v for m in (ask, describe, improve) for v in vars(m).values()
-                                         if isinstance(v, str))]
+
+    templates = [
+        prompt.REVIEW_SYSTEM,
+        *(v for m in (ask, describe, improve) for v in vars(m).values() if isinstance(v, str)),
+    ]
     found = {m for t in templates for m in re.findall(r'"(<[^"<>]*path[^"<>]*>)"', t)}
     assert found and found <= PATH_PLACEHOLDERS
 
 
-@pytest.mark.parametrize(("path", "why"), [
-    ("<file path as shown>", "placeholder"),
-    ("<FILE PATH AS SHOWN>", "placeholder"),
-    ("<path as shown>", "placeholder"),
-    ("<path>", "placeholder"),
-    ("...", "placeholder"),
-    ("/etc/passwd", "git"),
-    ("src/../../etc/passwd", "git"),
-    ("src//a.py", "git"),
-    ("src/./a.py", "git"),
-    ("src/", "git"),
-    (".git/config", "git"),
-    ("https://evil.example/a.py", "git"),
-    ("a\0b", "git"),
-])
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("<file path as shown>", "placeholder"),
+        ("<FILE PATH AS SHOWN>", "placeholder"),
+        ("<path as shown>", "placeholder"),
+        ("<path>", "placeholder"),
+        ("...", "placeholder"),
+        ("/etc/passwd", "git"),
+        ("src/../../etc/passwd", "git"),
+        ("src//a.py", "git"),
+        ("src/./a.py", "git"),
+        ("src/", "git"),
+        (".git/config", "git"),
+        ("https://evil.example/a.py", "git"),
+        ("a\0b", "git"),
+    ],
+)
 def test_paths_no_repository_can_hold(path: str, why: str) -> None:
     reason = unverifiable_reason(path)
     assert reason is not None and (("placeholder" in reason) if why == "placeholder" else ("git" in reason))
@@ -94,8 +100,13 @@ def test_paths_in_the_pr_are_kept_and_nothing_is_asked() -> None:
 
 def test_a_path_outside_the_pr_is_looked_up_once_and_set_aside_only_when_absent() -> None:
     lookup = Lookup({"lib/real.py"})
-    findings = [finding("ghost.py", title="1"), finding("lib/real.py", title="2"), finding("a.py", title="3"),
-                finding("ghost.py", Severity.LOW, title="4"), finding("<file path as shown>", title="5")]
+    findings = [
+        finding("ghost.py", title="1"),
+        finding("lib/real.py", title="2"),
+        finding("a.py", title="3"),
+        finding("ghost.py", Severity.LOW, title="4"),
+        finding("<file path as shown>", title="5"),
+    ]
     kept, aside = set_aside_unverifiable(findings, KnownFiles(frozenset({"a.py"}), lookup))
     assert [f.title for f in kept] == ["2", "3"]  # a real file outside the PR stays (outside the diff)
     assert [(f.title, why.split(" ")[0]) for f, why in aside] == [("1", "no"), ("4", "no"), ("5", "the")]
@@ -138,8 +149,15 @@ def llm() -> Iterator[FakeLLM]:
 
 
 def model_finding(path: str, line: int, severity: str, title: str) -> dict[str, Any]:
-    return {"path": path, "line": line, "side": "RIGHT", "severity": severity, "category": "security",
-            "title": title, "body": "It is very wrong."}
+    return {
+        "path": path,
+        "line": line,
+        "side": "RIGHT",
+        "severity": severity,
+        "category": "security",
+        "title": title,
+        "body": "It is very wrong.",
+    }
 
 
 def run(tmp: Path, llm: FakeLLM, findings: list[dict[str, Any]], tree: list[str] | None) -> tuple[Any, FakeGitHub]:
@@ -154,9 +172,11 @@ def run(tmp: Path, llm: FakeLLM, findings: list[dict[str, Any]], tree: list[str]
 
 
 def test_a_critical_finding_on_an_invented_path_does_not_fail_the_gate(tmp_path: Path, llm: FakeLLM) -> None:
-    findings = [model_finding("app/ghost.py", 3, "critical", "Invented injection"),
-                model_finding("<file path as shown>", 1, "critical", "Echoed template"),
-                model_finding("app/users.py", 12, "low", "A real nit")]
+    findings = [
+        model_finding("app/ghost.py", 3, "critical", "Invented injection"),
+        model_finding("<file path as shown>", 1, "critical", "Echoed template"),
+        model_finding("app/users.py", 12, "low", "A real nit"),
+    ]
     result, github = run(tmp_path, llm, findings, tree=["app/users.py", "app/test_users.py", "README.md"])
     assert result.code == 0, result.stdout + result.stderr
     assert result.outputs["verdict"] == "pass" and result.outputs["max_severity"] == "low"
@@ -168,8 +188,10 @@ def test_a_critical_finding_on_an_invented_path_does_not_fail_the_gate(tmp_path:
     inline = [c for r in github.posted_reviews for c in r["comments"]]
     assert [c["path"] for c in inline] == ["app/users.py"]
     assert result.findings is not None
-    assert sorted(f["finding"]["title"] for f in result.findings["unverifiable"]) == ["Echoed template",
-                                                                                      "Invented injection"]
+    assert sorted(f["finding"]["title"] for f in result.findings["unverifiable"]) == [
+        "Echoed template",
+        "Invented injection",
+    ]
     assert [f["title"] for f in result.findings["findings"]] == ["A real nit"]
     (check,) = github.check_runs
     assert check["conclusion"] == "success" and "Invented injection" in check["output"]["text"]

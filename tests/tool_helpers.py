@@ -46,20 +46,32 @@ def _octokit(name: str, fallback: dict[str, Any]) -> dict[str, Any]:
 def issue_comment_event(body: str, *, number: int = 7, login: str = "bob", comment_id: int = 4242) -> dict[str, Any]:
     payload = _octokit("issue_comment.created.1.payload.json", {"action": "created", "issue": {}, "comment": {}})
     payload["action"] = "created"
-    payload["issue"].update({"number": number, "pull_request": {
-        "url": f"https://api.github.com/repos/owner/repo/pulls/{number}"}})
+    payload["issue"].update(
+        {"number": number, "pull_request": {"url": f"https://api.github.com/repos/owner/repo/pulls/{number}"}}
+    )
     payload["comment"].update({"id": comment_id, "body": body, "user": {"login": login, "type": "User"}})
     payload["sender"] = {"login": login, "type": "User"}
     return payload
 
 
-def review_comment_event(body: str, *, comment_id: int, in_reply_to: int | None, path: str, line: int,
-                         number: int = 7, login: str = "bob") -> dict[str, Any]:
-    payload = _octokit("pull_request_review_comment.created.payload.json",
-                       {"action": "created", "comment": {}, "pull_request": {}})
+def review_comment_event(
+    body: str, *, comment_id: int, in_reply_to: int | None, path: str, line: int, number: int = 7, login: str = "bob"
+) -> dict[str, Any]:
+    payload = _octokit(
+        "pull_request_review_comment.created.payload.json", {"action": "created", "comment": {}, "pull_request": {}}
+    )
     payload["action"] = "created"
-    payload["comment"].update({"id": comment_id, "body": body, "path": path, "line": line, "side": "RIGHT",
-                               "in_reply_to_id": in_reply_to, "user": {"login": login, "type": "User"}})
+    payload["comment"].update(
+        {
+            "id": comment_id,
+            "body": body,
+            "path": path,
+            "line": line,
+            "side": "RIGHT",
+            "in_reply_to_id": in_reply_to,
+            "user": {"login": login, "type": "User"},
+        }
+    )
     payload["pull_request"]["number"] = number
     payload["sender"] = {"login": login, "type": "User"}
     return payload

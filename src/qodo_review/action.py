@@ -46,18 +46,27 @@ def read_env(env: Mapping[str, str]) -> Env:
     )
 
 
-def main(env: Mapping[str, str] | None = None, stream: IO[str] | None = None, *,
-         clock: Clock = SYSTEM_CLOCK) -> int:
+def main(env: Mapping[str, str] | None = None, stream: IO[str] | None = None, *, clock: Clock = SYSTEM_CLOCK) -> int:
     """The action's one error boundary. Tests pass env, stream and clock (never through the environment,
     which an earlier workflow step controls)."""
     env = os.environ if env is None else env
     stream = sys.stdout if stream is None else stream
     quiet_sdk_logs()
     use_runner_temp(env.get("RUNNER_TEMP", ""))
-    redactor = Redactor(run_secrets=[env.get("QODO_API_KEY", ""), env.get("QODO_GITHUB_TOKEN", ""),
-                                     env.get("QODO_FALLBACK_API_KEY", "")])
-    out = Out(stream, redactor, env.get("GITHUB_STEP_SUMMARY", ""), env.get("GITHUB_OUTPUT", ""),
-              in_actions=env.get("GITHUB_ACTIONS") == "true")
+    redactor = Redactor(
+        run_secrets=[
+            env.get("QODO_API_KEY", ""),
+            env.get("QODO_GITHUB_TOKEN", ""),
+            env.get("QODO_FALLBACK_API_KEY", ""),
+        ]
+    )
+    out = Out(
+        stream,
+        redactor,
+        env.get("GITHUB_STEP_SUMMARY", ""),
+        env.get("GITHUB_OUTPUT", ""),
+        in_actions=env.get("GITHUB_ACTIONS") == "true",
+    )
     out.mask(env.get("QODO_API_KEY", ""))
     out.mask(env.get("QODO_FALLBACK_API_KEY", ""))
     try:
@@ -114,12 +123,14 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor, clock: Clock = S
     if not decision.go:
         return _stand_down(github, activity, decision, out)
     redactor.allow(config.allow_secrets)
-    settings = resolve_settings(inputs.provider, inputs.api_key, config.model, inputs.base_url,
-                                trust_env=inputs.use_proxy_env)
+    settings = resolve_settings(
+        inputs.provider, inputs.api_key, config.model, inputs.base_url, trust_env=inputs.use_proxy_env
+    )
     if not inputs.api_key and not inputs.dry_run and activity.command != "help":
         return _no_key(pr, env, config.fail_on is not None, out)
-    fallback = resolve_fallback(settings, inputs.fallback_provider, inputs.fallback_api_key, inputs.fallback_model,
-                                inputs.fallback_base_url)
+    fallback = resolve_fallback(
+        settings, inputs.fallback_provider, inputs.fallback_api_key, inputs.fallback_model, inputs.fallback_base_url
+    )
     facts = Run(env, inputs, activity, pr, config, settings, fallback, secrets.token_hex(8), clock)
     if not inputs.dry_run and activity.command != "help":
         preload_sdk(settings)  # overlaps the SDK's import with the waits on GitHub for the diff
@@ -133,8 +144,10 @@ def _pull(github: GitHub, number: int, repository: str) -> PullRequest:
     except GitHubError as exc:
         if exc.status != 404:
             raise
-        raise UsageError(f"Pull request #{number} was not found in {repository} (HTTP 404). Check the pr-number "
-                         "input, and that github-token can read this repository.") from None
+        raise UsageError(
+            f"Pull request #{number} was not found in {repository} (HTTP 404). Check the pr-number "
+            "input, and that github-token can read this repository."
+        ) from None
 
 
 def _client(env: Env, inputs: Inputs, clock: Clock) -> GitHub:
@@ -142,8 +155,14 @@ def _client(env: Env, inputs: Inputs, clock: Clock) -> GitHub:
         raise UsageError("Input 'github-token' is empty; keep the default (${{ github.token }}) or pass a token.")
     if not env.repository or "/" not in env.repository:
         raise UsageError("GITHUB_REPOSITORY is not set; run this inside GitHub Actions or use the CLI.")
-    return GitHub(inputs.github_token, env.api_url, env.repository, sleep=clock.sleep, clock=clock.now,
-                  trust_env=inputs.use_proxy_env)
+    return GitHub(
+        inputs.github_token,
+        env.api_url,
+        env.repository,
+        sleep=clock.sleep,
+        clock=clock.now,
+        trust_env=inputs.use_proxy_env,
+    )
 
 
 def _config_for(github: GitHub, pr: PullRequest, inputs: Inputs, authorized: bool, out: Out) -> ReviewConfig:
@@ -176,8 +195,9 @@ def _load_config(github: GitHub, pr: PullRequest, inputs: Inputs) -> ReviewConfi
 def _activity(env: Env, inputs: Inputs) -> Activity:
     if not env.event_path:
         if inputs.pr_number is None:
-            raise UsageError("GITHUB_EVENT_PATH is not set: run this action in a GitHub workflow, or set "
-                             "the 'pr-number' input.")
+            raise UsageError(
+                "GITHUB_EVENT_PATH is not set: run this action in a GitHub workflow, or set the 'pr-number' input."
+            )
         return Activity("review", pr_number=inputs.pr_number, action="dispatch")
     try:
         with open(env.event_path, encoding="utf-8", errors="replace") as fh:
@@ -223,14 +243,17 @@ def _react(github: GitHub, activity: Activity, out: Out) -> None:
 
 def _no_key(pr: PullRequest, env: Env, gate: bool, out: Out) -> ExitCode:
     if pr.is_fork and env.event_name == "pull_request":
-        text = ("This pull request comes from a fork, and GitHub gives fork PRs no secrets under "
-                "`pull_request`, so there is no API key. Safe options: a maintainer comments `/review` "
-                "(the issue_comment workflow runs with the base repository's secrets), or run on "
-                "`pull_request_target` without checking out the PR's code (qodo-review reads it only through the API).")
+        text = (
+            "This pull request comes from a fork, and GitHub gives fork PRs no secrets under "
+            "`pull_request`, so there is no API key. Safe options: a maintainer comments `/review` "
+            "(the issue_comment workflow runs with the base repository's secrets), or run on "
+            "`pull_request_target` without checking out the PR's code (qodo-review reads it only through the API)."
+        )
         out.warning(text)
         out.summary(f"## qodo-review\n\n⚠️ Not reviewed.\n\n{text}")
         out.outputs({"verdict": "fail" if gate else "pass", "findings": "0", "max_severity": "none"})
         return ExitCode.GATE if gate else ExitCode.OK
-    raise UsageError("Input 'api-key' is empty. Add your provider key as a repository secret and pass it: "
-                     "with: api-key: ${{ secrets.OPENAI_API_KEY }} (or set dry-run: true to see what would be sent).")
-
+    raise UsageError(
+        "Input 'api-key' is empty. Add your provider key as a repository secret and pass it: "
+        "with: api-key: ${{ secrets.OPENAI_API_KEY }} (or set dry-run: true to see what would be sent)."
+    )

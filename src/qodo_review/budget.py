@@ -114,8 +114,14 @@ def estimate_tokens(text: str) -> int:
     spaces = ascii_only.count(b" ")
     newlines = ascii_only.count(b"\n")
     punct = len(ascii_only) - letters - digits - spaces - newlines
-    return math.ceil(letters / LETTERS_PER_TOKEN + digits / DIGITS_PER_TOKEN + punct * PUNCT_TOKENS
-                     + (len(raw) - len(ascii_only)) / NON_ASCII_BYTES_PER_TOKEN + newlines + spaces * SPACE_TOKENS)
+    return math.ceil(
+        letters / LETTERS_PER_TOKEN
+        + digits / DIGITS_PER_TOKEN
+        + punct * PUNCT_TOKENS
+        + (len(raw) - len(ascii_only)) / NON_ASCII_BYTES_PER_TOKEN
+        + newlines
+        + spaces * SPACE_TOKENS
+    )
 
 
 def continuation_rows(text: str, start: int = 0, end: int | None = None) -> int:
@@ -131,8 +137,12 @@ def row_tokens(text: str, start: int = 0, end: int | None = None) -> int:
 
 def estimate_raw(raw: RawFile) -> int:
     """A whole file as its raw diff text says, continuation rows of long lines included (never under)."""
-    return (FILE_HEADER_TOKENS + estimate_tokens(raw.text) + LINE_PREFIX_TOKENS * raw.text.count("\n")
-            + row_tokens(raw.text))
+    return (
+        FILE_HEADER_TOKENS
+        + estimate_tokens(raw.text)
+        + LINE_PREFIX_TOKENS * raw.text.count("\n")
+        + row_tokens(raw.text)
+    )
 
 
 def least_tokens(raw: RawFile) -> int:
@@ -204,9 +214,11 @@ def call_budget(model: str, max_input_tokens: int | None, overhead: int) -> tupl
     else:
         window = min(window, DEFAULT_CALL_INPUT_TOKENS)
         if not limits.known:
-            notices.append(f"Model '{model}' is not in the built-in table of model limits; assuming a "
-                           f"{limits.context:,}-token context window with {output:,} tokens for the answer. "
-                           f"Set max-input-tokens to the prompt size your model accepts to send more per call.")
+            notices.append(
+                f"Model '{model}' is not in the built-in table of model limits; assuming a "
+                f"{limits.context:,}-token context window with {output:,} tokens for the answer. "
+                f"Set max-input-tokens to the prompt size your model accepts to send more per call."
+            )
     return max(window - overhead, 1_000), output, limits, notices
 
 
@@ -229,13 +241,20 @@ def split_large(raw: RawFile, budget: int) -> list[Piece]:
         spans = []  # text after the hunks (a mail signature?) that the counts skip: parse instead
     units: list[tuple[int, tuple[int, int] | Hunk]] = []  # (tokens, span of raw text or a parsed part)
     for a, b in spans:
-        cost = (estimate_tokens(raw.text[a:b]) + 1 + LINE_PREFIX_TOKENS * raw.text.count("\n", a, b)
-                + row_tokens(raw.text, a, b))
+        cost = (
+            estimate_tokens(raw.text[a:b])
+            + 1
+            + LINE_PREFIX_TOKENS * raw.text.count("\n", a, b)
+            + row_tokens(raw.text, a, b)
+        )
         if FILE_HEADER_TOKENS + cost <= budget:
             units.append((cost, (a, b)))
         else:
-            units.extend((hunk_tokens(part), part) for hunk in parse_file(_part(raw, header, a, b)).hunks
-                         for part in _cut_hunk(hunk, budget))
+            units.extend(
+                (hunk_tokens(part), part)
+                for hunk in parse_file(_part(raw, header, a, b)).hunks
+                for part in _cut_hunk(hunk, budget)
+            )
     if not spans:
         units = [(hunk_tokens(part), part) for hunk in parse_file(raw).hunks for part in _cut_hunk(hunk, budget)]
     groups: list[list[tuple[int, int] | Hunk]] = []
@@ -270,7 +289,7 @@ def _hunk_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
         pos = text.find("\n@@ ", pos + 1)
     if not starts:
         return text, []
-    return text[:starts[0]], list(zip(starts, [*starts[1:], len(text)], strict=True))
+    return text[: starts[0]], list(zip(starts, [*starts[1:], len(text)], strict=True))
 
 
 def _changed(text: str, start: int, end: int) -> int:
@@ -281,8 +300,9 @@ def _changed(text: str, start: int, end: int) -> int:
 def _part(raw: RawFile, header: str, start: int, end: int) -> RawFile:
     """The file's header and a run of its hunks: parsed alone it gives those hunks, numbered as in the file."""
     text = raw.text
-    return replace(raw, text=header + text[start:end], added=text.count("\n+", start, end),
-                   removed=text.count("\n-", start, end))
+    return replace(
+        raw, text=header + text[start:end], added=text.count("\n+", start, end), removed=text.count("\n-", start, end)
+    )
 
 
 def _cut_hunk(hunk: Hunk, budget: int) -> list[Hunk]:
@@ -305,14 +325,29 @@ def _cut_hunk(hunk: Hunk, budget: int) -> list[Hunk]:
         part = lines[start:end]
         old = next((ln.old for ln in part if ln.old is not None), hunk.old_start)
         new = next((ln.new for ln in part if ln.new is not None), hunk.new_start)
-        out.append(Hunk(old, sum(ln.kind != "+" for ln in part), new, sum(ln.kind != "-" for ln in part),
-                        hunk.section, tuple(part)))
+        out.append(
+            Hunk(
+                old,
+                sum(ln.kind != "+" for ln in part),
+                new,
+                sum(ln.kind != "-" for ln in part),
+                hunk.section,
+                tuple(part),
+            )
+        )
         start = end
     return out
 
 
-def plan_budget(files: Sequence[RawFile], *, call_tokens: int, output_tokens: int, limits: ModelLimits,
-                max_calls: int, notices: Sequence[str] = ()) -> BudgetPlan:
+def plan_budget(
+    files: Sequence[RawFile],
+    *,
+    call_tokens: int,
+    output_tokens: int,
+    limits: ModelLimits,
+    max_calls: int,
+    notices: Sequence[str] = (),
+) -> BudgetPlan:
     """Pack files (already in priority order) into at most max_calls chunks of at most call_tokens each.
 
     Related files (a module and its test) are placed together where they fit; a file larger than one

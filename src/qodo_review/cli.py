@@ -1,9 +1,9 @@
 """The local CLI: the same engine on a diff file, standard input, or a git branch.
 
-    qodo-review review --diff pr.diff
-    qodo-review review --base origin/main --format json
-    qodo-review describe|improve --diff pr.diff
-    qodo-review ask --base origin/main --question "Why is the cache not invalidated?"
+qodo-review review --diff pr.diff
+qodo-review review --base origin/main --format json
+qodo-review describe|improve --diff pr.diff
+qodo-review ask --base origin/main --question "Why is the cache not invalidated?"
 """
 
 from __future__ import annotations
@@ -29,11 +29,16 @@ from .redact import Redactor
 from .retry import resilient
 from .review import review_diff
 
-COMMAND_HELP = {"describe": "write a description of the change (summary, type, walkthrough, notes)",
-                "improve": "suggest concrete code changes for the changed lines",
-                "ask": "answer a question about the change (--question)"}
-KEY_VARS = {"openai": ("OPENAI_API_KEY",), "anthropic": ("ANTHROPIC_API_KEY",),
-            "openai-compatible": ("OPENAI_API_KEY",)}
+COMMAND_HELP = {
+    "describe": "write a description of the change (summary, type, walkthrough, notes)",
+    "improve": "suggest concrete code changes for the changed lines",
+    "ask": "answer a question about the change (--question)",
+}
+KEY_VARS = {
+    "openai": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "openai-compatible": ("OPENAI_API_KEY",),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,8 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--provider", default="auto", help="auto, openai, anthropic or openai-compatible")
     review.add_argument("--model", default="", help="model name (default chosen per provider)")
     review.add_argument("--base-url", default="", help="OpenAI- or Anthropic-compatible endpoint URL")
-    review.add_argument("--api-key", default="", help="provider key (default: QODO_API_KEY, OPENAI_API_KEY or "
-                        "ANTHROPIC_API_KEY from the environment)")
+    review.add_argument(
+        "--api-key",
+        default="",
+        help="provider key (default: QODO_API_KEY, OPENAI_API_KEY or ANTHROPIC_API_KEY from the environment)",
+    )
     review.add_argument("--config", default="", help="review config file (default: ./.qodo.yml when present)")
     review.add_argument("--fail-on", default="", help="none, critical, high, medium or low: exit 1 when met")
     review.add_argument("--max-input-tokens", default="", help="cap on prompt tokens per model call")
@@ -57,8 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--fallback-model", default="", help="a second model used when the first keeps failing")
     review.add_argument("--fallback-provider", default="", help="provider of the fallback model (default: the same)")
     review.add_argument("--fallback-base-url", default="", help="endpoint of the fallback model, if not the same")
-    review.add_argument("--fallback-api-key", default="", help="key for the fallback endpoint (default: "
-                        "QODO_FALLBACK_API_KEY; the first key is reused only for the same endpoint)")
+    review.add_argument(
+        "--fallback-api-key",
+        default="",
+        help="key for the fallback endpoint (default: "
+        "QODO_FALLBACK_API_KEY; the first key is reused only for the same endpoint)",
+    )
     review.add_argument("--format", choices=("markdown", "json"), default="markdown")
     review.add_argument("--dry-run", action="store_true", help="call no provider; print what would be sent")
     for name, about in COMMAND_HELP.items():  # the tools share every review flag
@@ -78,8 +90,14 @@ def run_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
     return [k for k in keys if k]
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
-         stdin: IO[str] | None = None, stdout: IO[str] | None = None, *, clock: Clock = SYSTEM_CLOCK) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: IO[str] | None = None,
+    stdout: IO[str] | None = None,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+) -> int:
     env = os.environ if env is None else env
     stdout = sys.stdout if stdout is None else stdout
     args = build_parser().parse_args(argv)
@@ -116,8 +134,10 @@ def _read_diff(args: argparse.Namespace, stdin: IO[str]) -> str:
         raise UsageError("--base needs git on PATH; or pass a diff file with --diff.") from None
     if done.returncode != 0:
         err = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(f"--base {args.base}: git diff failed ({err[0] if err else 'unknown error'}). "
-                         "Run it inside a git repository with that ref fetched (git fetch origin main).")
+        raise UsageError(
+            f"--base {args.base}: git diff failed ({err[0] if err else 'unknown error'}). "
+            "Run it inside a git repository with that ref fetched (git fetch origin main)."
+        )
     return decode_diff(done.stdout)
 
 
@@ -130,8 +150,12 @@ def _config(args: argparse.Namespace) -> dict[str, object]:
                 file_overrides = parse_config_text(fh.read(1_000_000), path)
         except OSError as exc:
             raise UsageError(f"--config {path}: cannot read it ({exc.strerror}).") from None
-    flags = {"model": args.model, "fail-on": args.fail_on, "max-input-tokens": args.max_input_tokens,
-             "max-calls": args.max_calls}
+    flags = {
+        "model": args.model,
+        "fail-on": args.fail_on,
+        "max-input-tokens": args.max_input_tokens,
+        "max-calls": args.max_calls,
+    }
     try:
         overrides = convert_settings({k: v for k, v in flags.items() if v}, "flags", is_file=False)
     except ConfigError as exc:
@@ -139,8 +163,14 @@ def _config(args: argparse.Namespace) -> dict[str, object]:
     return {"file": file_overrides, "flags": overrides}
 
 
-def run(args: argparse.Namespace, env: Mapping[str, str], stdin: IO[str], stdout: IO[str],
-        redactor: Redactor, clock: Clock = SYSTEM_CLOCK) -> ExitCode:
+def run(
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    stdin: IO[str],
+    stdout: IO[str],
+    redactor: Redactor,
+    clock: Clock = SYSTEM_CLOCK,
+) -> ExitCode:
     layers = _config(args)
     config = merge(layers["file"], layers["flags"])  # type: ignore[arg-type]
     text = _read_diff(args, stdin)
@@ -154,23 +184,50 @@ def run(args: argparse.Namespace, env: Mapping[str, str], stdin: IO[str], stdout
     # set them through $GITHUB_ENV, as for the action (input use-proxy-env).
     trust_env = env.get("GITHUB_ACTIONS") != "true" or env.get("QODO_USE_PROXY_ENV", "").lower() == "true"
     settings = resolve_settings(args.provider, settings_key, config.model, args.base_url, trust_env=trust_env)
-    fallback = resolve_fallback(settings, args.fallback_provider,
-                                args.fallback_api_key or env.get("QODO_FALLBACK_API_KEY", ""),
-                                args.fallback_model, args.fallback_base_url)
+    fallback = resolve_fallback(
+        settings,
+        args.fallback_provider,
+        args.fallback_api_key or env.get("QODO_FALLBACK_API_KEY", ""),
+        args.fallback_model,
+        args.fallback_base_url,
+    )
     dry = args.dry_run or not settings_key
     provider = None if dry else resilient(settings, fallback, clock=clock)
     nonce, question = secrets.token_hex(8), getattr(args, "question", "")
     if args.command == "review":
-        outcome: Outcome[Any] = review_diff(pr, raw_files, config, provider=provider, redactor=redactor, nonce=nonce,
-                                            provider_host=settings.host, model=settings.model)
+        outcome: Outcome[Any] = review_diff(
+            pr,
+            raw_files,
+            config,
+            provider=provider,
+            redactor=redactor,
+            nonce=nonce,
+            provider_host=settings.host,
+            model=settings.model,
+        )
     else:
-        outcome = run_task(terminal.spec_for(args.command, config, nonce, question), pr, raw_files, config,
-                           caller=provider, redactor=redactor, nonce=nonce, host=settings.host, model=settings.model)
+        outcome = run_task(
+            terminal.spec_for(args.command, config, nonce, question),
+            pr,
+            raw_files,
+            config,
+            caller=provider,
+            redactor=redactor,
+            nonce=nonce,
+            host=settings.host,
+            model=settings.model,
+        )
     if not raw_files:  # an empty `git diff` is common (nothing committed yet): say so rather than "no findings"
         source = f"--diff {args.diff}" if args.diff else f"git diff {args.base}...HEAD"
         outcome.notices.append(f"The diff is empty ({source}): there is nothing to review.")
-    stdout.write(redactor.redact(terminal.render(outcome, config, fmt=args.format, question=question,
-                                                 show_prompts=args.dry_run, no_key=not settings_key)) + "\n")
+    stdout.write(
+        redactor.redact(
+            terminal.render(
+                outcome, config, fmt=args.format, question=question, show_prompts=args.dry_run, no_key=not settings_key
+            )
+        )
+        + "\n"
+    )
     return outcome.exit_code()
 
 

@@ -137,8 +137,13 @@ class _PlainLoader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a review config "
-                                              "(they are how YAML bombs grow); write the value out", mark)
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "aliases (*name) are not allowed in a review config "
+                "(they are how YAML bombs grow); write the value out",
+                mark,
+            )
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -146,8 +151,9 @@ class _PlainLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str) and key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"key '{key}' appears twice; keep one",
-                                                        key_node.start_mark)
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' appears twice; keep one", key_node.start_mark
+                )
             if isinstance(key, str):
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -165,19 +171,23 @@ def parse_config_text(text: str, source: str) -> dict[str, Any]:
         problem = str(getattr(exc, "problem", None) or exc)
         if "constructor for the tag" in problem:  # !!python/object and friends: valid YAML, never allowed
             tag = problem.rsplit("tag:yaml.org,2002:", 1)[-1].rstrip("'")
-            raise ConfigError(f"{source}{at} uses the YAML tag !!{tag}, which a review config may not use: "
-                              "write plain values (text, numbers, lists).") from None
+            raise ConfigError(
+                f"{source}{at} uses the YAML tag !!{tag}, which a review config may not use: "
+                "write plain values (text, numbers, lists)."
+            ) from None
         if "aliases" in problem or "appears twice" in problem:  # valid YAML that _PlainLoader refuses
             raise ConfigError(f"{source}{at}: {problem}.") from None
-        raise ConfigError(f"{source} is not valid YAML{at}: {problem}. "
-                          "Fix the syntax or delete the file to use the defaults.") from None
+        raise ConfigError(
+            f"{source} is not valid YAML{at}: {problem}. Fix the syntax or delete the file to use the defaults."
+        ) from None
     except RecursionError:
         raise ConfigError(f"{source} nests too deeply to be a review config.") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source} must be a mapping of keys to values (like 'fail-on: high'), "
-                          f"not a {type(data).__name__}.")
+        raise ConfigError(
+            f"{source} must be a mapping of keys to values (like 'fail-on: high'), not a {type(data).__name__}."
+        )
     return convert_settings(data, source, is_file=True)
 
 
@@ -187,8 +197,10 @@ def convert_settings(data: Mapping[Any, Any], source: str, *, is_file: bool) -> 
     for key, value in data.items():
         name = str(key)
         if is_file and name in TRUSTED_ONLY_KEYS:
-            raise ConfigError(f"{source}: key '{name}' is not allowed here. Where code is sent and how it is "
-                              f"protected is set only by the workflow's inputs (with: {name}: ...).")
+            raise ConfigError(
+                f"{source}: key '{name}' is not allowed here. Where code is sent and how it is "
+                f"protected is set only by the workflow's inputs (with: {name}: ...)."
+            )
         if name not in KEYS:
             known = ", ".join(sorted(KEYS))
             raise ConfigError(f"{source}: unknown key '{name}'. Known keys: {known}.")

@@ -25,8 +25,10 @@ from dataclasses import dataclass
 
 from .models import Skipped
 
-ALLOW_PARTIAL_HINT = ("set `allow-partial: true` in the base branch's .qodo.yml to accept content the model "
-                      "could not be shown, or list the paths under `ignore` there")
+ALLOW_PARTIAL_HINT = (
+    "set `allow-partial: true` in the base branch's .qodo.yml to accept content the model "
+    "could not be shown, or list the paths under `ignore` there"
+)
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,13 @@ class Coverage:
     allow_partial: bool = False
 
     @classmethod
-    def of(cls, reviewed: Iterable[tuple[str, int]], skipped: Iterable[Skipped], errors: Sequence[str],
-           allow_partial: bool = False) -> Coverage:
+    def of(
+        cls,
+        reviewed: Iterable[tuple[str, int]],
+        skipped: Iterable[Skipped],
+        errors: Sequence[str],
+        allow_partial: bool = False,
+    ) -> Coverage:
         return cls(tuple(reviewed), tuple(skipped), len(errors), allow_partial)
 
     @property
@@ -69,17 +76,31 @@ class Coverage:
 
     def rows(self) -> list[dict[str, object]]:
         """Every file not reviewed, exempt, ignored or withheld, with its reason: the findings file's list."""
-        return [{"path": s.path, "reason": s.reason, "lines": s.lines, "kind": s.kind, "files": s.files,
-                 "content_reason": s.content, "shown": s.shown} for s in self.skipped]
+        return [
+            {
+                "path": s.path,
+                "reason": s.reason,
+                "lines": s.lines,
+                "kind": s.kind,
+                "files": s.files,
+                "content_reason": s.content,
+                "shown": s.shown,
+            }
+            for s in self.skipped
+        ]
 
     def summary(self) -> dict[str, object]:
         """The findings file's `coverage` object: complete, gate_ok and the counts by class."""
-        return {"complete": self.complete, "gate_ok": self.gate_ok, "allow_partial": self.allow_partial,
-                "reviewed_files": len({path for path, _ in self.reviewed}),
-                "reviewed_lines": sum(n for _, n in self.reviewed),
-                "not_reviewed_files": self.not_reviewed_files,
-                "not_reviewed_lines": sum(s.lines for s in self.not_reviewed),
-                "blocking_files": sum(s.files for s in self.blocking)}
+        return {
+            "complete": self.complete,
+            "gate_ok": self.gate_ok,
+            "allow_partial": self.allow_partial,
+            "reviewed_files": len({path for path, _ in self.reviewed}),
+            "reviewed_lines": sum(n for _, n in self.reviewed),
+            "not_reviewed_files": self.not_reviewed_files,
+            "not_reviewed_lines": sum(s.lines for s in self.not_reviewed),
+            "blocking_files": sum(s.files for s in self.blocking),
+        }
 
     def gate_reason(self) -> str:
         """Why the gate fails on coverage, naming every reason with its file count; "" when it does not."""

@@ -40,13 +40,23 @@ T = TypeVar("T")
 MAX_SPLIT_DEPTH = 4  # a context-length or truncation error halves a chunk at most this many times
 MAX_NOT_SHOWN = 200  # names of files not shown, listed for the model (describe); the rest are counted
 NOT_SHOWN_REASON = "did not fit in the one model call this tool makes (max-input-tokens)"
-UNVERIFIED_REASON = ("unverified: read from git past GitHub's file list, not checked against GitHub's blob ids "
-                     "(shown to the model)")
+UNVERIFIED_REASON = (
+    "unverified: read from git past GitHub's file list, not checked against GitHub's blob ids (shown to the model)"
+)
 
 
 class PromptBuilder(Protocol):
-    def __call__(self, pr: PullRequest, files: Sequence[RenderedFile], *, redactor: Redactor, nonce: str,
-                 output_tokens: int, context: str, part: tuple[int, int]) -> Prompt: ...
+    def __call__(
+        self,
+        pr: PullRequest,
+        files: Sequence[RenderedFile],
+        *,
+        redactor: Redactor,
+        nonce: str,
+        output_tokens: int,
+        context: str,
+        part: tuple[int, int],
+    ) -> Prompt: ...
 
 
 @dataclass(frozen=True)
@@ -65,31 +75,54 @@ class Task(Generic[T]):
     scan_secrets: bool = False  # the secret scan of every changed file (the review)
 
 
-def run_task(task: Task[T], pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewConfig, *,
-             caller: Provider | Resilient | None, redactor: Redactor, nonce: str, model: str = "",
-             host: str = "") -> Outcome[T]:
+def run_task(
+    task: Task[T],
+    pr: PullRequest,
+    raw_files: Sequence[RawFile],
+    config: ReviewConfig,
+    *,
+    caller: Provider | Resilient | None,
+    redactor: Redactor,
+    nonce: str,
+    model: str = "",
+    host: str = "",
+) -> Outcome[T]:
     """Run one task over the files; caller None means dry run (build and record the prompts, call nothing).
 
     The Outcome's ``findings`` hold the secret scan's findings (when the task asks for it), its ``answer``
     the merged answer of every call, or None when no call answered."""
-    outcome: Outcome[T] = Outcome(pr=pr, command=task.name, fail_on=config.fail_on, dry_run=caller is None,
-                                  allow_partial=config.allow_partial, files=raw_files)
+    outcome: Outcome[T] = Outcome(
+        pr=pr,
+        command=task.name,
+        fail_on=config.fail_on,
+        dry_run=caller is None,
+        allow_partial=config.allow_partial,
+        files=raw_files,
+    )
     outcome.manifest = Manifest(provider_host=host, model=model)
     watch = _Stopwatch(outcome.timings)
     outcome.files_total = len(raw_files)
     outcome.lines_total = sum(r.added + r.removed for r in raw_files)
     selection = select_files(raw_files, config.ignore)
     outcome.skipped.extend(selection.skipped)
-    reviewable = sorted(selection.reviewable, key=lambda r: r.path != task.focus) if task.focus \
-        else selection.reviewable
+    reviewable = (
+        sorted(selection.reviewable, key=lambda r: r.path != task.focus) if task.focus else selection.reviewable
+    )
     watch.lap("select")
     # The list of files not shown: at most MAX_NOT_SHOWN rows of path, line count and reason.
     names = sum(len(r.path) + 90 for r in raw_files[:MAX_NOT_SHOWN]) // 3 if task.list_not_shown else 0
     call_tokens, output_tokens, limits, notices = call_budget(
-        model, config.max_input_tokens, task.overhead(pr, redactor, task.context) + names)
+        model, config.max_input_tokens, task.overhead(pr, redactor, task.context) + names
+    )
     max_calls = config.max_calls if task.max_calls is None else task.max_calls
-    plan = plan_budget(reviewable, call_tokens=call_tokens, output_tokens=output_tokens, limits=limits,
-                       max_calls=max_calls, notices=notices)
+    plan = plan_budget(
+        reviewable,
+        call_tokens=call_tokens,
+        output_tokens=output_tokens,
+        limits=limits,
+        max_calls=max_calls,
+        notices=notices,
+    )
     outcome.notices.extend(plan.notices)
     not_shown = [replace(s, reason=NOT_SHOWN_REASON) if task.max_calls == 1 else s for s in plan.not_reviewed]
     outcome.skipped.extend(not_shown)
@@ -167,8 +200,11 @@ def _failed_parts(results: Sequence[_Result[Any]]) -> list[Skipped]:
             missing[path] = missing.get(path, 0) + lines
         for path, lines in result.files_reviewed:
             missing[path] -= lines
-    return [Skipped(path, "its model call failed (see the problems above)", lines, "not-reviewed")
-            for path, lines in missing.items() if lines > 0]
+    return [
+        Skipped(path, "its model call failed (see the problems above)", lines, "not-reviewed")
+        for path, lines in missing.items()
+        if lines > 0
+    ]
 
 
 def _unverified(results: Sequence[_Result[Any]], paths: set[str]) -> list[Skipped]:
@@ -178,8 +214,10 @@ def _unverified(results: Sequence[_Result[Any]], paths: set[str]) -> list[Skippe
         for path, lines in result.files_reviewed:
             if path in paths:
                 shown[path] = shown.get(path, 0) + lines
-    return [Skipped(path, UNVERIFIED_REASON, lines, "not-reviewed", content=True, shown=True)
-            for path, lines in shown.items()]
+    return [
+        Skipped(path, UNVERIFIED_REASON, lines, "not-reviewed", content=True, shown=True)
+        for path, lines in shown.items()
+    ]
 
 
 def _planned_lines(plan: BudgetPlan) -> dict[str, int]:
@@ -203,8 +241,17 @@ def _not_shown_block(skipped: Sequence[Skipped]) -> str:
 class _Runner(Generic[T]):
     """One part of the plan: its prompt, its call, and its halves when the call overflows or is cut off."""
 
-    def __init__(self, task: Task[T], pr: PullRequest, plan: BudgetPlan, provider: Resilient | None,
-                 redactor: Redactor, nonce: str, context: str, scanned: set[str] | None) -> None:
+    def __init__(
+        self,
+        task: Task[T],
+        pr: PullRequest,
+        plan: BudgetPlan,
+        provider: Resilient | None,
+        redactor: Redactor,
+        nonce: str,
+        context: str,
+        scanned: set[str] | None,
+    ) -> None:
         self.task, self.pr, self.plan, self.provider = task, pr, plan, provider
         self.redactor, self.nonce, self.context = redactor, nonce, context
         self.total = len(plan.chunks)
@@ -217,7 +264,8 @@ class _Runner(Generic[T]):
             # The secret scan reads this part's lines while they are parsed; nothing is kept for later, so a
             # huge review holds the lines of the parts in flight only (placement re-parses the few cited files).
             result.secrets = secret_findings(
-                [_piece_diff(p) for p in chunk.pieces if p.raw.path not in self.scanned], self.redactor)
+                [_piece_diff(p) for p in chunk.pieces if p.raw.path not in self.scanned], self.redactor
+            )
         self._run(chunk, index, result, depth=0)
         return result
 
@@ -225,9 +273,15 @@ class _Runner(Generic[T]):
         start = time.perf_counter()
         files = render_chunk(chunk, self.redactor)
         result.files_sent.extend((f.path, f.lines_sent) for f in files)
-        prompt = self.task.prompt(self.pr, files, redactor=self.redactor, nonce=self.nonce,
-                                  output_tokens=self.plan.output_tokens, context=self.context,
-                                  part=(index + 1, self.total))
+        prompt = self.task.prompt(
+            self.pr,
+            files,
+            redactor=self.redactor,
+            nonce=self.nonce,
+            output_tokens=self.plan.output_tokens,
+            context=self.context,
+            part=(index + 1, self.total),
+        )
         result.prompt_seconds += time.perf_counter() - start
         return prompt
 
@@ -270,8 +324,7 @@ class _Runner(Generic[T]):
 
 def _resolve(chunk: Chunk) -> Chunk:
     """Parse whole-file pieces (so a single large file can be halved too); split ones were parsed by the budget."""
-    return Chunk(tuple(p if p.hunks is not None else replace(p, hunks=parse_file(p.raw).hunks)
-                       for p in chunk.pieces))
+    return Chunk(tuple(p if p.hunks is not None else replace(p, hunks=parse_file(p.raw).hunks) for p in chunk.pieces))
 
 
 def _piece_diff(piece: Piece) -> FileDiff:

@@ -44,8 +44,10 @@ def load_event(text: str, path: str = "GITHUB_EVENT_PATH") -> dict[str, Any]:
     """Parse the event file; tolerate trailing garbage after the JSON object (seen on real runners)."""
     stripped = text.strip()
     if not stripped:
-        raise EventError(f"The event file ({path}) is empty. Run this action from a GitHub Actions workflow, "
-                         "or use the qodo-review CLI locally.")
+        raise EventError(
+            f"The event file ({path}) is empty. Run this action from a GitHub Actions workflow, "
+            "or use the qodo-review CLI locally."
+        )
     try:
         data, _end = json.JSONDecoder().raw_decode(stripped)
     except json.JSONDecodeError as exc:
@@ -66,7 +68,7 @@ def parse_command(body: str) -> tuple[str, str, bool] | None:
     if not match or match.group(1) not in COMMAND_WORDS:
         return None
     word = match.group(1)
-    rest = text[match.end():].strip()
+    rest = text[match.end() :].strip()
     if word == "ask":
         if not rest:
             raise UsageError("/ask needs a question, for example: /ask why is the cache not invalidated?")
@@ -103,15 +105,20 @@ def find_activity(event_name: str, payload: dict[str, Any], pr_input: int | None
         inputs = _obj(payload, "inputs")
         number = pr_input or _pr_number(inputs.get("pr-number")) or _pr_number(inputs.get("pr_number"))
         if number is None:
-            raise UsageError("workflow_dispatch needs a pull request: set the 'pr-number' input "
-                             "(with: pr-number: ${{ inputs.pr-number }}).")
+            raise UsageError(
+                "workflow_dispatch needs a pull request: set the 'pr-number' input "
+                "(with: pr-number: ${{ inputs.pr-number }})."
+            )
         return Activity("review", pr_number=number, action="dispatch")
     if event_name in ("issue_comment", "pull_request_review_comment"):
         return _from_comment(event_name, action, payload)
     if pr_input is not None:
         return Activity("review", pr_number=pr_input, action=event_name)
-    return Activity("skip", reason=f"qodo-review does nothing on '{event_name}' events; "
-                    "run it on pull_request, issue_comment or workflow_dispatch.")
+    return Activity(
+        "skip",
+        reason=f"qodo-review does nothing on '{event_name}' events; "
+        "run it on pull_request, issue_comment or workflow_dispatch.",
+    )
 
 
 def _from_pull_request(event_name: str, action: str, payload: dict[str, Any]) -> Activity:
@@ -122,9 +129,12 @@ def _from_pull_request(event_name: str, action: str, payload: dict[str, Any]) ->
     if action not in PR_ACTIONS:
         return Activity("skip", reason=f"Nothing to do for pull request action '{action}'.", pr_number=number)
     return Activity(
-        "review", pr_number=number, action=action,
+        "review",
+        pr_number=number,
+        action=action,
         before=str(payload.get("before")) if action == "synchronize" and payload.get("before") else None,
-        draft=bool(pull.get("draft")), author=str(_obj(pull, "user").get("login") or ""),
+        draft=bool(pull.get("draft")),
+        author=str(_obj(pull, "user").get("login") or ""),
     )
 
 
@@ -148,12 +158,27 @@ def _from_comment(event_name: str, action: str, payload: dict[str, Any]) -> Acti
     try:
         parsed = parse_command(str(comment.get("body") or ""))
     except UsageError as exc:
-        return Activity("reject", reason=str(exc), pr_number=number, comment_id=comment_id, commenter=login,
-                        review_comment=event_name != "issue_comment")
+        return Activity(
+            "reject",
+            reason=str(exc),
+            pr_number=number,
+            comment_id=comment_id,
+            commenter=login,
+            review_comment=event_name != "issue_comment",
+        )
     if parsed is None:
         return Activity("skip", reason="The comment is not a qodo-review command.")
     word, args, full = parsed
     if event_name == "pull_request_review_comment" and word != "ask":
         return Activity("skip", reason="In a review thread only /ask is answered.")
-    return Activity("review", pr_number=number, command=word, args=args, full=full, comment_id=comment_id,
-                    review_comment=event_name != "issue_comment", commenter=login, action="comment")
+    return Activity(
+        "review",
+        pr_number=number,
+        command=word,
+        args=args,
+        full=full,
+        comment_id=comment_id,
+        review_comment=event_name != "issue_comment",
+        commenter=login,
+        action="comment",
+    )

@@ -64,21 +64,33 @@ def fetch_files(github: GitHub, pr: PullRequest, git: Git | None) -> Fetched:
             log.append(f"The git checkout in the workspace was not used ({exc}); only GitHub's files list is.")
     notices: list[str] = []
     if any(f.patch_missing for f in files):
-        notices.append(f"GitHub omitted the patch of {sum(f.patch_missing for f in files)} large files, so they "
-                       "were not reviewed. To review them, check the PR out before this step (`actions/checkout` "
-                       "with `fetch-depth: 0`): qodo-review then reads them from git, checked against GitHub.")
-    return Fetched(files, "GitHub's files list (the PR is too large for its diff)", unlisted_files(files, pr),
-                   tuple(notices), tuple(log), time.perf_counter() - start)
+        notices.append(
+            f"GitHub omitted the patch of {sum(f.patch_missing for f in files)} large files, so they "
+            "were not reviewed. To review them, check the PR out before this step (`actions/checkout` "
+            "with `fetch-depth: 0`): qodo-review then reads them from git, checked against GitHub."
+        )
+    return Fetched(
+        files,
+        "GitHub's files list (the PR is too large for its diff)",
+        unlisted_files(files, pr),
+        tuple(notices),
+        tuple(log),
+        time.perf_counter() - start,
+    )
 
 
 def head_ids(rows: Sequence[object]) -> dict[str, str]:
     """path -> the blob id of its new version, as GitHub's files list gives it (`sha`)."""
-    return {str(r["filename"]): str(r["sha"]) for r in rows
-            if isinstance(r, dict) and isinstance(r.get("filename"), str) and isinstance(r.get("sha"), str)}
+    return {
+        str(r["filename"]): str(r["sha"])
+        for r in rows
+        if isinstance(r, dict) and isinstance(r.get("filename"), str) and isinstance(r.get("sha"), str)
+    }
 
 
-def complete_from_git(files: list[RawFile], listed: Mapping[str, str], git: Git, github: GitHub, pr: PullRequest,
-                      *, past_list: bool) -> tuple[list[RawFile], str]:
+def complete_from_git(
+    files: list[RawFile], listed: Mapping[str, str], git: Git, github: GitHub, pr: PullRequest, *, past_list: bool
+) -> tuple[list[RawFile], str]:
     """The files list with omitted patches recovered (verified) and, past GitHub's list, git's other files
     (unverified). GitUnusable when git disagrees with GitHub or a blob does not hash to its name."""
     missing = [f for f in files if f.patch_missing]
@@ -94,12 +106,20 @@ def complete_from_git(files: list[RawFile], listed: Mapping[str, str], git: Git,
     out = [recovered.get(f.path, f) for f in files]
     names = {f.path for f in files}
     extra = [replace(f, unverified=True) for f in local if f.path not in names] if past_list else []
-    note = (f"GitHub omitted the patch of {len(missing)} large files; {len(recovered)} were read from the git "
-            "checkout, checked against GitHub's blob ids.") if missing else ""
+    note = (
+        (
+            f"GitHub omitted the patch of {len(missing)} large files; {len(recovered)} were read from the git "
+            "checkout, checked against GitHub's blob ids."
+        )
+        if missing
+        else ""
+    )
     if extra:
-        note = (note + " " if note else "") + (f"{len(extra)} files past GitHub's {MAX_PR_FILES:,}-file list were "
-                                               "read from the git checkout, unverified (GitHub lists no blob ids "
-                                               "for them).")
+        note = (note + " " if note else "") + (
+            f"{len(extra)} files past GitHub's {MAX_PR_FILES:,}-file list were "
+            "read from the git checkout, unverified (GitHub lists no blob ids "
+            "for them)."
+        )
     return out + extra, note
 
 
@@ -113,13 +133,23 @@ def _check_listed(local: Sequence[RawFile], files: Sequence[RawFile], listed: Ma
         ids = index_ids(mine.text)
         if (mine.added, mine.removed) != (raw.added, raw.removed):
             raise GitUnusable(f"git's counts for {raw.path[:200]!r} are not GitHub's")
-        if ids is not None and raw.status is not FileStatus.DELETED and raw.path in listed \
-                and ids[1] != listed[raw.path]:
+        if (
+            ids is not None
+            and raw.status is not FileStatus.DELETED
+            and raw.path in listed
+            and ids[1] != listed[raw.path]
+        ):
             raise GitUnusable(f"git's blob of {raw.path[:200]!r} is not the one GitHub lists")
 
 
-def _verified_patches(missing: Sequence[RawFile], local: Mapping[str, RawFile], listed: Mapping[str, str],
-                      git: Git, github: GitHub, pr: PullRequest) -> dict[str, RawFile]:
+def _verified_patches(
+    missing: Sequence[RawFile],
+    local: Mapping[str, RawFile],
+    listed: Mapping[str, str],
+    git: Git,
+    github: GitHub,
+    pr: PullRequest,
+) -> dict[str, RawFile]:
     """The omitted patches git can give whose two blobs are GitHub's (ids) and git's bytes hash to them."""
     candidates: dict[str, tuple[RawFile, tuple[str, str]]] = {}
     for raw in missing:
@@ -159,6 +189,7 @@ def unlisted_files(files: Sequence[RawFile], pr: PullRequest) -> tuple[Skipped, 
     count = pr.changed_files - len(files)
     lines = max(0, (pr.additions or 0) + (pr.deletions or 0) - sum(f.added + f.removed for f in files))
     name = f"({count} more files)"
-    reason = f"GitHub lists at most {MAX_PR_FILES:,} files of a PR; check it out with fetch-depth: 0 to read them " \
-             "from git"
+    reason = (
+        f"GitHub lists at most {MAX_PR_FILES:,} files of a PR; check it out with fetch-depth: 0 to read them from git"
+    )
     return (Skipped(name, reason, lines, "not-reviewed", files=count),)

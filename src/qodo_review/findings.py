@@ -39,8 +39,11 @@ def extract_json(text: str, keys: Collection[str] = ()) -> Any:
                 continue
             if isinstance(value, dict) and (not keys or any(k in value for k in keys)):
                 return value
-    raise AnswerError("The model's answer held no JSON object." if not keys else
-                      f"The model's answer held no JSON object with {' or '.join(repr(k) for k in keys)}.")
+    raise AnswerError(
+        "The model's answer held no JSON object."
+        if not keys
+        else f"The model's answer held no JSON object with {' or '.join(repr(k) for k in keys)}."
+    )
 
 
 def _int(value: object) -> int | None:
@@ -78,7 +81,10 @@ def finding_from_json(item: dict[str, Any]) -> Finding | None:
     category = _str(item.get("category"), 40).strip().lower()
     suggestion = item.get("suggestion")
     return Finding(
-        path=path, line=line, end_line=end_line, side=side,
+        path=path,
+        line=line,
+        end_line=end_line,
+        side=side,
         severity=Severity.parse(item.get("severity")),
         category=category if category in CATEGORIES else "maintainability",
         title=(title[0] if title else body.splitlines()[0])[:MAX_TITLE_CHARS],
@@ -186,8 +192,9 @@ def unverifiable_reason(path: str) -> str | None:
     return None
 
 
-def set_aside_unverifiable(findings: Sequence[Finding],
-                           known: KnownFiles) -> tuple[list[Finding], list[tuple[Finding, str]]]:
+def set_aside_unverifiable(
+    findings: Sequence[Finding], known: KnownFiles
+) -> tuple[list[Finding], list[tuple[Finding, str]]]:
     """(findings kept, findings on paths that do not exist, each with why), both in the given order.
 
     A finding with no path, or on a file of the PR, is kept. A placeholder or a path git cannot hold is set

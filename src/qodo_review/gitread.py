@@ -46,18 +46,39 @@ ZERO_ID = re.compile(r"0+")
 # says: three-dot (from the merge base), renames detected, 3 lines of context, git's default algorithm;
 # full blob ids in the `index` lines, to check them against GitHub's.
 DIFF_OPTIONS = (
-    "--no-ext-diff", "--no-textconv", "--no-color", "--no-relative", "-M", "-U3", "--inter-hunk-context=0",
-    "--diff-algorithm=myers", "--src-prefix=a/", "--dst-prefix=b/", "--submodule=short",
-    "--ignore-submodules=none", "-O/dev/null", "--full-index",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-color",
+    "--no-relative",
+    "-M",
+    "-U3",
+    "--inter-hunk-context=0",
+    "--diff-algorithm=myers",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "--submodule=short",
+    "--ignore-submodules=none",
+    "-O/dev/null",
+    "--full-index",
 )
 # Command-line config outranks every config file. Each key is one a repository could set to run a
 # program from `git diff`, or to change what it shows (core.bigFileThreshold=1 turns every file binary);
 # the pack limits keep git's mappings well under MAX_GIT_MEMORY_BYTES.
 HARDENED_CONFIG = (
-    "core.fsmonitor=false", "core.pager=cat", "core.attributesFile=/dev/null", "core.bigFileThreshold=512m",
-    "core.quotePath=true", "core.commitGraph=false", "diff.renameLimit=1000", "diff.suppressBlankEmpty=false",
-    "protocol.allow=never", "core.packedGitWindowSize=32m", "core.packedGitLimit=256m",
-    "core.deltaBaseCacheLimit=64m", "core.alternateRefsCommand=", "core.useReplaceRefs=false",
+    "core.fsmonitor=false",
+    "core.pager=cat",
+    "core.attributesFile=/dev/null",
+    "core.bigFileThreshold=512m",
+    "core.quotePath=true",
+    "core.commitGraph=false",
+    "diff.renameLimit=1000",
+    "diff.suppressBlankEmpty=false",
+    "protocol.allow=never",
+    "core.packedGitWindowSize=32m",
+    "core.packedGitLimit=256m",
+    "core.deltaBaseCacheLimit=64m",
+    "core.alternateRefsCommand=",
+    "core.useReplaceRefs=false",
 )
 # Files that make git read objects or refs from somewhere else than this .git directory.
 ELSEWHERE = ("objects/info/alternates", "commondir")
@@ -162,12 +183,25 @@ class Git:
 def git_env(executable: str, git_dir: str, empty: str) -> dict[str, str]:
     """git's whole environment: nothing is inherited (GIT_*, PATH, HOME... of the job never reach git)."""
     return {
-        "PATH": os.path.dirname(executable), "HOME": empty, "XDG_CONFIG_HOME": empty, "LC_ALL": "C",
-        "GIT_DIR": git_dir, "GIT_WORK_TREE": empty, "GIT_INDEX_FILE": os.path.join(empty, "index"),
-        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_ATTR_NOSYSTEM": "1",
-        "GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.path.join(empty, "grafts"),
-        "GIT_ALLOW_PROTOCOL": "", "GIT_NO_LAZY_FETCH": "1", "GIT_TERMINAL_PROMPT": "0",
-        "GIT_OPTIONAL_LOCKS": "0", "GIT_LITERAL_PATHSPECS": "1", "GIT_PAGER": "cat", "PAGER": "cat",
+        "PATH": os.path.dirname(executable),
+        "HOME": empty,
+        "XDG_CONFIG_HOME": empty,
+        "LC_ALL": "C",
+        "GIT_DIR": git_dir,
+        "GIT_WORK_TREE": empty,
+        "GIT_INDEX_FILE": os.path.join(empty, "index"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_ATTR_NOSYSTEM": "1",
+        "GIT_NO_REPLACE_OBJECTS": "1",
+        "GIT_GRAFT_FILE": os.path.join(empty, "grafts"),
+        "GIT_ALLOW_PROTOCOL": "",
+        "GIT_NO_LAZY_FETCH": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_OPTIONAL_LOCKS": "0",
+        "GIT_LITERAL_PATHSPECS": "1",
+        "GIT_PAGER": "cat",
+        "PAGER": "cat",
     }
 
 
@@ -231,8 +265,8 @@ def parse_batch(out: bytes, wanted: Sequence[str]) -> dict[str, bytes]:
         if len(header) != 3 or header[0] != oid or header[1] != "blob" or not header[2].isdigit():
             raise GitUnusable(f"object {oid[:12]} is missing or not a blob")
         size = int(header[2])
-        content = out[end + 1:end + 1 + size]
-        if len(content) != size or out[end + 1 + size:end + 2 + size] != b"\n":
+        content = out[end + 1 : end + 1 + size]
+        if len(content) != size or out[end + 1 + size : end + 2 + size] != b"\n":
             raise GitUnusable(f"object {oid[:12]} was cut short")
         if blob_id(content, "sha256" if len(oid) == 64 else "sha1") != oid:
             raise GitUnusable(f"object {oid[:12]} in .git does not hash to its name (it was changed)")
@@ -261,15 +295,22 @@ def _limit_resources() -> None:  # pragma: no cover - runs in the child, between
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def bounded_run(command: list[str], env: Mapping[str, str], cwd: str, what: str,
-                stdin: IO[bytes] | None = None) -> bytes:
+def bounded_run(
+    command: list[str], env: Mapping[str, str], cwd: str, what: str, stdin: IO[bytes] | None = None
+) -> bytes:
     """stdout of a command, or GitUnusable when it fails, runs too long, says too much or needs too much
     memory (RLIMIT_AS: the allocation fails and git exits with an error)."""
     with tempfile.TemporaryFile() as errors:
         try:
-            proc = subprocess.Popen(command, env=dict(env), cwd=cwd,
-                                    stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=errors, preexec_fn=_limit_resources)
+            proc = subprocess.Popen(
+                command,
+                env=dict(env),
+                cwd=cwd,
+                stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                preexec_fn=_limit_resources,
+            )
         except (OSError, subprocess.SubprocessError) as exc:
             raise GitUnusable(f"git could not start ({getattr(exc, 'strerror', None) or exc})") from None
         timed_out = threading.Event()

@@ -120,6 +120,8 @@ def findings_path(value: str) -> str:
     value = value or "qodo-findings.json"
     path = posixpath.normpath(value)
     if value.startswith("/") or path in (".", "..") or path.startswith("../") or "\0" in value:
-        raise UsageError(f"Input 'findings-file' is {value[:200]!r}; give a path relative to the workspace, like "
-                         "qodo-findings.json or reports/qodo.json (later steps open it from there).")
+        raise UsageError(
+            f"Input 'findings-file' is {value[:200]!r}; give a path relative to the workspace, like "
+            "qodo-findings.json or reports/qodo.json (later steps open it from there)."
+        )
     return path

@@ -23,8 +23,16 @@ class Severity(enum.Enum):
     def parse(cls, value: object) -> Severity:
         """Lenient: unknown or missing severities become MEDIUM (never dropped)."""
         text = str(value or "").strip().lower()
-        aliases = {"blocker": "critical", "major": "high", "minor": "low", "warning": "medium",
-                   "error": "high", "nit": "low", "note": "info", "suggestion": "low"}
+        aliases = {
+            "blocker": "critical",
+            "major": "high",
+            "minor": "low",
+            "warning": "medium",
+            "error": "high",
+            "nit": "low",
+            "note": "info",
+            "suggestion": "low",
+        }
         text = aliases.get(text, text)
         try:
             return cls(text)
@@ -128,9 +136,15 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "path": self.path, "line": self.line, "end_line": self.end_line, "side": self.side,
-            "severity": self.severity.value, "category": self.category, "title": self.title,
-            "body": self.body, "source": self.source,
+            "path": self.path,
+            "line": self.line,
+            "end_line": self.end_line,
+            "side": self.side,
+            "severity": self.severity.value,
+            "category": self.category,
+            "title": self.title,
+            "body": self.body,
+            "source": self.source,
         }
         if self.suggestion is not None:
             out["suggestion"] = self.suggestion

@@ -127,8 +127,9 @@ class Outcome(Generic[T]):
             "max_severity": worst.value if worst else "none",
             "summary": self.summary,
             "findings": [f.to_json() for f in self.findings],
-            "not_inline": [{"finding": f.to_json(), "reason": why}
-                           for f, why in [*self.placed.outside, *self.not_inline]],
+            "not_inline": [
+                {"finding": f.to_json(), "reason": why} for f, why in [*self.placed.outside, *self.not_inline]
+            ],
             # findings on paths that do not exist: not in "findings", not gated, kept here with why
             "unverifiable": [{"finding": f.to_json(), "reason": why} for f, why in self.unverifiable],
             **self.payload,
@@ -137,27 +138,38 @@ class Outcome(Generic[T]):
             "coverage": self.coverage.summary(),
             "errors": list(self.errors),
             "notices": list(self.notices),
-            "usage": {"calls": self.usage.calls, "tokens_in": self.usage.tokens_in,
-                      "tokens_out": self.usage.tokens_out},
+            "usage": {
+                "calls": self.usage.calls,
+                "tokens_in": self.usage.tokens_in,
+                "tokens_out": self.usage.tokens_out,
+            },
         }
 
     def outputs(self, path: str, count: int | None = None) -> dict[str, str]:
         """The step outputs: the same names for every command, so one workflow can read any result."""
         worst = self.max_severity
-        return {"findings": str(len(self.findings) if count is None else count),
-                "max_severity": worst.value if worst else "none",
-                "verdict": self.verdict if self.is_review else "pass", "findings_file": path,
-                "tokens_in": str(self.usage.tokens_in), "tokens_out": str(self.usage.tokens_out),
-                "complete": str(self.complete).lower()}
+        return {
+            "findings": str(len(self.findings) if count is None else count),
+            "max_severity": worst.value if worst else "none",
+            "verdict": self.verdict if self.is_review else "pass",
+            "findings_file": path,
+            "tokens_in": str(self.usage.tokens_in),
+            "tokens_out": str(self.usage.tokens_out),
+            "complete": str(self.complete).lower(),
+        }
 
     def dry_run_text(self, *, show_prompts: bool) -> str:
         """The one dry-run printout: how many calls would go where, and (show_prompts) every prompt."""
         tokens = sum(p.tokens_estimate for p in self.prompts)
-        text = (f"Dry run: nothing was sent. {len(self.prompts)} call(s), about {tokens} prompt tokens, would be "
-                f"sent to {self.manifest.provider_host} ({self.manifest.model}).")
+        text = (
+            f"Dry run: nothing was sent. {len(self.prompts)} call(s), about {tokens} prompt tokens, would be "
+            f"sent to {self.manifest.provider_host} ({self.manifest.model})."
+        )
         if show_prompts:
-            text += "".join(f"\n----- call {i}: system -----\n{p.system}\n----- call {i}: user -----\n{p.user}"
-                            for i, p in enumerate(self.prompts, 1))
+            text += "".join(
+                f"\n----- call {i}: system -----\n{p.system}\n----- call {i}: user -----\n{p.user}"
+                for i, p in enumerate(self.prompts, 1)
+            )
         return text
 
 

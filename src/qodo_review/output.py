@@ -68,12 +68,16 @@ class Out:
     def notice(self, text: str, props: str = "") -> None:
         self._command("notice", text, props)
 
-    def annotate(self, kind: str, text: str, *, file: str, line: int | None = None, end_line: int | None = None,
-                 title: str = "") -> None:
+    def annotate(
+        self, kind: str, text: str, *, file: str, line: int | None = None, end_line: int | None = None, title: str = ""
+    ) -> None:
         """An annotation on a file (and line) of the head commit: shown in the PR's Files tab."""
         props = {"file": file, "line": line, "endLine": end_line if end_line != line else None, "title": title}
-        encoded = ",".join(f"{key}={workflow_escape_property(self.redactor.redact(str(value)))}"
-                           for key, value in props.items() if value)
+        encoded = ",".join(
+            f"{key}={workflow_escape_property(self.redactor.redact(str(value)))}"
+            for key, value in props.items()
+            if value
+        )
         self._command(kind, text, encoded, where=f"{file}:{line}: " if line else f"{file}: ")
 
     def mask(self, value: str) -> None:
@@ -97,7 +101,7 @@ class Out:
             return
         lines = []
         for key, value in values.items():
-            clean = self.redactor.redact(str(value)).replace("\r", " ").replace("\n", " ")[:OUTPUTS_MAX // 8]
+            clean = self.redactor.redact(str(value)).replace("\r", " ").replace("\n", " ")[: OUTPUTS_MAX // 8]
             lines.append(f"{key}={clean}\n")
         with open(self.output_path, "a", encoding="utf-8") as fh:
             fh.writelines(lines)
@@ -140,6 +144,8 @@ def _remove(path: str, relative: str) -> None:
     except FileNotFoundError:
         return
     if stat.S_ISDIR(mode):
-        raise UsageError(f"Input 'findings-file' is {relative!r}, but the workspace has a directory there; choose "
-                         "another path (the default is qodo-findings.json).")
+        raise UsageError(
+            f"Input 'findings-file' is {relative!r}, but the workspace has a directory there; choose "
+            "another path (the default is qodo-findings.json)."
+        )
     os.unlink(path)

@@ -38,8 +38,12 @@ def location(finding: Finding) -> str:
 
 def finding_comment(finding: Finding, host: str) -> str:
     """The body of one inline review comment."""
-    parts = [f"{ICONS[finding.severity]} **{finding.severity.value.capitalize()} · {finding.category}:** "
-             f"{plain(finding.title, 200)}", "", sanitize_markdown(finding.body, repo=host, max_chars=8000)]
+    parts = [
+        f"{ICONS[finding.severity]} **{finding.severity.value.capitalize()} · {finding.category}:** "
+        f"{plain(finding.title, 200)}",
+        "",
+        sanitize_markdown(finding.body, repo=host, max_chars=8000),
+    ]
     if finding.suggestion is not None:
         parts += ["", suggestion_block(finding.suggestion)]
     parts += ["", fingerprint_marker(finding)]
@@ -62,8 +66,9 @@ def outside_section(outside: Sequence[tuple[Finding, str]], host: str) -> str:
         return ""
     out = ["### Findings outside the diff", "These could not be placed on a changed line, so they are listed here."]
     for finding, why in outside:
-        out.append(f"- {ICONS[finding.severity]} **{plain(finding.title, 150)}** at {location(finding)} "
-                   f"({plain(why, 80)})")
+        out.append(
+            f"- {ICONS[finding.severity]} **{plain(finding.title, 150)}** at {location(finding)} ({plain(why, 80)})"
+        )
         body = sanitize_markdown(finding.body, repo=host, max_chars=1500).replace("\n", "\n  ")
         if body:
             out.append(f"  {body}")
@@ -76,12 +81,16 @@ def unverifiable_section(items: Sequence[tuple[Finding, str]], host: str) -> str
     if not items:
         return ""
     n = len(items)
-    out = [f"### {n} finding{'s' if n != 1 else ''} on paths that do not exist",
-           "The model cited files that are neither in this pull request nor in the repository at the head commit. "
-           "They are not posted inline and do not count toward fail-on."]
+    out = [
+        f"### {n} finding{'s' if n != 1 else ''} on paths that do not exist",
+        "The model cited files that are neither in this pull request nor in the repository at the head commit. "
+        "They are not posted inline and do not count toward fail-on.",
+    ]
     for finding, why in items:
-        out.append(f"- {ICONS[finding.severity]} {finding.severity.value}: **{plain(finding.title, 150)}** "
-                   f"at {location(finding)} ({plain(why, 100)})")
+        out.append(
+            f"- {ICONS[finding.severity]} {finding.severity.value}: **{plain(finding.title, 150)}** "
+            f"at {location(finding)} ({plain(why, 100)})"
+        )
         body = sanitize_markdown(finding.body, repo=host, max_chars=1500).replace("\n", "\n  ")
         if body:
             out.append(f"  {body}")
@@ -89,8 +98,12 @@ def unverifiable_section(items: Sequence[tuple[Finding, str]], host: str) -> str
 
 
 # (kind, title): "exempt" (the base config's ignore list) reads as ignored, its reason names the pattern.
-COVERAGE_KINDS = (("ignored", "Ignored"), ("exempt", "Ignored"), ("withheld", "Withheld"),
-                  ("not-reviewed", "⚠️ Not reviewed"))
+COVERAGE_KINDS = (
+    ("ignored", "Ignored"),
+    ("exempt", "Ignored"),
+    ("withheld", "Withheld"),
+    ("not-reviewed", "⚠️ Not reviewed"),
+)
 ACCEPTED_TITLE = "Not reviewed (accepted by allow-partial)"
 STAGE_LABELS = {"model": "model calls"}
 LISTED_IN_COMMENT = 200  # files named per list in the summary comment and the check; the rest are counted
@@ -135,16 +148,21 @@ def coverage_section(report: Outcome[Any], *, list_all: bool = False) -> str:
     coverage = report.coverage
     done = coverage.reviewed
     label = "Prepared (dry run)" if report.dry_run else "✅ Reviewed"
-    rows = ["| | Files | Changed lines |", "|---|---:|---:|",
-            f"| {label} | {len({path for path, _ in done}):,} | {sum(n for _, n in done):,} |"]
+    rows = [
+        "| | Files | Changed lines |",
+        "|---|---:|---:|",
+        f"| {label} | {len({path for path, _ in done}):,} | {sum(n for _, n in done):,} |",
+    ]
     for kind, title in COVERAGE_KINDS:
         for reason, files, lines, content in _by_reason(report.skipped, kind):
             shown = ACCEPTED_TITLE if content and report.allow_partial else title
             rows.append(f"| {shown}: {plain(reason, 120)} | {files:,} | {lines:,} |")
     rows.append(f"| **Total in PR** | {report.files_total:,} | {report.lines_total:,} |")
-    facts = [f"Model calls: {report.usage.calls:,}" + (f" ({report.calls_planned:,} planned)"
-                                                        if report.calls_planned != report.usage.calls else ""),
-             f"tokens in {report.usage.tokens_in:,}, out {report.usage.tokens_out:,}"]
+    facts = [
+        f"Model calls: {report.usage.calls:,}"
+        + (f" ({report.calls_planned:,} planned)" if report.calls_planned != report.usage.calls else ""),
+        f"tokens in {report.usage.tokens_in:,}, out {report.usage.tokens_out:,}",
+    ]
     if report.source:
         facts.insert(0, f"Diff read from {report.source}")
     text = "\n".join(rows) + "\n\n" + " · ".join(facts) + "."
@@ -170,8 +188,9 @@ def gate_line(report: Outcome[Any]) -> str:
 
 def timings_line(timings: Mapping[str, float]) -> str:
     """Time per stage; prompt building happens inside the model-call stage, in its threads."""
-    parts = [f"{STAGE_LABELS.get(name, name)} {seconds:.2f} s" for name, seconds in timings.items()
-             if name != "prompts"]
+    parts = [
+        f"{STAGE_LABELS.get(name, name)} {seconds:.2f} s" for name, seconds in timings.items() if name != "prompts"
+    ]
     if "prompts" in timings:
         parts.append(f"(building the prompts: {timings['prompts']:.2f} s of the model calls)")
     return "Time per stage: " + " · ".join(parts)
@@ -182,11 +201,13 @@ def manifest_section(report: Outcome[Any]) -> str:
     redactions = ", ".join(f"{kind} × {n}" for kind, n in sorted(m.redactions.items())) or "none"
     files = sorted({path for path, _ in m.files})
     verb = "Would be sent" if report.dry_run else ("Sent" if m.sent else "Nothing was sent")
-    lines = [f"- **{verb}** to `{m.provider_host or 'no provider'}`, model `{m.model or '-'}`: "
-             f"{len(files)} files, {sum(n for _, n in m.files)} changed lines, PR title and description.",
-             f"- Model calls: {report.usage.calls}; tokens in {report.usage.tokens_in}, out {report.usage.tokens_out}.",
-             f"- Secrets redacted before sending: {redactions}.",
-             "- Nothing else left the runner: no telemetry, no other host, nothing stored after the job."]
+    lines = [
+        f"- **{verb}** to `{m.provider_host or 'no provider'}`, model `{m.model or '-'}`: "
+        f"{len(files)} files, {sum(n for _, n in m.files)} changed lines, PR title and description.",
+        f"- Model calls: {report.usage.calls}; tokens in {report.usage.tokens_in}, out {report.usage.tokens_out}.",
+        f"- Secrets redacted before sending: {redactions}.",
+        "- Nothing else left the runner: no telemetry, no other host, nothing stored after the job.",
+    ]
     if files:
         more = f" and {len(files) - 50} more" if len(files) > 50 else ""
         shown = ", ".join(inline_code(p) for p in files[:50]) + more
@@ -200,12 +221,15 @@ def verdict_line(report: Outcome[Any]) -> str:
     state = "✅ **pass**" if report.verdict == "pass" else "❌ **fail**"
     incomplete = "" if report.complete else " · ⚠️ **incomplete review**"
     aside = f" (+{len(report.unverifiable)} on paths that do not exist)" if report.unverifiable else ""
-    return (f"{state}{incomplete} · {len(report.findings)} findings{aside} · worst: "
-            f"{worst.value if worst else 'none'} · {gate}")
+    return (
+        f"{state}{incomplete} · {len(report.findings)} findings{aside} · worst: "
+        f"{worst.value if worst else 'none'} · {gate}"
+    )
 
 
-def summary_markdown(report: Outcome[Any], host: str, *, job: bool = False, extra: Sequence[str] = (), scope: str = "",
-                     history: str = "") -> str:
+def summary_markdown(
+    report: Outcome[Any], host: str, *, job: bool = False, extra: Sequence[str] = (), scope: str = "", history: str = ""
+) -> str:
     """The summary comment (job=False) or the job summary (job=True); `scope` says what was reviewed."""
     title = "## qodo-review" + (" (dry run)" if report.dry_run else "")
     parts = [SUMMARY_MARKER if not job else "", title, verdict_line(report), gate_line(report), scope]
@@ -240,8 +264,10 @@ def history_section(entries: Sequence[Entry]) -> str:
     rows = ["### Review history", "| Commit | When (UTC) | Model | Verdict | Scope |", "|---|---|---|---|---|"]
     for e in reversed(entries):
         verdict = ("✅ pass" if e.verdict == "pass" else "❌ fail") + ("" if e.complete else " (incomplete)")
-        rows.append(f"| {inline_code(e.sha[:7])} | {plain(e.time.replace('T', ' ').removesuffix('Z'), 30)} | "
-                    f"{inline_code(e.model) if e.model else '-'} | {verdict} | {plain(e.scope, 20)} |")
+        rows.append(
+            f"| {inline_code(e.sha[:7])} | {plain(e.time.replace('T', ' ').removesuffix('Z'), 30)} | "
+            f"{inline_code(e.model) if e.model else '-'} | {verdict} | {plain(e.scope, 20)} |"
+        )
     return "\n".join(rows)
 
 
@@ -252,8 +278,7 @@ def addressed_section(items: Sequence[tuple[str, str, bool]], host: str) -> str:
     out = ["### Addressed since the last review"]
     for headline, path, resolved in items:
         state = "thread resolved" if resolved else "code changed; please resolve the thread"
-        out.append(f"- {sanitize_markdown(headline, repo=host, max_chars=300)} at {inline_code(path)} "
-                   f"({state})")
+        out.append(f"- {sanitize_markdown(headline, repo=host, max_chars=300)} at {inline_code(path)} ({state})")
     return "\n".join(out)
 
 
@@ -267,18 +292,29 @@ def cap(text: str, limit: int) -> str:
 
 def check_output(report: Outcome[Any], host: str) -> dict[str, Any]:
     worst = report.max_severity
-    title = (f"{len(report.findings)} findings (worst: {worst.value if worst else 'none'})"
-             + ("" if report.complete else " - incomplete"))
+    title = f"{len(report.findings)} findings (worst: {worst.value if worst else 'none'})" + (
+        "" if report.complete else " - incomplete"
+    )
     head = "\n\n".join(p for p in (verdict_line(report), gate_line(report)) if p)
     summary = cap(head + "\n\n" + findings_table(report.findings, host), CHECK_TEXT_MAX)
     aside = unverifiable_section(report.unverifiable, host)
-    text = cap(outside_section(report.placed.outside, host) + (f"\n\n{aside}" if aside else "") + "\n\n"
-               + coverage_section(report), CHECK_TEXT_MAX)
+    text = cap(
+        outside_section(report.placed.outside, host)
+        + (f"\n\n{aside}" if aside else "")
+        + "\n\n"
+        + coverage_section(report),
+        CHECK_TEXT_MAX,
+    )
     return {"title": title[:255], "summary": summary, "text": text}
 
 
-ANNOTATION_LEVEL = {Severity.CRITICAL: "failure", Severity.HIGH: "failure", Severity.MEDIUM: "warning",
-                    Severity.LOW: "notice", Severity.INFO: "notice"}
+ANNOTATION_LEVEL = {
+    Severity.CRITICAL: "failure",
+    Severity.HIGH: "failure",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "notice",
+    Severity.INFO: "notice",
+}
 
 
 def check_annotations(findings: Sequence[Finding]) -> list[dict[str, Any]]:
@@ -287,9 +323,16 @@ def check_annotations(findings: Sequence[Finding]) -> list[dict[str, Any]]:
     for f in findings:
         if f.side != "RIGHT" or f.line is None or not f.path:
             continue
-        out.append({"path": f.path, "start_line": f.line, "end_line": f.end_line or f.line,
-                    "annotation_level": ANNOTATION_LEVEL[f.severity],
-                    "title": f"[{f.severity.value}] {f.title}"[:255], "message": f.body[:60000] or f.title})
+        out.append(
+            {
+                "path": f.path,
+                "start_line": f.line,
+                "end_line": f.end_line or f.line,
+                "annotation_level": ANNOTATION_LEVEL[f.severity],
+                "title": f"[{f.severity.value}] {f.title}"[:255],
+                "message": f.body[:60000] or f.title,
+            }
+        )
     return out
 
 
@@ -299,8 +342,10 @@ def terminal_text(report: Outcome[Any]) -> str:
     if report.findings:
         parts.append("### All findings")
         for f in report.findings:
-            parts.append(f"#### {ICONS[f.severity]} {plain(f.title, 200)}\n{location(f)} · {f.severity.value} · "
-                         f"{f.category}\n\n{sanitize_markdown(f.body, max_chars=8000)}")
+            parts.append(
+                f"#### {ICONS[f.severity]} {plain(f.title, 200)}\n{location(f)} · {f.severity.value} · "
+                f"{f.category}\n\n{sanitize_markdown(f.body, max_chars=8000)}"
+            )
             if f.suggestion is not None:
                 parts.append(suggestion_block(f.suggestion))
     return "\n\n".join(parts)
@@ -319,8 +364,10 @@ def tool_status_line(outcome: Outcome[Any]) -> str:
 def tool_summary(outcome: Outcome[Any], body: str) -> str:
     """The job summary of a tool run (describe, improve, ask): status, the tool's own Markdown, delivery,
     coverage, egress."""
-    parts = [f"## qodo-review /{outcome.command}" + (" (dry run)" if outcome.dry_run else ""),
-             tool_status_line(outcome)]
+    parts = [
+        f"## qodo-review /{outcome.command}" + (" (dry run)" if outcome.dry_run else ""),
+        tool_status_line(outcome),
+    ]
     if outcome.errors:
         parts.append("### ⚠️ Problems\n" + "\n".join(f"- {plain(e, 600)}" for e in outcome.errors))
     if outcome.notices:

@@ -41,8 +41,9 @@ REASK_NOTE = (
     "required shape (or it was empty, or a refusal). Answer again with only that JSON object."
 )
 # The fix for each way a call can end unanswered, in the user's words.
-FIX_TRANSIENT = ("Re-run the job later; if it keeps happening, lower parallel-calls in .qodo.yml or raise the "
-                 "provider's rate limit")
+FIX_TRANSIENT = (
+    "Re-run the job later; if it keeps happening, lower parallel-calls in .qodo.yml or raise the provider's rate limit"
+)
 FIX_ANSWER = "Use a model that follows a JSON schema (the model input)"
 FIX_FALLBACK = ", or set the fallback-model input"
 
@@ -82,8 +83,10 @@ class RetryPolicy:
         if attempt >= self.attempts:
             return f"gave up after {attempt} attempts"
         if hint is not None and hint > self.max_retry_after:
-            return (f"it asked to wait {hint:.0f} s, longer than the {self.max_retry_after:.0f} s a review "
-                    f"waits (after {attempt} attempt{'s' if attempt > 1 else ''})")
+            return (
+                f"it asked to wait {hint:.0f} s, longer than the {self.max_retry_after:.0f} s a review "
+                f"waits (after {attempt} attempt{'s' if attempt > 1 else ''})"
+            )
         return f"the run's retry time budget ({self.budget:.0f} s) ran out after {attempt} attempts"
 
 
@@ -121,9 +124,16 @@ class Resilient:
     primary model has kept failing, later calls go straight to the fallback.
     """
 
-    def __init__(self, primary: Route, fallback: Route | None = None, *, policy: RetryPolicy | None = None,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 jitter: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        primary: Route,
+        fallback: Route | None = None,
+        *,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] | None = None,
+    ) -> None:
         self.primary, self.fallback = primary, fallback
         self.policy = policy or RetryPolicy()
         self._clock, self._sleep = clock, sleep
@@ -137,8 +147,9 @@ class Resilient:
         """The Provider protocol: the completion, with retries, re-ask and fallback applied."""
         return self.answer(prompt, lambda completion: completion)
 
-    def answer(self, prompt: Prompt, parse: Callable[[Completion], T],
-               spend: Callable[[Completion], None] | None = None) -> T:
+    def answer(
+        self, prompt: Prompt, parse: Callable[[Completion], T], spend: Callable[[Completion], None] | None = None
+    ) -> T:
         """Call, then parse (which raises AnswerError for an unusable answer); `spend` sees every completion.
 
         Raises UsageError (configuration: never retried), ContextTooLong and AnswerTruncated (the caller
@@ -167,8 +178,9 @@ class Resilient:
             return result
         raise _joined(failures, self.fallback)
 
-    def _reasked(self, route: Route, prompt: Prompt, parse: Callable[[Completion], T],
-                 spend: Callable[[Completion], None] | None) -> T:
+    def _reasked(
+        self, route: Route, prompt: Prompt, parse: Callable[[Completion], T], spend: Callable[[Completion], None] | None
+    ) -> T:
         """One re-ask for an answer that is not usable (not JSON, wrong shape, empty, a refusal)."""
         for ask in (1, 2):
             try:
@@ -206,15 +218,21 @@ class Resilient:
         """Plain-words lines for the job summary: retries made, answers re-asked, the fallback used."""
         s, out = self.stats, []
         if s.retries:
-            out.append(f"Model calls were retried {s.retries} time{'s' if s.retries > 1 else ''} after rate "
-                       f"limits or provider errors ({s.waited:.0f} s waited in all).")
+            out.append(
+                f"Model calls were retried {s.retries} time{'s' if s.retries > 1 else ''} after rate "
+                f"limits or provider errors ({s.waited:.0f} s waited in all)."
+            )
         if s.reasks:
-            out.append(f"{s.reasks} answer{'s' if s.reasks > 1 else ''} could not be used and "
-                       f"{'were' if s.reasks > 1 else 'was'} asked for again.")
+            out.append(
+                f"{s.reasks} answer{'s' if s.reasks > 1 else ''} could not be used and "
+                f"{'were' if s.reasks > 1 else 'was'} asked for again."
+            )
         if s.fallback_answers and self.fallback is not None:
-            out.append(f"The fallback model {self.fallback.name} answered {s.fallback_answers} of {s.calls} "
-                       f"call{'s' if s.calls > 1 else ''} because {self.primary.name} kept failing: "
-                       f"{s.primary_failure}")
+            out.append(
+                f"The fallback model {self.fallback.name} answered {s.fallback_answers} of {s.calls} "
+                f"call{'s' if s.calls > 1 else ''} because {self.primary.name} kept failing: "
+                f"{s.primary_failure}"
+            )
         return out
 
 
@@ -232,16 +250,24 @@ def _amend(exc: E, note: str) -> E:
 def _joined(failures: list[QodoError], fallback: Route | None) -> QodoError:
     """The error the user reads when no route answered: each route's failure, then the fix."""
     first, last = failures[0], failures[-1]
-    fix = (FIX_TRANSIENT if isinstance(last, ProviderUnavailable) else FIX_ANSWER) + (
-        FIX_FALLBACK if fallback is None else "") + "."
+    fix = (
+        (FIX_TRANSIENT if isinstance(last, ProviderUnavailable) else FIX_ANSWER)
+        + (FIX_FALLBACK if fallback is None else "")
+        + "."
+    )
     if len(failures) == 1:
         return _amend(last, fix)
     assert fallback is not None
     return _amend(first, f"The fallback model {fallback.name} failed too: {last} {fix}")
 
 
-def resilient(settings: ProviderSettings, fallback: ProviderSettings | None = None, *,
-              policy: RetryPolicy | None = None, clock: Clock = SYSTEM_CLOCK) -> Resilient:
+def resilient(
+    settings: ProviderSettings,
+    fallback: ProviderSettings | None = None,
+    *,
+    policy: RetryPolicy | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Resilient:
     """The run's model caller, built from the trusted settings (the primary and the optional fallback)."""
     primary = Route(make_provider(settings), settings.model, settings.host)
     second = Route(make_provider(fallback), fallback.model, fallback.host) if fallback is not None else None

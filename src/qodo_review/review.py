@@ -24,14 +24,32 @@ from .tasks import review as review_task
 __all__ = ["UNVERIFIED_REASON", "review_diff"]
 
 
-def review_diff(pr: PullRequest, raw_files: Sequence[RawFile], config: ReviewConfig, *,
-                provider: Provider | Resilient | None, redactor: Redactor, nonce: str, provider_host: str = "",
-                model: str = "", known: KnownFiles | None = None) -> Outcome[Answer]:
+def review_diff(
+    pr: PullRequest,
+    raw_files: Sequence[RawFile],
+    config: ReviewConfig,
+    *,
+    provider: Provider | Resilient | None,
+    redactor: Redactor,
+    nonce: str,
+    provider_host: str = "",
+    model: str = "",
+    known: KnownFiles | None = None,
+) -> Outcome[Answer]:
     """Review the files; provider None means dry run (build and record the prompts, call nothing).
 
     ``known``: the files a finding's path is checked against (default: these files, no tree lookup)."""
-    outcome = run_task(review_task.task(config), pr, raw_files, config, caller=provider, redactor=redactor,
-                       nonce=nonce, model=model, host=provider_host)
+    outcome = run_task(
+        review_task.task(config),
+        pr,
+        raw_files,
+        config,
+        caller=provider,
+        redactor=redactor,
+        nonce=nonce,
+        model=model,
+        host=provider_host,
+    )
     start = time.perf_counter()
     review_task.settle(outcome, raw_files, known)
     outcome.timings["findings"] = time.perf_counter() - start

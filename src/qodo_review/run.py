@@ -80,8 +80,7 @@ def fetch(run: Run, github: GitHub, out: Out) -> Fetched:
     fetched = fetch_files(github, run.pr, Git.find(run.env.workspace))
     for line in fetched.log:
         out.log(f"qodo-review: {line}")
-    out.log(f"qodo-review: {len(fetched.files)} changed files read from {fetched.source} "
-            f"in {fetched.seconds:.2f} s.")
+    out.log(f"qodo-review: {len(fetched.files)} changed files read from {fetched.source} in {fetched.seconds:.2f} s.")
     return fetched
 
 

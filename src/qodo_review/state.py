@@ -102,7 +102,7 @@ def parse_state(key: bytes | None, body: str) -> State:
     end = body.find(STATE_CLOSE, start + len(STATE_OPEN)) if start >= 0 else -1
     if key is None or end < 0 or end - start > MAX_STATE_CHARS:
         return State()
-    text, _, mac = body[start + len(STATE_OPEN):end].rpartition(" ")
+    text, _, mac = body[start + len(STATE_OPEN) : end].rpartition(" ")
     if not _MAC.fullmatch(mac) or not hmac.compare_digest(mac, sign(key, text)):
         return State()
     try:
@@ -112,8 +112,9 @@ def parse_state(key: bytes | None, body: str) -> State:
     if not isinstance(data, dict) or data.get("v") != 1:
         return State()
     history = data.get("history")
-    entries = [e for item in (history if isinstance(history, list) else [])[-MAX_HISTORY:]
-               if (e := _entry(item)) is not None]
+    entries = [
+        e for item in (history if isinstance(history, list) else [])[-MAX_HISTORY:] if (e := _entry(item)) is not None
+    ]
     return State(last=_sha(data.get("last")), worst=_severity(data.get("worst")), history=tuple(entries))
 
 
@@ -130,17 +131,28 @@ def _entry(item: object) -> Entry | None:
         return None
     sha, time, model = _sha(item.get("sha")), item.get("time"), item.get("model")
     verdict, complete, scope = item.get("verdict"), item.get("complete"), item.get("scope")
-    if (sha is None or not isinstance(time, str) or not _TIME.fullmatch(time) or not isinstance(model, str)
-            or len(model) > MAX_MODEL_CHARS or verdict not in VERDICTS or not isinstance(complete, bool)
-            or scope not in SCOPES):
+    if (
+        sha is None
+        or not isinstance(time, str)
+        or not _TIME.fullmatch(time)
+        or not isinstance(model, str)
+        or len(model) > MAX_MODEL_CHARS
+        or verdict not in VERDICTS
+        or not isinstance(complete, bool)
+        or scope not in SCOPES
+    ):
         return None
     return Entry(sha, time, model, str(verdict), complete, str(scope))
 
 
 def render_state(key: bytes, state: State) -> str:
     """The hidden marker carrying the state and its MAC, to end the summary comment with."""
-    data: dict[str, Any] = {"v": 1, "last": state.last, "worst": state.worst.value if state.worst else None,
-                            "history": [_entry_json(e) for e in state.history[-MAX_HISTORY:]]}
+    data: dict[str, Any] = {
+        "v": 1,
+        "last": state.last,
+        "worst": state.worst.value if state.worst else None,
+        "history": [_entry_json(e) for e in state.history[-MAX_HISTORY:]],
+    }
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=True)
     # "<" and ">" only occur inside JSON strings; escaped, no value can end the HTML comment early.
     text = text.replace("<", "\\u003c").replace(">", "\\u003e")
@@ -150,8 +162,14 @@ def render_state(key: bytes, state: State) -> str:
 def _entry_json(e: Entry) -> dict[str, Any]:
     # The comment passes the secret redactor on its way out, and a quoted word right after "pass" reads
     # to it like `pass = "word"`: the verdict goes last, where only "}" can follow.
-    return {"sha": e.sha, "time": e.time, "model": e.model, "scope": e.scope, "complete": e.complete,
-            "verdict": e.verdict}
+    return {
+        "sha": e.sha,
+        "time": e.time,
+        "model": e.model,
+        "scope": e.scope,
+        "complete": e.complete,
+        "verdict": e.verdict,
+    }
 
 
 def record(state: State, entry: Entry, worst: Severity | None) -> State:
@@ -175,8 +193,11 @@ def choose_scope(state: State, *, full: bool, fail_on: Severity | None) -> Scope
     if state.last is None:
         return Scope(None, "first review" if not state.history else "no earlier review was complete")
     if fail_on is not None and state.worst is not None and state.worst.rank >= fail_on.rank:
-        return Scope(None, f"the review of {short(state.last)} met the fail-on gate, so the gate is decided "
-                           "on the whole pull request again")
+        return Scope(
+            None,
+            f"the review of {short(state.last)} met the fail-on gate, so the gate is decided "
+            "on the whole pull request again",
+        )
     return Scope(state.last)
 
 
@@ -186,5 +207,6 @@ def confirm_scope(scope: Scope, compare_status: str | None) -> Scope:
         return scope
     if compare_status is None:
         return Scope(None, f"the changes since {short(scope.since)} could not be read")
-    return Scope(None, f"{short(scope.since)} is no longer an ancestor of the head (history was rewritten, "
-                       "e.g. by a force-push)")
+    return Scope(
+        None, f"{short(scope.since)} is no longer an ancestor of the head (history was rewritten, e.g. by a force-push)"
+    )

@@ -18,8 +18,10 @@ from .sanitize import suggestion_block
 from .tasks import ask, describe, improve
 
 TOOLS = ("describe", "improve", "ask")
-NO_KEY = ("\n\nNo API key is set, so nothing was sent. To get {what}, set one:\n"
-          "  export OPENAI_API_KEY=...     (or ANTHROPIC_API_KEY=..., or pass --api-key)")
+NO_KEY = (
+    "\n\nNo API key is set, so nothing was sent. To get {what}, set one:\n"
+    "  export OPENAI_API_KEY=...     (or ANTHROPIC_API_KEY=..., or pass --api-key)"
+)
 
 
 def spec_for(command: str, config: ReviewConfig, nonce: str, question: str = "") -> Task[Any]:
@@ -34,8 +36,15 @@ def spec_for(command: str, config: ReviewConfig, nonce: str, question: str = "")
     raise UsageError(f"Unknown command {command!r}; use one of review, {', '.join(TOOLS)}.")
 
 
-def render(outcome: Outcome[Any], config: ReviewConfig, *, fmt: str, question: str = "", show_prompts: bool = False,
-           no_key: bool = False) -> str:
+def render(
+    outcome: Outcome[Any],
+    config: ReviewConfig,
+    *,
+    fmt: str,
+    question: str = "",
+    show_prompts: bool = False,
+    no_key: bool = False,
+) -> str:
     """What the CLI prints for any command: the findings document as JSON (with the prompts of a dry run),
     or Markdown with the one dry-run printout and, without a key, how to set one."""
     body = terminal_text(outcome) if outcome.is_review else tool_summary(outcome, tool_body(outcome, config, question))
@@ -56,8 +65,11 @@ def tool_body(outcome: Outcome[Any], config: ReviewConfig, question: str) -> str
     if outcome.command == "describe":
         desc: describe.Description | None = outcome.answer
         outcome.payload = {"description": desc.to_json() if desc else None}
-        return (describe.render_section(desc, "github.com", not_shown=outcome.skipped, markers=False)
-                if desc else "No description was written.")
+        return (
+            describe.render_section(desc, "github.com", not_shown=outcome.skipped, markers=False)
+            if desc
+            else "No description was written."
+        )
     if outcome.command == "improve":
         plan = improve.plan(outcome.answer or (), outcome.file, cap=config.max_suggestions)
         outcome.payload = {"suggestions": [{**s.to_json(), "status": status} for s, status in _statuses(plan)]}
@@ -65,16 +77,26 @@ def tool_body(outcome: Outcome[Any], config: ReviewConfig, question: str) -> str
         if plan.inline:
             body += "\n\n### Suggested changes\n\n" + "\n\n".join(
                 f"{improve.headline(s)}\n{improve.location(s)}\n\n{suggestion_block(s.replacement)}"
-                for s, _ in plan.inline)
+                for s, _ in plan.inline
+            )
         return body
     reply: ask.Reply | None = outcome.answer
     links = [ask.citation_link(c, "", outcome.file)[0] for c in reply.citations] if reply else []
-    outcome.payload = {"question": question, "answer": reply.answer if reply else None,
-                       "citations": [c.to_json() for c in reply.citations] if reply else []}
-    return (ask.reply_markdown(question, reply, host="github.com", links=links).removeprefix(ask.MARKER).strip()
-            if reply else ask.quote(question))
+    outcome.payload = {
+        "question": question,
+        "answer": reply.answer if reply else None,
+        "citations": [c.to_json() for c in reply.citations] if reply else [],
+    }
+    return (
+        ask.reply_markdown(question, reply, host="github.com", links=links).removeprefix(ask.MARKER).strip()
+        if reply
+        else ask.quote(question)
+    )
 
 
 def _statuses(plan: improve.Plan) -> list[tuple[improve.Suggestion, str]]:
-    return ([(s, "ok") for s, _ in plan.inline] + [(s, f"invalid: {why}") for s, why in plan.invalid]
-            + [(s, "over-cap") for s in plan.over_cap])
+    return (
+        [(s, "ok") for s, _ in plan.inline]
+        + [(s, f"invalid: {why}") for s, why in plan.invalid]
+        + [(s, "over-cap") for s in plan.over_cap]
+    )

@@ -16,20 +16,72 @@ from .test_diff import unidiff_hunks
 
 # Lines that look like diff syntax, or that str.splitlines() would break, are the interesting content.
 TRICKY = [
-    "", " ", "x", "-- x", "--- a/f", "+++ b/f", "++ y", "@@ -1 +1 @@", "diff --git a/x b/x", "\\ No newline",
-    "Binary files a and b differ", "GIT binary patch", "rename from x", "a\rb", "x\r", "\r", "\x0b\x0c\x1c",
-    "\x85", "\u2028\u2029", "日本語", "\t\tindent", '"quoted\\303"', "new file mode 100644",
+    "",
+    " ",
+    "x",
+    "-- x",
+    "--- a/f",
+    "+++ b/f",
+    "++ y",
+    "@@ -1 +1 @@",
+    "diff --git a/x b/x",
+    "\\ No newline",
+    "Binary files a and b differ",
+    "GIT binary patch",
+    "rename from x",
+    "a\rb",
+    "x\r",
+    "\r",
+    "\x0b\x0c\x1c",
+    "\x85",
+    "\u2028\u2029",
+    "日本語",
+    "\t\tindent",
+    '"quoted\\303"',
+    "new file mode 100644",
 ]
 LINE = st.sampled_from(TRICKY) | st.text(st.characters(blacklist_characters="\n"), max_size=12)
-FRAGMENTS = st.sampled_from([
-    "diff --git a/f b/f", 'diff --git "a/\\303\\244" "b/\\303\\244"', "diff --git a/x y b/x y", "--- a/f",
-    "+++ b/f", "--- /dev/null", "+++ /dev/null", "@@ -1,2 +1,2 @@", "@@ -0,0 +1 @@", "@@ -1 +0,0 @@",
-    "@@ -1,99999999999 +1 @@", "@@ -1,3 +1,3 @@ f", "+a", "-b", " c", "", "\\ No newline at end of file",
-    "new file mode 100644", "deleted file mode 100644", "old mode 100644", "new mode 100755",
-    "rename from x", 'rename to "y\\', "copy from", "similarity index 90%", "index 1..2 160000",
-    "Binary files a/x and b/x differ", "Binary file x has changed", "GIT binary patch", "literal 5",
-    "\r", "-- ", "Index: f", "=" * 67,
-]) | LINE
+FRAGMENTS = (
+    st.sampled_from(
+        [
+            "diff --git a/f b/f",
+            'diff --git "a/\\303\\244" "b/\\303\\244"',
+            "diff --git a/x y b/x y",
+            "--- a/f",
+            "+++ b/f",
+            "--- /dev/null",
+            "+++ /dev/null",
+            "@@ -1,2 +1,2 @@",
+            "@@ -0,0 +1 @@",
+            "@@ -1 +0,0 @@",
+            "@@ -1,99999999999 +1 @@",
+            "@@ -1,3 +1,3 @@ f",
+            "+a",
+            "-b",
+            " c",
+            "",
+            "\\ No newline at end of file",
+            "new file mode 100644",
+            "deleted file mode 100644",
+            "old mode 100644",
+            "new mode 100755",
+            "rename from x",
+            'rename to "y\\',
+            "copy from",
+            "similarity index 90%",
+            "index 1..2 160000",
+            "Binary files a/x and b/x differ",
+            "Binary file x has changed",
+            "GIT binary patch",
+            "literal 5",
+            "\r",
+            "-- ",
+            "Index: f",
+            "=" * 67,
+        ]
+    )
+    | LINE
+)
 
 
 def check_no_crash(text: str) -> None:
@@ -70,9 +122,14 @@ def test_arbitrary_bytes_decode_and_only_raise_diff_error(data: bytes) -> None:
     check_no_crash(text)
 
 
-@given(st.lists(st.dictionaries(st.sampled_from(["filename", "status", "additions", "deletions",
-                                                 "patch", "previous_filename"]),
-                                st.none() | st.integers() | st.text(max_size=30) | st.booleans())))
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["filename", "status", "additions", "deletions", "patch", "previous_filename"]),
+            st.none() | st.integers() | st.text(max_size=30) | st.booleans(),
+        )
+    )
+)
 def test_api_entries_never_crash(entries: list[dict[str, object]]) -> None:
     for raw in raw_files_from_api(entries):  # type: ignore[arg-type]
         assert isinstance(raw.path, str) and raw.path
@@ -82,11 +139,19 @@ def test_api_entries_never_crash(entries: list[dict[str, object]]) -> None:
             assert raw.path in str(exc)
 
 
-@given(st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=30),
-       st.sampled_from(["modified", "added", "removed", "renamed"]))
+@given(
+    st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=30),
+    st.sampled_from(["modified", "added", "removed", "renamed"]),
+)
 def test_api_header_reads_back_any_filename(name: str, status: str) -> None:
-    entry = {"filename": name, "previous_filename": "old " + name, "status": status,
-             "additions": 1, "deletions": 1, "patch": "@@ -1 +1 @@\n-a\n+b"}
+    entry = {
+        "filename": name,
+        "previous_filename": "old " + name,
+        "status": status,
+        "additions": 1,
+        "deletions": 1,
+        "patch": "@@ -1 +1 @@\n-a\n+b",
+    }
     (raw,) = raw_files_from_api([entry])
     (again,) = split_diff(raw.text)
     assert (again.path, again.old_path, again.status) == (raw.path, raw.old_path, raw.status)
@@ -118,8 +183,8 @@ def check_reconstructs(file: FileDiff, old: list[str], new: list[str]) -> None:
         new_side = [ln for ln in hunk.lines if ln.kind in "+ "]
         first_old = hunk.old_start - 1 if hunk.old_len else hunk.old_start
         first_new = hunk.new_start - 1 if hunk.new_len else hunk.new_start
-        old_texts = old[first_old:first_old + hunk.old_len]
-        new_texts = new[first_new:first_new + hunk.new_len]
+        old_texts = old[first_old : first_old + hunk.old_len]
+        new_texts = new[first_new : first_new + hunk.new_len]
         assert [ln.text for ln in old_side] == [t.removesuffix("\r") for t in old_texts]
         assert [ln.text for ln in new_side] == [t.removesuffix("\r") for t in new_texts]
         assert [ln.old for ln in old_side] == list(range(first_old + 1, first_old + 1 + hunk.old_len))
@@ -129,16 +194,20 @@ def check_reconstructs(file: FileDiff, old: list[str], new: list[str]) -> None:
 
 
 PAIRS = st.lists(
-    st.tuples(st.lists(LINE, max_size=25), st.lists(LINE, max_size=25), st.integers(0, 3),
-              st.tuples(st.booleans(), st.booleans())),
-    min_size=1, max_size=4,
+    st.tuples(
+        st.lists(LINE, max_size=25),
+        st.lists(LINE, max_size=25),
+        st.integers(0, 3),
+        st.tuples(st.booleans(), st.booleans()),
+    ),
+    min_size=1,
+    max_size=4,
 )
 
 
 @given(PAIRS, st.booleans())
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-def test_difflib_diffs_round_trip(pairs: list[tuple[list[str], list[str], int, tuple[bool, bool]]],
-                                  git: bool) -> None:
+def test_difflib_diffs_round_trip(pairs: list[tuple[list[str], list[str], int, tuple[bool, bool]]], git: bool) -> None:
     text, expected = "", []
     for i, (old, new, context, eol) in enumerate(pairs):
         body = unified(old, new, f"f{i}", context, eol)

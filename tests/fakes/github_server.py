@@ -485,9 +485,7 @@ class FakeGitHub:
         """An existing inline comment, in a review of its own, without anchor validation; with
         in_reply_to, a reply in that comment's thread."""
         with self._lock:
-            review = self._new_review(
-                number, "", "COMMENTED", self._pulls[number]["head_sha"], user, user_type
-            )
+            review = self._new_review(number, "", "COMMENTED", self._pulls[number]["head_sha"], user, user_type)
             comment = self._new_review_comment(
                 number,
                 review["id"],
@@ -509,9 +507,7 @@ class FakeGitHub:
     ) -> None:
         """Make the next `times` requests matching method (or "*") and path_regex (searched) fail."""
         with self._lock:
-            self._faults.append(
-                Fault(method.upper(), re.compile(path_regex), status, times, dict(headers or {}), body)
-            )
+            self._faults.append(Fault(method.upper(), re.compile(path_regex), status, times, dict(headers or {}), body))
 
     # -- reading state ------------------------------------------------------------------------------------
 
@@ -531,9 +527,7 @@ class FakeGitHub:
                 dict(
                     copy.deepcopy(r),
                     comments=[
-                        copy.deepcopy(c)
-                        for c in self._review_comments
-                        if c["pull_request_review_id"] == r["id"]
+                        copy.deepcopy(c) for c in self._review_comments if c["pull_request_review_id"] == r["id"]
                     ],
                 )
                 for r in self._reviews
@@ -716,9 +710,19 @@ class FakeGitHub:
         ahead = 0 if status in ("identical", "behind") else 1
         behind = 1 if status in ("behind", "diverged") else 0
         merge_base = self._merge_bases.get((unquote(base), unquote(head)), unquote(base))
-        return Reply(200, {"status": status, "ahead_by": ahead, "behind_by": behind, "total_commits": ahead,
-                           "base_commit": {"sha": unquote(base)}, "merge_base_commit": {"sha": merge_base},
-                           "commits": [], "files": files})
+        return Reply(
+            200,
+            {
+                "status": status,
+                "ahead_by": ahead,
+                "behind_by": behind,
+                "total_commits": ahead,
+                "base_commit": {"sha": unquote(base)},
+                "merge_base_commit": {"sha": merge_base},
+                "commits": [],
+                "files": files,
+            },
+        )
 
     def _list_files(self, req: RecordedRequest, number: str) -> Reply:
         return self._page(req, self._pull(number)["files"][:MAX_PR_FILES])
@@ -732,9 +736,7 @@ class FakeGitHub:
                 raise not_found()
             return Reply(200, [{"type": "file", "path": p, "name": p.rsplit("/", 1)[-1]} for p in entries])
         if "raw" in req.headers.get("accept", ""):
-            return Reply(
-                200, text=text, headers={"Content-Type": "application/vnd.github.raw; charset=utf-8"}
-            )
+            return Reply(200, text=text, headers={"Content-Type": "application/vnd.github.raw; charset=utf-8"})
         data = text.encode()
         return Reply(
             200,
@@ -854,14 +856,10 @@ class FakeGitHub:
             raise unprocessable(f"Unknown event {event!r}", doc=doc)
         comments = data.get("comments") or []
         body = str(data.get("body") or "")
-        if len(body) > MAX_COMMENT_CHARS or any(
-            len(str(c.get("body") or "")) > MAX_COMMENT_CHARS for c in comments
-        ):
+        if len(body) > MAX_COMMENT_CHARS or any(len(str(c.get("body") or "")) > MAX_COMMENT_CHARS for c in comments):
             raise unprocessable(f"Body is too long (maximum is {MAX_COMMENT_CHARS} characters)", doc=doc)
         if event is None and any(
-            r["pull_number"] == pull["number"]
-            and r["state"] == "PENDING"
-            and r["user"]["login"] == self.bot_login
+            r["pull_number"] == pull["number"] and r["state"] == "PENDING" and r["user"]["login"] == self.bot_login
             for r in self._reviews
         ):
             raise unprocessable(ONE_PENDING_REVIEW, doc=doc)
@@ -878,9 +876,7 @@ class FakeGitHub:
         return Reply(200, review)
 
     def _delete_review(self, req: RecordedRequest, number: str, review_id: str) -> Reply:
-        review = next(
-            (r for r in self._reviews if r["id"] == int(review_id) and r["pull_number"] == int(number)), None
-        )
+        review = next((r for r in self._reviews if r["id"] == int(review_id) and r["pull_number"] == int(number)), None)
         if review is None:
             raise not_found()
         if review["state"] != "PENDING":
@@ -889,9 +885,7 @@ class FakeGitHub:
                 doc="pulls/reviews#delete-a-pending-review-for-a-pull-request",
             )
         self._reviews.remove(review)
-        self._review_comments[:] = [
-            c for c in self._review_comments if c["pull_request_review_id"] != review["id"]
-        ]
+        self._review_comments[:] = [c for c in self._review_comments if c["pull_request_review_id"] != review["id"]]
         return Reply(200, review)
 
     def _list_review_comments(self, req: RecordedRequest, number: str) -> Reply:
@@ -901,8 +895,7 @@ class FakeGitHub:
             [
                 c
                 for c in self._review_comments
-                if c["pull_number"] == int(number)
-                and self._review_state(c["pull_request_review_id"]) != "PENDING"
+                if c["pull_number"] == int(number) and self._review_state(c["pull_request_review_id"]) != "PENDING"
             ],
         )
 
@@ -914,9 +907,7 @@ class FakeGitHub:
         body = self._comment_body(req, "pulls/comments#create-a-reply-for-a-review-comment")
         review = self._new_review(int(number), "", "COMMENTED", parent["commit_id"], self.bot_login, "Bot")
         anchor = {k: parent[k] for k in ("path", "line", "side", "start_line", "start_side")}
-        reply = self._new_review_comment(
-            int(number), review["id"], dict(anchor, body=body), self.bot_login, "Bot"
-        )
+        reply = self._new_review_comment(int(number), review["id"], dict(anchor, body=body), self.bot_login, "Bot")
         reply["in_reply_to_id"] = parent["in_reply_to_id"] or parent["id"]
         return Reply(201, reply)
 
@@ -971,19 +962,13 @@ class FakeGitHub:
         for key in ("summary", "text"):
             size = len(str(output.get(key) or ""))
             if size > MAX_CHECK_OUTPUT_CHARS:
-                raise self._invalid(
-                    f"Only {MAX_CHECK_OUTPUT_CHARS} characters are allowed; {size} were supplied.", doc
-                )
+                raise self._invalid(f"Only {MAX_CHECK_OUTPUT_CHARS} characters are allowed; {size} were supplied.", doc)
         if len(output.get("annotations") or []) > MAX_ANNOTATIONS_PER_REQUEST:  # approximate wording
-            raise self._invalid(
-                f"Only {MAX_ANNOTATIONS_PER_REQUEST} annotations are allowed per request.", doc
-            )
+            raise self._invalid(f"Only {MAX_ANNOTATIONS_PER_REQUEST} annotations are allowed per request.", doc)
 
     @staticmethod
     def _invalid(detail: str, doc: str) -> ApiError:
-        return ApiError(
-            422, {"message": f"Invalid request.\n\n{detail}", "documentation_url": f"{DOCS}/{doc}"}
-        )
+        return ApiError(422, {"message": f"Invalid request.\n\n{detail}", "documentation_url": f"{DOCS}/{doc}"})
 
     def _check_json(self, run: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -1005,9 +990,7 @@ class FakeGitHub:
     @staticmethod
     def _body(req: RecordedRequest) -> dict[str, Any]:
         if not isinstance(req.json, dict):
-            raise ApiError(
-                400, {"message": "Problems parsing JSON", "documentation_url": DOCS, "status": "400"}
-            )
+            raise ApiError(400, {"message": "Problems parsing JSON", "documentation_url": DOCS, "status": "400"})
         return req.json
 
     def _comment_body(self, req: RecordedRequest, doc: str) -> str:
@@ -1177,9 +1160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve a fake GitHub REST API for owner/repo on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0 picks a free one)")
     parser.add_argument("--token", default="ghs_fake-token", help="the bearer token requests must carry")
-    parser.add_argument(
-        "--api-prefix", default="", help='e.g. "/api/v3" to look like GitHub Enterprise Server'
-    )
+    parser.add_argument("--api-prefix", default="", help='e.g. "/api/v3" to look like GitHub Enterprise Server')
     parser.add_argument("--setup", help="JSON file with pulls, files and permissions to start with")
     args = parser.parse_args(argv)
     server = FakeGitHub(args.token, port=args.port, api_prefix=args.api_prefix)

@@ -99,9 +99,7 @@ def anthropic_tool_message(
     return _anthropic_message([block], stop_reason, model)
 
 
-def anthropic_text_message(
-    text: str, stop_reason: str = "end_turn", model: str = "fake-model"
-) -> dict[str, Any]:
+def anthropic_text_message(text: str, stop_reason: str = "end_turn", model: str = "fake-model") -> dict[str, Any]:
     """An Anthropic ``message`` with one text block."""
     return _anthropic_message([{"type": "text", "text": text}], stop_reason, model)
 
@@ -181,9 +179,7 @@ class FakeLLM:
 
     def start(self) -> FakeLLM:
         # A short poll interval: shutdown() waits for the loop to notice, 0.5 s by default, per test.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.02,), name="fake-llm", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-llm", daemon=True)
         self._thread.start()
         return self
 

@@ -165,8 +165,11 @@ class ActThenFail:
                 upstream.request(self.command, self.path, body=body or None, headers=headers)
                 answer = upstream.getresponse()
                 data, status = answer.read(), answer.status
-                reply_headers = [(k, v) for k, v in answer.getheaders()
-                                 if k.lower() not in ("content-length", "connection", "transfer-encoding")]
+                reply_headers = [
+                    (k, v)
+                    for k, v in answer.getheaders()
+                    if k.lower() not in ("content-length", "connection", "transfer-encoding")
+                ]
                 upstream.close()
                 if self.command == method and rule.search(self.path) and proxy.faults > 0:
                     proxy.faults -= 1

@@ -46,13 +46,20 @@ def test_a_fallback_model_on_the_same_endpoint_reuses_the_key() -> None:
 def test_another_provider_takes_its_own_key_and_default_model() -> None:
     chosen = fallback(provider="anthropic", key="sk-ant-other")
     assert chosen is not None
-    assert (chosen.kind, chosen.model, chosen.base_url) == ("anthropic", "claude-sonnet-4-6", "https://api.anthropic.com")
+    assert (chosen.kind, chosen.model, chosen.base_url) == (
+        "anthropic",
+        "claude-sonnet-4-6",
+        "https://api.anthropic.com",
+    )
     assert chosen.api_key == "sk-ant-other"
 
 
 def test_the_primary_key_never_goes_to_another_endpoint() -> None:
-    with pytest.raises(UsageError, match=r"Input 'fallback-api-key' is empty, and the fallback endpoint is not the "
-                                         r"primary's, so the primary key is not sent there"):
+    with pytest.raises(
+        UsageError,
+        match=r"Input 'fallback-api-key' is empty, and the fallback endpoint is not the "
+        r"primary's, so the primary key is not sent there",
+    ):
         fallback(model="llama3", url="https://llm.internal.example/v1")
     with pytest.raises(UsageError, match="fallback-api-key"):
         fallback(provider="anthropic")
@@ -63,14 +70,22 @@ def test_an_openai_compatible_fallback_may_have_no_key() -> None:
     assert chosen is not None and chosen.api_key == "" and chosen.kind == "openai-compatible"
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"provider": "bedrock", "model": "x"}, "Input 'fallback-provider' is 'bedrock'; it must be one of auto, openai"),
-    ({"key": "sk-x"}, "Input 'fallback-api-key' is set but 'fallback-model' is empty"),
-    ({"model": "gpt-4.1"}, "Input 'fallback-model' names the primary model itself ('gpt-4.1' at api.openai.com)"),
-    ({"provider": "openai-compatible", "url": "http://localhost:11434/v1"},
-     "Input 'fallback-model' is empty: an openai-compatible endpoint needs a model name."),
-    ({"model": "m", "url": "ftp://x", "key": "k"}, "Input 'fallback-base-url' is 'ftp://x'"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"provider": "bedrock", "model": "x"},
+            "Input 'fallback-provider' is 'bedrock'; it must be one of auto, openai",
+        ),
+        ({"key": "sk-x"}, "Input 'fallback-api-key' is set but 'fallback-model' is empty"),
+        ({"model": "gpt-4.1"}, "Input 'fallback-model' names the primary model itself ('gpt-4.1' at api.openai.com)"),
+        (
+            {"provider": "openai-compatible", "url": "http://localhost:11434/v1"},
+            "Input 'fallback-model' is empty: an openai-compatible endpoint needs a model name.",
+        ),
+        ({"model": "m", "url": "ftp://x", "key": "k"}, "Input 'fallback-base-url' is 'ftp://x'"),
+    ],
+)
 def test_bad_fallback_inputs_name_the_input(kwargs: dict[str, str], message: str) -> None:
     with pytest.raises(UsageError) as caught:
         fallback(**kwargs)
@@ -79,11 +94,18 @@ def test_bad_fallback_inputs_name_the_input(kwargs: dict[str, str], message: str
 
 
 def test_the_inputs_are_read_from_their_environment_variables() -> None:
-    env = {INPUT_ENV["fallback-model"]: " gpt-4.1-mini ", INPUT_ENV["fallback-provider"]: "openai",
-           INPUT_ENV["fallback-api-key"]: "sk-fb", INPUT_ENV["fallback-base-url"]: "https://proxy.example/v1"}
+    env = {
+        INPUT_ENV["fallback-model"]: " gpt-4.1-mini ",
+        INPUT_ENV["fallback-provider"]: "openai",
+        INPUT_ENV["fallback-api-key"]: "sk-fb",
+        INPUT_ENV["fallback-base-url"]: "https://proxy.example/v1",
+    }
     inputs = parse_inputs(env)
     assert (inputs.fallback_model, inputs.fallback_provider, inputs.fallback_base_url) == (
-        "gpt-4.1-mini", "openai", "https://proxy.example/v1")
+        "gpt-4.1-mini",
+        "openai",
+        "https://proxy.example/v1",
+    )
     assert inputs.fallback_api_key == "sk-fb" and "sk-fb" not in repr(inputs)
 
 
@@ -108,13 +130,25 @@ def github() -> Iterator[FakeGitHub]:
 def test_the_action_falls_back_and_says_so(tmp_path: Path, github: FakeGitHub) -> None:
     with FakeLLM() as primary, FakeLLM() as second:
         for _ in range(4):
-            primary.enqueue(503, openai_error("The engine is currently overloaded", type="server_error"),
-                            headers={"retry-after-ms": "10"})
-        run = run_action(tmp_path, github_url=github.url, llm_url=primary.url,
-                         inputs={"fallback-provider": "anthropic", "fallback-api-key": "sk-ant-fallback-key-123456",
-                                 "fallback-base-url": second.url, "fallback-model": "claude-haiku-4-5"},
-                         extra_env={"QODO_TEST_ALLOWED_PORTS": ",".join(
-                             u.rsplit(":", 1)[1] for u in (github.url, primary.url, second.url))})
+            primary.enqueue(
+                503,
+                openai_error("The engine is currently overloaded", type="server_error"),
+                headers={"retry-after-ms": "10"},
+            )
+        run = run_action(
+            tmp_path,
+            github_url=github.url,
+            llm_url=primary.url,
+            inputs={
+                "fallback-provider": "anthropic",
+                "fallback-api-key": "sk-ant-fallback-key-123456",
+                "fallback-base-url": second.url,
+                "fallback-model": "claude-haiku-4-5",
+            },
+            extra_env={
+                "QODO_TEST_ALLOWED_PORTS": ",".join(u.rsplit(":", 1)[1] for u in (github.url, primary.url, second.url))
+            },
+        )
         assert len(primary.requests) == 4 and len(second.requests) == 1
         assert "sk-ant-fallback-key-123456" in json.dumps(second.requests[0].headers)
         assert "sk-test-key" not in json.dumps(second.requests[0].headers)  # the primary key stays home
@@ -129,8 +163,12 @@ def test_the_action_falls_back_and_says_so(tmp_path: Path, github: FakeGitHub) -
 
 def test_a_bad_fallback_input_stops_before_anything_is_sent(tmp_path: Path, github: FakeGitHub) -> None:
     with FakeLLM() as llm:
-        run = run_action(tmp_path, github_url=github.url, llm_url=llm.url,
-                         inputs={"fallback-provider": "anthropic", "fallback-model": "claude-haiku-4-5"})
+        run = run_action(
+            tmp_path,
+            github_url=github.url,
+            llm_url=llm.url,
+            inputs={"fallback-provider": "anthropic", "fallback-model": "claude-haiku-4-5"},
+        )
         assert llm.requests == []
     assert run.code == 2 and "Input 'fallback-api-key' is empty" in run.stdout
     assert github.check_runs == [] and github.issue_comments == []
@@ -146,10 +184,29 @@ def test_the_cli_fallback_flags(tmp_path: Path) -> None:
         out, err = io.StringIO(), io.StringIO()
         original, sys.stderr = sys.stderr, err
         try:
-            code = cli.main(["review", "--diff", str(diff), "--provider", "anthropic", "--base-url", llm.url,
-                             "--api-key", "sk-ant-primary", "--fallback-provider", "openai-compatible",
-                             "--fallback-base-url", f"{llm.url}/v1", "--fallback-model", "local-model",
-                             "--format", "json"], env={}, stdout=out)
+            code = cli.main(
+                [
+                    "review",
+                    "--diff",
+                    str(diff),
+                    "--provider",
+                    "anthropic",
+                    "--base-url",
+                    llm.url,
+                    "--api-key",
+                    "sk-ant-primary",
+                    "--fallback-provider",
+                    "openai-compatible",
+                    "--fallback-base-url",
+                    f"{llm.url}/v1",
+                    "--fallback-model",
+                    "local-model",
+                    "--format",
+                    "json",
+                ],
+                env={},
+                stdout=out,
+            )
         finally:
             sys.stderr = original
         assert [r.path for r in llm.requests] == ["/v1/messages"] * 4 + ["/v1/chat/completions"]

@@ -21,14 +21,40 @@ from .conftest import ActThenFail
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIFF = (ROOT / "examples" / "sample.diff").read_text(encoding="utf-8")
-ON_LINE_12 = {"path": "app/users.py", "line": 12, "end_line": 12, "side": "RIGHT", "severity": "high",
-              "category": "security", "title": "SQL injection in find_users", "body": "Use a parameter."}
-ON_LINE_16 = {"path": "app/users.py", "line": 16, "end_line": 16, "side": "RIGHT", "severity": "medium",
-              "category": "bug", "title": "Division by zero", "body": "len(ages) may be 0."}
-NOT_IN_DIFF = {"path": "app/users.py", "line": 2, "end_line": 2, "side": "RIGHT", "severity": "low",
-               "category": "docs", "title": "Vague docstring", "body": "Say what it owns."}
-PERMISSION = {"message": "Resource not accessible by integration",
-              "documentation_url": "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request"}
+ON_LINE_12 = {
+    "path": "app/users.py",
+    "line": 12,
+    "end_line": 12,
+    "side": "RIGHT",
+    "severity": "high",
+    "category": "security",
+    "title": "SQL injection in find_users",
+    "body": "Use a parameter.",
+}
+ON_LINE_16 = {
+    "path": "app/users.py",
+    "line": 16,
+    "end_line": 16,
+    "side": "RIGHT",
+    "severity": "medium",
+    "category": "bug",
+    "title": "Division by zero",
+    "body": "len(ages) may be 0.",
+}
+NOT_IN_DIFF = {
+    "path": "app/users.py",
+    "line": 2,
+    "end_line": 2,
+    "side": "RIGHT",
+    "severity": "low",
+    "category": "docs",
+    "title": "Vague docstring",
+    "body": "Say what it owns.",
+}
+PERMISSION = {
+    "message": "Resource not accessible by integration",
+    "documentation_url": "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request",
+}
 
 
 @pytest.fixture
@@ -85,8 +111,14 @@ def test_5xx_twice_then_success_posts_each_thing_once(tmp_path: Path, github: Fa
 
 def test_a_secondary_rate_limit_waits_for_retry_after(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     llm.enqueue(json=answer(ON_LINE_12))
-    github.fail("POST", r"/issues/7/comments$", 403, times=1, headers={"Retry-After": "2"},
-                body={"message": "You have exceeded a secondary rate limit. Please wait a few minutes."})
+    github.fail(
+        "POST",
+        r"/issues/7/comments$",
+        403,
+        times=1,
+        headers={"Retry-After": "2"},
+        body={"message": "You have exceeded a secondary rate limit. Please wait a few minutes."},
+    )
 
     run = act(tmp_path, github, llm)
 
@@ -96,8 +128,18 @@ def test_a_secondary_rate_limit_waits_for_retry_after(tmp_path: Path, github: Fa
 
 
 def test_a_provider_retry_after_is_waited_for_end_to_end(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
-    llm.enqueue(429, json={"error": {"message": "Rate limit reached", "type": "rate_limit_error", "param": None,
-                                     "code": "rate_limit_exceeded"}}, headers={"Retry-After": "1"})
+    llm.enqueue(
+        429,
+        json={
+            "error": {
+                "message": "Rate limit reached",
+                "type": "rate_limit_error",
+                "param": None,
+                "code": "rate_limit_exceeded",
+            }
+        },
+        headers={"Retry-After": "1"},
+    )
     llm.enqueue(json=answer(ON_LINE_12))
 
     started = time.monotonic()
@@ -117,8 +159,9 @@ def test_a_502_after_github_acted_posts_nothing_twice(tmp_path: Path, github: Fa
         first = act(tmp_path / "1", comments.url, llm)
         assert comments.hits == ["POST /repos/owner/repo/issues/7/comments"]
     with ActThenFail(github.url, "POST", r"/pulls/7/reviews$") as reviews:
-        second = act(tmp_path / "2", reviews.url, llm, inputs={"command": "review"},
-                     payload=pr_event(action="synchronize"))
+        second = act(
+            tmp_path / "2", reviews.url, llm, inputs={"command": "review"}, payload=pr_event(action="synchronize")
+        )
         assert reviews.hits == []  # the first run's review is there: nothing new to post
 
     assert len(github.issue_comments) == 1, [c["id"] for c in github.issue_comments]
@@ -126,8 +169,7 @@ def test_a_502_after_github_acted_posts_nothing_twice(tmp_path: Path, github: Fa
     assert (first.code, second.code) == (0, 0)
 
 
-def test_a_502_after_github_created_the_review_is_not_resent(tmp_path: Path, github: FakeGitHub,
-                                                              llm: FakeLLM) -> None:
+def test_a_502_after_github_created_the_review_is_not_resent(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     llm.enqueue(json=answer(ON_LINE_12, ON_LINE_16))
     with ActThenFail(github.url, "POST", r"/pulls/7/reviews$") as proxy:
         run = act(tmp_path, proxy.url, llm)
@@ -136,8 +178,9 @@ def test_a_502_after_github_created_the_review_is_not_resent(tmp_path: Path, git
     assert run.code == 0
 
 
-def test_a_re_run_after_faults_edits_the_summary_and_posts_no_duplicates(tmp_path: Path, github: FakeGitHub,
-                                                                        llm: FakeLLM) -> None:
+def test_a_re_run_after_faults_edits_the_summary_and_posts_no_duplicates(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM
+) -> None:
     llm.enqueue(json=answer(ON_LINE_12))
     github.fail("POST", r"/pulls/7/reviews$", 500, times=CREATE_ATTEMPTS)  # the first run cannot post it at all
     first = act(tmp_path / "1", github, llm)
@@ -146,10 +189,12 @@ def test_a_re_run_after_faults_edits_the_summary_and_posts_no_duplicates(tmp_pat
     assert "inline: failed" in first.summary
 
     llm.enqueue(json=answer(ON_LINE_12))
-    second = act(tmp_path / "2", github, llm, event_name="workflow_dispatch", payload={"inputs": {}},
-                 inputs={"pr-number": "7"})
-    third = act(tmp_path / "3", github, llm, event_name="workflow_dispatch", payload={"inputs": {}},
-                inputs={"pr-number": "7"})
+    second = act(
+        tmp_path / "2", github, llm, event_name="workflow_dispatch", payload={"inputs": {}}, inputs={"pr-number": "7"}
+    )
+    third = act(
+        tmp_path / "3", github, llm, event_name="workflow_dispatch", payload={"inputs": {}}, inputs={"pr-number": "7"}
+    )
 
     assert (first.code, second.code, third.code) == (0, 0, 0), second.stdout
     assert len(github.issue_comments) == 1  # edited in place by every run
@@ -172,11 +217,16 @@ def test_403_on_one_channel_leaves_the_others_running(tmp_path: Path, github: Fa
     assert "SQL injection in find_users" in unescaped(run.summary) and run.outputs["findings"] == "1"
 
 
-def test_403_everywhere_still_gives_a_job_summary_and_the_gate(tmp_path: Path, github: FakeGitHub,
-                                                               llm: FakeLLM) -> None:
+def test_403_everywhere_still_gives_a_job_summary_and_the_gate(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM
+) -> None:
     llm.enqueue(json=answer(ON_LINE_12))
-    for method, path in (("POST", r"/pulls/7/reviews$"), ("POST", r"/issues/7/comments$"),
-                         ("POST", r"/check-runs$"), ("PATCH", r"/check-runs/")):
+    for method, path in (
+        ("POST", r"/pulls/7/reviews$"),
+        ("POST", r"/issues/7/comments$"),
+        ("POST", r"/check-runs$"),
+        ("PATCH", r"/check-runs/"),
+    ):
         github.fail(method, path, 403, times=10, body=PERMISSION)
 
     run = act(tmp_path, github, llm, inputs={"fail-on": "high"})
@@ -190,9 +240,16 @@ def test_403_everywhere_still_gives_a_job_summary_and_the_gate(tmp_path: Path, g
 
 def test_422_on_a_comment_anchor_moves_it_to_the_summary(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     # Line 13 is in the diff for placement, but GitHub refuses it (as after a force-push that moved lines).
-    github.fail("POST", r"/pulls/7/reviews$", 422, times=1,
-                body={"message": "Unprocessable Entity", "errors": ["Pull request review thread line must be part "
-                                                                   "of the diff"]})
+    github.fail(
+        "POST",
+        r"/pulls/7/reviews$",
+        422,
+        times=1,
+        body={
+            "message": "Unprocessable Entity",
+            "errors": ["Pull request review thread line must be part of the diff"],
+        },
+    )
     llm.enqueue(json=answer(ON_LINE_12, ON_LINE_16))
 
     run = act(tmp_path, github, llm)
@@ -202,18 +259,27 @@ def test_422_on_a_comment_anchor_moves_it_to_the_summary(tmp_path: Path, github:
     assert [r for r in github.posted_reviews if r["state"] == "PENDING"] == []  # probes cleaned up
 
 
-def test_a_pending_review_left_by_a_crashed_run_is_cleaned_up(tmp_path: Path, github: FakeGitHub,
-                                                               llm: FakeLLM) -> None:
+def test_a_pending_review_left_by_a_crashed_run_is_cleaned_up(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     import requests
 
-    left = requests.post(f"{github.url}/repos/owner/repo/pulls/7/reviews", timeout=10,
-                         headers={"Authorization": f"Bearer {TOKEN}"},
-                         json={"commit_id": SHA_HEAD, "body": "<!-- qodo-review:probe -->",
-                               "comments": [{"path": "app/users.py", "line": 12, "side": "RIGHT", "body": "x"}]})
+    left = requests.post(
+        f"{github.url}/repos/owner/repo/pulls/7/reviews",
+        timeout=10,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={
+            "commit_id": SHA_HEAD,
+            "body": "<!-- qodo-review:probe -->",
+            "comments": [{"path": "app/users.py", "line": 12, "side": "RIGHT", "body": "x"}],
+        },
+    )
     assert left.status_code == 200 and left.json()["state"] == "PENDING"
-    github.fail("POST", r"/pulls/7/reviews$", 422, times=1,
-                body={"message": "Unprocessable Entity", "errors": ["User can only have one pending review per "
-                                                                   "pull request"]})
+    github.fail(
+        "POST",
+        r"/pulls/7/reviews$",
+        422,
+        times=1,
+        body={"message": "Unprocessable Entity", "errors": ["User can only have one pending review per pull request"]},
+    )
     llm.enqueue(json=answer(ON_LINE_12))
 
     run = act(tmp_path, github, llm)
@@ -226,12 +292,19 @@ def test_a_pending_review_left_by_a_crashed_run_is_cleaned_up(tmp_path: Path, gi
 def test_a_human_draft_review_is_never_deleted(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     import requests
 
-    requests.post(f"{github.url}/repos/owner/repo/pulls/7/reviews", timeout=10,
-                  headers={"Authorization": f"Bearer {TOKEN}"},
-                  json={"commit_id": SHA_HEAD, "body": "my draft", "comments": []})
-    github.fail("POST", r"/pulls/7/reviews$", 422, times=1,
-                body={"message": "Unprocessable Entity", "errors": ["User can only have one pending review per "
-                                                                   "pull request"]})
+    requests.post(
+        f"{github.url}/repos/owner/repo/pulls/7/reviews",
+        timeout=10,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"commit_id": SHA_HEAD, "body": "my draft", "comments": []},
+    )
+    github.fail(
+        "POST",
+        r"/pulls/7/reviews$",
+        422,
+        times=1,
+        body={"message": "Unprocessable Entity", "errors": ["User can only have one pending review per pull request"]},
+    )
     llm.enqueue(json=answer(ON_LINE_12))
 
     run = act(tmp_path, github, llm)
@@ -242,8 +315,15 @@ def test_a_human_draft_review_is_never_deleted(tmp_path: Path, github: FakeGitHu
 
 
 def test_a_too_long_summary_is_trimmed_not_refused(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
-    many = [dict(NOT_IN_DIFF, line=1000 + i, title=f"Finding {i} " + "x" * 100, body="AKIAIOSFODNN7EXAMPL" + "E" * 1
-                 + " " + "y" * 1400) for i in range(150)]
+    many = [
+        dict(
+            NOT_IN_DIFF,
+            line=1000 + i,
+            title=f"Finding {i} " + "x" * 100,
+            body="AKIAIOSFODNN7EXAMPL" + "E" * 1 + " " + "y" * 1400,
+        )
+        for i in range(150)
+    ]
     llm.enqueue(json=answer(*many))
 
     run = act(tmp_path, github, llm)
@@ -257,8 +337,9 @@ def test_a_too_long_summary_is_trimmed_not_refused(tmp_path: Path, github: FakeG
 # --- the pull request moved on ------------------------------------------------------------------------------
 
 
-def test_a_pr_closed_while_it_was_reviewed_still_gets_its_review(tmp_path: Path, github: FakeGitHub,
-                                                                 llm: FakeLLM) -> None:
+def test_a_pr_closed_while_it_was_reviewed_still_gets_its_review(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM
+) -> None:
     def close_then_answer(request: Request) -> Reply:
         github.add_pull(7, "Add user search", "Adds find_users.", SHA_BASE, SHA_HEAD, SAMPLE_DIFF, state="closed")
         return Reply(json=answer(ON_LINE_12))
@@ -287,8 +368,7 @@ def test_a_head_pushed_away_while_reviewing_says_so(tmp_path: Path, github: Fake
 
 
 def test_a_pull_request_that_does_not_exist(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
-    run = act(tmp_path, github, llm, event_name="workflow_dispatch", payload={"inputs": {}},
-              inputs={"pr-number": "99"})
+    run = act(tmp_path, github, llm, event_name="workflow_dispatch", payload={"inputs": {}}, inputs={"pr-number": "99"})
     assert run.code == 2, run.stdout
     assert "#99" in run.summary and "pr-number" in run.summary
     assert llm.requests == []
@@ -297,11 +377,15 @@ def test_a_pull_request_that_does_not_exist(tmp_path: Path, github: FakeGitHub, 
 # --- the job summary when everything fails ---------------------------------------------------------------------
 
 
-def test_everything_down_still_gives_a_job_summary_with_the_reason(tmp_path: Path, github: FakeGitHub,
-                                                                   llm: FakeLLM) -> None:
+def test_everything_down_still_gives_a_job_summary_with_the_reason(
+    tmp_path: Path, github: FakeGitHub, llm: FakeLLM
+) -> None:
     for _ in range(4):
-        llm.enqueue(503, json={"error": {"message": "Service Unavailable", "type": "server_error", "param": None,
-                                         "code": None}}, headers={"retry-after-ms": "10"})
+        llm.enqueue(
+            503,
+            json={"error": {"message": "Service Unavailable", "type": "server_error", "param": None, "code": None}},
+            headers={"retry-after-ms": "10"},
+        )
     for method in ("POST", "PATCH"):
         github.fail(method, r".", 500, times=100)
 
@@ -316,8 +400,7 @@ def test_everything_down_still_gives_a_job_summary_with_the_reason(tmp_path: Pat
     assert run.outputs["verdict"] == "fail"
 
 
-def test_github_down_at_the_start_is_reported_in_the_summary(tmp_path: Path, github: FakeGitHub,
-                                                             llm: FakeLLM) -> None:
+def test_github_down_at_the_start_is_reported_in_the_summary(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     github.fail("GET", r"/pulls/7$", 502, times=100)
     run = act(tmp_path, github, llm)
     assert run.code == 3

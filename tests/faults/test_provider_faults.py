@@ -40,16 +40,26 @@ PR = PullRequest(number=7, title="Add things", body="", base_sha="b" * 40, head_
 
 def new_file(path: str, lines: int = 30) -> str:
     body = "".join(f"+value_{i} = compute({i}, 'x')\n" for i in range(lines))
-    return (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
-            f"@@ -0,0 +1,{lines} @@\n{body}")
+    return (
+        f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
+        f"@@ -0,0 +1,{lines} @@\n{body}"
+    )
 
 
 TWO_FILES = new_file("alpha.py") + new_file("beta.py")
 
 
 def finding(path: str, line: int = 3, title: str = "Magic number") -> dict[str, Any]:
-    return {"path": path, "line": line, "end_line": line, "side": "RIGHT", "severity": "medium",
-            "category": "maintainability", "title": title, "body": "Name the constant."}
+    return {
+        "path": path,
+        "line": line,
+        "end_line": line,
+        "side": "RIGHT",
+        "severity": "medium",
+        "category": "maintainability",
+        "title": title,
+        "body": "Name the constant.",
+    }
 
 
 def answer(kind: str, findings: list[dict[str, Any]] | None = None, summary: str = "Reviewed.") -> dict[str, Any]:
@@ -68,15 +78,35 @@ def settings(kind: str, url: str, model: str = "", **overrides: Any) -> Provider
     return ProviderSettings(kind=kind, model=model or MODELS[kind], base_url=base, api_key=KEY, **overrides)
 
 
-def review(llm_url: str, kind: str, clock: Clock, diff: str = TWO_FILES, *, fallback: ProviderSettings | None = None,
-           config: ReviewConfig | None = None, **overrides: Any) -> Outcome:
+def review(
+    llm_url: str,
+    kind: str,
+    clock: Clock,
+    diff: str = TWO_FILES,
+    *,
+    fallback: ProviderSettings | None = None,
+    config: ReviewConfig | None = None,
+    **overrides: Any,
+) -> Outcome:
     primary = settings(kind, llm_url, **overrides)
     second = Route(make_provider(fallback), fallback.model, fallback.host) if fallback else None
-    caller = Resilient(Route(make_provider(primary), primary.model, primary.host), second, clock=clock,
-                       sleep=clock.sleep, jitter=lambda: 0.0)
-    return review_diff(PR, split_diff(diff), config or ReviewConfig(parallel_calls=1), provider=caller,
-                       redactor=Redactor(run_secrets=[KEY]), nonce="n0nce", provider_host=primary.host,
-                       model=primary.model)
+    caller = Resilient(
+        Route(make_provider(primary), primary.model, primary.host),
+        second,
+        clock=clock,
+        sleep=clock.sleep,
+        jitter=lambda: 0.0,
+    )
+    return review_diff(
+        PR,
+        split_diff(diff),
+        config or ReviewConfig(parallel_calls=1),
+        provider=caller,
+        redactor=Redactor(run_secrets=[KEY]),
+        nonce="n0nce",
+        provider_host=primary.host,
+        model=primary.model,
+    )
 
 
 def assert_complete(report: Outcome, calls: int) -> None:
@@ -103,16 +133,20 @@ def test_server_errors_twice_then_success(llm: FakeLLM, clock: Clock, kind: str,
     assert "retried 2 times" in report.notices[-1]
 
 
-@pytest.mark.parametrize(("kind", "status", "headers", "waits"), [
-    ("openai", 429, {"Retry-After": "7"}, [7.0, 7.0]),
-    ("anthropic", 429, {"Retry-After": "7"}, [7.0, 7.0]),
-    ("openai", 429, {"retry-after-ms": "250"}, [0.25, 0.25]),
-    ("openai", 429, {}, [0.5, 1.0]),  # no hint: backoff
-    ("anthropic", 529, {"Retry-After": "3"}, [3.0, 3.0]),  # overloaded
-    ("openai", 503, {"Retry-After": "2"}, [2.0, 2.0]),  # a 503 may carry a hint too
-])
-def test_rate_limits_respect_retry_after(llm: FakeLLM, clock: Clock, kind: str, status: int,
-                                         headers: dict[str, str], waits: list[float]) -> None:
+@pytest.mark.parametrize(
+    ("kind", "status", "headers", "waits"),
+    [
+        ("openai", 429, {"Retry-After": "7"}, [7.0, 7.0]),
+        ("anthropic", 429, {"Retry-After": "7"}, [7.0, 7.0]),
+        ("openai", 429, {"retry-after-ms": "250"}, [0.25, 0.25]),
+        ("openai", 429, {}, [0.5, 1.0]),  # no hint: backoff
+        ("anthropic", 529, {"Retry-After": "3"}, [3.0, 3.0]),  # overloaded
+        ("openai", 503, {"Retry-After": "2"}, [2.0, 2.0]),  # a 503 may carry a hint too
+    ],
+)
+def test_rate_limits_respect_retry_after(
+    llm: FakeLLM, clock: Clock, kind: str, status: int, headers: dict[str, str], waits: list[float]
+) -> None:
     kind_type = "overloaded_error" if status == 529 else "rate_limit_error"
     for _ in range(2):
         llm.enqueue(status, error(kind, "Rate limit reached", type=kind_type), headers=headers)
@@ -179,10 +213,13 @@ def test_connection_resets_are_retried(llm: FakeLLM, clock: Clock, kind: str) ->
     assert len(llm.requests) == 1 and clock.sleeps == [0.5, 1.0]
 
 
-@pytest.mark.parametrize(("kind", "body"), [
-    ("anthropic", anthropic_error("overloaded_error", "Overloaded")),
-    ("openai", openai_error("The server had an error while processing your request.", type="server_error")),
-])
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("anthropic", anthropic_error("overloaded_error", "Overloaded")),
+        ("openai", openai_error("The server had an error while processing your request.", type="server_error")),
+    ],
+)
 def test_an_error_inside_an_http_200_is_retried(llm: FakeLLM, clock: Clock, kind: str, body: Any) -> None:
     llm.enqueue(200, body)
     llm.enqueue(json=answer(kind))
@@ -230,14 +267,21 @@ def test_a_rejected_fallback_key_names_the_fallback_input(llm: FakeLLM, clock: C
 # --- size: split and retry ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("kind", "status", "body"), [
-    ("openai", 400, openai_error("This model's maximum context length is 128000 tokens.",
-                                 code="context_length_exceeded")),
-    ("anthropic", 400, anthropic_error("invalid_request_error", "prompt is too long: 210000 tokens > 200000")),
-    ("anthropic", 413, anthropic_error("request_too_large", "Request exceeds the maximum allowed size.")),
-])
-def test_context_overflow_splits_the_chunk_and_keeps_every_finding(llm: FakeLLM, clock: Clock, kind: str,
-                                                                   status: int, body: Any) -> None:
+@pytest.mark.parametrize(
+    ("kind", "status", "body"),
+    [
+        (
+            "openai",
+            400,
+            openai_error("This model's maximum context length is 128000 tokens.", code="context_length_exceeded"),
+        ),
+        ("anthropic", 400, anthropic_error("invalid_request_error", "prompt is too long: 210000 tokens > 200000")),
+        ("anthropic", 413, anthropic_error("request_too_large", "Request exceeds the maximum allowed size.")),
+    ],
+)
+def test_context_overflow_splits_the_chunk_and_keeps_every_finding(
+    llm: FakeLLM, clock: Clock, kind: str, status: int, body: Any
+) -> None:
     llm.enqueue(status, body)
     llm.enqueue(json=answer(kind, [finding("alpha.py")], summary="First half."))
     llm.enqueue(json=answer(kind, [finding("beta.py")], summary="Second half."))
@@ -254,10 +298,13 @@ def test_context_overflow_splits_the_chunk_and_keeps_every_finding(llm: FakeLLM,
     assert sorted(report.manifest.files) == [("alpha.py", 30), ("beta.py", 30)]  # each file counted once
 
 
-@pytest.mark.parametrize(("kind", "cut"), [
-    ("openai", chat_completion('{"summary": "Review', finish_reason="length")),
-    ("anthropic", anthropic_tool_message({"summary": "Rev"}, stop_reason="max_tokens")),
-])
+@pytest.mark.parametrize(
+    ("kind", "cut"),
+    [
+        ("openai", chat_completion('{"summary": "Review', finish_reason="length")),
+        ("anthropic", anthropic_tool_message({"summary": "Rev"}, stop_reason="max_tokens")),
+    ],
+)
 def test_a_cut_off_answer_is_split_and_asked_again(llm: FakeLLM, clock: Clock, kind: str, cut: Any) -> None:
     llm.enqueue(json=cut)
     llm.enqueue(json=answer(kind, [finding("alpha.py")]))
@@ -302,8 +349,9 @@ def test_an_unusable_answer_is_asked_for_again(llm: FakeLLM, clock: Clock, kind:
 
     assert report.errors == [] and [f.path for f in report.findings] == ["alpha.py"]
     assert len(llm.requests) == 2
-    system = (llm.requests[1].json.get("system") if kind == "anthropic"
-              else llm.requests[1].json["messages"][0]["content"])
+    system = (
+        llm.requests[1].json.get("system") if kind == "anthropic" else llm.requests[1].json["messages"][0]["content"]
+    )
     assert system.endswith(REASK_NOTE)
     assert "could not be used and was asked for again" in " ".join(report.notices)
 
@@ -343,8 +391,11 @@ def test_one_failed_part_keeps_the_others_findings(llm: FakeLLM, clock: Clock) -
 def test_the_fallback_model_on_the_same_provider_answers(llm: FakeLLM, clock: Clock) -> None:
     for _ in range(4):
         llm.enqueue(429, error("openai", "Rate limit reached", type="rate_limit_error"), headers={"Retry-After": "1"})
-    llm.enqueue(json=chat_completion(json.dumps({"summary": "From the fallback.", "findings": [finding("alpha.py")]}),
-                                     model="gpt-4.1-mini"))
+    llm.enqueue(
+        json=chat_completion(
+            json.dumps({"summary": "From the fallback.", "findings": [finding("alpha.py")]}), model="gpt-4.1-mini"
+        )
+    )
     fallback = settings("openai", llm.url, model="gpt-4.1-mini", input_prefix="fallback-")
 
     report = review(llm.url, "openai", clock, fallback=fallback)
@@ -352,8 +403,10 @@ def test_the_fallback_model_on_the_same_provider_answers(llm: FakeLLM, clock: Cl
     assert_complete(report, calls=1)
     assert [r.json["model"] for r in llm.requests] == ["gpt-4.1"] * 4 + ["gpt-4.1-mini"]
     assert report.summary == "From the fallback." and len(report.findings) == 1
-    assert any(n.startswith("The fallback model `gpt-4.1-mini` at 127.0.0.1") and "answered 1 of 1 call" in n
-               for n in report.notices)
+    assert any(
+        n.startswith("The fallback model `gpt-4.1-mini` at 127.0.0.1") and "answered 1 of 1 call" in n
+        for n in report.notices
+    )
     assert report.manifest.model == "gpt-4.1, gpt-4.1-mini"
 
 

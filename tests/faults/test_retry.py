@@ -27,11 +27,23 @@ PROMPT = Prompt(system="Review.", user="diff", schema={}, max_output_tokens=100)
 POLICY = RetryPolicy()
 
 
-def caller(primary: Scripted, clock: Clock, fallback: Scripted | None = None, *, jitter: float = 0.0,
-           policy: RetryPolicy = POLICY) -> Resilient:
+def caller(
+    primary: Scripted,
+    clock: Clock,
+    fallback: Scripted | None = None,
+    *,
+    jitter: float = 0.0,
+    policy: RetryPolicy = POLICY,
+) -> Resilient:
     second = Route(fallback, "small-model", "fallback.example") if fallback is not None else None
-    return Resilient(Route(primary, "big-model", "api.example"), second, policy=policy, clock=clock,
-                     sleep=clock.sleep, jitter=lambda: jitter)
+    return Resilient(
+        Route(primary, "big-model", "api.example"),
+        second,
+        policy=policy,
+        clock=clock,
+        sleep=clock.sleep,
+        jitter=lambda: jitter,
+    )
 
 
 def parse(completion: Completion) -> Answer:
@@ -43,8 +55,9 @@ def parse(completion: Completion) -> Answer:
 # --- the pure policy --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("attempt", "jitter", "expected"), [
-    (1, 0.0, 0.5), (1, 0.999, 0.9995), (2, 0.0, 1.0), (3, 0.0, 2.0), (3, 0.5, 3.0)])
+@pytest.mark.parametrize(
+    ("attempt", "jitter", "expected"), [(1, 0.0, 0.5), (1, 0.999, 0.9995), (2, 0.0, 1.0), (3, 0.0, 2.0), (3, 0.5, 3.0)]
+)
 def test_backoff_is_exponential_with_equal_jitter(attempt: int, jitter: float, expected: float) -> None:
     assert POLICY.wait_before(attempt, ProviderUnavailable("503"), 1e9, jitter) == pytest.approx(expected)
 
@@ -54,8 +67,10 @@ def test_backoff_is_capped() -> None:
     assert policy.wait_before(20, ProviderUnavailable("503"), 1e9, 0.999) == pytest.approx(29.985)
 
 
-@pytest.mark.parametrize(("hint", "jitter", "expected"), [
-    (7.0, 0.0, 7.0), (7.0, 0.999, 7.0 + 0.6993), (60.0, 0.999, 60.999), (0.2, 0.5, 0.21)])
+@pytest.mark.parametrize(
+    ("hint", "jitter", "expected"),
+    [(7.0, 0.0, 7.0), (7.0, 0.999, 7.0 + 0.6993), (60.0, 0.999, 60.999), (0.2, 0.5, 0.21)],
+)
 def test_retry_after_is_honoured_with_at_most_ten_percent_more(hint: float, jitter: float, expected: float) -> None:
     assert POLICY.wait_before(1, RateLimited("429", hint), 1e9, jitter) == pytest.approx(expected)
 
@@ -64,9 +79,17 @@ def test_retry_after_zero_falls_back_to_backoff() -> None:
     assert POLICY.wait_before(1, RateLimited("429", 0.0), 1e9, 0.0) == 0.5
 
 
-@pytest.mark.parametrize("error", [
-    ProviderAuthError("401"), UsageError("bad model"), ContextTooLong("too long"), AnswerTruncated("cut"),
-    ProviderError("quota used up"), AnswerError("no JSON")])
+@pytest.mark.parametrize(
+    "error",
+    [
+        ProviderAuthError("401"),
+        UsageError("bad model"),
+        ContextTooLong("too long"),
+        AnswerTruncated("cut"),
+        ProviderError("quota used up"),
+        AnswerError("no JSON"),
+    ],
+)
 def test_only_transient_errors_are_retried(error: Exception) -> None:
     assert POLICY.wait_before(1, error, 1e9, 0.0) is None  # type: ignore[arg-type]
 
@@ -102,7 +125,8 @@ def test_gives_up_after_four_attempts_with_the_reason_and_the_fix(clock: Clock) 
     assert str(caught.value) == (
         "api.example answered HTTP 503: overloaded qodo-review gave up after 4 attempts. Re-run the job later; "
         "if it keeps happening, lower parallel-calls in .qodo.yml or raise the provider's rate limit, or set "
-        "the fallback-model input.")
+        "the fallback-model input."
+    )
 
 
 def test_a_retry_after_beyond_the_limit_is_not_waited_for(clock: Clock) -> None:
@@ -166,10 +190,13 @@ def test_truncated_answer_is_raised_by_the_parse_not_re_asked(clock: Clock) -> N
 # --- re-ask ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [
-    done("I think it is fine."),  # no JSON
-    done('{"summary": "x", "findings": "none"}'),  # wrong shape
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        done("I think it is fine."),  # no JSON
+        done('{"summary": "x", "findings": "none"}'),  # wrong shape
+    ],
+)
 def test_an_unusable_answer_is_asked_for_once_more(clock: Clock, bad: Completion) -> None:
     spent: list[Completion] = []
     primary = Scripted(bad, done())
@@ -195,7 +222,8 @@ def test_two_unusable_answers_fail_the_call_never_accepted(clock: Clock) -> None
     assert str(caught.value) == (
         "The model's answer held no JSON object with 'findings' or 'summary'. `big-model` at api.example was asked "
         "twice; neither answer was "
-        "usable. Use a model that follows a JSON schema (the model input), or set the fallback-model input.")
+        "usable. Use a model that follows a JSON schema (the model input), or set the fallback-model input."
+    )
     assert len(primary.prompts) == 2
 
 
@@ -219,7 +247,8 @@ def test_the_fallback_answers_when_the_primary_keeps_failing(clock: Clock) -> No
     assert c.notes()[-1] == (
         "The fallback model `small-model` at fallback.example answered 1 of 1 call because `big-model` at "
         "api.example kept failing: api.example rate-limited the request (slow down). qodo-review gave up after "
-        "4 attempts.")
+        "4 attempts."
+    )
     assert c.stats.hosts == {"api.example", "fallback.example"}
 
 
@@ -253,7 +282,8 @@ def test_when_both_fail_the_message_names_both_and_the_fix(clock: Clock) -> None
     assert str(caught.value) == (
         "api.example answered HTTP 400: bad request The fallback model `small-model` at fallback.example failed "
         "too: fallback.example answered HTTP 503: down qodo-review gave up after 4 attempts. Re-run the job later; "
-        "if it keeps happening, lower parallel-calls in .qodo.yml or raise the provider's rate limit.")
+        "if it keeps happening, lower parallel-calls in .qodo.yml or raise the provider's rate limit."
+    )
 
 
 def test_a_bad_fallback_key_is_a_usage_error(clock: Clock) -> None:
@@ -277,8 +307,9 @@ def test_parallel_calls_share_one_budget_and_count_every_retry(clock: Clock) -> 
         with lock:
             clock.sleep(seconds)
 
-    c = Resilient(Route(primary, "m", "h"), policy=RetryPolicy(attempts=9), clock=clock, sleep=sleep,
-                  jitter=lambda: 0.0)
+    c = Resilient(
+        Route(primary, "m", "h"), policy=RetryPolicy(attempts=9), clock=clock, sleep=sleep, jitter=lambda: 0.0
+    )
     answers: list[Answer] = []
     threads = [threading.Thread(target=lambda: answers.append(c.answer(PROMPT, parse))) for _ in range(8)]
     for t in threads:

@@ -112,9 +112,7 @@ def test_sends_github_headers_and_converts_the_pull(rsps: responses.RequestsMock
 
 def test_enterprise_server_api_url_is_used_as_given(rsps: responses.RequestsMock, clock: Clock) -> None:
     rsps.get("https://ghe.example.com/api/v3/repos/owner/repo/pulls/1", json=pull_json(1))
-    with GitHub(
-        TOKEN, "https://ghe.example.com/api/v3/", "owner/repo", sleep=clock.sleep, clock=clock
-    ) as client:
+    with GitHub(TOKEN, "https://ghe.example.com/api/v3/", "owner/repo", sleep=clock.sleep, clock=clock) as client:
         assert client.get_pull(1).number == 1
 
 
@@ -132,9 +130,7 @@ def test_graphql_url_is_derived_from_the_rest_url(api_url: str, expected: str) -
     assert graphql_url(api_url) == expected
 
 
-def test_graphql_posts_to_the_derived_endpoint_and_returns_data(
-    rsps: responses.RequestsMock, clock: Clock
-) -> None:
+def test_graphql_posts_to_the_derived_endpoint_and_returns_data(rsps: responses.RequestsMock, clock: Clock) -> None:
     rsps.post(
         "https://ghe.example.com/api/graphql",
         json={"data": {"viewer": {"login": "bot"}}},
@@ -200,9 +196,7 @@ def test_list_files_stops_at_githubs_3000_file_cap(rsps: responses.RequestsMock,
     assert gh.requests_made == MAX_PR_FILES // 100
 
 
-def test_without_any_link_header_a_full_page_asks_for_the_next(
-    rsps: responses.RequestsMock, gh: GitHub
-) -> None:
+def test_without_any_link_header_a_full_page_asks_for_the_next(rsps: responses.RequestsMock, gh: GitHub) -> None:
     rsps.get(
         f"{REPO_URL}/pulls/7/reviews",
         json=[{"id": i, "state": "COMMENTED", "user": {"login": "a"}} for i in range(100)],
@@ -311,9 +305,7 @@ def test_retries_a_connection_error(rsps: responses.RequestsMock, gh: GitHub, cl
     assert len(clock.sleeps) == 1
 
 
-def test_a_post_that_timed_out_reading_is_not_resent(
-    rsps: responses.RequestsMock, gh: GitHub, clock: Clock
-) -> None:
+def test_a_post_that_timed_out_reading_is_not_resent(rsps: responses.RequestsMock, gh: GitHub, clock: Clock) -> None:
     rsps.post(f"{REPO_URL}/issues/7/comments", body=requests.ReadTimeout("read timed out"))
     with pytest.raises(GitHubError, match="Could not reach GitHub"):
         gh.create_issue_comment(7, "hello")
@@ -335,9 +327,7 @@ def test_gives_up_after_max_attempts_with_growing_backoff(
         assert ceiling / 2 <= wait <= ceiling
 
 
-def test_secondary_rate_limit_403_honours_retry_after(
-    rsps: responses.RequestsMock, gh: GitHub, clock: Clock
-) -> None:
+def test_secondary_rate_limit_403_honours_retry_after(rsps: responses.RequestsMock, gh: GitHub, clock: Clock) -> None:
     rsps.post(f"{REPO_URL}/issues/7/comments", status=403, json=SECONDARY_LIMIT, headers={"Retry-After": "8"})
     rsps.post(
         f"{REPO_URL}/issues/7/comments",
@@ -350,9 +340,7 @@ def test_secondary_rate_limit_403_honours_retry_after(
 
 
 def test_429_honours_retry_after(rsps: responses.RequestsMock, gh: GitHub, clock: Clock) -> None:
-    rsps.get(
-        f"{REPO_URL}/pulls/7", status=429, json={"message": "Too Many Requests"}, headers={"Retry-After": "3"}
-    )
+    rsps.get(f"{REPO_URL}/pulls/7", status=429, json={"message": "Too Many Requests"}, headers={"Retry-After": "3"})
     rsps.get(f"{REPO_URL}/pulls/7", json=pull_json())
 
     gh.get_pull(7)
@@ -435,9 +423,7 @@ def test_401_says_the_token_input_is_invalid(rsps: responses.RequestsMock, gh: G
 
 
 def test_403_on_a_write_names_the_permission_and_the_yaml(rsps: responses.RequestsMock, gh: GitHub) -> None:
-    rsps.post(
-        f"{REPO_URL}/pulls/7/reviews", status=403, json={"message": "Resource not accessible by integration"}
-    )
+    rsps.post(f"{REPO_URL}/pulls/7/reviews", status=403, json={"message": "Resource not accessible by integration"})
     with pytest.raises(PermissionDenied) as caught:
         gh.create_review(7, "h" * 40, "body", [])
     assert caught.value.status == 403
@@ -519,9 +505,7 @@ def test_a_scheme_downgrade_counts_as_another_host(rsps: responses.RequestsMock,
         gh.get_pull(7)
 
 
-def test_a_same_host_redirect_is_followed_with_the_same_method(
-    rsps: responses.RequestsMock, gh: GitHub
-) -> None:
+def test_a_same_host_redirect_is_followed_with_the_same_method(rsps: responses.RequestsMock, gh: GitHub) -> None:
     # A renamed repository: GitHub answers 307 for a write, to be repeated at the new URL.
     rsps.post(
         f"{REPO_URL}/issues/7/comments",
@@ -557,9 +541,7 @@ def test_a_redirect_without_a_query_keeps_ours(rsps: responses.RequestsMock, gh:
 # --- the other endpoints -----------------------------------------------------------------------------------
 
 
-def test_create_review_posts_a_comment_review_and_returns_its_id(
-    rsps: responses.RequestsMock, gh: GitHub
-) -> None:
+def test_create_review_posts_a_comment_review_and_returns_its_id(rsps: responses.RequestsMock, gh: GitHub) -> None:
     comments = [{"path": "a.py", "line": 3, "side": "RIGHT", "body": "x"}]
     rsps.post(
         f"{REPO_URL}/pulls/7/reviews",

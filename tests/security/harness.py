@@ -51,13 +51,12 @@ PEM = ["-----BEGIN RSA " + "PRIVATE KEY-----", *PEM_BODY, "-----END RSA " + "PRI
 
 
 def encodings(secret: str) -> dict[str, str]:
-    return {"plain": secret, "base64": base64.b64encode(secret.encode()).decode(),
-            "url": quote(secret, safe="")}
+    return {"plain": secret, "base64": base64.b64encode(secret.encode()).decode(), "url": quote(secret, safe="")}
 
 
 def pieces(secret: str, size: int = 8) -> set[str]:
     """Every `size`-character piece of a secret: no one of them may leave the runner."""
-    return {secret[i:i + size] for i in range(len(secret) - size + 1)}
+    return {secret[i : i + size] for i in range(len(secret) - size + 1)}
 
 
 def assert_absent(secret: str, **texts: str | bytes | None) -> None:
@@ -71,6 +70,7 @@ def assert_absent(secret: str, **texts: str | bytes | None) -> None:
 
 
 # --- hostile diffs ------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Change:
@@ -103,6 +103,7 @@ def diff_text(*changes: Change) -> str:
 
 
 # --- the run ------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Run:
@@ -143,12 +144,16 @@ class Run:
     def local_texts(self) -> dict[str, str]:
         """Everything the run wrote on the runner, by name; stdout without the ::add-mask:: lines, the one
         place the run's secrets must appear (so that the runner hides them)."""
-        outputs = (self.tmp / "output.txt")
+        outputs = self.tmp / "output.txt"
         findings = self.tmp / "workspace" / self.findings_file
         stdout = "".join(line for line in self.stdout.splitlines(keepends=True) if not line.startswith("::add-mask::"))
-        return {"stdout": stdout, "stderr": self.stderr, "job summary": self.summary,
-                "outputs": outputs.read_text("utf-8") if outputs.exists() else "",
-                "findings file": findings.read_text("utf-8") if findings.exists() else ""}
+        return {
+            "stdout": stdout,
+            "stderr": self.stderr,
+            "job summary": self.summary,
+            "outputs": outputs.read_text("utf-8") if outputs.exists() else "",
+            "findings file": findings.read_text("utf-8") if findings.exists() else "",
+        }
 
     def commands(self) -> list[Command]:
         """The workflow commands the runner would execute (stdout and stderr are read alike)."""
@@ -177,7 +182,8 @@ class Run:
             assert event["path"] in allowed or (event["path"] + "/").startswith(runner_temp + "/"), event
         for event in self.events("mkdir") + self.events("mkdtemp"):
             assert event["path"].startswith(runner_temp + "/") or event["path"] in (
-                str(Path(p).parent) for p in allowed), event
+                str(Path(p).parent) for p in allowed
+            ), event
         assert self.runner_temp_left == [], self.runner_temp_left
         extra = set(self.workspace_files) - self.preexisting - {self.findings_file}
         assert not extra, extra
@@ -188,7 +194,8 @@ class Run:
             quoted = quoted_in_annotations and command.name in ("error", "warning", "notice")
             assert SENTINEL not in (command.name if quoted else command.line), command
             assert command.name in ("add-mask", "error", "warning", "notice", "stop-commands") or re.fullmatch(
-                "[0-9a-f]{32}", command.name), command
+                "[0-9a-f]{32}", command.name
+            ), command
             if command.name == "add-mask":
                 assert command.data in run_secrets, command
         # The run's secrets appear nowhere but in their ::add-mask:: lines.
@@ -196,8 +203,16 @@ class Run:
             assert_absent(secret, **self.local_texts())
 
 
-def run(tmp: Path, github: FakeGitHub, llm: FakeLLM | None = None, *, inputs: dict[str, str] | None = None,
-        extra_env: dict[str, str] | None = None, workspace: Path | None = None, **kwargs: Any) -> Run:
+def run(
+    tmp: Path,
+    github: FakeGitHub,
+    llm: FakeLLM | None = None,
+    *,
+    inputs: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
+    workspace: Path | None = None,
+    **kwargs: Any,
+) -> Run:
     """Run the entrypoint against the fakes with the run's secrets and the flight recorder on."""
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "runner-temp").mkdir(exist_ok=True)  # the runner creates it before any step
@@ -206,12 +221,20 @@ def run(tmp: Path, github: FakeGitHub, llm: FakeLLM | None = None, *, inputs: di
     preexisting = frozenset(_listing(space))
     values = {"github-token": GITHUB_TOKEN, "api-key": API_KEY, **(inputs or {})}
     env = {"QODO_TEST_AUDIT": str(tmp / "audit.jsonl"), **(extra_env or {})}
-    action = run_action(tmp, github_url=github.url, llm_url=llm.url if llm else "", inputs=values,
-                        extra_env=env, **kwargs)
+    action = run_action(
+        tmp, github_url=github.url, llm_url=llm.url if llm else "", inputs=values, extra_env=env, **kwargs
+    )
     audit_path = tmp / "audit.jsonl"
     audit = [json.loads(line) for line in audit_path.read_text("utf-8").splitlines()] if audit_path.exists() else []
-    return Run(action, tmp, audit, _listing(tmp / "runner-temp"), _listing(space),
-               values.get("findings-file") or "qodo-findings.json", preexisting)
+    return Run(
+        action,
+        tmp,
+        audit,
+        _listing(tmp / "runner-temp"),
+        _listing(space),
+        values.get("findings-file") or "qodo-findings.json",
+        preexisting,
+    )
 
 
 def _listing(root: Path) -> list[str]:
@@ -222,10 +245,16 @@ def _listing(root: Path) -> list[str]:
 
 # --- what left the runner -----------------------------------------------------------------------------------
 
+
 def provider_bytes(llm: FakeLLM) -> str:
     """Every byte the provider received: request lines, headers and bodies."""
-    return "\n".join(f"{r.method} {r.path}\n" + "\n".join(f"{k}: {v}" for k, v in r.headers.items()) + "\n"
-                     + r.body.decode("utf-8", "replace") for r in llm.requests)
+    return "\n".join(
+        f"{r.method} {r.path}\n"
+        + "\n".join(f"{k}: {v}" for k, v in r.headers.items())
+        + "\n"
+        + r.body.decode("utf-8", "replace")
+        for r in llm.requests
+    )
 
 
 def provider_bodies(llm: FakeLLM) -> str:
@@ -234,9 +263,13 @@ def provider_bodies(llm: FakeLLM) -> str:
 
 def github_bytes(github: FakeGitHub) -> str:
     """Every byte sent to GitHub apart from the Authorization header (which must carry the token)."""
-    return "\n".join(f"{r.method} {r.path} {json.dumps(r.query)}\n"
-                     + "\n".join(f"{k}: {v}" for k, v in r.headers.items() if k != "authorization") + "\n"
-                     + r.body.decode("utf-8", "replace") for r in github.requests)
+    return "\n".join(
+        f"{r.method} {r.path} {json.dumps(r.query)}\n"
+        + "\n".join(f"{k}: {v}" for k, v in r.headers.items() if k != "authorization")
+        + "\n"
+        + r.body.decode("utf-8", "replace")
+        for r in github.requests
+    )
 
 
 def posted_texts(github: FakeGitHub) -> list[str]:

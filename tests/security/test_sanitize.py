@@ -33,6 +33,8 @@ REPO = "github.com/o/r"  # links into this repository are kept; the tests' defau
 
 def sanitize_markdown(text: str, *, repo: str = REPO, max_chars: int = 20000) -> str:
     return _sanitize_markdown(text, repo=repo, max_chars=max_chars)
+
+
 MARKER = re.compile(r"<!--\s*qodo[\s_-]*review", re.IGNORECASE)
 
 
@@ -182,8 +184,7 @@ def test_bare_and_angle_autolinks(text: str, expected: str) -> None:
 
 
 def test_allowed_host_is_configurable_and_exact() -> None:
-    text = ("[a](https://ghe.corp.example/o/r/x) [b](https://github.com/o/r/x) "
-            "[c](https://sub.ghe.corp.example/o/r)")
+    text = "[a](https://ghe.corp.example/o/r/x) [b](https://github.com/o/r/x) [c](https://sub.ghe.corp.example/o/r)"
     assert sanitize_markdown(text, repo="GHE.corp.example/o/r") == (
         "[a](https://ghe.corp.example/o/r/x) b (`hxxps://github[.]com/o/r/x`) "
         "c (`hxxps://sub[.]ghe[.]corp[.]example/o/r`)"
@@ -207,7 +208,10 @@ def test_allowed_host_is_configurable_and_exact() -> None:
     ("\\@user", f"@{Z}user"),  # the escape renders as a bare @
     ("[@user](https://github.com/o/r)", f"[@{Z}user](https://github.com/o/r)"),
     # a URL is kept whole inside a link, but once the link is gone its "@name" would be live text
-    ("[https://github.com/o/r/@u](https://github.com/o/r)", f"[https\\://github.com/o/r/@{Z}u](https://github.com/o/r)"),
+    (
+        "[https://github.com/o/r/@u](https://github.com/o/r)",
+        f"[https\\://github.com/o/r/@{Z}u](https://github.com/o/r)",
+    ),
     ("[https://github.com/o/r/@u](https://evil.example)", "<https://github.com/o/r/@u> (`hxxps://evil[.]example`)"),
     ("user@example.com", f"user@{Z}example.com"),  # an e-mail address, a mailto link for GitHub
     # a rewrite that joins "@" and a name (the link around the name is undone) defuses what it made
@@ -728,8 +732,9 @@ def test_200kb_hostile_input_takes_a_constant_number_of_passes(name: str, monkey
     pass runs once, plus at most the repair passes of a cut, whatever the input."""
     passes = []
     original = sanitize_module._sanitize_once
-    monkeypatch.setattr(sanitize_module, "_sanitize_once", lambda text, scope: passes.append(len(text))
-                        or original(text, scope))
+    monkeypatch.setattr(
+        sanitize_module, "_sanitize_once", lambda text, scope: passes.append(len(text)) or original(text, scope)
+    )
     text = BIG[name]
     out = sanitize_markdown(text)
     for other in (plain, log_safe, strip_markers, fence, inline_code, suggestion_block):
@@ -743,6 +748,7 @@ def test_time_grows_linearly_with_the_input() -> None:
     """The ratio of two sizes in the same run (best of seven each, without the cyclic GC, whose collections
     are noise here): 4x the input takes under 8x the time, where n log n over the old bisection or a
     quadratic scan would take 16x."""
+
     def best(text: str) -> float:
         times = []
         gc.disable()
@@ -754,6 +760,7 @@ def test_time_grows_linearly_with_the_input() -> None:
         finally:
             gc.enable()
         return min(times)
+
     for unit in ("&#64;", "@a ", "[a](", "`a", "|`x|y`|\n"):
         n = 12_000 // len(unit)
         ratio = best(unit * 4 * n) / best(unit * n)

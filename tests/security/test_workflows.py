@@ -51,6 +51,10 @@ def test_self_review_never_runs_the_pull_requests_code() -> None:
 
 @pytest.mark.skipif(shutil.which("zizmor") is None, reason="zizmor is not installed (pip install -e '.[dev]')")
 def test_zizmor_finds_nothing() -> None:
-    done = subprocess.run(["zizmor", "--offline", "--no-progress", str(ROOT / ".github" / "workflows")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["zizmor", "--offline", "--no-progress", str(ROOT / ".github" / "workflows")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -21,14 +21,38 @@ import unicodedata
 from dataclasses import dataclass
 
 # ActionCommandManager registers every command extension, plus stop-commands.
-REGISTERED = frozenset({
-    "set-env", "set-output", "save-state", "add-mask", "add-path", "add-matcher", "remove-matcher", "debug",
-    "warning", "error", "notice", "group", "endgroup", "echo", "stop-commands",
-})
+REGISTERED = frozenset(
+    {
+        "set-env",
+        "set-output",
+        "save-state",
+        "add-mask",
+        "add-path",
+        "add-matcher",
+        "remove-matcher",
+        "debug",
+        "warning",
+        "error",
+        "notice",
+        "group",
+        "endgroup",
+        "echo",
+        "stop-commands",
+    }
+)
 _LINES = re.compile(r"\r\n|\r|\n")
 # Default_Ignorable_Code_Point (Unicode DerivedCoreProperties) beyond the format characters (Cf).
-_IGNORABLE_EXTRA = {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, *range(0x180B, 0x1810),
-                    *range(0xFE00, 0xFE10)}
+_IGNORABLE_EXTRA = {
+    0x034F,
+    0x115F,
+    0x1160,
+    0x17B4,
+    0x17B5,
+    0x3164,
+    0xFFA0,
+    *range(0x180B, 0x1810),
+    *range(0xFE00, 0xFE10),
+}
 _KEPT_CONTROLS = "\t\n\v\f\r"
 
 
@@ -42,8 +66,12 @@ class Command:
 
 def _ignorable(ch: str) -> bool:
     category = unicodedata.category(ch)
-    return (category == "Cf" or ord(ch) in _IGNORABLE_EXTRA or 0xE0000 <= ord(ch) <= 0xE0FFF
-            or (category == "Cc" and ch not in _KEPT_CONTROLS))
+    return (
+        category == "Cf"
+        or ord(ch) in _IGNORABLE_EXTRA
+        or 0xE0000 <= ord(ch) <= 0xE0FFF
+        or (category == "Cc" and ch not in _KEPT_CONTROLS)
+    )
 
 
 def _fold(line: str) -> str:
@@ -59,14 +87,14 @@ def parse_line(line: str, registered: frozenset[str] = REGISTERED, *, linguistic
         if end >= 0:
             name, _, props = trimmed[2:end].partition(" ")
             if name in registered:
-                return Command(name, props, trimmed[end + 2:], line)
+                return Command(name, props, trimmed[end + 2 :], line)
     start = text.find("##[")
     if start >= 0:
         end = text.find("]", start)
         if end >= 0:
-            name, _, props = text[start + 3:end].partition(" ")
+            name, _, props = text[start + 3 : end].partition(" ")
             if name in registered:
-                return Command(name, props, text[end + 1:], line)
+                return Command(name, props, text[end + 1 :], line)
     return None
 
 

@@ -21,32 +21,53 @@ def run(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> ExitCode:
     # text and the workflow's `question:` input may both be long.
     question = redactor.redact(facts.activity.args.strip())[:MAX_QUESTION_CHARS]
     if not question:
-        raise UsageError("command: ask needs a question: set the 'question' input "
-                         "(with: question: How is the cache invalidated?), or comment /ask <question> on the PR.")
+        raise UsageError(
+            "command: ask needs a question: set the 'question' input "
+            "(with: question: How is the cache invalidated?), or comment /ask <question> on the PR."
+        )
     thread, reply_to = find_thread(facts, github, out)
     result = call_model(facts, github, out, redactor, ask.spec(facts.config, facts.nonce, question, thread))
     url = files_url(facts)
     links = [ask.citation_link(c, url, result.file) for c in result.answer.citations] if result.answer else []
-    about = ask.citation_link(ask.Citation(thread.path, thread.line, thread.line, thread.side), url,
-                              result.file)[0] if thread else ""
+    about = (
+        ask.citation_link(ask.Citation(thread.path, thread.line, thread.line, thread.side), url, result.file)[0]
+        if thread
+        else ""
+    )
     if result.answer is not None:
-        text = ask.reply_markdown(question, result.answer, host=facts.host, links=[m for m, _ in links],
-                                  about=about)
+        text = ask.reply_markdown(question, result.answer, host=facts.host, links=[m for m, _ in links], about=about)
     else:
         problem = result.errors[0] if result.errors else "no answer"
-        text = (f"{ask.MARKER}\n{ask.quote(question)}\n\n⚠️ qodo-review could not answer this question: "
-                f"{plain(problem, 400)}. The workflow run's job summary has the details.")
+        text = (
+            f"{ask.MARKER}\n{ask.quote(question)}\n\n⚠️ qodo-review could not answer this question: "
+            f"{plain(problem, 400)}. The workflow run's job summary has the details."
+        )
     delivery: list[str] = []
     delivered = False
     if not facts.dry_run:
         delivered = post(facts, github, redactor, cap(text, COMMENT_BODY_MAX), reply_to, delivery)
-    payload = {"question": question, "answer": result.answer.answer if result.answer else None,
-               "citations": [{**c.to_json(), "url": u} for c, (_, u) in
-                             zip(result.answer.citations if result.answer else (), links, strict=True)],
-               "thread": {"comment_id": reply_to, "path": thread.path, "line": thread.line, "side": thread.side}
-               if thread else None}
-    return finish(facts, out, redactor, result, payload, text.removeprefix(ask.MARKER).strip(), delivery=delivery,
-                  count=0, delivered=delivered)
+    payload = {
+        "question": question,
+        "answer": result.answer.answer if result.answer else None,
+        "citations": [
+            {**c.to_json(), "url": u}
+            for c, (_, u) in zip(result.answer.citations if result.answer else (), links, strict=True)
+        ],
+        "thread": {"comment_id": reply_to, "path": thread.path, "line": thread.line, "side": thread.side}
+        if thread
+        else None,
+    }
+    return finish(
+        facts,
+        out,
+        redactor,
+        result,
+        payload,
+        text.removeprefix(ask.MARKER).strip(),
+        delivery=delivery,
+        count=0,
+        delivered=delivered,
+    )
 
 
 def find_thread(facts: Run, github: GitHub, out: Out) -> tuple[ask.Thread | None, int | None]:

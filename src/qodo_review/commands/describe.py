@@ -34,14 +34,24 @@ def run(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> ExitCode:
             delivered = publish(facts, github, redactor, desc, labels, skipped, delivery)
             if labels:
                 add_labels(facts, github, labels, delivery)
-    body = (describe.render_section(desc, host, not_shown=skipped, labels=labels, markers=False)
-            if desc is not None else "No description was written.")
+    body = (
+        describe.render_section(desc, host, not_shown=skipped, labels=labels, markers=False)
+        if desc is not None
+        else "No description was written."
+    )
     payload = {"description": desc.to_json() if desc else None, "labels_applied": list(labels)}
     return finish(facts, out, redactor, result, payload, body, delivery=delivery, count=0, delivered=delivered)
 
 
-def publish(facts: Run, github: GitHub, redactor: Redactor, desc: describe.Description, labels: Sequence[str],
-            skipped: Sequence[Skipped], delivery: list[str]) -> bool:
+def publish(
+    facts: Run,
+    github: GitHub,
+    redactor: Redactor,
+    desc: describe.Description,
+    labels: Sequence[str],
+    skipped: Sequence[Skipped],
+    delivery: list[str],
+) -> bool:
     """Into the body between the markers; when that is refused or there is no room, the describe comment."""
     pr, scrub = facts.pr, redactor.redact
     try:
@@ -56,8 +66,10 @@ def publish(facts: Run, github: GitHub, redactor: Redactor, desc: describe.Descr
         delivery.append("description: the PR body has no room left for it; posted as a comment instead")
     except GitHubError as exc:
         delivery.append(f"description: the PR body could not be edited ({exc}); posted as a comment instead")
-    text = describe.fit_section(desc, facts.host, COMMENT_BODY_MAX - 200, not_shown=skipped, labels=labels,
-                                markers=False) or "The description did not fit in a comment; see the job summary."
+    text = (
+        describe.fit_section(desc, facts.host, COMMENT_BODY_MAX - 200, not_shown=skipped, labels=labels, markers=False)
+        or "The description did not fit in a comment; see the job summary."
+    )
     try:
         delivery.append(upsert_comment(facts, github, scrub(f"{describe.COMMENT_MARKER}\n{text}")))
         return True

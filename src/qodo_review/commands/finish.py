@@ -20,9 +20,17 @@ T = TypeVar("T")
 
 def call_model(facts: Run, github: GitHub, out: Out, redactor: Redactor, spec: Task[T]) -> Outcome[T]:
     """The tool's model calls over the PR's diff; in a dry run, the prompts printed instead."""
-    result = run_task(spec, facts.pr, fetch(facts, github, out).files, facts.config, caller=facts.provider(),
-                      redactor=redactor, nonce=facts.nonce, host=facts.settings.host,
-                      model=facts.settings.model)
+    result = run_task(
+        spec,
+        facts.pr,
+        fetch(facts, github, out).files,
+        facts.config,
+        caller=facts.provider(),
+        redactor=redactor,
+        nonce=facts.nonce,
+        host=facts.settings.host,
+        model=facts.settings.model,
+    )
     if facts.dry_run:
         out.log(result.dry_run_text(show_prompts=True))
     return result
@@ -33,18 +41,29 @@ def files_url(facts: Run) -> str:
     return f"{facts.env.server_url}/{facts.env.repository}/pull/{facts.pr.number}/files"
 
 
-def finish(facts: Run, out: Out, redactor: Redactor, result: Outcome[Any], payload: dict[str, Any], body: str, *,
-           delivery: Sequence[str], count: int, delivered: bool) -> ExitCode:
+def finish(
+    facts: Run,
+    out: Out,
+    redactor: Redactor,
+    result: Outcome[Any],
+    payload: dict[str, Any],
+    body: str,
+    *,
+    delivery: Sequence[str],
+    count: int,
+    delivered: bool,
+) -> ExitCode:
     result.payload, result.delivery = payload, list(delivery)
-    path = write_json(facts.env.workspace, facts.inputs.findings_file, result.findings_document(),
-                      redactor)
+    path = write_json(facts.env.workspace, facts.inputs.findings_file, result.findings_document(), redactor)
     if "summary" in facts.config.publish or facts.dry_run:
         out.summary(tool_summary(result, body))
     for error in result.errors:
         out.error(error)
     if not delivered and not result.dry_run and not result.errors:
-        out.error(f"/{result.command} could not post anything on the pull request; the job summary has the "
-                  "result. The token needs: permissions: pull-requests: write")
+        out.error(
+            f"/{result.command} could not post anything on the pull request; the job summary has the "
+            "result. The token needs: permissions: pull-requests: write"
+        )
     out.outputs(result.outputs(path, count))
     code = result.exit_code(delivered=delivered)
     state = "dry run" if result.dry_run else "done" if code is ExitCode.OK else "INCOMPLETE"

@@ -24,10 +24,12 @@ Only collaborators with write access can run commands."""
 def help_text(facts: Run) -> str:
     config = facts.config
     ignores = ", ".join(inline_code(g) for g in config.ignore) or "defaults only"
-    return (f"## qodo-review commands\n\n{HELP}\n\n**Configuration** (base branch `{facts.inputs.config_path}` "
-            f"and workflow inputs): provider host `{facts.settings.host}`, model `{facts.settings.model}`, "
-            f"fail-on `{config.fail_on.value if config.fail_on else 'none'}`, ignore: {ignores}.\n\n"
-            "Docs: the README of qodo-review.")
+    return (
+        f"## qodo-review commands\n\n{HELP}\n\n**Configuration** (base branch `{facts.inputs.config_path}` "
+        f"and workflow inputs): provider host `{facts.settings.host}`, model `{facts.settings.model}`, "
+        f"fail-on `{config.fail_on.value if config.fail_on else 'none'}`, ignore: {ignores}.\n\n"
+        "Docs: the README of qodo-review."
+    )
 
 
 def run(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> ExitCode:

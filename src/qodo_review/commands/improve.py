@@ -78,8 +78,9 @@ def posted_fingerprints(facts: Run, github: GitHub) -> tuple[set[str], str]:
     except GitHubError as exc:
         return set(), f"earlier suggestions could not be read to avoid duplicates ({exc})"
     me = github.own_login()  # another author's copy of our fingerprint must not suppress a suggestion
-    return {m.group(1) for c in comments if c.user_login == me
-            for m in improve.FINGERPRINT_RE.finditer(c.body or "")}, ""
+    return {
+        m.group(1) for c in comments if c.user_login == me for m in improve.FINGERPRINT_RE.finditer(c.body or "")
+    }, ""
 
 
 def post_inline(facts: Run, github: GitHub, out: Out, redactor: Redactor, plan: Plan, delivery: list[str]) -> bool:

@@ -43,27 +43,36 @@ from ..state import (
 )
 
 
-def run(facts: Run, github: GitHub, out: Out, redactor: Redactor,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ExitCode:
+def run(
+    facts: Run, github: GitHub, out: Out, redactor: Redactor, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> ExitCode:
     config = facts.config
     channels = frozenset() if facts.dry_run else config.publish
-    ctx = Context(github, Outcome(pr=facts.pr), facts.host, redactor,
-                  max_inline=config.max_findings or 30)
+    ctx = Context(github, Outcome(pr=facts.pr), facts.host, redactor, max_inline=config.max_findings or 30)
     check = CheckRun()
     if "check" in channels:
         out.log(f"check: {check.start(ctx)}")
     try:
         state = read_state(facts, github, out)
-        scope = choose_scope(state, full=facts.activity.full or facts.activity.action == "dispatch",
-                             fail_on=config.fail_on)
+        scope = choose_scope(
+            state, full=facts.activity.full or facts.activity.action == "dispatch", fail_on=config.fail_on
+        )
         # The PR's files, fetched once here; not at all when the head was reviewed already.
         fetched = None if scope.since == facts.pr.head_sha else fetch(facts, github, out)
         pr_files = fetched.files if fetched is not None else []
         scope, raw_files = choose_files(facts, github, out, scope, pr_files)
         out.log(f"qodo-review: {scope_line(scope.since, scope.reason, len(raw_files))}")
-        report = review_diff(facts.pr, raw_files, config, provider=facts.provider(), redactor=redactor,
-                             nonce=facts.nonce, provider_host=facts.settings.host, model=facts.settings.model,
-                             known=KnownFiles.of(pr_files if raw_files else [], head_tree(facts, github, out)))
+        report = review_diff(
+            facts.pr,
+            raw_files,
+            config,
+            provider=facts.provider(),
+            redactor=redactor,
+            nonce=facts.nonce,
+            provider_host=facts.settings.host,
+            model=facts.settings.model,
+            known=KnownFiles.of(pr_files if raw_files else [], head_tree(facts, github, out)),
+        )
         record_fetch(report, fetched)
         if scope.incremental:
             place_on_pull_request(report, pr_files)
@@ -74,8 +83,14 @@ def run(facts: Run, github: GitHub, out: Out, redactor: Redactor,
         raise
     if facts.dry_run:
         out.log(report.dry_run_text(show_prompts=True))
-    entry = Entry(facts.pr.head_sha, entry_time(now()), facts.settings.model, report.verdict, report.complete,
-                  "incremental" if scope.incremental else "full")
+    entry = Entry(
+        facts.pr.head_sha,
+        entry_time(now()),
+        facts.settings.model,
+        report.verdict,
+        report.complete,
+        "incremental" if scope.incremental else "full",
+    )
     new_state = record(state, entry, report.max_severity)
     texts = SummaryTexts(scope, len(raw_files), addressed, new_state, signing_key(facts))
     publish_all(publishers(channels, check, texts), ctx, out.log)
@@ -101,13 +116,16 @@ def read_state(facts: Run, github: GitHub, out: Out) -> State:
         return State()
     state = parse_state(key, found.body)
     if state == State() and STATE_OPEN in found.body:
-        out.log("qodo-review: the summary comment's state does not verify (edited, or signed with "
-                        "another api-key); reviewing the whole pull request.")
+        out.log(
+            "qodo-review: the summary comment's state does not verify (edited, or signed with "
+            "another api-key); reviewing the whole pull request."
+        )
     return state
 
 
-def choose_files(facts: Run, github: GitHub, out: Out, scope: Scope,
-                 pr_files: list[RawFile]) -> tuple[Scope, list[RawFile]]:
+def choose_files(
+    facts: Run, github: GitHub, out: Out, scope: Scope, pr_files: list[RawFile]
+) -> tuple[Scope, list[RawFile]]:
     """The files of this review: the PR's diff, or only what changed since the last review."""
     if scope.since == facts.pr.head_sha:
         return scope, []
@@ -136,8 +154,9 @@ def changes_since(facts: Run, github: GitHub, out: Out, scope: Scope) -> tuple[S
 def place_on_pull_request(report: Outcome[Any], pr_files: Sequence[RawFile]) -> None:
     """Inline comments anchor in the PR's diff, not the incremental one: place the findings there."""
     cited = {f.path for f in report.findings}
-    report.placed = place_findings(report.findings,
-                                   [parse_file(r) for r in pr_files if r.path in cited and not r.binary])
+    report.placed = place_findings(
+        report.findings, [parse_file(r) for r in pr_files if r.path in cited and not r.binary]
+    )
 
 
 def head_tree(facts: Run, github: GitHub, out: Out) -> Callable[[Sequence[str]], dict[str, bool]]:
@@ -145,12 +164,14 @@ def head_tree(facts: Run, github: GitHub, out: Out) -> Callable[[Sequence[str]],
     query, only when a finding names such a path). Not of the workspace checkout: it is usually the merge
     commit, not the head, and it is not a source of truth (an earlier step can change it). A failed query
     leaves the paths unknown, so their findings stay as findings outside the diff (and still count)."""
+
     def lookup(paths: Sequence[str]) -> dict[str, bool]:
         try:
             return github.paths_exist(facts.pr.head_sha, paths)
         except GitHubError as exc:
             out.log(f"Could not check whether {len(paths)} path(s) cited by findings exist: {exc}")
             return {}
+
     return lookup
 
 
@@ -169,8 +190,9 @@ def settle_threads(facts: Run, github: GitHub, out: Out, report: Outcome[Any]) -
 class SummaryTexts:
     """What the summary comment adds to the report: the scope, addressed findings, history and hidden state."""
 
-    def __init__(self, scope: Scope, files: int, addressed: Sequence[Addressed], state: State,
-                 key: bytes | None) -> None:
+    def __init__(
+        self, scope: Scope, files: int, addressed: Sequence[Addressed], state: State, key: bytes | None
+    ) -> None:
         self.scope = scope_line(scope.since, scope.reason, files)
         self.addressed = [(a.headline, a.comment.path, a.resolved) for a in addressed]
         self.state = state
@@ -179,8 +201,9 @@ class SummaryTexts:
     def comment(self, ctx: Context) -> str:
         marker = render_state(self.key, self.state) if self.key is not None else ""
         extra = [*moved(ctx), addressed_section(self.addressed, ctx.host)]
-        text = summary_markdown(ctx.report, ctx.host, extra=extra, scope=self.scope,
-                                history=history_section(self.state.history))
+        text = summary_markdown(
+            ctx.report, ctx.host, extra=extra, scope=self.scope, history=history_section(self.state.history)
+        )
         # Redacted before it is cut to size: a placeholder can be longer than what it replaces (a 422).
         return cap(ctx.scrub(text), COMMENT_BODY_MAX - len(marker) - 2) + "\n\n" + marker
 
@@ -200,15 +223,17 @@ def moved(ctx: Context) -> list[str]:
     """Findings a publisher could not place inline (rejected anchor, over the cap) go to the summary."""
     if not ctx.moved_to_summary:
         return []
-    return [outside_section(ctx.moved_to_summary, ctx.host).replace(
-        "### Findings outside the diff", "### Findings not posted inline")]
+    return [
+        outside_section(ctx.moved_to_summary, ctx.host).replace(
+            "### Findings outside the diff", "### Findings not posted inline"
+        )
+    ]
 
 
 def finish(facts: Run, out: Out, redactor: Redactor, report: Outcome[Any], ctx: Context, texts: SummaryTexts) -> None:
     """The job summary, errors, outputs and findings file."""
     report.not_inline, report.delivery = list(ctx.moved_to_summary), list(ctx.delivery)
-    path = write_json(facts.env.workspace, facts.inputs.findings_file, report.findings_document(),
-                      redactor)
+    path = write_json(facts.env.workspace, facts.inputs.findings_file, report.findings_document(), redactor)
     delivery = ["### Delivery\n" + "\n".join(f"- {line}" for line in ctx.delivery)] if ctx.delivery else []
     if "summary" in facts.config.publish or facts.dry_run:
         out.summary(summary_markdown(report, ctx.host, job=True, extra=[*moved(ctx), *delivery], scope=texts.scope))
@@ -217,5 +242,7 @@ def finish(facts: Run, out: Out, redactor: Redactor, report: Outcome[Any], ctx: 
     if report.gate_reason:
         out.error(report.gate_reason)
     out.outputs(report.outputs(path))
-    out.log(f"qodo-review: {report.verdict}; {len(report.findings)} findings; "
-            f"{'complete' if report.complete else 'INCOMPLETE'}.")
+    out.log(
+        f"qodo-review: {report.verdict}; {len(report.findings)} findings; "
+        f"{'complete' if report.complete else 'INCOMPLETE'}."
+    )

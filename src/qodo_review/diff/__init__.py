@@ -23,6 +23,12 @@ from .raw import RawFile
 from .split import split_diff
 
 __all__ = [
-    "RawFile", "decode_diff", "hunk_for", "new_line_sets", "parse_diff", "parse_file",
-    "raw_files_from_api", "split_diff",
+    "RawFile",
+    "decode_diff",
+    "hunk_for",
+    "new_line_sets",
+    "parse_diff",
+    "parse_file",
+    "raw_files_from_api",
+    "split_diff",
 ]

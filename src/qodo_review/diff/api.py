@@ -17,8 +17,12 @@ def decode_diff(data: bytes) -> str:
 
 
 _API_STATUS = {
-    "added": FileStatus.ADDED, "removed": FileStatus.DELETED, "modified": FileStatus.MODIFIED,
-    "renamed": FileStatus.RENAMED, "copied": FileStatus.COPIED, "changed": FileStatus.MODIFIED,
+    "added": FileStatus.ADDED,
+    "removed": FileStatus.DELETED,
+    "modified": FileStatus.MODIFIED,
+    "renamed": FileStatus.RENAMED,
+    "copied": FileStatus.COPIED,
+    "changed": FileStatus.MODIFIED,
     "unchanged": FileStatus.MODIFIED,
 }
 
@@ -52,8 +56,17 @@ def _raw_from_api(entry: dict[str, Any]) -> RawFile | None:
         binary = no_lines and kind in ("added", "removed", "modified")
         if binary and status is FileStatus.MODIFIED:
             status = FileStatus.BINARY
-        return RawFile(path=path, old_path=old, status=status, added=added, removed=removed, text="",
-                       binary=binary, patch_missing=not no_lines, mode_only=no_lines and kind == "changed")
+        return RawFile(
+            path=path,
+            old_path=old,
+            status=status,
+            added=added,
+            removed=removed,
+            text="",
+            binary=binary,
+            patch_missing=not no_lines,
+            mode_only=no_lines and kind == "changed",
+        )
     header = _api_header(path, old, status)
     text = header + patch + ("" if patch.endswith("\n") else "\n")
     scan = _HunkScan()

@@ -22,12 +22,12 @@ def _unquote_at(text: str, pos: int) -> tuple[str, int] | None:
         if char == '"':
             return out.decode("utf-8", "replace"), i + 1
         if char == "\\":
-            octal = text[i + 1:i + 4]
+            octal = text[i + 1 : i + 4]
             if len(octal) == 3 and all(c in "01234567" for c in octal) and octal[0] in "0123":
                 out.append(int(octal, 8))
                 i += 4
                 continue
-            if text[i + 1:i + 2] not in _C_ESCAPES:
+            if text[i + 1 : i + 2] not in _C_ESCAPES:
                 return None
             out.append(_C_ESCAPES[text[i + 1]])
             i += 2
@@ -56,7 +56,7 @@ def _header_name(name: str, prefix: str, prefixed: bool | None) -> str:
 
 
 def _strip_prefix(name: str, prefix: str) -> str:
-    return name[len(prefix):] if name.startswith(prefix) and len(name) > len(prefix) else name
+    return name[len(prefix) :] if name.startswith(prefix) and len(name) > len(prefix) else name
 
 
 def _strip_first(name: str) -> str | None:
@@ -83,9 +83,9 @@ def _split_git_names(rest: str) -> tuple[str, str] | None:
     """Split `a/x b/y` into its two names (still prefixed); None if no split can be trusted."""
     if rest.startswith('"'):
         first = _unquote_at(rest, 0)
-        if first is None or rest[first[1]:first[1] + 1] != " ":
+        if first is None or rest[first[1] : first[1] + 1] != " ":
             return None
-        tail = rest[first[1] + 1:]
+        tail = rest[first[1] + 1 :]
         second = _unquote_at(tail, 0) if tail.startswith('"') else (tail, len(tail))
         return (first[0], second[0]) if second is not None else None
     if rest.endswith('"'):  # only the second name is quoted
@@ -103,32 +103,32 @@ def _split_git_names(rest: str) -> tuple[str, str] | None:
     middle = len(rest) // 2
     spaces = sorted((i for i, char in enumerate(rest) if char == " "), key=lambda i: abs(i - middle))
     for i in spaces[:_MAX_SPLITS]:
-        old, new = rest[:i], rest[i + 1:]
+        old, new = rest[:i], rest[i + 1 :]
         old_rest = _strip_first(old)
         if old == new or (old_rest is not None and old_rest == _strip_first(new)):
             return old, new
     found = rest.find(" b/")  # a rename with spaces: its rename lines will name it anyway
-    return (rest[:found], rest[found + 1:]) if found != -1 else None
+    return (rest[:found], rest[found + 1 :]) if found != -1 else None
 
 
 def _binary_names(line: str) -> tuple[str, str] | None:
     """(old, new) from `Binary files X and Y differ` (git, diff -r) or `Binary file X has changed` (hg)."""
     if line.startswith("Binary file ") and line.endswith(" has changed"):
-        name = _name_field(line[len("Binary file "):-len(" has changed")])
+        name = _name_field(line[len("Binary file ") : -len(" has changed")])
         return name, name
     if not (line.startswith("Binary files ") and line.endswith(" differ")):
         return None
-    inner = line[len("Binary files "):-len(" differ")]
+    inner = line[len("Binary files ") : -len(" differ")]
     splits = [i for i in range(len(inner)) if inner.startswith(" and ", i)]
     if not splits:
         return None
     best = splits[0]
     for i in splits[:_MAX_SPLITS]:  # with several " and ", prefer the split whose names agree
-        old, new = inner[:i], inner[i + 5:]
+        old, new = inner[:i], inner[i + 5 :]
         if DEV_NULL in (old, new) or _strip_first(old) == _strip_first(new):
             best = i
             break
-    return _name_field(inner[:best]), _name_field(inner[best + 5:])
+    return _name_field(inner[:best]), _name_field(inner[best + 5 :])
 
 
 def _quote(name: str) -> str:
@@ -136,8 +136,10 @@ def _quote(name: str) -> str:
     if not any(char in _C_UNESCAPES or ord(char) < 0x20 or ord(char) == 0x7F for char in name):
         return name
     body = "".join(
-        "\\" + _C_UNESCAPES[char] if char in _C_UNESCAPES
-        else f"\\{ord(char):03o}" if ord(char) < 0x20 or ord(char) == 0x7F
+        "\\" + _C_UNESCAPES[char]
+        if char in _C_UNESCAPES
+        else f"\\{ord(char):03o}"
+        if ord(char) < 0x20 or ord(char) == 0x7F
         else char
         for char in name
     )

@@ -25,8 +25,15 @@ def parse_file(raw: RawFile) -> FileDiff:
         hunks = _parse_hunks(raw)
         added = sum(1 for hunk in hunks for line in hunk.lines if line.kind == "+")
         removed = sum(1 for hunk in hunks for line in hunk.lines if line.kind == "-")
-    return FileDiff(path=raw.path, old_path=raw.old_path, status=raw.status, hunks=hunks,
-                    added=added, removed=removed, patch_missing=raw.patch_missing)
+    return FileDiff(
+        path=raw.path,
+        old_path=raw.old_path,
+        status=raw.status,
+        hunks=hunks,
+        added=added,
+        removed=removed,
+        patch_missing=raw.patch_missing,
+    )
 
 
 def _parse_hunks(raw: RawFile) -> tuple[Hunk, ...]:
@@ -58,8 +65,7 @@ def _read_hunk(path: str, match: re.Match[str], lines: list[str], i: int, offset
     out: list[Line] = []
     while old_left > 0 or new_left > 0:
         if i >= len(lines):
-            raise _hunk_error(path, match, "ends before all the lines its header announces",
-                              offset + start - 1)
+            raise _hunk_error(path, match, "ends before all the lines its header announces", offset + start - 1)
         line = lines[i]
         kind = line[:1]
         text = line[1:-1] if line.endswith("\r") else line[1:]
@@ -75,13 +81,21 @@ def _read_hunk(path: str, match: re.Match[str], lines: list[str], i: int, offset
         elif kind != "\\":
             raise _hunk_error(path, match, f"does not match its header at {line[:40]!r}", offset + i)
         i += 1
-    hunk = Hunk(old_start=int(match[1]), old_len=old_len, new_start=int(match[3]), new_len=new_len,
-                section=match[5].removesuffix("\r"), lines=tuple(out))
+    hunk = Hunk(
+        old_start=int(match[1]),
+        old_len=old_len,
+        new_start=int(match[3]),
+        new_len=new_len,
+        section=match[5].removesuffix("\r"),
+        lines=tuple(out),
+    )
     return hunk, i
 
 
 def _hunk_error(path: str, match: re.Match[str], problem: str, line_no: int) -> DiffError:
     header = match[0].split(" @@")[0] + " @@"
-    return DiffError(f"The diff of {path} is malformed: hunk {header!r} {problem} (line {line_no + 1} of "
-                     f"the file's diff). Regenerate the diff with `git diff`; a hand-edited diff must keep "
-                     f"the hunk header counts in step with its lines.")
+    return DiffError(
+        f"The diff of {path} is malformed: hunk {header!r} {problem} (line {line_no + 1} of "
+        f"the file's diff). Regenerate the diff with `git diff`; a hand-edited diff must keep "
+        f"the hunk header counts in step with its lines."
+    )

@@ -40,8 +40,10 @@ def split_diff(text: str) -> list[RawFile]:
 
 def _not_a_diff(text: str) -> str:
     first = next((ln for ln in text[:4000].split("\n") if ln.strip()), "")
-    return (f"The input is not a unified diff: no file header (a `diff --git` line or a `---`/`+++` pair) "
-            f"was found; it starts with {first[:80]!r}. {_HOW_TO}")
+    return (
+        f"The input is not a unified diff: no file header (a `diff --git` line or a `---`/`+++` pair) "
+        f"was found; it starts with {first[:80]!r}. {_HOW_TO}"
+    )
 
 
 @dataclass(slots=True)
@@ -107,7 +109,7 @@ class _Splitter:
     def _git_header(self, pos: int) -> int:
         self._finish()
         text = self.text
-        rest = _line(text, pos)[len("diff --git "):]
+        rest = _line(text, pos)[len("diff --git ") :]
         entry = self.cur = _Entry(start=pos, end=pos, git=True, fallback=rest)
         names = _git_line_names(rest)
         if names is not None:
@@ -273,10 +275,15 @@ def _to_raw(entry: _Entry, text: str) -> RawFile:
         status=status,
         added=scan.added,
         removed=scan.removed,
-        text=text[entry.start:entry.end],
+        text=text[entry.start : entry.end],
         binary=entry.binary,
-        mode_only=(status is FileStatus.MODIFIED and scan.hunks == 0 and entry.old_mode is not None
-                   and entry.new_mode is not None and entry.old_mode != entry.new_mode),
+        mode_only=(
+            status is FileStatus.MODIFIED
+            and scan.hunks == 0
+            and entry.old_mode is not None
+            and entry.new_mode is not None
+            and entry.old_mode != entry.new_mode
+        ),
         submodule=GITLINK_MODE in (entry.old_mode, entry.new_mode),
     )
 
@@ -314,12 +321,19 @@ def _entry_status(entry: _Entry, scan: _HunkScan) -> FileStatus:
 
 
 _EXTENDED = (  # git's extended header lines (git-diff(1) "generating patch text with -p")
-    ("old mode ", "old_mode"), ("new mode ", "new_mode"),
-    ("new file mode ", "new_file"), ("deleted file mode ", "deleted_file"),
-    ("rename from ", "rename_from"), ("rename to ", "rename_to"),
-    ("rename old ", "rename_from"), ("rename new ", "rename_to"),  # git before 1.5.0
-    ("copy from ", "copy_from"), ("copy to ", "copy_to"),
-    ("similarity index ", ""), ("dissimilarity index ", ""), ("index ", "index"),
+    ("old mode ", "old_mode"),
+    ("new mode ", "new_mode"),
+    ("new file mode ", "new_file"),
+    ("deleted file mode ", "deleted_file"),
+    ("rename from ", "rename_from"),
+    ("rename to ", "rename_to"),
+    ("rename old ", "rename_from"),
+    ("rename new ", "rename_to"),  # git before 1.5.0
+    ("copy from ", "copy_from"),
+    ("copy to ", "copy_to"),
+    ("similarity index ", ""),
+    ("dissimilarity index ", ""),
+    ("index ", "index"),
 )
 
 
@@ -328,7 +342,7 @@ def _git_extended_line(entry: _Entry, line: str) -> bool:
     for prefix, field in _EXTENDED:
         if not line.startswith(prefix):
             continue
-        value = line[len(prefix):]
+        value = line[len(prefix) :]
         if field == "old_mode":
             entry.old_mode = value.strip()
         elif field == "new_mode":
@@ -359,8 +373,16 @@ def _plain_entry(start: int, end: int, minus: str, plus: str) -> _Entry:
     from_null, to_null = minus == DEV_NULL, plus == DEV_NULL
     if (minus.startswith("a/") or from_null) and (plus.startswith("b/") or to_null):
         minus, plus = _strip_prefix(minus, "a/"), _strip_prefix(plus, "b/")
-    return _Entry(start=start, end=end, git=False, fallback=plus, minus=None if from_null else minus,
-                  plus=None if to_null else plus, from_null=from_null, to_null=to_null)
+    return _Entry(
+        start=start,
+        end=end,
+        git=False,
+        fallback=plus,
+        minus=None if from_null else minus,
+        plus=None if to_null else plus,
+        from_null=from_null,
+        to_null=to_null,
+    )
 
 
 def _first_hunk(text: str) -> int:

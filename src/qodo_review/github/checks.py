@@ -38,4 +38,3 @@ class ChecksAPI(Transport):
         """PATCH a check run; annotations in `output` are appended by GitHub, 50 per request at most."""
         data = self._json("PATCH", f"check-runs/{check_run_id}", json=fields, permission="checks: write")
         return CheckRun(id=int(data.get("id") or check_run_id))
-

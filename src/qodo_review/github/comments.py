@@ -100,4 +100,3 @@ class CommentsAPI(IdentityAPI):
                 permission="pull-requests: write",
             )
         )
-

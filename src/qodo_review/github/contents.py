@@ -21,8 +21,13 @@ class ContentsAPI(Transport):
         """The blob id of a file at `ref` (the contents API's `sha`), or None when no file is there.
 
         The object media type answers files up to 100 MB (content left out past 1 MB)."""
-        resp = self._request("GET", self._url(f"contents/{quote(path, safe='/')}"), params={"ref": ref},
-                             accept="application/vnd.github.object+json", passthrough=_is_404)
+        resp = self._request(
+            "GET",
+            self._url(f"contents/{quote(path, safe='/')}"),
+            params={"ref": ref},
+            accept="application/vnd.github.object+json",
+            passthrough=_is_404,
+        )
         if resp.status_code == 404:
             return None
         data = _obj(_decode(resp))
@@ -48,4 +53,3 @@ class ContentsAPI(Transport):
         if resp.headers.get("Content-Type", "").startswith("application/json") and resp.content[:1] == b"[":
             raise GitHubError(f"{path} at {ref} is a directory, not a file.")
         return resp.content.decode("utf-8", errors="replace")
-

@@ -19,7 +19,6 @@ def graphql_url(api_url: str) -> str:
     return base + "/graphql"
 
 
-
 class GraphQLAPI(Transport):
     """Queries that REST answers only with many requests or a whole tree."""
 
@@ -43,12 +42,13 @@ class GraphQLAPI(Transport):
         owner, _, name = self.repo.partition("/")
         params = "".join(f", $e{i}: String!" for i in range(len(paths)))
         fields = " ".join(f"p{i}: object(expression: $e{i}) {{ __typename }}" for i in range(len(paths)))
-        query = (f"query HeadPaths($owner: String!, $name: String!{params}) "
-                 f"{{ repository(owner: $owner, name: $name) {{ {fields} }} }}")
+        query = (
+            f"query HeadPaths($owner: String!, $name: String!{params}) "
+            f"{{ repository(owner: $owner, name: $name) {{ {fields} }} }}"
+        )
         variables: dict[str, Any] = {"owner": owner, "name": name}
         variables.update({f"e{i}": f"{sha}:{path}" for i, path in enumerate(paths)})
         found = self.graphql(query, variables).get("repository")
         if not isinstance(found, dict):
             return {}
         return {path: found[f"p{i}"] is not None for i, path in enumerate(paths) if f"p{i}" in found}
-

@@ -48,13 +48,10 @@ class IdentityAPI(Transport):
 
     def get_permission(self, login: str) -> str:
         """The user's role on the repository: admin, maintain, write, triage, read or none."""
-        resp = self._request(
-            "GET", self._url(f"collaborators/{quote(login, safe='')}/permission"), passthrough=_is_404
-        )
+        resp = self._request("GET", self._url(f"collaborators/{quote(login, safe='')}/permission"), passthrough=_is_404)
         if resp.status_code == 404:  # not a user GitHub knows: no permission at all
             return "none"
         data = _obj(_decode(resp))
         # `permission` folds maintain into write and triage into read; `role_name` is exact (when present).
         role = str(data.get("role_name") or data.get("permission") or "none")
         return role if role in _PERMISSIONS else "none"
-

@@ -76,7 +76,6 @@ def pull_from_json(d: Mapping[str, Any]) -> PullRequest:
     )
 
 
-
 def _obj(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -87,7 +86,6 @@ def _login(d: Mapping[str, Any]) -> str:
 
 def _int_or_none(value: object) -> int | None:
     return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
-
 
 
 def _comment(d: Mapping[str, Any]) -> Comment:

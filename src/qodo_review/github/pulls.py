@@ -49,8 +49,9 @@ class PullsAPI(Transport):
 
     def _diff(self, path: str) -> str | None:
         """GET with the diff media type; None when GitHub refuses to render it (406 and its kin)."""
-        resp = self._request("GET", self._url(path), accept="application/vnd.github.diff",
-                             passthrough=_diff_unavailable)
+        resp = self._request(
+            "GET", self._url(path), accept="application/vnd.github.diff", passthrough=_diff_unavailable
+        )
         if _diff_unavailable(resp):
             log.info("GitHub will not render the diff of %s (HTTP %d)", path, resp.status_code)
             return None
@@ -65,5 +66,3 @@ def _diff_unavailable(resp: requests.Response) -> bool:
         return False
     text = _message(resp).lower()
     return "too_large" in text or "too large" in text or "too long" in text or "diff exceeded" in text
-
-

@@ -95,9 +95,7 @@ class Transport:
             resp = self._request("GET", url, params=params)
             batch = _decode(resp)
             if not isinstance(batch, list):
-                raise GitHubError(
-                    f"GitHub returned {type(batch).__name__} for the list {path}", resp.status_code
-                )
+                raise GitHubError(f"GitHub returned {type(batch).__name__} for the list {path}", resp.status_code)
             items.extend(b for b in batch if isinstance(b, dict))
             if len(items) >= limit:
                 return items[:limit]
@@ -108,9 +106,7 @@ class Transport:
             if url is None:
                 return items
             if _origin(url) != self._origin:
-                raise GitHubError(
-                    f"GitHub's Link header points to another host ({_origin(url)}); not followed."
-                )
+                raise GitHubError(f"GitHub's Link header points to another host ({_origin(url)}); not followed.")
         return items
 
     def _request(
@@ -281,7 +277,6 @@ def _error_item(item: object) -> str:
     return " ".join(str(item[k]) for k in ("resource", "field", "code") if item.get(k))
 
 
-
 def _is_404(resp: requests.Response) -> bool:
     return resp.status_code == 404
 
@@ -290,16 +285,12 @@ def _decode(resp: requests.Response) -> Any:
     try:
         return resp.json()
     except ValueError:
-        raise GitHubError(
-            f"GitHub returned non-JSON for {urlsplit(resp.url or '').path}", resp.status_code
-        ) from None
+        raise GitHubError(f"GitHub returned non-JSON for {urlsplit(resp.url or '').path}", resp.status_code) from None
 
 
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 
 
 def _float(value: str | None) -> float | None:
@@ -314,4 +305,3 @@ def _http_date(value: str | None) -> float | None:
         return email.utils.parsedate_to_datetime(value).timestamp() if value else None
     except (TypeError, ValueError):
         return None
-

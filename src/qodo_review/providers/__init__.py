@@ -58,14 +58,13 @@ DEFAULT_MODELS = {"openai": "gpt-4.1", "anthropic": "claude-sonnet-4-6", "openai
 PROVIDER_KINDS = ("auto", "openai", "anthropic", "openai-compatible")
 
 
-def resolve_settings(provider: str, api_key: str, model: str, base_url: str, *,
-                     trust_env: bool = False) -> ProviderSettings:
+def resolve_settings(
+    provider: str, api_key: str, model: str, base_url: str, *, trust_env: bool = False
+) -> ProviderSettings:
     """Decide the provider kind, model and endpoint from the inputs alone (never the SDKs' env vars)."""
     kind = provider.strip().lower() or "auto"
     if kind not in PROVIDER_KINDS:
-        raise UsageError(
-            f"Input 'provider' is {provider!r}; it must be one of {', '.join(PROVIDER_KINDS)}."
-        )
+        raise UsageError(f"Input 'provider' is {provider!r}; it must be one of {', '.join(PROVIDER_KINDS)}.")
     if kind == "auto":
         if api_key.startswith("sk-ant-") or "anthropic" in urlsplit(base_url).netloc:
             kind = "anthropic"
@@ -85,12 +84,14 @@ def resolve_settings(provider: str, api_key: str, model: str, base_url: str, *,
     chosen_model = model.strip() or DEFAULT_MODELS.get(kind, "")
     if not chosen_model:
         raise UsageError("Input 'model' is empty: an openai-compatible endpoint needs a model name.")
-    return ProviderSettings(kind=kind, model=chosen_model, base_url=url.rstrip("/"), api_key=api_key,
-                            trust_env=trust_env)
+    return ProviderSettings(
+        kind=kind, model=chosen_model, base_url=url.rstrip("/"), api_key=api_key, trust_env=trust_env
+    )
 
 
-def resolve_fallback(primary: ProviderSettings, provider: str, api_key: str, model: str,
-                     base_url: str) -> ProviderSettings | None:
+def resolve_fallback(
+    primary: ProviderSettings, provider: str, api_key: str, model: str, base_url: str
+) -> ProviderSettings | None:
     """The fallback model's settings from the fallback-* inputs, or None when none is set.
 
     Unset fallback inputs inherit the primary's provider and endpoint; the primary's key is reused only
@@ -99,28 +100,41 @@ def resolve_fallback(primary: ProviderSettings, provider: str, api_key: str, mod
     provider, model, base_url = provider.strip().lower(), model.strip(), base_url.strip()
     if not (provider or model or base_url):
         if api_key:
-            raise UsageError("Input 'fallback-api-key' is set but 'fallback-model' is empty: name the model to "
-                             "use when the primary keeps failing (with: fallback-model: gpt-4.1-mini).")
+            raise UsageError(
+                "Input 'fallback-api-key' is set but 'fallback-model' is empty: name the model to "
+                "use when the primary keeps failing (with: fallback-model: gpt-4.1-mini)."
+            )
         return None
     if provider and provider not in PROVIDER_KINDS:
-        raise UsageError(f"Input 'fallback-provider' is {provider!r}; it must be one of "
-                         f"{', '.join(PROVIDER_KINDS)}, or empty for the same provider as 'provider'.")
+        raise UsageError(
+            f"Input 'fallback-provider' is {provider!r}; it must be one of "
+            f"{', '.join(PROVIDER_KINDS)}, or empty for the same provider as 'provider'."
+        )
     same_kind = provider in ("", primary.kind)
     url = base_url or (primary.base_url if same_kind else "")
     key = api_key or (primary.api_key if same_kind and url.rstrip("/") == primary.base_url else "")
     if not key and (provider or primary.kind) != "openai-compatible":
-        raise UsageError("Input 'fallback-api-key' is empty, and the fallback endpoint is not the primary's, so "
-                         "the primary key is not sent there. Pass its key from a secret "
-                         "(with: fallback-api-key: ${{ secrets.FALLBACK_API_KEY }}).")
+        raise UsageError(
+            "Input 'fallback-api-key' is empty, and the fallback endpoint is not the primary's, so "
+            "the primary key is not sent there. Pass its key from a secret "
+            "(with: fallback-api-key: ${{ secrets.FALLBACK_API_KEY }})."
+        )
     try:
         settings = resolve_settings(provider or primary.kind, key, model, url)
     except UsageError as exc:
         raise UsageError(re.sub(r"'(provider|base-url|model)'", r"'fallback-\1'", str(exc))) from None
     if (settings.kind, settings.model, settings.base_url) == (primary.kind, primary.model, primary.base_url):
-        raise UsageError(f"Input 'fallback-model' names the primary model itself ({primary.model!r} at "
-                         f"{primary.host}); set another model, or remove the fallback-* inputs.")
-    return replace(settings, timeout=primary.timeout, max_retries=primary.max_retries, input_prefix="fallback-",
-                   trust_env=primary.trust_env)
+        raise UsageError(
+            f"Input 'fallback-model' names the primary model itself ({primary.model!r} at "
+            f"{primary.host}); set another model, or remove the fallback-* inputs."
+        )
+    return replace(
+        settings,
+        timeout=primary.timeout,
+        max_retries=primary.max_retries,
+        input_prefix="fallback-",
+        trust_env=primary.trust_env,
+    )
 
 
 def make_provider(settings: ProviderSettings) -> Provider:

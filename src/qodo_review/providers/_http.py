@@ -31,8 +31,9 @@ def scrub(text: str, key: str) -> str:
     return text.replace(key, "***") if key else text
 
 
-def unreachable(settings: ProviderSettings, *, timed_out: bool, cause: BaseException | None,
-                text: str) -> ProviderUnavailable:
+def unreachable(
+    settings: ProviderSettings, *, timed_out: bool, cause: BaseException | None, text: str
+) -> ProviderUnavailable:
     """A timeout or a failed connection: transient, and the message says which input to check."""
     if timed_out:
         return ProviderUnavailable(f"{settings.host} did not answer within {settings.timeout:g} s.")

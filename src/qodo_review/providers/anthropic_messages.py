@@ -126,8 +126,9 @@ class AnthropicMessages:
         host = self._host
         prefix = self._settings.input_prefix
         if isinstance(err, anthropic.APIConnectionError):  # a timeout is one too
-            return unreachable(self._settings, timed_out=isinstance(err, anthropic.APITimeoutError),
-                               cause=err.__cause__, text=str(err))
+            return unreachable(
+                self._settings, timed_out=isinstance(err, anthropic.APITimeoutError), cause=err.__cause__, text=str(err)
+            )
         if not isinstance(err, anthropic.APIStatusError):
             return ProviderError(f"{host} failed: {self._scrub(str(err))}")
         status = err.status_code

@@ -71,8 +71,9 @@ class OpenAIChat:
             timeout=s.timeout,
             max_retries=s.max_retries,
             # A redirect would send the code and the key to another host: it is an error, never followed.
-            http_client=httpx2.Client(follow_redirects=False, timeout=s.timeout, verify=self._tls,
-                                      trust_env=s.trust_env),
+            http_client=httpx2.Client(
+                follow_redirects=False, timeout=s.timeout, verify=self._tls, trust_env=s.trust_env
+            ),
             # Empty strings, not None: None makes the SDK read OPENAI_ADMIN_KEY, OPENAI_ORG_ID, ...
             admin_api_key="",
             organization="",
@@ -107,9 +108,7 @@ class OpenAIChat:
                 raise self._not_json() from None
         raise AssertionError("unreachable: the last format either returns or raises")
 
-    def _create(
-        self, client: openai.OpenAI, prompt: Prompt, response_format: ResponseFormat | None
-    ) -> ChatCompletion:
+    def _create(self, client: openai.OpenAI, prompt: Prompt, response_format: ResponseFormat | None) -> ChatCompletion:
         official = self._settings.kind == "openai"
         messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": prompt.system},
@@ -164,8 +163,9 @@ class OpenAIChat:
         host = self._host
         prefix = self._settings.input_prefix
         if isinstance(err, openai.APIConnectionError):  # a timeout is one too
-            return unreachable(self._settings, timed_out=isinstance(err, openai.APITimeoutError),
-                               cause=err.__cause__, text=str(err))
+            return unreachable(
+                self._settings, timed_out=isinstance(err, openai.APITimeoutError), cause=err.__cause__, text=str(err)
+            )
         if not isinstance(err, openai.APIStatusError):
             return ProviderError(f"{host} failed: {self._scrub(str(err))}")
         status = err.status_code

@@ -12,8 +12,13 @@ from dataclasses import dataclass
 from ..models import Finding, Severity
 from ..output import Out
 
-KIND = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
-        Severity.LOW: "notice", Severity.INFO: "notice"}
+KIND = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "notice",
+    Severity.INFO: "notice",
+}
 MAX_MESSAGE_CHARS = 1000
 
 MISSING_CHECKS_PERMISSION = """\
@@ -56,9 +61,16 @@ def plan_annotations(findings: Sequence[Finding], room: Callable[[str], int]) ->
             continue
         left[kind] -= 1
         on_head = f.side == "RIGHT" and f.line is not None
-        chosen.append(Annotation(kind, f.path, f.line if on_head else None, f.end_line if on_head else None,
-                                 f"qodo-review: {f.severity.value} {f.category}",
-                                 f"{f.title}: {f.body}"[:MAX_MESSAGE_CHARS]))
+        chosen.append(
+            Annotation(
+                kind,
+                f.path,
+                f.line if on_head else None,
+                f.end_line if on_head else None,
+                f"qodo-review: {f.severity.value} {f.category}",
+                f"{f.title}: {f.body}"[:MAX_MESSAGE_CHARS],
+            )
+        )
     return chosen, len(findings) - len(chosen)
 
 
@@ -72,5 +84,7 @@ def report_without_check(out: Out, findings: Sequence[Finding], status: int, fin
     for a in annotations:
         out.annotate(a.kind, a.message, file=a.path, line=a.line, end_line=a.end_line, title=a.title)
     if rest:
-        out.notice(f"{rest} more finding(s) are not annotated: GitHub shows at most 10 annotations of each kind "
-                   f"per step. All of them are in the job summary and in {findings_file}.")
+        out.notice(
+            f"{rest} more finding(s) are not annotated: GitHub shows at most 10 annotations of each kind "
+            f"per step. All of them are in the job summary and in {findings_file}."
+        )

@@ -33,8 +33,11 @@ class CheckRun:
         """Create the check run in_progress so the PR shows the review is running."""
         try:
             ctx.check_run_id = ctx.github.create_check_run(
-                ctx.report.pr.head_sha, CHECK_NAME, status="in_progress",
-                output={"title": "Reviewing…", "summary": "qodo-review is reviewing this pull request."})
+                ctx.report.pr.head_sha,
+                CHECK_NAME,
+                status="in_progress",
+                output={"title": "Reviewing…", "summary": "qodo-review is reviewing this pull request."},
+            )
         except PermissionDenied as exc:
             self.denied = exc
             return f"not permitted (HTTP {exc.status})"
@@ -48,8 +51,11 @@ class CheckRun:
             return
         try:
             ctx.github.update_check_run(
-                ctx.check_run_id, status="completed", conclusion="failure" if gate else "neutral",
-                output={"title": "The review could not be completed", "summary": ctx.scrub(why)[:CHECK_TEXT_MAX]})
+                ctx.check_run_id,
+                status="completed",
+                conclusion="failure" if gate else "neutral",
+                output={"title": "The review could not be completed", "summary": ctx.scrub(why)[:CHECK_TEXT_MAX]},
+            )
         except GitHubError:
             pass  # best effort on the way out: the error being raised is the one to report
 
@@ -64,16 +70,21 @@ class CheckRun:
     def _complete(self, ctx: Context) -> str:
         report = ctx.report
         # Redacted, then cut to size: a placeholder can be longer than what it replaces (a 422).
-        output = {k: ctx.scrub(v)[:255] if k == "title" else cap(ctx.scrub(v), CHECK_TEXT_MAX)
-                  for k, v in check_output(report, ctx.host).items()}
+        output = {
+            k: ctx.scrub(v)[:255] if k == "title" else cap(ctx.scrub(v), CHECK_TEXT_MAX)
+            for k, v in check_output(report, ctx.host).items()
+        }
         notes = check_annotations(report.placed.inline)
         for note in notes:
             note["title"], note["message"] = ctx.scrub(note["title"]), ctx.scrub(note["message"])
-        batches = [notes[i:i + ANNOTATIONS_PER_REQUEST] for i in range(0, len(notes), ANNOTATIONS_PER_REQUEST)] or [[]]
+        batches = [notes[i : i + ANNOTATIONS_PER_REQUEST] for i in range(0, len(notes), ANNOTATIONS_PER_REQUEST)] or [
+            []
+        ]
         first = {**output, "annotations": batches[0]}
         if ctx.check_run_id is None:
             ctx.check_run_id = ctx.github.create_check_run(
-                report.pr.head_sha, CHECK_NAME, status="completed", conclusion=conclusion(ctx), output=first)
+                report.pr.head_sha, CHECK_NAME, status="completed", conclusion=conclusion(ctx), output=first
+            )
         else:
             ctx.github.update_check_run(ctx.check_run_id, status="completed", conclusion=conclusion(ctx), output=first)
         for batch in batches[1:]:  # further PATCHes append annotations

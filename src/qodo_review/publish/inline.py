@@ -41,8 +41,12 @@ class NotPosted(GitHubError):
 
 
 def comment_payload(finding: Finding, body: str) -> dict[str, Any]:
-    payload: dict[str, Any] = {"path": finding.path, "body": body, "side": finding.side, "line": finding.end_line
-                               or finding.line}
+    payload: dict[str, Any] = {
+        "path": finding.path,
+        "body": body,
+        "side": finding.side,
+        "line": finding.end_line or finding.line,
+    }
     if finding.end_line and finding.line and finding.end_line != finding.line:
         payload["start_line"] = finding.line
         payload["start_side"] = finding.side
@@ -68,13 +72,14 @@ class InlineReview:
                 repeats += 1
             else:
                 fresh.append(finding)
-        for finding in fresh[ctx.max_inline:]:
+        for finding in fresh[ctx.max_inline :]:
             ctx.moved_to_summary.append((finding, f"over the inline limit ({ctx.max_inline})"))
         fresh = fresh[: ctx.max_inline]
         if not fresh:
             return f"nothing new to post ({repeats} already posted)" if repeats else "no inline findings"
-        items = [(f, comment_payload(f, ctx.scrub(f"{finding_comment(f, ctx.host)}\n{issue_marker(f)}")))
-                 for f in fresh]
+        items = [
+            (f, comment_payload(f, ctx.scrub(f"{finding_comment(f, ctx.host)}\n{issue_marker(f)}"))) for f in fresh
+        ]
         body = ctx.scrub(f"qodo-review found {len(items)} issues on changed lines; the summary comment has the rest.")
         try:
             good, bad = post_review(ctx.github, ctx.report.pr, body, items, FP_RE)
@@ -83,15 +88,19 @@ class InlineReview:
             return f"not posted: {exc}"
         for finding, _ in bad:
             ctx.moved_to_summary.append((finding, "GitHub rejected the comment's position"))
-        return f"posted {len(good)} comments" + (f", {len(bad)} moved to the summary" if bad else "") + (
-            f", {repeats} already posted" if repeats else "")
+        return (
+            f"posted {len(good)} comments"
+            + (f", {len(bad)} moved to the summary" if bad else "")
+            + (f", {repeats} already posted" if repeats else "")
+        )
 
 
 Item = tuple[T, dict[str, Any]]
 
 
-def post_review(github: GitHub, pr: PullRequest, body: str, items: list[Item[T]], fp_re: re.Pattern[str]
-                ) -> tuple[list[Item[T]], list[Item[T]]]:
+def post_review(
+    github: GitHub, pr: PullRequest, body: str, items: list[Item[T]], fp_re: re.Pattern[str]
+) -> tuple[list[Item[T]], list[Item[T]]]:
     """Post one COMMENT review with these comments; on a 422 for a position, find the rejected ones by
     bisection and post the rest. Returns (posted, rejected). fp_re finds the comments' fingerprints, to
     confirm after a 5xx whether GitHub posted them before answering."""
@@ -136,8 +145,9 @@ def _accepted(github: GitHub, pr: PullRequest, items: list[Item[T]]) -> bool:
     return True
 
 
-def _post_once(github: GitHub, pr: PullRequest, body: str, comments: list[dict[str, Any]],
-               fp_re: re.Pattern[str]) -> None:
+def _post_once(
+    github: GitHub, pr: PullRequest, body: str, comments: list[dict[str, Any]], fp_re: re.Pattern[str]
+) -> None:
     """Post the review; after a 5xx, look for its comments before posting again (GitHub may have acted)."""
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
@@ -149,8 +159,12 @@ def _post_once(github: GitHub, pr: PullRequest, body: str, comments: list[dict[s
         wanted = {m.group(1) for c in comments for m in fp_re.finditer(c["body"])}
         listed = github.list_review_comments(pr.number)
         me = github.own_login()
-        posted = {m.group(1) for c in listed if c.user_login == me and c.in_reply_to_id is None
-                  for m in fp_re.finditer(c.body)}
+        posted = {
+            m.group(1)
+            for c in listed
+            if c.user_login == me and c.in_reply_to_id is None
+            for m in fp_re.finditer(c.body)
+        }
         if wanted <= posted:
             return
 
@@ -165,24 +179,30 @@ def _create(github: GitHub, pr: PullRequest, body: str, comments: list[dict[str,
             if exc.status != 422:
                 raise
             if any(m in text for m in MOVED_HEAD):
-                raise NotPosted(f"the pull request's head moved during the review (commit {pr.head_sha[:12]} "
-                                "is no longer its head); the next run reviews the new head", exc.status,
-                                "the pull request's head moved during the review") from None
+                raise NotPosted(
+                    f"the pull request's head moved during the review (commit {pr.head_sha[:12]} "
+                    "is no longer its head); the next run reviews the new head",
+                    exc.status,
+                    "the pull request's head moved during the review",
+                ) from None
             if ONE_PENDING not in text:
                 raise
             if attempt == 2 or not _delete_stale_probes(github, pr.number):
                 raise NotPosted(
                     "the token's user has a pending (draft) review on this pull request, and GitHub allows one "
-                    "per user: submit or discard that draft, or use the default github-token", exc.status,
-                    "a pending draft review of the token's user blocks new reviews") from None
+                    "per user: submit or discard that draft, or use the default github-token",
+                    exc.status,
+                    "a pending draft review of the token's user blocks new reviews",
+                ) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _delete_stale_probes(github: GitHub, number: int) -> bool:
     """Delete pending reviews a crashed run of ours left (marked PROBE_MARKER); True if one was found."""
     reviews = github.list_reviews(number)
-    stale: list[Review] = [r for r in reviews if r.state == "PENDING" and PROBE_MARKER in r.body
-                           and r.user_login == github.own_login()]
+    stale: list[Review] = [
+        r for r in reviews if r.state == "PENDING" and PROBE_MARKER in r.body and r.user_login == github.own_login()
+    ]
     for review in stale:
         github.delete_pending_review(number, review.id)
     return bool(stale)

@@ -71,8 +71,11 @@ class Addressed:
 def find_addressed(comments: Sequence[ReviewComment], findings: Sequence[Finding], me: str) -> list[ReviewComment]:
     """Our outdated top-level comments whose issue was not reported again, in threads without replies by others."""
     by_id = {c.id: c for c in comments}
-    replied = {c.in_reply_to_id for c in comments if c.in_reply_to_id is not None
-               and c.user_login != getattr(by_id.get(c.in_reply_to_id), "user_login", None)}
+    replied = {
+        c.in_reply_to_id
+        for c in comments
+        if c.in_reply_to_id is not None and c.user_login != getattr(by_id.get(c.in_reply_to_id), "user_login", None)
+    }
     again = {issue_key(f) for f in findings}
     out = []
     for c in comments:

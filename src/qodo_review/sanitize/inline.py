@@ -343,5 +343,3 @@ class _Inline:
         else:  # a placeholder, so that a backslash before it gets a guard space (_expand), as code does
             kept = _placeholder(self.spans, f"<{full}>")
         return self._url(full, keep=kept) + url[len(core) :]
-
-

@@ -102,14 +102,11 @@ def _defang(url: str) -> str:
     return head + rest[:slashes] + authority.replace(".", "[.]") + slash + path
 
 
-
 def _canonical_destination(dest: str) -> str:
     """Our own spelling of an allowed destination: no title, nothing that could swallow text."""
     dest = _BACKSLASH_ESCAPE.sub(_unescape, dest)
     encoded = "".join(f"%{ord(c):02X}" if c in " ()<>`|\\\"'" or c.isspace() else c for c in dest)
     return encoded.replace("&", "\\&")
-
-
 
 
 # GFM makes "local@domain.tld" a mailto link: a ZWSP after "@" breaks the domain (as for a mention).

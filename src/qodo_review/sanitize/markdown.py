@@ -157,5 +157,3 @@ def _emit_fence(block: _Fence, previous: str) -> list[str]:
     out.extend(_CODE_SLASH.sub(lambda m: m[1] + _ZWSP, line) for line in block.content)
     out.append(fence_line)
     return out
-
-

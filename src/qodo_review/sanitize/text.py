@@ -79,7 +79,7 @@ def plain(text: str, max_chars: int = 300) -> str:
         run = _TOKEN_RUN_END.search(text, max(0, cut - 600), cut)
         if run and cut < len(text) and _TOKEN_CHAR.match(text, cut):
             after = _TOKEN_RUN_START.match(text, cut)
-            word = text[run.start():after.end() if after else cut]
+            word = text[run.start() : after.end() if after else cut]
             if len(word) >= 8 and not (word.isalpha() and (word.islower() or word.isupper())):
                 cut = run.start()  # a token-like word (digits, punctuation or mixed case) goes whole
         text = text[:cut].rstrip() + "…"

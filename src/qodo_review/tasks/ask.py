@@ -75,11 +75,19 @@ SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "answer": {"type": "string"},
-        "citations": {"type": "array", "items": {
-            "type": "object",
-            "properties": {"path": {"type": "string"}, "line": {"type": "integer"}, "end_line": {"type": "integer"},
-                           "side": {"type": "string", "enum": ["RIGHT", "LEFT"]}},
-            "required": ["path", "line", "end_line", "side"]}},
+        "citations": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string"},
+                    "line": {"type": "integer"},
+                    "end_line": {"type": "integer"},
+                    "side": {"type": "string", "enum": ["RIGHT", "LEFT"]},
+                },
+                "required": ["path", "line", "end_line", "side"],
+            },
+        },
     },
     "required": ["answer", "citations"],
 }
@@ -91,8 +99,15 @@ def system_text(config: ReviewConfig, nonce: str) -> str:
 
 def spec(config: ReviewConfig, nonce: str, question: str, thread: Thread | None = None) -> Task[Reply]:
     """One call; a review thread's file is sent first so its lines are always in the prompt."""
-    return tool_task("ask", system_text(config, nonce), SCHEMA, parse_reply, merge_replies,
-                    context=question_context(question, thread), focus=thread.path if thread else "")
+    return tool_task(
+        "ask",
+        system_text(config, nonce),
+        SCHEMA,
+        parse_reply,
+        merge_replies,
+        context=question_context(question, thread),
+        focus=thread.path if thread else "",
+    )
 
 
 def question_context(question: str, thread: Thread | None) -> str:
@@ -154,8 +169,10 @@ def parse_reply(text: str) -> Reply:
 
 
 def merge_replies(parts: Sequence[Reply]) -> Reply:
-    return Reply("\n\n".join(p.answer for p in parts),
-                 tuple(dict.fromkeys(c for p in parts for c in p.citations))[:MAX_CITATIONS])
+    return Reply(
+        "\n\n".join(p.answer for p in parts),
+        tuple(dict.fromkeys(c for p in parts for c in p.citations))[:MAX_CITATIONS],
+    )
 
 
 # --- links and the reply -------------------------------------------------------------------------

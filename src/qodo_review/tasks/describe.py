@@ -25,12 +25,37 @@ ANSWER_KEYS = ("summary", "walkthrough", "description")
 START = f"{HIDDEN_MARKER_PREFIX}:describe:start -->"
 END = f"{HIDDEN_MARKER_PREFIX}:describe:end -->"
 COMMENT_MARKER = f"{HIDDEN_MARKER_PREFIX}:describe -->"  # the comment used when the body cannot be edited
-CHANGE_TYPES = ("bug fix", "feature", "refactor", "performance", "security", "docs", "tests", "build", "ci",
-                "chore", "revert", "other")
-_TYPE_ALIASES = {"bugfix": "bug fix", "fix": "bug fix", "bug": "bug fix", "feat": "feature",
-                 "enhancement": "feature", "documentation": "docs", "doc": "docs", "test": "tests",
-                 "testing": "tests", "perf": "performance", "refactoring": "refactor", "deps": "build",
-                 "dependencies": "build", "style": "chore", "maintenance": "chore"}
+CHANGE_TYPES = (
+    "bug fix",
+    "feature",
+    "refactor",
+    "performance",
+    "security",
+    "docs",
+    "tests",
+    "build",
+    "ci",
+    "chore",
+    "revert",
+    "other",
+)
+_TYPE_ALIASES = {
+    "bugfix": "bug fix",
+    "fix": "bug fix",
+    "bug": "bug fix",
+    "feat": "feature",
+    "enhancement": "feature",
+    "documentation": "docs",
+    "doc": "docs",
+    "test": "tests",
+    "testing": "tests",
+    "perf": "performance",
+    "refactoring": "refactor",
+    "deps": "build",
+    "dependencies": "build",
+    "style": "chore",
+    "maintenance": "chore",
+}
 MAX_ROWS = 100
 MAX_NOTES = 20
 MAX_LABELS = 10
@@ -71,9 +96,14 @@ class Description:
     labels: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"title": self.title, "types": list(self.types), "summary": self.summary,
-                "walkthrough": [{"files": list(r.files), "change": r.change} for r in self.walkthrough],
-                "notes": list(self.notes), "labels": list(self.labels)}
+        return {
+            "title": self.title,
+            "types": list(self.types),
+            "summary": self.summary,
+            "walkthrough": [{"files": list(r.files), "change": r.change} for r in self.walkthrough],
+            "notes": list(self.notes),
+            "labels": list(self.labels),
+        }
 
 
 def schema(labels: Sequence[str]) -> dict[str, Any]:
@@ -84,10 +114,17 @@ def schema(labels: Sequence[str]) -> dict[str, Any]:
             "title": {"type": "string"},
             "types": {"type": "array", "items": {"type": "string", "enum": list(CHANGE_TYPES)}},
             "summary": {"type": "string"},
-            "walkthrough": {"type": "array", "items": {
-                "type": "object",
-                "properties": {"files": {"type": "array", "items": {"type": "string"}}, "change": {"type": "string"}},
-                "required": ["files", "change"]}},
+            "walkthrough": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string"}},
+                        "change": {"type": "string"},
+                    },
+                    "required": ["files", "change"],
+                },
+            },
             "notes": {"type": "array", "items": {"type": "string"}},
             "labels": {"type": "array", "items": label_items, "maxItems": MAX_LABELS},
         },
@@ -102,14 +139,25 @@ def system_text(config: ReviewConfig, nonce: str) -> str:
         choices = f'"<zero or more of: {labels}>"'
     else:
         rule, choices = "Leave labels empty: this repository configures none.\n", ""
-    return SYSTEM.format(rules=DATA_RULES.format(nonce=nonce), types=", ".join(CHANGE_TYPES),
-                         labels=choices, label_rule=rule, language=config.language)
+    return SYSTEM.format(
+        rules=DATA_RULES.format(nonce=nonce),
+        types=", ".join(CHANGE_TYPES),
+        labels=choices,
+        label_rule=rule,
+        language=config.language,
+    )
 
 
 def spec(config: ReviewConfig, nonce: str) -> Task[Description]:
     """One call: the files that fit, and the names of those that do not, so the walkthrough knows of them."""
-    return tool_task("describe", system_text(config, nonce), schema(config.labels), parse_description,
-                    merge_descriptions, list_not_shown=True)
+    return tool_task(
+        "describe",
+        system_text(config, nonce),
+        schema(config.labels),
+        parse_description,
+        merge_descriptions,
+        list_not_shown=True,
+    )
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -184,17 +232,29 @@ def choose_labels(proposed: Sequence[str], allowed: Sequence[str]) -> tuple[str,
 # --- rendering -----------------------------------------------------------------------------------
 
 
-def render_section(desc: Description, host: str, *, not_shown: Sequence[Skipped] = (), labels: Sequence[str] = (),
-                   max_rows: int = MAX_ROWS, markers: bool = True) -> str:
+def render_section(
+    desc: Description,
+    host: str,
+    *,
+    not_shown: Sequence[Skipped] = (),
+    labels: Sequence[str] = (),
+    max_rows: int = MAX_ROWS,
+    markers: bool = True,
+) -> str:
     """The description between its hidden markers. Model text is sanitized, file names are code spans."""
     types = ", ".join(desc.types)
     parts = ["### Description", f"**Type:** {types}"]
     if desc.summary:
         parts.append(sanitize_markdown(desc.summary, repo=host, max_chars=6000))
-    rows = [f"| {', '.join(inline_code(f) for f in r.files) or '-'} | {plain(r.change, 400) or '-'} |"
-            for r in desc.walkthrough]
-    rows += [f"| {inline_code(s.path)} | not shown to the model ({plain(s.reason, 120)}) |"
-             for s in not_shown if s.kind != "withheld"]
+    rows = [
+        f"| {', '.join(inline_code(f) for f in r.files) or '-'} | {plain(r.change, 400) or '-'} |"
+        for r in desc.walkthrough
+    ]
+    rows += [
+        f"| {inline_code(s.path)} | not shown to the model ({plain(s.reason, 120)}) |"
+        for s in not_shown
+        if s.kind != "withheld"
+    ]
     if rows:
         more = [f"| | …and {len(rows) - max_rows} more rows |"] if len(rows) > max_rows else []
         parts.append("**Walkthrough**\n\n| Files | What changed |\n|---|---|\n" + "\n".join(rows[:max_rows] + more))
@@ -205,8 +265,10 @@ def render_section(desc: Description, host: str, *, not_shown: Sequence[Skipped]
         parts.append(f"**Suggested title:** {plain(desc.title, 200)}")
     if labels:
         parts.append("**Labels:** " + ", ".join(inline_code(label) for label in labels))
-    parts.append("<sub>Written by qodo-review. Text outside this section is yours and is never changed; "
-                 "comment `/describe` to rewrite this section.</sub>")
+    parts.append(
+        "<sub>Written by qodo-review. Text outside this section is yours and is never changed; "
+        "comment `/describe` to rewrite this section.</sub>"
+    )
     body = "\n\n".join(parts)
     return f"{START}\n{body}\n{END}" if markers else body
 
@@ -232,8 +294,8 @@ def splice_body(body: str, section: str) -> str:
     """
     first = _PAIR.search(body)
     if first is not None:
-        after = _PAIR.sub("", body[first.end():])  # a duplicated section (pasted twice) goes too
-        return _lone_markers_removed(body[:first.start()]) + section + _lone_markers_removed(after)
+        after = _PAIR.sub("", body[first.end() :])  # a duplicated section (pasted twice) goes too
+        return _lone_markers_removed(body[: first.start()]) + section + _lone_markers_removed(after)
     kept = _lone_markers_removed(body)
     if not kept.strip():
         return section

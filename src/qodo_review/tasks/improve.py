@@ -66,29 +66,47 @@ class Suggestion:
     original: str | None = None  # what the model believes the lines hold; checked against the diff
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "end_line": self.end_line, "side": "RIGHT",
-                "importance": self.importance, "category": self.category, "reason": self.reason,
-                "replacement": self.replacement}
+        return {
+            "path": self.path,
+            "line": self.line,
+            "end_line": self.end_line,
+            "side": "RIGHT",
+            "importance": self.importance,
+            "category": self.category,
+            "reason": self.reason,
+            "replacement": self.replacement,
+        }
 
 
 def schema() -> dict[str, Any]:
     item = {
         "type": "object",
         "properties": {
-            "path": {"type": "string"}, "line": {"type": "integer"}, "end_line": {"type": "integer"},
+            "path": {"type": "string"},
+            "line": {"type": "integer"},
+            "end_line": {"type": "integer"},
             "importance": {"type": "integer", "minimum": 1, "maximum": 10},
             "category": {"type": "string", "enum": list(CATEGORIES)},
-            "reason": {"type": "string"}, "original": {"type": "string"}, "replacement": {"type": "string"},
+            "reason": {"type": "string"},
+            "original": {"type": "string"},
+            "replacement": {"type": "string"},
         },
         "required": ["path", "line", "end_line", "importance", "category", "reason", "original", "replacement"],
     }
-    return {"type": "object", "properties": {"suggestions": {"type": "array", "items": item}},
-            "required": ["suggestions"]}
+    return {
+        "type": "object",
+        "properties": {"suggestions": {"type": "array", "items": item}},
+        "required": ["suggestions"],
+    }
 
 
 def system_text(config: ReviewConfig, nonce: str) -> str:
-    text = SYSTEM.format(rules=DATA_RULES.format(nonce=nonce), categories="|".join(CATEGORIES),
-                         limit=config.max_suggestions or 10, language=config.language)
+    text = SYSTEM.format(
+        rules=DATA_RULES.format(nonce=nonce),
+        categories="|".join(CATEGORIES),
+        limit=config.max_suggestions or 10,
+        language=config.language,
+    )
     if config.instructions.strip():
         text += f"\nThe repository's maintainers add these review instructions:\n{config.instructions.strip()}\n"
     return text
@@ -96,8 +114,14 @@ def system_text(config: ReviewConfig, nonce: str) -> str:
 
 def spec(config: ReviewConfig, nonce: str) -> Task[tuple[Suggestion, ...]]:
     """As many calls as the review would make: the same chunking, the same max-calls."""
-    return tool_task("improve", system_text(config, nonce), schema(), parse_suggestions,
-                    lambda parts: tuple(s for p in parts for s in p), max_calls=config.max_calls)
+    return tool_task(
+        "improve",
+        system_text(config, nonce),
+        schema(),
+        parse_suggestions,
+        lambda parts: tuple(s for p in parts for s in p),
+        max_calls=config.max_calls,
+    )
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -126,7 +150,9 @@ def _suggestion(item: dict[str, Any]) -> Suggestion | None:
     reason = " ".join(str(item.get("reason") or item.get("title") or item.get("description") or "").split())
     original = item.get("original", item.get("existing_code"))
     return Suggestion(
-        path=path, line=line, end_line=end_line,
+        path=path,
+        line=line,
+        end_line=end_line,
         importance=min(10, _int(item.get("importance") or item.get("score")) or 5),
         category=category if category in CATEGORIES else "maintainability",
         reason=reason[:MAX_REASON_CHARS] or "Suggested change",
@@ -187,8 +213,11 @@ def check(s: Suggestion, file: FileDiff | None, scrub: Callable[[str], str] = la
         return "no line given"
     rows = right_lines(file, s.line, s.end_line)
     if rows is None:
-        return (f"lines {s.line}-{s.end_line} are not all changed or context lines of one hunk of the head"
-                if s.end_line != s.line else f"line {s.line} is not a changed or context line of the head")
+        return (
+            f"lines {s.line}-{s.end_line} are not all changed or context lines of one hunk of the head"
+            if s.end_line != s.line
+            else f"line {s.line} is not a changed or context line of the head"
+        )
     original = "\n".join(ln.text for ln in rows)
     if _lines(s.replacement) == _lines(original):
         return "the replacement is the same as the current code"
@@ -229,8 +258,14 @@ def rank(suggestions: Sequence[Suggestion]) -> list[Suggestion]:
     return sorted(suggestions, key=lambda s: -s.importance)
 
 
-def plan(suggestions: Sequence[Suggestion], files: Callable[[str], FileDiff | None], *, cap: int,
-         posted: Collection[str] = (), scrub: Callable[[str], str] = lambda t: t) -> Plan:
+def plan(
+    suggestions: Sequence[Suggestion],
+    files: Callable[[str], FileDiff | None],
+    *,
+    cap: int,
+    posted: Collection[str] = (),
+    scrub: Callable[[str], str] = lambda t: t,
+) -> Plan:
     """Check, de-duplicate and cap. The cap counts suggestions already posted by an earlier run, so
     re-runs never grow the PR past ``cap`` suggestions from one pass of the model."""
     out = Plan()
@@ -289,8 +324,9 @@ def not_inline_section(items: Sequence[tuple[Suggestion, str]], title: str = "Su
         return ""
     out = [f"### {title}"]
     for s, why in items:
-        out.append(f"- **{plain(s.reason, MAX_REASON_CHARS)}** at {location(s)} (importance {s.importance}; "
-                   f"{plain(why, 200)})")
+        out.append(
+            f"- **{plain(s.reason, MAX_REASON_CHARS)}** at {location(s)} (importance {s.importance}; {plain(why, 200)})"
+        )
         out.append("\n".join("  " + ln if ln else "" for ln in fence(s.replacement).split("\n")))
     return "\n".join(out)
 
@@ -309,15 +345,22 @@ def summary_markdown(p: Plan, *, cap: int, extra: Sequence[str] = (), dry_run: b
     if p.over_cap:
         counts.append(f"{len(p.over_cap)} over the cap (max-suggestions: {cap})")
     title = "## qodo-review suggestions" + (" (dry run)" if dry_run else "")
-    parts = [title, " · ".join(counts) if any(
-        (p.inline, p.repeats, p.invalid, p.over_cap)) else "No suggestions: nothing worth changing was found."]
+    parts = [
+        title,
+        " · ".join(counts)
+        if any((p.inline, p.repeats, p.invalid, p.over_cap))
+        else "No suggestions: nothing worth changing was found.",
+    ]
     if p.inline or p.repeats:
         rows = [_row(s) for s, _ in p.inline] + [_row(s) + " (posted earlier)" for s, _ in p.repeats]
         parts.append("### Inline\n" + "\n".join(rows))
     parts.append(not_inline_section(p.invalid))
     if p.over_cap:
         rows = [_row(s) for s in p.over_cap]
-        parts.append(f"<details><summary>{len(p.over_cap)} more suggestions over the cap</summary>\n\n"
-                     + "\n".join(rows) + "\n\n</details>")
+        parts.append(
+            f"<details><summary>{len(p.over_cap)} more suggestions over the cap</summary>\n\n"
+            + "\n".join(rows)
+            + "\n\n</details>"
+        )
     parts.extend(extra)
     return "\n\n".join(x for x in parts if x)

@@ -19,10 +19,19 @@ from ..redact import Redactor
 def task(config: ReviewConfig) -> Task[Answer]:
     """As many calls as max-calls allows; every changed file scanned for secrets."""
 
-    def prompt(pr: PullRequest, files: Sequence[RenderedFile], *, redactor: Redactor, nonce: str,
-               output_tokens: int, context: str, part: tuple[int, int]) -> Prompt:
-        return build_review_prompt(pr, files, config, redactor=redactor, nonce=nonce, output_tokens=output_tokens,
-                                   part=part)
+    def prompt(
+        pr: PullRequest,
+        files: Sequence[RenderedFile],
+        *,
+        redactor: Redactor,
+        nonce: str,
+        output_tokens: int,
+        context: str,
+        part: tuple[int, int],
+    ) -> Prompt:
+        return build_review_prompt(
+            pr, files, config, redactor=redactor, nonce=nonce, output_tokens=output_tokens, part=part
+        )
 
     def overhead(pr: PullRequest, redactor: Redactor, context: str) -> int:
         return overhead_tokens(pr, config)
@@ -43,8 +52,8 @@ def settle(outcome: Outcome[Answer], raw_files: Sequence[RawFile], known: KnownF
     answer = outcome.answer or Answer(summary="", findings=())
     outcome.findings = merge_findings([outcome.findings, answer.findings])
     outcome.summary = answer.summary
-    outcome.findings, outcome.unverifiable = set_aside_unverifiable(outcome.findings,
-                                                                    known or KnownFiles.of(raw_files))
+    outcome.findings, outcome.unverifiable = set_aside_unverifiable(outcome.findings, known or KnownFiles.of(raw_files))
     cited = {f.path for f in outcome.findings}
-    outcome.placed = place_findings(outcome.findings, [parse_file(r) for r in raw_files if r.path in cited
-                                                       and not r.binary])
+    outcome.placed = place_findings(
+        outcome.findings, [parse_file(r) for r in raw_files if r.path in cited and not r.binary]
+    )

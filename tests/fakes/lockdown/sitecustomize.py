@@ -83,6 +83,7 @@ def _text(value: object) -> str:
 
 # --- network -----------------------------------------------------------------------------------------------
 
+
 def _on_connect(args: tuple[object, ...], kind: str = "connect") -> None:
     address = args[1]
     if isinstance(address, tuple) and len(address) >= 2:
@@ -109,6 +110,7 @@ def _on_reverse(address: object) -> None:
 
 
 # --- processes ---------------------------------------------------------------------------------------------
+
 
 def _argv(args: object) -> list[str]:
     if isinstance(args, str | bytes | os.PathLike):
@@ -144,11 +146,15 @@ def _refuse_always(event: str) -> None:
 
 # --- files -------------------------------------------------------------------------------------------------
 
+
 def _on_open(path: object, mode: object, flags: object) -> None:
     if isinstance(path, int):  # an already open descriptor
         return
-    writes = any(c in mode for c in "wax+") if isinstance(mode, str) else (
-        isinstance(flags, int) and bool(flags & _WRITE_FLAGS))
+    writes = (
+        any(c in mode for c in "wax+")
+        if isinstance(mode, str)
+        else (isinstance(flags, int) and bool(flags & _WRITE_FLAGS))
+    )
     if writes:
         name = os.path.abspath(_text(path))
         if not name.startswith("/dev/"):
@@ -202,6 +208,10 @@ def _hook(event: str, args: tuple[object, ...]) -> None:
 
 
 if __name__ == "sitecustomize" and any(
-        os.environ.get(v) for v in ("QODO_TEST_ALLOWED_PORTS", "QODO_TEST_VIOLATIONS", "QODO_TEST_AUDIT")):
-    activate(os.environ.get("QODO_TEST_ALLOWED_PORTS", ""), os.environ.get("QODO_TEST_VIOLATIONS", ""),
-             os.environ.get("QODO_TEST_AUDIT", ""))
+    os.environ.get(v) for v in ("QODO_TEST_ALLOWED_PORTS", "QODO_TEST_VIOLATIONS", "QODO_TEST_AUDIT")
+):
+    activate(
+        os.environ.get("QODO_TEST_ALLOWED_PORTS", ""),
+        os.environ.get("QODO_TEST_VIOLATIONS", ""),
+        os.environ.get("QODO_TEST_AUDIT", ""),
+    )
