@@ -19,7 +19,7 @@ from urllib.parse import quote, quote_plus
 
 from .files import secret_findings, withheld_reason
 from .rules import LABELS, RULES, Rule
-from .scan import _Hit, _merge, _pem_hits, _rule_hits
+from .scan import DENSE, _Hit, _merge, _pem_hits, _rule_hits, dense_hit
 
 __all__ = ["LABELS", "PLACEHOLDER_FORMAT", "RULES", "Redactor", "Rule", "secret_findings", "withheld_reason"]
 
@@ -30,6 +30,7 @@ __all__ = ["LABELS", "PLACEHOLDER_FORMAT", "RULES", "Redactor", "Rule", "secret_
 # change.
 PLACEHOLDER_FORMAT = "<<SECRET:{kind}:{n}>>"
 _PLACEHOLDER = re.compile(r"<<SECRET:[a-z0-9-]{1,40}:[0-9]{1,9}>>")
+_LINE_TEXT = re.compile(r"[^\n]+")
 MIN_RUN_SECRET_LENGTH = 8  # shorter run secrets would mask ordinary text everywhere
 
 
@@ -145,13 +146,19 @@ class Redactor:
 
     def _scan(self, text: str) -> list[_Hit]:
         hits = self._run_secret_hits(text)
+        cut = len(text)
         if "PRIVATE KEY" in text:
-            hits += _pem_hits(text)
-        hits += (h for h in _rule_hits(text) if h.value not in self._allowlist)
+            pem, cut = _pem_hits(text)
+            hits += pem
+        rules, rules_cut = _rule_hits(text)
+        hits += (h for h in rules if h.value not in self._allowlist)
+        cut = min(cut, rules_cut)
         if "<<SECRET:" in text:  # text redacted before (a rendered comment): its placeholders stay as they are
             taken = [m.span() for m in _PLACEHOLDER.finditer(text)]
             starts = [start for start, _ in taken]
-            hits = [h for h in hits if not _overlaps(taken, starts, h)]
+            hits = [h for h in hits if h.kind == DENSE or not _overlaps(taken, starts, h)]
+        if cut < len(text):  # the work budget ran out: the rest is withheld, never scanned less
+            hits.append(dense_hit(text, cut, len(text)))
         return _merge(text, hits)
 
     def _escaped_hits(self, text: str) -> list[_Hit]:
@@ -182,7 +189,11 @@ class Redactor:
         out: list[str] = []
         pos = 0
         for hit in hits:
-            out += (text[pos:hit.start], self._placeholder(hit.kind, hit.value))
+            placeholder = self._placeholder(hit.kind, hit.value)
+            if hit.kind == DENSE:  # may span lines: each line of it becomes the placeholder, the count stays
+                out += (text[pos:hit.start], _LINE_TEXT.sub(placeholder, text[hit.start:hit.end]))
+            else:
+                out += (text[pos:hit.start], placeholder)
             pos = hit.end
         out.append(text[pos:])
         return "".join(out)

@@ -441,6 +441,7 @@ _ASSIGNMENT_LABELS = {"password": "hard-coded password", "token": "hard-coded to
 LABELS: dict[str, str] = {
     **{r.kind: r.label for r in reversed(RULES)}, **_ASSIGNMENT_LABELS, "private-key": "private key",
     "run-secret": "credential of this workflow run", "secret-file": "secret file",
+    "dense": "secret in text too dense with secret-like values to scan (withheld whole)",
 }
 
 
