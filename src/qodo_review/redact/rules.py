@@ -54,7 +54,7 @@ def _varied(value: str) -> bool:
 
 def _aws_secret(value: str) -> bool:
     # 40 lowercase hex characters next to "aws" are a git SHA (`uses: aws-actions/...@<sha>`), not a key.
-    return _varied(value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
+    return _varied(value) and value.lower() != value != value.upper()  # an upper and a lower case letter
 
 
 # Words that mark a value as a placeholder or a reference, not a secret.

@@ -27,8 +27,8 @@ DENSE_FREE = 16  # keywords any line may hold ...
 DENSE_BYTES = 256  # ... and one more per this many characters; past that the line is withheld
 DENSE_RULES = 4  # rules any line may run ...
 DENSE_RULE_CHARS = 1 << 16  # ... and more while (rules - DENSE_RULES) * line length stays under this
-BUDGET_FREE = 4096  # chosen lines plus their keywords any text may have ...
-BUDGET_BYTES = 64  # ... and one more per this many characters; past that the rest of the text is withheld
+BUDGET_FREE = 1024  # units (2 a chosen line, 1 a keyword on it) any text may spend ...
+BUDGET_BYTES = 48  # ... and one more per this many characters; past that the rest of the text is withheld
 PEM_FREE = 256  # PEM markers any text may have ...
 PEM_BYTES = 256  # ... and one more per this many characters
 
@@ -151,7 +151,8 @@ def _rule_hits(text: str) -> tuple[list[_Hit], int]:
     lowered = text.replace("\u0130", "i").lower()
     hits: list[_Hit] = []
     budget = BUDGET_FREE + len(text) // BUDGET_BYTES
-    starts, cut = _candidate_lines(text, lowered, budget)
+    # a chosen line costs its share of the prefilter and its own turn below: at least 2 units
+    starts, cut = _candidate_lines(text, lowered, budget // 2)
     for start in starts:
         stop = _line_end(text, start)
         limit = DENSE_FREE + (stop - start) // DENSE_BYTES
@@ -162,7 +163,7 @@ def _rule_hits(text: str) -> tuple[list[_Hit], int]:
             if count > limit:
                 break
             found.add(k.group())
-        budget -= 1 + count
+        budget -= 2 + count
         if budget < 0:
             return hits, start
         if not found:
