@@ -147,11 +147,11 @@ class Redactor:
 
     def _scan(self, text: str) -> list[_Hit]:
         hits = self._run_secret_hits(text)
-        cut = len(text)
+        cut, pem = len(text), list[_Hit]()
         if "PRIVATE KEY" in text:
             pem, cut = _pem_hits(text)
             hits += pem
-        rules, rules_cut = _rule_hits(text)
+        rules, rules_cut = _rule_hits(text, pem)
         hits += (h for h in rules if h.value not in self._allowlist)
         cut = min(cut, rules_cut)
         if "<<SECRET:" in text:  # text redacted before (a rendered comment): its placeholders stay as they are

@@ -79,6 +79,7 @@ _TOKEN_TABLE = bytes(
 _RUN = b"a" * MIN_TOKEN_RUN
 _RUN_END = re.compile(rb"[^a]")
 _DIGIT = re.compile(r"[0-9]")
+_NO_ALNUM = re.compile(r"[^A-Za-z0-9]{0,200}+")
 
 
 def _token_like(run: str) -> bool:
@@ -144,9 +145,11 @@ def dense_hit(text: str, start: int, stop: int) -> _Hit:
     return _Hit(start, stop, DENSE, "dense:" + text[start:stop], -1)
 
 
-def _rule_hits(text: str) -> tuple[list[_Hit], int]:
+def _rule_hits(text: str, pem: Iterable[_Hit] = ()) -> tuple[list[_Hit], int]:
     """The rules' hits, and the cut: where the work budget ran out (len(text) if it did not). The caller
-    withholds everything from the cut on."""
+    withholds everything from the cut on. A line whose only letters and digits are key material of one of
+    the `pem` hits is not scanned again (8 KB lines of base64 would run a few rules each, for nothing)."""
+    covered = {text.rfind("\n", 0, h.start) + 1: h for h in pem}
     # U+0130 (İ) is the one character whose lowercase is longer; offsets in `lowered` must match `text`.
     lowered = text.replace("\u0130", "i").lower()
     hits: list[_Hit] = []
@@ -155,6 +158,10 @@ def _rule_hits(text: str) -> tuple[list[_Hit], int]:
     starts, cut = _candidate_lines(text, lowered, budget // 2)
     for start in starts:
         stop = _line_end(text, start)
+        block = covered.get(start)
+        if (block is not None and block.end <= stop and _NO_ALNUM.fullmatch(text, start, block.start)
+                and _NO_ALNUM.fullmatch(text, block.end, stop)):
+            continue
         limit = DENSE_FREE + (stop - start) // DENSE_BYTES
         found: set[str] = set()
         count = 0
