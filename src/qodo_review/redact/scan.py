@@ -113,7 +113,7 @@ def _candidate_lines(text: str, lowered: str, limit: int) -> tuple[list[int], in
             starts.add(line)
             end = _line_end(text, end)
         pos = mapped.find(_RUN, end, cut)
-    return sorted(start for start in starts if start < cut), cut
+    return sorted(starts) if cut == len(text) else sorted(start for start in starts if start < cut), cut
 
 
 def _line_end(text: str, pos: int) -> int:
@@ -158,24 +158,19 @@ def _rule_hits(text: str, pem: Iterable[_Hit] = ()) -> tuple[list[_Hit], int]:
     starts, cut = _candidate_lines(text, lowered, budget // 2)
     for start in starts:
         stop = _line_end(text, start)
-        block = covered.get(start)
+        block = covered.get(start) if covered else None
         if (block is not None and block.end <= stop and _NO_ALNUM.fullmatch(text, start, block.start)
                 and _NO_ALNUM.fullmatch(text, block.end, stop)):
             continue
         limit = DENSE_FREE + (stop - start) // DENSE_BYTES
-        found: set[str] = set()
-        count = 0
-        for k in _KEYWORDS.finditer(lowered, start, stop):
-            count += 1
-            if count > limit:
-                break
-            found.add(k.group())
+        found = _KEYWORDS.findall(lowered, start, stop)  # in C; a Python loop over matches costs more
+        count = min(len(found), limit + 1)
         budget -= 2 + count
         if budget < 0:
             return hits, start
         if not found:
             continue
-        rules, assignments = _rules_for(frozenset(found))
+        rules, assignments = _rules_for(frozenset(found)) if count <= limit else ((), False)
         # Past the limits the line's candidates would cost more Python than its length pays for: too many
         # keywords, or a long line every one of many rules would scan.
         if count > limit or (len(rules) + assignments - DENSE_RULES) * (stop - start) > DENSE_RULE_CHARS:
