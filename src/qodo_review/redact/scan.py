@@ -5,6 +5,7 @@ bound, and no marker walks over text another marker already walked."""
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -163,7 +164,10 @@ def _rule_hits(text: str, pem: Iterable[_Hit] = ()) -> tuple[list[_Hit], int]:
                 and _NO_ALNUM.fullmatch(text, block.end, stop)):
             continue
         limit = DENSE_FREE + (stop - start) // DENSE_BYTES
-        found = _KEYWORDS.findall(lowered, start, stop)  # in C; a Python loop over matches costs more
+        if stop - start <= 4096:  # in C; a Python loop over matches costs more on the lines of ordinary code
+            found = _KEYWORDS.findall(lowered, start, stop)
+        else:  # a long line: stop at the limit, not a list of every keyword of a megabyte
+            found = [k.group() for k in itertools.islice(_KEYWORDS.finditer(lowered, start, stop), limit + 1)]
         count = min(len(found), limit + 1)
         budget -= 2 + count
         if budget < 0:
