@@ -27,8 +27,9 @@ __all__ = ["LABELS", "PLACEHOLDER_FORMAT", "RULES", "Redactor", "Rule", "secret_
 # Placeholders look like <<SECRET:github-token:3>>: n numbers the distinct values of one Redactor (one run)
 # across kinds, from 1, and the same value always gets the same placeholder. A PEM private key spanning lines
 # is replaced line by line: every line of the block, BEGIN and END markers included, keeps its indentation,
-# quotes and surrounding code, and its key material becomes the block's one placeholder. Line counts never
-# change.
+# quotes and surrounding code, and its key material becomes the block's one placeholder. Text too dense
+# with candidates to scan one by one (scan.py's work budget) is withheld whole, every line of it replaced by
+# one <<SECRET:dense:n>>. Line counts never change.
 PLACEHOLDER_FORMAT = "<<SECRET:{kind}:{n}>>"
 _PLACEHOLDER = re.compile(r"<<SECRET:[a-z0-9-]{1,40}:[0-9]{1,9}>>")
 _LINE_TEXT = re.compile(r"[^\n]+")
