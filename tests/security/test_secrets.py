@@ -24,6 +24,7 @@ import yaml
 
 from qodo_review.models import FileDiff, FileStatus, Hunk, Line, Severity
 from qodo_review.redact import RULES, Redactor, secret_findings, withheld_reason
+from qodo_review.redact.scan import _ALL_KEYWORDS as KEYWORDS
 
 ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
@@ -712,6 +713,13 @@ PATHOLOGICAL = {
     "escaped": lambda n: ("gh" + "p\\_" + "\\-" * 20) * (n // 46),
     "mixed-url": lambda n: ("https://u:" + "p" * 300) * (n // 310),
     "tokens on every line": lambda n: ("x = 'gh" + "p_" + rnd(36) + "'\n") * (n // 50),
+    "every keyword once, padded": lambda n: (" ".join(KEYWORDS) + " " * n)[:n],
+    "every keyword, 1 KB lines": lambda n: ((" ".join(KEYWORDS) + " ")[:1000] + "\n") * (n // 1001),
+    "every keyword, one line": lambda n: (" ".join(["password=", "gh" + "p_", "sk-", "AKIA", "://u:p@h", "bearer ",
+                                                     "secret:", "xoxb-", "eyJ", "aws", "token=", "api-key:"]) + " ")
+    * (n // 99),
+    "token: a lines": lambda n: ("token: a\n" * n)[:n],
+    "aws lines": lambda n: ("aws " + rnd(40) + "\n") * (n // 45),
 }
 
 
@@ -753,6 +761,37 @@ def test_many_secrets_placeholders_and_pem_pieces_stay_linear() -> None:
     token = "gh" + "p_" + rnd(36, seed=str(2 * SIZE // 40 - 1))
     assert_no_leak(token, out[2 * SIZE // 40 - 1])
     assert not set(PEM_BODY) & set(out)
+
+
+def test_a_line_too_dense_to_scan_is_withheld_whole() -> None:
+    """A line packing a candidate every few characters is withheld as one placeholder: over-redacted, never
+    scanned less, and the secret hidden among the candidates does not leak."""
+    line = "password=x " * 3000 + f"token = '{GH_CLASSIC}'" + " secret: y" * 3000
+    out = Redactor().redact_lines(["before", line, "after"])
+    assert out == ["before", "<<SECRET:dense:1>>", "after"]
+    assert_no_leak(GH_CLASSIC, *out)
+
+
+def test_past_the_work_budget_the_rest_is_withheld_line_by_line() -> None:
+    """Thousands of candidate lines: the first are scanned one by one, the rest withheld whole; the line count
+    is kept and no secret of either part leaks, through redact and redact_lines alike."""
+    tokens = ["gh" + "p_" + rnd(35, seed=str(i)) + str(i % 10) for i in range(20_000)]
+    tokens = [t for t in tokens if "xxxx" not in t.lower()]  # fill placeholders are not secrets
+    lines = [f"t{i} = '{t}'" for i, t in enumerate(tokens)] + ["", "plain code after"]
+    for out in (Redactor().redact("\n".join(lines)).split("\n"), Redactor().redact_lines(lines)):
+        assert len(out) == len(lines)
+        assert out[0] == "t0 = '<<SECRET:github-token:1>>'"
+        assert re.fullmatch(r"<<SECRET:dense:\d+>>", out[-3]) and out[-2:] == ["", "<<SECRET:dense:" + out[-3][15:]]
+        assert not set(tokens) & set("\n".join(out).split("'"))
+        assert_no_leak(tokens[-1], out[-3])
+
+
+def test_ordinary_diffs_never_reach_the_work_budget(realdata: Path) -> None:
+    """The budget is for hostile text only: real diffs (5 MB of vendored Go with its own secret rules
+    among them) are scanned line by line, nothing withheld as dense."""
+    for path in sorted((realdata / "diffs").rglob("*.diff")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert ":dense:" not in Redactor().redact(text), path.name
 
 
 def test_a_pem_block_seen_from_its_end_takes_memory_linear_in_its_size() -> None:

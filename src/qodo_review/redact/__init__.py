@@ -15,21 +15,24 @@ import re
 import threading
 from array import array
 from collections.abc import Iterable, Sequence
+from itertools import accumulate
 from urllib.parse import quote, quote_plus
 
 from .files import secret_findings, withheld_reason
 from .rules import LABELS, RULES, Rule
-from .scan import _Hit, _merge, _pem_hits, _rule_hits
+from .scan import DENSE, _Hit, _merge, _pem_hits, _rule_hits, dense_hit
 
 __all__ = ["LABELS", "PLACEHOLDER_FORMAT", "RULES", "Redactor", "Rule", "secret_findings", "withheld_reason"]
 
 # Placeholders look like <<SECRET:github-token:3>>: n numbers the distinct values of one Redactor (one run)
 # across kinds, from 1, and the same value always gets the same placeholder. A PEM private key spanning lines
 # is replaced line by line: every line of the block, BEGIN and END markers included, keeps its indentation,
-# quotes and surrounding code, and its key material becomes the block's one placeholder. Line counts never
-# change.
+# quotes and surrounding code, and its key material becomes the block's one placeholder. Text too dense
+# with candidates to scan one by one (scan.py's work budget) is withheld whole, every line of it replaced by
+# one <<SECRET:dense:n>>. Line counts never change.
 PLACEHOLDER_FORMAT = "<<SECRET:{kind}:{n}>>"
 _PLACEHOLDER = re.compile(r"<<SECRET:[a-z0-9-]{1,40}:[0-9]{1,9}>>")
+_LINE_TEXT = re.compile(r"[^\n]+")
 MIN_RUN_SECRET_LENGTH = 8  # shorter run secrets would mask ordinary text everywhere
 
 
@@ -145,29 +148,43 @@ class Redactor:
 
     def _scan(self, text: str) -> list[_Hit]:
         hits = self._run_secret_hits(text)
+        cut, pem = len(text), list[_Hit]()
         if "PRIVATE KEY" in text:
-            hits += _pem_hits(text)
-        hits += (h for h in _rule_hits(text) if h.value not in self._allowlist)
+            pem, cut = _pem_hits(text)
+            hits += pem
+        rules, rules_cut = _rule_hits(text, pem)
+        hits += (h for h in rules if h.value not in self._allowlist)
+        cut = min(cut, rules_cut)
         if "<<SECRET:" in text:  # text redacted before (a rendered comment): its placeholders stay as they are
             taken = [m.span() for m in _PLACEHOLDER.finditer(text)]
             starts = [start for start, _ in taken]
-            hits = [h for h in hits if not _overlaps(taken, starts, h)]
+            hits = [h for h in hits if h.kind == DENSE or not _overlaps(taken, starts, h)]
+        if cut < len(text):  # the work budget ran out: the rest is withheld, never scanned less
+            hits.append(dense_hit(text, cut, len(text)))
         return _merge(text, hits)
 
     def _escaped_hits(self, text: str) -> list[_Hit]:
         """Hits in the text with escaping backslashes and zero-width spaces removed, mapped back to the text
         (a hit's span then covers the removed characters inside it)."""
-        # the i-th removed character sat just before view offset removed[i] - i (an array: 8 bytes an entry)
-        before = array("q", (m.start() - i for i, m in enumerate(_ESCAPING.finditer(text))))
-        if not before:
-            return []
         view = _ESCAPING.sub("", text)
+        if len(view) == len(text):
+            return []
+        hits = self._scan(view)
+        if not hits:
+            return []
+        # the i-th removed character sat just before view offset before[i] (an array: 8 bytes an entry), the
+        # length of the text before it less what was removed: the running sum of the pieces between them,
+        # summed in C (a Python loop over the removed characters cost ~1 µs each)
+        pieces = _ESCAPING.split(text)
+        pieces.pop()
+        before = array("q", accumulate(map(len, pieces)))
+        del pieces
 
         def to_text(v: int) -> int:
             return v + bisect.bisect_right(before, v)
 
         return [_Hit(to_text(h.start), to_text(h.end - 1) + 1, h.kind, h.value, h.priority, h.group)
-                for h in self._scan(view)]
+                for h in hits]
 
     def _run_secret_hits(self, text: str) -> list[_Hit]:
         hits = []
@@ -182,7 +199,11 @@ class Redactor:
         out: list[str] = []
         pos = 0
         for hit in hits:
-            out += (text[pos:hit.start], self._placeholder(hit.kind, hit.value))
+            placeholder = self._placeholder(hit.kind, hit.value)
+            if hit.kind == DENSE:  # may span lines: each line of it becomes the placeholder, the count stays
+                out += (text[pos:hit.start], _LINE_TEXT.sub(placeholder, text[hit.start:hit.end]))
+            else:
+                out += (text[pos:hit.start], placeholder)
             pos = hit.end
         out.append(text[pos:])
         return "".join(out)

@@ -54,7 +54,7 @@ def _varied(value: str) -> bool:
 
 def _aws_secret(value: str) -> bool:
     # 40 lowercase hex characters next to "aws" are a git SHA (`uses: aws-actions/...@<sha>`), not a key.
-    return _varied(value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
+    return _varied(value) and value.lower() != value != value.upper()  # an upper and a lower case letter
 
 
 # Words that mark a value as a placeholder or a reference, not a secret.
@@ -441,6 +441,7 @@ _ASSIGNMENT_LABELS = {"password": "hard-coded password", "token": "hard-coded to
 LABELS: dict[str, str] = {
     **{r.kind: r.label for r in reversed(RULES)}, **_ASSIGNMENT_LABELS, "private-key": "private key",
     "run-secret": "credential of this workflow run", "secret-file": "secret file",
+    "dense": "secret in text too dense with secret-like values to scan (withheld whole)",
 }
 
 
@@ -457,13 +458,15 @@ def _assignment_kind(keyword: str) -> tuple[str, Callable[[str], bool]]:
 
 
 def _assignment_hits(line: str, lowered: str) -> Iterator[tuple[int, int, str]]:
+    # computed once per line: per keyword it would copy the line, quadratic on a long line of keywords
+    ends_open = line.rstrip().endswith((",", "{", ";"))
     for m in _assignment_matches(line, lowered):
         if m.group("tail").lower().rstrip("_.-").endswith(_METADATA_TAILS):
             continue
         name = m.lastgroup or "bare"  # the value alternatives are the pattern's last groups
         start = m.start(name)
         quoted = m.group(name).rstrip("\\")  # `\"value\"` inside an escaped string
-        value = _bare_literal(line, m, quoted) if name == "bare" else quoted
+        value = _bare_literal(line, m, quoted, ends_open) if name == "bare" else quoted
         kind, check = _assignment_kind(m.group("kw"))
         if value and check(value):
             yield start, start + len(value), kind
@@ -471,19 +474,24 @@ def _assignment_hits(line: str, lowered: str) -> Iterator[tuple[int, int, str]]:
 
 _KEY_AT_LINE_START = re.compile(r"[ \t]{0,80}(?:export[ \t]{1,5}|set[ \t]{1,5}|-[ \t]{1,5}|#[ \t]{0,5})?[\w.-]{0,80}")
 _QUERY_KEY = re.compile(r"[?&][\w.-]{0,80}")
+_QUERY_REACH = 81  # the longest _QUERY_KEY match
+_START_REACH = 80 + 6 + 5 + 80  # the longest _KEY_AT_LINE_START match
 
 
-def _bare_literal(line: str, m: re.Match[str], value: str) -> str | None:
+def _bare_literal(line: str, m: re.Match[str], value: str, ends_open: bool) -> str | None:
     """The literal an unquoted value holds, or None when it is code. In .env and YAML lines
     (`DB_PASSWORD=hunter2&x`, `  password: s3cr3t`) the value runs to the next blank, so no tail of it leaks;
     in a URL query it ends at `&`; elsewhere (`password = pw`, `f(token=t)`) a call, a variable or an
     expression is code, not a secret."""
-    before = line[:m.start("kw")]
-    if _QUERY_KEY.fullmatch(before, max(0, before.rfind("?"), before.rfind("&"))):
+    # Both prefix patterns are bounded, so only the last _QUERY_REACH characters before the keyword (or the
+    # first _START_REACH of the line) can matter: never copy or search the whole prefix of a long line.
+    kw = m.start("kw")
+    near = max(0, kw - _QUERY_REACH)
+    if _QUERY_KEY.fullmatch(line, max(near, line.rfind("?", near, kw), line.rfind("&", near, kw)), kw):
         return re.split("[&#]", value, maxsplit=1)[0]
     between = line[m.end("tail"):m.start("bare")]
-    at_start = _KEY_AT_LINE_START.fullmatch(before) is not None
-    yaml = between.rstrip(" \t") == ":" and not line.rstrip().endswith((",", "{", ";"))
+    at_start = kw <= _START_REACH and _KEY_AT_LINE_START.fullmatch(line, 0, kw) is not None
+    yaml = between.rstrip(" \t") == ":" and not ends_open
     if m.group("kw").isupper() or (at_start and (between == "=" or yaml)):
         return value
     value = value.rstrip(")]}")  # the end of a call or an object: f(password=x)

@@ -5,6 +5,7 @@ bound, and no marker walks over text another marker already walked."""
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -15,6 +16,22 @@ MAX_PEM_LINES = 500  # a 16384-bit RSA key is ~220 lines of base64; past this we
 MIN_PEM_BODY = 16  # base64 characters between BEGIN and END; fewer is a template, not a key
 MIN_OPEN_PEM_BODY = 64  # with no END line (a cut hunk) more is needed to tell a key from code near a marker
 MIN_TOKEN_RUN = 20  # the shortest provider token we detect without a keyword (AKIA + 16)
+
+# --- the work budget ------------------------------------------------------------------------------------
+# Each candidate (a chosen line, a keyword on it, a PEM marker) costs a few microseconds of Python, and a
+# hostile text can pack one every few characters. So the work is bounded by the text's length: past the
+# bounds the text is withheld whole, never scanned less (DENSE placeholders, one per line, line counts
+# kept). Ordinary code stays far below them: ~2,300 chosen lines and ~4,400 keywords per MB in the
+# generated diff of bench/bench_redact.py, at most 6 keywords on one line in the real diffs.
+DENSE = "dense"  # the kind of withheld dense text
+DENSE_FREE = 16  # keywords any line may hold ...
+DENSE_BYTES = 256  # ... and one more per this many characters; past that the line is withheld
+DENSE_RULES = 4  # rules any line may run ...
+DENSE_RULE_CHARS = 1 << 16  # ... and more while (rules - DENSE_RULES) * line length stays under this
+BUDGET_FREE = 1024  # units (2 a chosen line, 1 a keyword on it) any text may spend ...
+BUDGET_BYTES = 48  # ... and one more per this many characters; past that the rest of the text is withheld
+PEM_FREE = 256  # PEM markers any text may have ...
+PEM_BYTES = 256  # ... and one more per this many characters
 
 # --- the prefilter ------------------------------------------------------------------------------------
 
@@ -63,6 +80,7 @@ _TOKEN_TABLE = bytes(
 _RUN = b"a" * MIN_TOKEN_RUN
 _RUN_END = re.compile(rb"[^a]")
 _DIGIT = re.compile(r"[0-9]")
+_NO_ALNUM = re.compile(r"[^A-Za-z0-9]{0,200}+")
 
 
 def _token_like(run: str) -> bool:
@@ -70,24 +88,33 @@ def _token_like(run: str) -> bool:
     return _DIGIT.search(run) is not None or sum(map(str.isupper, run)) * 3 >= len(run)
 
 
-def _candidate_lines(text: str, lowered: str) -> list[int]:
-    """The start offsets of the lines that may hold a secret, sorted."""
+def _candidate_lines(text: str, lowered: str, limit: int) -> tuple[list[int], int]:
+    """The start offsets of the lines that may hold a secret, sorted, and where the scan stopped: at most
+    `limit` lines are chosen, and past the cut (the start of the line that would exceed it) nothing is."""
     starts: set[int] = set()
-    pos = 0
-    while (m := _TRIGGERS.search(lowered, pos)) is not None:
-        starts.add(lowered.rfind("\n", 0, m.start()) + 1)
+    cut, pos = len(text), 0
+    while (m := _TRIGGERS.search(lowered, pos, cut)) is not None:
+        line = lowered.rfind("\n", 0, m.start()) + 1
+        if len(starts) >= limit:
+            cut = line
+            break
+        starts.add(line)
         pos = _line_end(lowered, m.end()) + 1
     # "replace" keeps one byte per character, so offsets in `mapped` are offsets in `text`.
     mapped = text.encode("ascii", "replace").translate(_TOKEN_TABLE)
-    pos = mapped.find(_RUN)
+    pos = mapped.find(_RUN, 0, cut)
     while pos >= 0:
         run_end = _RUN_END.search(mapped, pos)
         end = run_end.start() if run_end else len(mapped)
         if _token_like(text[pos:end]):
-            starts.add(text.rfind("\n", 0, pos) + 1)
+            line = text.rfind("\n", 0, pos) + 1
+            if line not in starts and len(starts) >= limit:
+                cut = line
+                break
+            starts.add(line)
             end = _line_end(text, end)
-        pos = mapped.find(_RUN, end)
-    return sorted(starts)
+        pos = mapped.find(_RUN, end, cut)
+    return sorted(starts) if cut == len(text) else sorted(start for start in starts if start < cut), cut
 
 
 def _line_end(text: str, pos: int) -> int:
@@ -114,21 +141,51 @@ class _Hit(NamedTuple):  # a tuple: hostile text can make millions, and a tuple 
     group: int = -1  # the hits of one multi-line PEM block share a group
 
 
-def _rule_hits(text: str) -> list[_Hit]:
+def dense_hit(text: str, start: int, stop: int) -> _Hit:
+    """Text too dense with candidates to scan one by one, withheld whole (every line of it)."""
+    return _Hit(start, stop, DENSE, "dense:" + text[start:stop], -1)
+
+
+def _rule_hits(text: str, pem: Iterable[_Hit] = ()) -> tuple[list[_Hit], int]:
+    """The rules' hits, and the cut: where the work budget ran out (len(text) if it did not). The caller
+    withholds everything from the cut on. A line whose only letters and digits are key material of one of
+    the `pem` hits is not scanned again (8 KB lines of base64 would run a few rules each, for nothing)."""
+    covered = {text.rfind("\n", 0, h.start) + 1: h for h in pem}
     # U+0130 (İ) is the one character whose lowercase is longer; offsets in `lowered` must match `text`.
     lowered = text.replace("\u0130", "i").lower()
     hits: list[_Hit] = []
-    for start in _candidate_lines(text, lowered):
+    budget = BUDGET_FREE + len(text) // BUDGET_BYTES
+    # a chosen line costs its share of the prefilter and its own turn below: at least 2 units
+    starts, cut = _candidate_lines(text, lowered, budget // 2)
+    for start in starts:
         stop = _line_end(text, start)
-        found = frozenset(k.group() for k in _KEYWORDS.finditer(lowered, start, stop))
-        if found:
-            hits += _line_hits(text[start:stop], lowered[start:stop], found, start)
-    return hits
+        block = covered.get(start) if covered else None
+        if (block is not None and block.end <= stop and _NO_ALNUM.fullmatch(text, start, block.start)
+                and _NO_ALNUM.fullmatch(text, block.end, stop)):
+            continue
+        limit = DENSE_FREE + (stop - start) // DENSE_BYTES
+        if stop - start <= 4096:  # in C; a Python loop over matches costs more on the lines of ordinary code
+            found = _KEYWORDS.findall(lowered, start, stop)
+        else:  # a long line: stop at the limit, not a list of every keyword of a megabyte
+            found = [k.group() for k in itertools.islice(_KEYWORDS.finditer(lowered, start, stop), limit + 1)]
+        count = min(len(found), limit + 1)
+        budget -= 2 + count
+        if budget < 0:
+            return hits, start
+        if not found:
+            continue
+        rules, assignments = _rules_for(frozenset(found)) if count <= limit else ((), False)
+        # Past the limits the line's candidates would cost more Python than its length pays for: too many
+        # keywords, or a long line every one of many rules would scan.
+        if count > limit or (len(rules) + assignments - DENSE_RULES) * (stop - start) > DENSE_RULE_CHARS:
+            hits.append(dense_hit(text, start, stop))
+        else:
+            hits += _line_hits(text[start:stop], lowered[start:stop], rules, assignments, start)
+    return hits, cut
 
 
-def _line_hits(line: str, lowered: str, found: frozenset[str], offset: int) -> list[_Hit]:
+def _line_hits(line: str, lowered: str, rules: tuple[int, ...], assignments: bool, offset: int) -> list[_Hit]:
     hits = []
-    rules, assignments = _rules_for(found)
     for index in rules:
         rule = RULES[index]
         for m in rule.pattern.finditer(line):
@@ -174,9 +231,11 @@ _NOT_BASE64 = re.compile(r"\\[rn]|[^A-Za-z0-9+/=]")
 _Spans = list[tuple[int, int]]
 
 
-def _pem_hits(text: str) -> list[_Hit]:
+def _pem_hits(text: str) -> tuple[list[_Hit], int]:
+    """The hits of PEM blocks, and the cut: where the marker budget ran out (len(text) if it did not)."""
     hits: list[_Hit] = []
     covered_to = 0
+    budget = PEM_FREE + len(text) // PEM_BYTES
 
     def add(spans: _Spans, body: str, minimum: int) -> None:
         key = _NOT_BASE64.sub("", body)
@@ -185,7 +244,12 @@ def _pem_hits(text: str) -> list[_Hit]:
             hits.extend(_Hit(s, e, "private-key", value, 1, group) for s, e in spans)
 
     ends_seen: set[int] = set()
+    cut = len(text)
     for begin in _PEM_BEGIN.finditer(text):
+        budget -= 1
+        if budget < 0:
+            cut = text.rfind("\n", 0, begin.start()) + 1
+            break
         if begin.start() >= covered_to:
             spans, body, covered_to, ended = _follow_pem(text, begin)
             if ended:
@@ -195,11 +259,15 @@ def _pem_hits(text: str) -> list[_Hit]:
     # previous marker ended: its material is the text between them, so no text is walked (or copied) twice
     # however many END markers follow one another.
     floor = 0
-    for end in _PEM_END.finditer(text):
+    for end in _PEM_END.finditer(text, 0, cut):
+        budget -= 1
+        if budget < 0:
+            cut = text.rfind("\n", 0, end.start()) + 1
+            break
         if end.start() > floor and end.end() not in ends_seen:  # markers back to back hold no material
             add(*_follow_pem_back(text, end, floor), MIN_OPEN_PEM_BODY)
         floor = end.end()
-    return hits
+    return hits, cut
 
 
 def _follow_pem(text: str, begin: re.Match[str]) -> tuple[_Spans, str, int, bool]:
