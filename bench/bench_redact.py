@@ -30,14 +30,14 @@ _TEMPLATES = (
     "import {name}",
     "from .{name} import {Name}, {Name}Error",
     "        if not {arg}:",
-    "            raise ValueError(f\"{word} {{self.{arg}!r}} is not a valid {word2}\")",
-    "        logger.debug(\"{word} %s took %.2fs\", {arg}, elapsed)",
+    '            raise ValueError(f"{word} {{self.{arg}!r}} is not a valid {word2}")',
+    '        logger.debug("{word} %s took %.2fs", {arg}, elapsed)',
     "  {name}:",
     "    image: ghcr.io/{name}/{word}:{n}.{n}.{n}",
     "    timeout-minutes: {n}",
     "      - uses: actions/checkout@v4",
     "        with:\n          token: ${{{{ secrets.GITHUB_TOKEN }}}}",
-    "  \"{name}\": {{\"type\": \"string\", \"description\": \"The {word} of the {word2}.\"}},",
+    '  "{name}": {{"type": "string", "description": "The {word} of the {word2}."}},',
     "func ({arg} *{Name}) {Name}(ctx context.Context, id string) (*{Name}, error) {{",
     "\tres, err := {arg}.client.Do(ctx)",
     "const {name} = require('{word}');",
@@ -51,11 +51,54 @@ _TEMPLATES = (
 )
 # Mostly neutral words; the credential words (token, key, password, secret) are drawn 1 time in 50, so about
 # 10% of lines hold one: more than in the real diffs below (about 5%), so this is not a flattering case.
-_WORDS = ("reader", "cache", "value", "request", "session", "client", "review", "diff", "budget", "prompt",
-          "provider", "finding", "config", "handler", "parser", "line", "file", "path", "user", "item", "result",
-          "event", "payload", "status", "count", "limit", "offset", "index", "name", "title", "body", "summary",
-          "report", "chunk", "model", "answer", "error", "retry", "timeout", "channel", "comment", "hunk",
-          "context", "stream", "buffer", "schema")
+_WORDS = (
+    "reader",
+    "cache",
+    "value",
+    "request",
+    "session",
+    "client",
+    "review",
+    "diff",
+    "budget",
+    "prompt",
+    "provider",
+    "finding",
+    "config",
+    "handler",
+    "parser",
+    "line",
+    "file",
+    "path",
+    "user",
+    "item",
+    "result",
+    "event",
+    "payload",
+    "status",
+    "count",
+    "limit",
+    "offset",
+    "index",
+    "name",
+    "title",
+    "body",
+    "summary",
+    "report",
+    "chunk",
+    "model",
+    "answer",
+    "error",
+    "retry",
+    "timeout",
+    "channel",
+    "comment",
+    "hunk",
+    "context",
+    "stream",
+    "buffer",
+    "schema",
+)
 _CREDENTIAL_WORDS = ("token", "key", "password", "secret")
 _PLANTED = (
     '+AWS_ACCESS_KEY_ID = "AKIA{upper}"',
@@ -77,17 +120,25 @@ def generated_diff(target_bytes: int, seed: int = 1) -> str:
     def fill(template: str) -> str:
         word, word2, word3 = pick(), pick(), pick()
         name = f"{word}_{word2}"
-        return template.format(name=name, Name=name.title().replace("_", ""), arg=word3, word=word,
-                               word2=word2, word3=word3, n=rng.randint(1, 999),
-                               upper="".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16)),
-                               mixed="".join(rng.choice("abcdefghkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-                                             for _ in range(32)))
+        return template.format(
+            name=name,
+            Name=name.title().replace("_", ""),
+            arg=word3,
+            word=word,
+            word2=word2,
+            word3=word3,
+            n=rng.randint(1, 999),
+            upper="".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16)),
+            mixed="".join(rng.choice("abcdefghkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(32)),
+        )
 
     file_no = 0
     while size < target_bytes:
         file_no += 1
-        header = (f"diff --git a/src/pkg/mod{file_no}.py b/src/pkg/mod{file_no}.py\n"
-                  f"--- a/src/pkg/mod{file_no}.py\n+++ b/src/pkg/mod{file_no}.py\n@@ -1,60 +1,64 @@\n")
+        header = (
+            f"diff --git a/src/pkg/mod{file_no}.py b/src/pkg/mod{file_no}.py\n"
+            f"--- a/src/pkg/mod{file_no}.py\n+++ b/src/pkg/mod{file_no}.py\n@@ -1,60 +1,64 @@\n"
+        )
         out.append(header)
         size += len(header)
         for _ in range(64):
@@ -138,8 +189,27 @@ def worst_shapes(n: int) -> dict[str, str]:
         "long token run (one line)": _rnd(n, string.ascii_letters + string.digits),
         "sk-ghp_ run": ("sk-ghp_" * n)[:n],
         "a token on every line": ("x = 'ghp_" + _rnd(36, string.ascii_letters) + "'\n") * (n // 50),
-        "every keyword, one line": (" ".join(["password=", "ghp_", "sk-", "AKIA", "://u:p@h", "bearer ", "secret:",
-                                              "xoxb-", "eyJ", "aws", "token=", "api-key:", _END]) + " ") * (n // 110),
+        "every keyword, one line": (
+            " ".join(
+                [
+                    "password=",
+                    "ghp_",
+                    "sk-",
+                    "AKIA",
+                    "://u:p@h",
+                    "bearer ",
+                    "secret:",
+                    "xoxb-",
+                    "eyJ",
+                    "aws",
+                    "token=",
+                    "api-key:",
+                    _END,
+                ]
+            )
+            + " "
+        )
+        * (n // 110),
         "Markdown-escaped tokens": ("ghp\\_" + "\\-" * 20 + "\\:") * (n // 48),
         "URL passwords": ("a://b:c@" * n)[:n],
         # one of each keyword makes a line run every rule: a long line is scanned by each
@@ -158,8 +228,10 @@ def worst_shapes(n: int) -> dict[str, str]:
 def worst(mb: float, repeat: int) -> None:
     n = int(mb * 1e6)
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"hostile inputs of {mb:g} MB: MB per CPU second (best of {repeat}, untraced), tracemalloc peak / input "
-          f"size (one more run), lines withheld as too dense; load average {load} on {os.cpu_count()} CPUs")
+    print(
+        f"hostile inputs of {mb:g} MB: MB per CPU second (best of {repeat}, untraced), tracemalloc peak / input "
+        f"size (one more run), lines withheld as too dense; load average {load} on {os.cpu_count()} CPUs"
+    )
     print(f"{'shape':34} {'MB':>6} {'MB/s':>8} {'peak':>8} {'withheld':>9}")
     rates = []
     for name, text in worst_shapes(n).items():
@@ -189,8 +261,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=float, default=30.0, help="size of the generated diff in MB")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best is reported")
-    parser.add_argument("--worst", type=float, default=0, metavar="MB",
-                        help="instead: hostile inputs of this size, per shape")
+    parser.add_argument(
+        "--worst", type=float, default=0, metavar="MB", help="instead: hostile inputs of this size, per shape"
+    )
     args = parser.parse_args()
     if args.worst:
         worst(args.worst, args.repeat)
@@ -198,8 +271,11 @@ def main() -> int:
 
     cases = [("generated code diff", generated_diff(int(args.mb * 1e6)))]
     if REAL_DIFFS.is_dir():
-        cases += [(p.name, p.read_text(encoding="utf-8", errors="replace")) for p in sorted(REAL_DIFFS.glob("*.diff"))
-                  if p.stat().st_size > 10_000]
+        cases += [
+            (p.name, p.read_text(encoding="utf-8", errors="replace"))
+            for p in sorted(REAL_DIFFS.glob("*.diff"))
+            if p.stat().st_size > 10_000
+        ]
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"MB per CPU second, best of {args.repeat}; load average {load} on {os.cpu_count()} CPUs")
     print(f"{'input':48} {'MB':>6} {'redact() MB/s':>14} {'hunk MB':>8} {'per hunk MB/s':>14} {'secrets':>8}")
@@ -213,8 +289,9 @@ def main() -> int:
         if hunk_size > size // 10:  # a binary patch has no hunks to speak of
             rate = measure(lambda b=blocks, r=redactor: [r.redact_lines(h) for h in b], hunk_size, args.repeat)
             per_hunk = f"{rate:.1f}"
-        print(f"{name[:48]:48} {size / 1e6:6.2f} {whole:14.1f} {hunk_size / 1e6:8.2f} {per_hunk:>14} "
-              f"{redactor.total:8d}")
+        print(
+            f"{name[:48]:48} {size / 1e6:6.2f} {whole:14.1f} {hunk_size / 1e6:8.2f} {per_hunk:>14} {redactor.total:8d}"
+        )
     return 0
 
 

@@ -36,13 +36,27 @@ def assert_no_leak(secret: str, *texts: str | None) -> None:
     """No 8-character piece of the secret in any text; a placeholder names a kind (rubygems-key), not a piece."""
     _assert_no_leak(secret, *(PLACEHOLDER.sub("", t) for t in texts if t))
 
+
 # Token rules whose secret carries its own keyword (a prefix such as ghp_, or a fixed mark such as NRAL):
 # one sample of each such kind. The others need a keyword or a place around the secret.
 _SELF_MARKED = {r.kind for r in RULES if not r.by_keyword}
-TOKENS = {kind: secret for kind, _, secret in reversed(POSITIVES)
-          if kind in _SELF_MARKED and any(k in secret.lower() for r in RULES if r.kind == kind for k in r.keywords)}
-SEPARATED = ["rotated-{s}.md", "https://example.com/keys/{s}", "KEY={s}", "v1.{s}", "key:{s}", "old_{s}",
-             "{s}-rotated.md", "{s}_old", "{s}.txt", "a/{s}/b"]
+TOKENS = {
+    kind: secret
+    for kind, _, secret in reversed(POSITIVES)
+    if kind in _SELF_MARKED and any(k in secret.lower() for r in RULES if r.kind == kind for k in r.keywords)
+}
+SEPARATED = [
+    "rotated-{s}.md",
+    "https://example.com/keys/{s}",
+    "KEY={s}",
+    "v1.{s}",
+    "key:{s}",
+    "old_{s}",
+    "{s}-rotated.md",
+    "{s}_old",
+    "{s}.txt",
+    "a/{s}/b",
+]
 
 
 @pytest.mark.parametrize("kind", sorted(TOKENS))
@@ -50,14 +64,17 @@ SEPARATED = ["rotated-{s}.md", "https://example.com/keys/{s}", "KEY={s}", "v1.{s
 def test_a_token_next_to_a_separator_is_found(kind: str, context: str) -> None:
     secret = TOKENS[kind]
     at = context.index("{s}")
-    if kind == "azure-ad-secret" and {context[at - 1:at], context[at + 3:at + 4]} & set("._~-"):
+    if kind == "azure-ad-secret" and {context[at - 1 : at], context[at + 3 : at + 4]} & set("._~-"):
         pytest.skip("its alphabet holds . _ ~ -: one of them next to it makes it part of a longer run")
     assert_no_leak(secret, Redactor().redact(context.format(s=secret)))
 
 
 def _samples(tokens_only: bool = False) -> list[object]:
-    return [pytest.param(template.format(s=secret), secret, id=f"{i}-{kind}")
-            for i, (kind, template, secret) in enumerate(POSITIVES) if not tokens_only or kind in TOKENS]
+    return [
+        pytest.param(template.format(s=secret), secret, id=f"{i}-{kind}")
+        for i, (kind, template, secret) in enumerate(POSITIVES)
+        if not tokens_only or kind in TOKENS
+    ]
 
 
 ESCAPINGS = {
@@ -144,6 +161,7 @@ def test_plain_never_cuts_a_token_in_two() -> None:
 
 # --- the CLI: every key it could use is a run secret --------------------------------------------------------
 
+
 @pytest.fixture
 def llm() -> Iterator[FakeLLM]:
     with FakeLLM() as fake:
@@ -158,22 +176,34 @@ CASES = {
     "OPENAI_API_KEY": ([], {"OPENAI_API_KEY": KEY}),
     "ANTHROPIC_API_KEY (openai provider chosen)": ([], {"ANTHROPIC_API_KEY": KEY, **OTHER}),
     "--fallback-api-key": (["--fallback-api-key", KEY, "--fallback-model", "m2"], OTHER),
-    "QODO_FALLBACK_API_KEY": (["--fallback-model", "m2"],
-                              {"QODO_FALLBACK_API_KEY": KEY, **OTHER}),
+    "QODO_FALLBACK_API_KEY": (["--fallback-model", "m2"], {"QODO_FALLBACK_API_KEY": KEY, **OTHER}),
 }
 
 
 @pytest.mark.parametrize("echo", ["provider error", "model answer"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_the_cli_never_prints_a_key_it_could_use(tmp_path: Path, llm: FakeLLM, case: str, echo: str,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_never_prints_a_key_it_could_use(
+    tmp_path: Path, llm: FakeLLM, case: str, echo: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     args, env = CASES[case]
     diff = tmp_path / "change.diff"
     diff.write_text(SAMPLE_DIFF, encoding="utf-8")
     said = f"Incorrect API key provided: {KEY}. Escaped: {plain(KEY)} base64-free."
-    answer = {"summary": said, "findings": [
-        {"path": "app/users.py", "line": 12, "end_line": 12, "side": "RIGHT", "severity": "low",
-         "category": "security", "title": f"Key {KEY}", "body": said}]}
+    answer = {
+        "summary": said,
+        "findings": [
+            {
+                "path": "app/users.py",
+                "line": 12,
+                "end_line": 12,
+                "side": "RIGHT",
+                "severity": "low",
+                "category": "security",
+                "title": f"Key {KEY}",
+                "body": said,
+            }
+        ],
+    }
     for _ in range(8):
         if echo == "provider error":
             llm.enqueue(status=401, json=openai_error(said, code="invalid_api_key"))
@@ -181,8 +211,22 @@ def test_the_cli_never_prints_a_key_it_could_use(tmp_path: Path, llm: FakeLLM, c
             llm.enqueue(json=chat_completion(json.dumps(answer)))
     for fmt in ("markdown", "json"):
         out = io.StringIO()
-        cli.main(["review", "--diff", str(diff), "--provider", "openai", "--base-url", f"{llm.url}/v1",
-                  "--format", fmt, *args], env=env, stdout=out)
+        cli.main(
+            [
+                "review",
+                "--diff",
+                str(diff),
+                "--provider",
+                "openai",
+                "--base-url",
+                f"{llm.url}/v1",
+                "--format",
+                fmt,
+                *args,
+            ],
+            env=env,
+            stdout=out,
+        )
         captured = capsys.readouterr()
         assert_no_leak(KEY, out.getvalue(), captured.out, captured.err)
     assert sys.stderr is not None

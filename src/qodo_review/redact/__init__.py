@@ -38,6 +38,7 @@ MIN_RUN_SECRET_LENGTH = 8  # shorter run secrets would mask ordinary text everyw
 
 # --- run secrets ------------------------------------------------------------------------------------------
 
+
 def _encodings(secret: str) -> set[str]:
     """The forms of a run secret in text: plain, base64 (both alphabets, three alignments), URL, JSON."""
     raw = secret.encode()
@@ -50,7 +51,7 @@ def _encodings(secret: str) -> set[str]:
             # the last when the length is not a multiple of 3: keep only the characters the secret fixes.
             encoded = encode(b"\0" * offset + raw).decode().rstrip("=")
             tail = 0 if (offset + len(raw)) % 3 == 0 else 1
-            forms.add(encoded[(0, 2, 3)[offset]:len(encoded) - tail])
+            forms.add(encoded[(0, 2, 3)[offset] : len(encoded) - tail])
     # Markdown is escaped before the last pass over it (sanitize.plain puts a backslash before every ASCII
     # punctuation but "@"): a key echoed in an error or by the model reaches that pass as `sk\-proj\-...`.
     forms |= {_MARKDOWN_ESCAPED.sub(r"\\\g<0>", f) for f in forms}
@@ -69,6 +70,7 @@ def _run_secret_lines(secrets: Iterable[str]) -> set[str]:
 
 
 # --- the redactor -----------------------------------------------------------------------------------------
+
 
 class Redactor:
     """Replaces secrets with stable placeholders. One instance per run; safe to share between a few threads.
@@ -183,8 +185,7 @@ class Redactor:
         def to_text(v: int) -> int:
             return v + bisect.bisect_right(before, v)
 
-        return [_Hit(to_text(h.start), to_text(h.end - 1) + 1, h.kind, h.value, h.priority, h.group)
-                for h in hits]
+        return [_Hit(to_text(h.start), to_text(h.end - 1) + 1, h.kind, h.value, h.priority, h.group) for h in hits]
 
     def _run_secret_hits(self, text: str) -> list[_Hit]:
         hits = []
@@ -201,9 +202,9 @@ class Redactor:
         for hit in hits:
             placeholder = self._placeholder(hit.kind, hit.value)
             if hit.kind == DENSE:  # may span lines: each line of it becomes the placeholder, the count stays
-                out += (text[pos:hit.start], _LINE_TEXT.sub(placeholder, text[hit.start:hit.end]))
+                out += (text[pos : hit.start], _LINE_TEXT.sub(placeholder, text[hit.start : hit.end]))
             else:
-                out += (text[pos:hit.start], placeholder)
+                out += (text[pos : hit.start], placeholder)
             pos = hit.end
         out.append(text[pos:])
         return "".join(out)
@@ -217,4 +218,3 @@ def _overlaps(spans: list[tuple[int, int]], starts: list[int], hit: _Hit) -> boo
 
 def _line_index(starts: list[int], pos: int) -> int:
     return bisect.bisect_right(starts, pos) - 1
-

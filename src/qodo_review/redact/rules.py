@@ -30,6 +30,7 @@ class Rule:
 
 # --- value checks -------------------------------------------------------------------------------------
 
+
 def _entropy(value: str) -> float:
     """Shannon entropy in bits per character."""
     n = len(value)
@@ -37,8 +38,12 @@ def _entropy(value: str) -> float:
 
 
 def _classes(value: str) -> int:
-    return (any(c.islower() for c in value) + any(c.isupper() for c in value)
-            + any(c.isdigit() for c in value) + any(not c.isalnum() for c in value))
+    return (
+        any(c.islower() for c in value)
+        + any(c.isupper() for c in value)
+        + any(c.isdigit() for c in value)
+        + any(not c.isalnum() for c in value)
+    )
 
 
 def _random_token(value: str) -> bool:
@@ -59,35 +64,96 @@ def _aws_secret(value: str) -> bool:
 
 # Words that mark a value as a placeholder or a reference, not a secret.
 _PLACEHOLDER_WORDS = (
-    "example", "sample", "dummy", "changeme", "change_me", "change-me", "placeholder", "your", "redacted",
-    "xxx", "***", "...", "todo", "fixme", "insert", "replace", "secret", "password", "passwd", "token",
-    "fake", "mock", "default", "notset", "not-set", "not_set", "none", "null", "undefined", "a1b2c3",
-    "1234567890", "&lt;",
+    "example",
+    "sample",
+    "dummy",
+    "changeme",
+    "change_me",
+    "change-me",
+    "placeholder",
+    "your",
+    "redacted",
+    "xxx",
+    "***",
+    "...",
+    "todo",
+    "fixme",
+    "insert",
+    "replace",
+    "secret",
+    "password",
+    "passwd",
+    "token",
+    "fake",
+    "mock",
+    "default",
+    "notset",
+    "not-set",
+    "not_set",
+    "none",
+    "null",
+    "undefined",
+    "a1b2c3",
+    "1234567890",
+    "&lt;",
 )
 _ANGLE_PLACEHOLDER = re.compile(r"<[A-Za-z_ -]{1,60}>")  # <your-api-key>, <TOKEN>
 # Everyday words that configuration puts next to password keys (`password: required`).
-_COMMON_WORDS = frozenset((
-    "required", "optional", "disabled", "enabled", "hidden", "visible", "readonly", "string", "boolean",
-    "integer", "unknown", "invalid", "missing", "expired", "revoked", "generate", "generated", "random",
-    "internal", "external", "private", "public", "sensitive", "encrypted", "plaintext", "masked",
-    "forbidden", "unauthorized", "incorrect", "username", "localhost", "anonymous", "database", "keychain",
-    "prompt",
-))
+_COMMON_WORDS = frozenset(
+    (
+        "required",
+        "optional",
+        "disabled",
+        "enabled",
+        "hidden",
+        "visible",
+        "readonly",
+        "string",
+        "boolean",
+        "integer",
+        "unknown",
+        "invalid",
+        "missing",
+        "expired",
+        "revoked",
+        "generate",
+        "generated",
+        "random",
+        "internal",
+        "external",
+        "private",
+        "public",
+        "sensitive",
+        "encrypted",
+        "plaintext",
+        "masked",
+        "forbidden",
+        "unauthorized",
+        "incorrect",
+        "username",
+        "localhost",
+        "anonymous",
+        "database",
+        "keychain",
+        "prompt",
+    )
+)
 _TEMPLATE = re.compile(r"\$\{|\{\{|\}\}|#\{|%\([A-Za-z_]\w{0,40}\)[sdr]|\$\(")
 _WORDLIKE = re.compile(r"[A-Za-z]{1,200}(?:[-_./: ]{1,5}[A-Za-z]{1,200}){0,50}")
 _REFERENCE = re.compile(r"[A-Za-z_$][\w$]{0,200}(?:\.[A-Za-z_$][\w$]{0,200}){0,20}")
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_.+/=~-]{16,512}")
 _SEQUENTIAL = "0123456789abcdefghijklmnopqrstuvwxyz"
 # Numeric literals (ports, timeouts, ioctl codes like `SIOCGLIFTOKEN = -0x3f879678`); long digit runs stay.
-_NUMBER = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F_]{1,40}|[0-9][0-9_]{0,14}(?:\.[0-9]{1,40})?"
-                     r"(?:[eE][-+]?[0-9]{1,4})?)[uUlLfFnN]{0,3}")
+_NUMBER = re.compile(
+    r"[-+]?(?:0[xX][0-9a-fA-F_]{1,40}|[0-9][0-9_]{0,14}(?:\.[0-9]{1,40})?"
+    r"(?:[eE][-+]?[0-9]{1,4})?)[uUlLfFnN]{0,3}"
+)
 
 
 def _plain_value(v: str) -> bool:
     """Not a reference, template, placeholder, URL, path, message or number."""
     low = v.lower()
     if not 8 <= len(v) <= 512 or v != v.strip() or v[0] in "$%<{[(@&*|+" or _TEMPLATE.search(v):
-
         return False
     if _ANGLE_PLACEHOLDER.search(v) or any(w in low for w in _PLACEHOLDER_WORDS):
         return False
@@ -131,12 +197,29 @@ def _machine_made(v: str) -> bool:
 
 def _token_value(v: str) -> bool:
     """For names as vague as `key` or `pat`: only a machine-made token."""
-    return (_plain_value(v) and _TOKEN_CHARS.fullmatch(v) is not None and _random_token(v)
-            and _machine_made(v))
+    return _plain_value(v) and _TOKEN_CHARS.fullmatch(v) is not None and _random_token(v) and _machine_made(v)
 
 
-_OBVIOUS = frozenset(("pass", "pwd", "admin", "root", "postgres", "user", "username", "guest", "test",
-                      "mysql", "redis", "secret", "letmein", "qwerty", "password", "passwd"))
+_OBVIOUS = frozenset(
+    (
+        "pass",
+        "pwd",
+        "admin",
+        "root",
+        "postgres",
+        "user",
+        "username",
+        "guest",
+        "test",
+        "mysql",
+        "redis",
+        "secret",
+        "letmein",
+        "qwerty",
+        "password",
+        "passwd",
+    )
+)
 _WEAK_PLACEHOLDERS = ("your", "xxx", "***", "example", "changeme", "dummy", "placeholder", "<", ">")
 
 
@@ -160,8 +243,15 @@ _B = r"(?<![A-Za-z0-9])"
 _E = r"(?![A-Za-z0-9])"
 
 
-def _rule(kind: str, label: str, pattern: str, keywords: tuple[str, ...], group: int = 1,
-          check: Callable[[str], bool] | None = _varied, by_keyword: bool = False) -> Rule:
+def _rule(
+    kind: str,
+    label: str,
+    pattern: str,
+    keywords: tuple[str, ...],
+    group: int = 1,
+    check: Callable[[str], bool] | None = _varied,
+    by_keyword: bool = False,
+) -> Rule:
     return Rule(kind, label, re.compile(pattern), keywords, group, check, by_keyword)
 
 
@@ -170,156 +260,260 @@ def _rule(kind: str, label: str, pattern: str, keywords: tuple[str, ...], group:
 # earlier rule names the kind.
 RULES: tuple[Rule, ...] = (
     # kind, label, pattern (group 1 is the secret unless `group` says otherwise), keywords
-    _rule("private-key", "private key (base64-encoded PEM)",
-          _B + r"(LS0tLS1CRUdJTi[A-Za-z0-9+/]{60,16384}+={0,2})", ("ls0tls1crudjti",)),
-    _rule("aws-access-key", "AWS access key ID",
-          r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA"
-          r"|APKA|A3T[A-Z0-9])[A-Z0-9]{16})(?![A-Za-z0-9])",
-          ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "apka", "a3t")),
+    _rule(
+        "private-key",
+        "private key (base64-encoded PEM)",
+        _B + r"(LS0tLS1CRUdJTi[A-Za-z0-9+/]{60,16384}+={0,2})",
+        ("ls0tls1crudjti",),
+    ),
+    _rule(
+        "aws-access-key",
+        "AWS access key ID",
+        r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA"
+        r"|APKA|A3T[A-Z0-9])[A-Z0-9]{16})(?![A-Za-z0-9])",
+        ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "apka", "a3t"),
+    ),
     _rule("anthropic-key", "Anthropic API key", _B + r"(sk-ant-[A-Za-z0-9_-]{32,300}+)", ("sk-ant-",)),
-    _rule("openai-key", "OpenAI API key",
-          _B + r"(sk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,300}+)", ("sk-",), check=_random_token),
-    _rule("github-token", "GitHub token", _B + r"(gh[pousr]_[A-Za-z0-9]{36,251}+)" + _E,
-          ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    _rule(
+        "openai-key",
+        "OpenAI API key",
+        _B + r"(sk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,300}+)",
+        ("sk-",),
+        check=_random_token,
+    ),
+    _rule(
+        "github-token",
+        "GitHub token",
+        _B + r"(gh[pousr]_[A-Za-z0-9]{36,251}+)" + _E,
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    ),
     _rule("github-token", "GitHub token", _B + r"(github_pat_[A-Za-z0-9_]{22,255}+)" + _E, ("github_pat_",)),
-    _rule("gitlab-token", "GitLab token",
-          _B + r"((?:glpat|glptt|glrt|gldt|glcbt|glft|glsoat|glimt|glagent|gloas|glffct|glcst)-"
-          r"[A-Za-z0-9_-]{20,64}+|GR1348941[A-Za-z0-9_-]{20,64}+)" + _E,
-          ("glpat-", "glptt-", "glrt-", "gldt-", "glcbt-", "glft-", "glsoat-", "glimt-", "glagent-",
-           "gloas-", "glffct-", "glcst-", "gr1348941")),
-    _rule("slack-token", "Slack token",
-          _B + r"(xox[abposre]-[A-Za-z0-9-]{10,250}+|xapp-[A-Za-z0-9/+-]{10,250}+)",
-          ("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "xoxe-", "xapp-")),
-    _rule("slack-webhook", "Slack webhook URL",
-          r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/+-]{20,200}+)",
-          ("hooks.slack.com",), by_keyword=True),
-    _rule("teams-webhook", "Microsoft Teams webhook URL",
-          r"(?:outlook\.office\.com/webhook|webhook\.office\.com/webhookb2)/([A-Za-z0-9@%/_-]{40,400}+)",
-          ("outlook.office.com", "webhook.office.com"), by_keyword=True),
-    _rule("stripe-key", "Stripe secret key",
-          _B + r"((?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,247}+|whsec_[A-Za-z0-9]{24,64}+)" + _E,
-          ("sk_live_", "rk_live_", "sk_test_", "rk_test_", "sk_prod_", "rk_prod_", "whsec_")),
+    _rule(
+        "gitlab-token",
+        "GitLab token",
+        _B + r"((?:glpat|glptt|glrt|gldt|glcbt|glft|glsoat|glimt|glagent|gloas|glffct|glcst)-"
+        r"[A-Za-z0-9_-]{20,64}+|GR1348941[A-Za-z0-9_-]{20,64}+)" + _E,
+        (
+            "glpat-",
+            "glptt-",
+            "glrt-",
+            "gldt-",
+            "glcbt-",
+            "glft-",
+            "glsoat-",
+            "glimt-",
+            "glagent-",
+            "gloas-",
+            "glffct-",
+            "glcst-",
+            "gr1348941",
+        ),
+    ),
+    _rule(
+        "slack-token",
+        "Slack token",
+        _B + r"(xox[abposre]-[A-Za-z0-9-]{10,250}+|xapp-[A-Za-z0-9/+-]{10,250}+)",
+        ("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "xoxe-", "xapp-"),
+    ),
+    _rule(
+        "slack-webhook",
+        "Slack webhook URL",
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/([A-Za-z0-9_/+-]{20,200}+)",
+        ("hooks.slack.com",),
+        by_keyword=True,
+    ),
+    _rule(
+        "teams-webhook",
+        "Microsoft Teams webhook URL",
+        r"(?:outlook\.office\.com/webhook|webhook\.office\.com/webhookb2)/([A-Za-z0-9@%/_-]{40,400}+)",
+        ("outlook.office.com", "webhook.office.com"),
+        by_keyword=True,
+    ),
+    _rule(
+        "stripe-key",
+        "Stripe secret key",
+        _B + r"((?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,247}+|whsec_[A-Za-z0-9]{24,64}+)" + _E,
+        ("sk_live_", "rk_live_", "sk_test_", "rk_test_", "sk_prod_", "rk_prod_", "whsec_"),
+    ),
     _rule("google-api-key", "Google API key", _B + r"(AIza[0-9A-Za-z_-]{35})" + _E, ("aiza",)),
-    _rule("google-oauth", "Google OAuth secret or token",
-          _B + r"(GOCSPX-[A-Za-z0-9_-]{20,40}+|ya29\.[0-9A-Za-z_-]{20,2048}+)", ("gocspx-", "ya29.")),
+    _rule(
+        "google-oauth",
+        "Google OAuth secret or token",
+        _B + r"(GOCSPX-[A-Za-z0-9_-]{20,40}+|ya29\.[0-9A-Za-z_-]{20,2048}+)",
+        ("gocspx-", "ya29."),
+    ),
     _rule("npm-token", "npm access token", _B + r"(npm_[A-Za-z0-9]{36})" + _E, ("npm_",)),
     _rule("pypi-token", "PyPI upload token", _B + r"(pypi-AgE[A-Za-z0-9_-]{50,2048}+)", ("pypi-age",)),
-    _rule("mapbox-token", "Mapbox secret token",
-          _B + r"([st]k\.eyJ[A-Za-z0-9_-]{10,4096}+\.[A-Za-z0-9_-]{10,4096}+)", ("k.eyj",)),
-    _rule("jwt", "JSON Web Token",
-          _B + r"(eyJ[A-Za-z0-9_-]{8,4096}+\.eyJ[A-Za-z0-9_-]{2,8192}+\.[A-Za-z0-9_-]{0,4096}+)", ("eyj",)),
-    _rule("grafana-token", "Grafana token",
-          _B + r"(eyJrIjoi[A-Za-z0-9+/]{40,400}+={0,2}|glc_[A-Za-z0-9+/]{32,400}+={0,2}"
-          r"|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})", ("eyjrijoi", "glc_", "glsa_")),
+    _rule(
+        "mapbox-token",
+        "Mapbox secret token",
+        _B + r"([st]k\.eyJ[A-Za-z0-9_-]{10,4096}+\.[A-Za-z0-9_-]{10,4096}+)",
+        ("k.eyj",),
+    ),
+    _rule(
+        "jwt",
+        "JSON Web Token",
+        _B + r"(eyJ[A-Za-z0-9_-]{8,4096}+\.eyJ[A-Za-z0-9_-]{2,8192}+\.[A-Za-z0-9_-]{0,4096}+)",
+        ("eyj",),
+    ),
+    _rule(
+        "grafana-token",
+        "Grafana token",
+        _B + r"(eyJrIjoi[A-Za-z0-9+/]{40,400}+={0,2}|glc_[A-Za-z0-9+/]{32,400}+={0,2}"
+        r"|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})",
+        ("eyjrijoi", "glc_", "glsa_"),
+    ),
     _rule("huggingface-token", "Hugging Face token", _B + r"(hf_[A-Za-z0-9]{34,40}+)" + _E, ("hf_",)),
-    _rule("sendgrid-key", "SendGrid API key",
-          _B + r"(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})" + _E, ("sg.",)),
-    _rule("digitalocean-token", "DigitalOcean token", _B + r"(do[opr]_v1_[a-f0-9]{64})" + _E,
-          ("doo_v1_", "dop_v1_", "dor_v1_")),
-    _rule("doppler-token", "Doppler token",
-          _B + r"(dp\.(?:ct|pt|st|sa|scim|audit)(?:\.[a-z0-9_-]{1,40}+)?\.[A-Za-z0-9]{40,44}+)" + _E,
-          ("dp.",)),
-    _rule("dockerhub-token", "Docker Hub access token",
-          _B + r"(dckr_pat_[A-Za-z0-9_-]{27,40}+)", ("dckr_pat_",)),
-    _rule("shopify-token", "Shopify token", _B + r"(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})" + _E,
-          ("shpat_", "shpca_", "shppa_", "shpss_")),
+    _rule("sendgrid-key", "SendGrid API key", _B + r"(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})" + _E, ("sg.",)),
+    _rule(
+        "digitalocean-token",
+        "DigitalOcean token",
+        _B + r"(do[opr]_v1_[a-f0-9]{64})" + _E,
+        ("doo_v1_", "dop_v1_", "dor_v1_"),
+    ),
+    _rule(
+        "doppler-token",
+        "Doppler token",
+        _B + r"(dp\.(?:ct|pt|st|sa|scim|audit)(?:\.[a-z0-9_-]{1,40}+)?\.[A-Za-z0-9]{40,44}+)" + _E,
+        ("dp.",),
+    ),
+    _rule("dockerhub-token", "Docker Hub access token", _B + r"(dckr_pat_[A-Za-z0-9_-]{27,40}+)", ("dckr_pat_",)),
+    _rule(
+        "shopify-token",
+        "Shopify token",
+        _B + r"(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})" + _E,
+        ("shpat_", "shpca_", "shppa_", "shpss_"),
+    ),
     _rule("groq-key", "Groq API key", _B + r"(gsk_[A-Za-z0-9]{48,56}+)" + _E, ("gsk_",)),
-    _rule("databricks-token", "Databricks token",
-          _B + r"(dapi[a-f0-9]{32}(?:-[0-9]{1,3})?)" + _E, ("dapi",)),
-    _rule("age-secret-key", "age secret key",
-          _B + r"(AGE-SECRET-KEY-1[0-9A-Z]{58})" + _E, ("age-secret-key-",)),
-    _rule("vault-token", "HashiCorp Vault token",
-          _B + r"(hv[sbr]\.[A-Za-z0-9_-]{24,400}+)", ("hvs.", "hvb.", "hvr.")),
-    _rule("newrelic-key", "New Relic key",
-          _B + r"(NR(?:AK|II|IQ|RA|AA|JS|SP)-[A-Za-z0-9_-]{20,60}+|[A-Za-z0-9]{36}NRAL|px-(?:api|dep)-"
-          r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})" + _E,
-          ("nrak-", "nrii-", "nriq-", "nrra-", "nraa-", "nrjs-", "nrsp-", "nral", "px-api-", "px-dep-")),
+    _rule("databricks-token", "Databricks token", _B + r"(dapi[a-f0-9]{32}(?:-[0-9]{1,3})?)" + _E, ("dapi",)),
+    _rule("age-secret-key", "age secret key", _B + r"(AGE-SECRET-KEY-1[0-9A-Z]{58})" + _E, ("age-secret-key-",)),
+    _rule("vault-token", "HashiCorp Vault token", _B + r"(hv[sbr]\.[A-Za-z0-9_-]{24,400}+)", ("hvs.", "hvb.", "hvr.")),
+    _rule(
+        "newrelic-key",
+        "New Relic key",
+        _B + r"(NR(?:AK|II|IQ|RA|AA|JS|SP)-[A-Za-z0-9_-]{20,60}+|[A-Za-z0-9]{36}NRAL|px-(?:api|dep)-"
+        r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})" + _E,
+        ("nrak-", "nrii-", "nriq-", "nrra-", "nraa-", "nrjs-", "nrsp-", "nral", "px-api-", "px-dep-"),
+    ),
     _rule("postman-key", "Postman API key", _B + r"(PMAK-[a-f0-9]{24}-[a-f0-9]{34})" + _E, ("pmak-",)),
     _rule("rubygems-key", "RubyGems API key", _B + r"(rubygems_[a-f0-9]{48})" + _E, ("rubygems_",)),
-    _rule("telegram-bot-token", "Telegram bot token",
-          r"(?<![0-9])([0-9]{8,10}:AA[A-Za-z0-9_-]{32,33})" + _E, (":aa",)),
+    _rule("telegram-bot-token", "Telegram bot token", r"(?<![0-9])([0-9]{8,10}:AA[A-Za-z0-9_-]{32,33})" + _E, (":aa",)),
     _rule("atlassian-token", "Atlassian API token", _B + r"(ATATT3[A-Za-z0-9_=-]{50,400}+)", ("atatt3",)),
     _rule("bitbucket-app-password", "Bitbucket app password", _B + r"(ATBB[A-Za-z0-9]{32})" + _E, ("atbb",)),
     _rule("linear-key", "Linear API key", _B + r"(lin_api_[A-Za-z0-9]{40})" + _E, ("lin_api_",)),
     _rule("mailgun-key", "Mailgun API key", _B + r"(key-[0-9a-f]{32})" + _E, ("key-",)),
     _rule("mailchimp-key", "Mailchimp API key", _B + r"([0-9a-f]{32}-us[0-9]{1,2})" + _E, ("-us",)),
-    _rule("facebook-token", "Facebook access token",
-          _B + r"(EAACEdEose0cBA[0-9A-Za-z]{20,500}+)", ("eaacedeose0cba",)),
-    _rule("sourcegraph-token", "Sourcegraph access token",
-          _B + r"(sgp_(?:[a-f0-9]{16}_|local_)?[a-f0-9]{40})" + _E, ("sgp_",)),
+    _rule("facebook-token", "Facebook access token", _B + r"(EAACEdEose0cBA[0-9A-Za-z]{20,500}+)", ("eaacedeose0cba",)),
+    _rule(
+        "sourcegraph-token",
+        "Sourcegraph access token",
+        _B + r"(sgp_(?:[a-f0-9]{16}_|local_)?[a-f0-9]{40})" + _E,
+        ("sgp_",),
+    ),
     _rule("nuget-key", "NuGet API key", _B + r"(oy2[a-z0-9]{43})" + _E, ("oy2",)),
     _rule("tavily-key", "Tavily API key", _B + r"(tvly-(?:dev-|prod-)?[A-Za-z0-9]{32})" + _E, ("tvly-",)),
-    _rule("cratesio-token", "crates.io token", _B + r"(cio[A-Za-z0-9]{32})" + _E, ("cio",),
-          check=_random_token),
+    _rule("cratesio-token", "crates.io token", _B + r"(cio[A-Za-z0-9]{32})" + _E, ("cio",), check=_random_token),
     _rule("firecrawl-key", "Firecrawl API key", _B + r"(fc-[a-f0-9]{32})" + _E, ("fc-",)),
     _rule("jina-key", "Jina API key", _B + r"(jina_[a-f0-9]{32}[A-Za-z0-9_-]{28})" + _E, ("jina_",)),
-    _rule("dynatrace-token", "Dynatrace token",
-          _B + r"(dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64})" + _E, ("dt0c01.",)),
+    _rule("dynatrace-token", "Dynatrace token", _B + r"(dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64})" + _E, ("dt0c01.",)),
     _rule("figma-token", "Figma access token", _B + r"(figd_[A-Za-z0-9_-]{40,60}+)", ("figd_",)),
     _rule("adafruit-key", "Adafruit IO key", _B + r"(aio_[A-Za-z0-9]{28})" + _E, ("aio_",)),
     _rule("artifactory-key", "Artifactory API key", _B + r"(AKCp[A-Za-z0-9]{69})" + _E, ("akcp",)),
-    _rule("square-token", "Square token",
-          _B + r"(EAAA[A-Za-z0-9_-]{60}|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}+)" + _E,
-          ("eaaa", "sq0atp-", "sq0csp-")),
+    _rule(
+        "square-token",
+        "Square token",
+        _B + r"(EAAA[A-Za-z0-9_-]{60}|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}+)" + _E,
+        ("eaaa", "sq0atp-", "sq0csp-"),
+    ),
     _rule("dropbox-token", "Dropbox access token", _B + r"(sl\.[A-Za-z0-9_-]{120,200}+)" + _E, ("sl.",)),
     _rule("appsync-key", "AWS AppSync API key", _B + r"(da2-[a-z0-9]{26})" + _E, ("da2-",)),
-    _rule("dependency-track-key", "Dependency-Track API key",
-          _B + r"(odt_[A-Za-z0-9]{32,40}+)" + _E, ("odt_",)),
+    _rule("dependency-track-key", "Dependency-Track API key", _B + r"(odt_[A-Za-z0-9]{32,40}+)" + _E, ("odt_",)),
     _rule("adobe-secret", "Adobe client secret", _B + r"(p8e-[A-Za-z0-9-]{32})" + _E, ("p8e-",)),
-    _rule("stackhawk-key", "StackHawk API key",
-          _B + r"(hawk\.[A-Za-z0-9_-]{20}\.[A-Za-z0-9_-]{20})" + _E, ("hawk.",)),
-    _rule("salesforce-token", "Salesforce access token",
-          _B + r"(00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{80,300}+)", ("00d",)),
-    _rule("azure-devops-token", "Azure DevOps token",
-          _B + r"([A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4})" + _E, ("azdo",)),
+    _rule("stackhawk-key", "StackHawk API key", _B + r"(hawk\.[A-Za-z0-9_-]{20}\.[A-Za-z0-9_-]{20})" + _E, ("hawk.",)),
+    _rule(
+        "salesforce-token", "Salesforce access token", _B + r"(00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{80,300}+)", ("00d",)
+    ),
+    _rule("azure-devops-token", "Azure DevOps token", _B + r"([A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4})" + _E, ("azdo",)),
     _rule("twilio-key", "Twilio API key", _B + r"((?i:sk)[0-9a-fA-F]{32})" + _E, ("twilio",)),
-    _rule("twitch-stream-key", "Twitch stream key",
-          _B + r"(live_[0-9]{6,12}_[A-Za-z0-9]{30})" + _E, ("live_",)),
-    _rule("sonarqube-token", "SonarQube token",
-          r"(?i:sonar[._-]?login)[\"'`,= \t:]{1,8}((?:squ_|sqa_|sqp_)?[a-f0-9]{40})" + _E, ("sonar",)),
-    _rule("postmark-token", "Postmark server token",
-          r"(?i:postmark)[^\n]{0,40}?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})" + _E,
-          ("postmark",)),
-    _rule("codeclimate-token", "CodeClimate reporter ID",
-          r"(?i:cc_test_reporter_id|codeclimate_repo_token)[ \t]{0,5}[:=][ \t]{0,5}[\"']?([a-f0-9]{64})"
-          + _E, ("cc_test_reporter_id", "codeclimate_repo_token")),
+    _rule("twitch-stream-key", "Twitch stream key", _B + r"(live_[0-9]{6,12}_[A-Za-z0-9]{30})" + _E, ("live_",)),
+    _rule(
+        "sonarqube-token",
+        "SonarQube token",
+        r"(?i:sonar[._-]?login)[\"'`,= \t:]{1,8}((?:squ_|sqa_|sqp_)?[a-f0-9]{40})" + _E,
+        ("sonar",),
+    ),
+    _rule(
+        "postmark-token",
+        "Postmark server token",
+        r"(?i:postmark)[^\n]{0,40}?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})" + _E,
+        ("postmark",),
+    ),
+    _rule(
+        "codeclimate-token",
+        "CodeClimate reporter ID",
+        r"(?i:cc_test_reporter_id|codeclimate_repo_token)[ \t]{0,5}[:=][ \t]{0,5}[\"']?([a-f0-9]{64})" + _E,
+        ("cc_test_reporter_id", "codeclimate_repo_token"),
+    ),
     # Prefixed formats from gitleaks' rule set (../shared/realdata/secrets/gitleaks) we did not cover.
-    _rule("onepassword-key", "1Password secret key or service account token",
-          _B + r"(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}"
-          r"|ops_eyJ[A-Za-z0-9+/]{250,8192}+={0,3})" + _E, ("a3-", "ops_eyj")),
+    _rule(
+        "onepassword-key",
+        "1Password secret key or service account token",
+        _B + r"(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}"
+        r"|ops_eyJ[A-Za-z0-9+/]{250,8192}+={0,3})" + _E,
+        ("a3-", "ops_eyj"),
+    ),
     _rule("alibaba-key", "Alibaba Cloud access key ID", _B + r"(LTAI[A-Za-z0-9]{20})" + _E, ("ltai",)),
     _rule("artifactory-key", "Artifactory reference token", _B + r"(cmVmd[A-Za-z0-9]{59})" + _E, ("cmvmd",)),
-    _rule("airtable-token", "Airtable personal access token",
-          _B + r"(pat[A-Za-z0-9]{14}\.[a-f0-9]{64})" + _E, ("pat",)),
-    _rule("aws-bedrock-key", "Amazon Bedrock API key",
-          _B + r"(ABSK[A-Za-z0-9+/]{109,269}+={0,2})", ("absk",)),
-    _rule("azure-ad-secret", "Azure AD client secret",
-          r"(?<![A-Za-z0-9_~.])([A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~-])", ("q~",)),
+    _rule(
+        "airtable-token", "Airtable personal access token", _B + r"(pat[A-Za-z0-9]{14}\.[a-f0-9]{64})" + _E, ("pat",)
+    ),
+    _rule("aws-bedrock-key", "Amazon Bedrock API key", _B + r"(ABSK[A-Za-z0-9+/]{109,269}+={0,2})", ("absk",)),
+    _rule(
+        "azure-ad-secret",
+        "Azure AD client secret",
+        r"(?<![A-Za-z0-9_~.])([A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~-])",
+        ("q~",),
+    ),
     _rule("clickhouse-key", "ClickHouse Cloud API secret", _B + r"(4b1d[A-Za-z0-9]{38})" + _E, ("4b1d",)),
     _rule("clojars-token", "Clojars deploy token", _B + r"((?i:CLOJARS_)[a-z0-9]{60})" + _E, ("clojars_",)),
-    _rule("cloudflare-key", "Cloudflare origin CA key",
-          _B + r"(v1\.0-[a-f0-9]{24}-[a-f0-9]{146})" + _E, ("v1.0-",)),
-    _rule("duffel-token", "Duffel API token",
-          _B + r"(duffel_(?:test|live)_[A-Za-z0-9_=-]{43})" + _E, ("duffel_",)),
+    _rule("cloudflare-key", "Cloudflare origin CA key", _B + r"(v1\.0-[a-f0-9]{24}-[a-f0-9]{146})" + _E, ("v1.0-",)),
+    _rule("duffel-token", "Duffel API token", _B + r"(duffel_(?:test|live)_[A-Za-z0-9_=-]{43})" + _E, ("duffel_",)),
     _rule("easypost-key", "EasyPost API key", _B + r"(EZ[AT]K[A-Za-z0-9]{54})" + _E, ("ezak", "eztk")),
-    _rule("facebook-token", "Facebook access token",
-          _B + r"(EAA[MC][A-Za-z0-9]{100,1000}+)" + _E, ("eaam", "eaac")),
-    _rule("flutterwave-key", "Flutterwave secret key",
-          _B + r"(FLWSECK(?:_TEST)?-[a-hA-H0-9]{32}-X|FLWSECK_TEST[a-hA-H0-9]{12})" + _E, ("flwseck",)),
-    _rule("flyio-token", "Fly.io access token",
-          _B + r"(fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/]{100,4096}+={0,3})",
-          ("fo1_", "fm1a_", "fm1r_", "fm2_")),
+    _rule("facebook-token", "Facebook access token", _B + r"(EAA[MC][A-Za-z0-9]{100,1000}+)" + _E, ("eaam", "eaac")),
+    _rule(
+        "flutterwave-key",
+        "Flutterwave secret key",
+        _B + r"(FLWSECK(?:_TEST)?-[a-hA-H0-9]{32}-X|FLWSECK_TEST[a-hA-H0-9]{12})" + _E,
+        ("flwseck",),
+    ),
+    _rule(
+        "flyio-token",
+        "Fly.io access token",
+        _B + r"(fo1_[A-Za-z0-9_-]{43}|fm[12][ar]?_[A-Za-z0-9+/]{100,4096}+={0,3})",
+        ("fo1_", "fm1a_", "fm1r_", "fm2_"),
+    ),
     _rule("frameio-token", "Frame.io API token", _B + r"(fio-u-[A-Za-z0-9_=-]{64})" + _E, ("fio-u-",)),
-    _rule("gitlab-token", "GitLab session cookie", r"_gitlab_session=([0-9a-z]{32})" + _E,
-          ("_gitlab_session=",), by_keyword=True),
-    _rule("harness-token", "Harness API key",
-          _B + r"((?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20})" + _E,
-          ("pat.", "sat.", "_pat.", "_sat.")),  # "_pat" is an assignment keyword: the trie reports the longer
-    _rule("terraform-token", "Terraform Cloud API token",
-          _B + r"([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})" + _E, ("atlasv1",)),
+    _rule(
+        "gitlab-token",
+        "GitLab session cookie",
+        r"_gitlab_session=([0-9a-z]{32})" + _E,
+        ("_gitlab_session=",),
+        by_keyword=True,
+    ),
+    _rule(
+        "harness-token",
+        "Harness API key",
+        _B + r"((?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20})" + _E,
+        ("pat.", "sat.", "_pat.", "_sat."),
+    ),  # "_pat" is an assignment keyword: the trie reports the longer
+    _rule(
+        "terraform-token",
+        "Terraform Cloud API token",
+        _B + r"([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})" + _E,
+        ("atlasv1",),
+    ),
     _rule("heroku-key", "Heroku API key", _B + r"(HRKU-AA[0-9A-Za-z_-]{58})" + _E, ("hrku-aa",)),
-    _rule("huggingface-token", "Hugging Face organization token",
-          _B + r"(api_org_[A-Za-z]{34})" + _E, ("api_org_",)),
+    _rule("huggingface-token", "Hugging Face organization token", _B + r"(api_org_[A-Za-z]{34})" + _E, ("api_org_",)),
     _rule("infracost-key", "Infracost API key", _B + r"(ico-[A-Za-z0-9]{32})" + _E, ("ico-",)),
     _rule("intra42-secret", "Intra42 client secret", _B + r"(s-s4t2(?:ud|af)-[a-f0-9]{64})" + _E, ("s-s4t2",)),
     _rule("maxmind-key", "MaxMind license key", _B + r"([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)" + _E, ("_mmk",)),
@@ -327,120 +521,286 @@ RULES: tuple[Rule, ...] = (
     _rule("octopus-key", "Octopus Deploy API key", _B + r"(API-[A-Z0-9]{26})" + _E, ("api-",)),
     _rule("openshift-token", "OpenShift user token", _B + r"(sha256~[A-Za-z0-9_-]{43})" + _E, ("sha256~",)),
     _rule("perplexity-key", "Perplexity API key", _B + r"(pplx-[A-Za-z0-9]{48})" + _E, ("pplx-",)),
-    _rule("planetscale-token", "PlanetScale token or password",
-          _B + r"(pscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32,64}+)" + _E, ("pscale_",)),
+    _rule(
+        "planetscale-token",
+        "PlanetScale token or password",
+        _B + r"(pscale_(?:tkn|oauth|pw)_[A-Za-z0-9_=.-]{32,64}+)" + _E,
+        ("pscale_",),
+    ),
     _rule("prefect-key", "Prefect API key", _B + r"(pnu_[A-Za-z0-9]{36})" + _E, ("pnu_",)),
     _rule("pulumi-token", "Pulumi access token", _B + r"(pul-[a-f0-9]{40})" + _E, ("pul-",)),
     _rule("readme-key", "ReadMe API key", _B + r"(rdme_[a-z0-9]{70})" + _E, ("rdme_",)),
     _rule("scalingo-token", "Scalingo API token", _B + r"(tk-us-[A-Za-z0-9_-]{48})" + _E, ("tk-us-",)),
-    _rule("sendinblue-key", "Brevo (Sendinblue) API key",
-          _B + r"(xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})" + _E, ("xkeysib-",)),
-    _rule("sentry-token", "Sentry auth token",
-          _B + r"(sntrys_eyJ[A-Za-z0-9+/]{20,1000}+={0,2}|sntryu_[a-f0-9]{64})" + _E, ("sntrys_", "sntryu_")),
-    _rule("settlemint-token", "SettleMint access token",
-          _B + r"(sm_(?:aat|pat|sat)_[A-Za-z0-9]{16})" + _E, ("sm_aat_", "sm_pat_", "sm_sat_")),
-    _rule("shippo-token", "Shippo API token",
-          _B + r"(shippo_(?:live|test)_[a-fA-F0-9]{40})" + _E, ("shippo_",)),
+    _rule(
+        "sendinblue-key",
+        "Brevo (Sendinblue) API key",
+        _B + r"(xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})" + _E,
+        ("xkeysib-",),
+    ),
+    _rule(
+        "sentry-token",
+        "Sentry auth token",
+        _B + r"(sntrys_eyJ[A-Za-z0-9+/]{20,1000}+={0,2}|sntryu_[a-f0-9]{64})" + _E,
+        ("sntrys_", "sntryu_"),
+    ),
+    _rule(
+        "settlemint-token",
+        "SettleMint access token",
+        _B + r"(sm_(?:aat|pat|sat)_[A-Za-z0-9]{16})" + _E,
+        ("sm_aat_", "sm_pat_", "sm_sat_"),
+    ),
+    _rule("shippo-token", "Shippo API token", _B + r"(shippo_(?:live|test)_[a-fA-F0-9]{40})" + _E, ("shippo_",)),
     _rule("typeform-token", "Typeform API token", _B + r"(tfp_[A-Za-z0-9_.=-]{59,80}+)" + _E, ("tfp_",)),
     # The rules below need context: a keyword, a URL, a header or a command line around the secret.
-    _rule("azure-key", "Azure storage or service bus key",
-          r"(?i:AccountKey|SharedAccessKey|SharedSecretValue)[ \t]{0,5}=[ \t]{0,5}"
-          r"([A-Za-z0-9+/]{20,200}+={0,3})",
-          ("accountkey", "sharedaccesskey", "sharedsecretvalue"), by_keyword=True),
-    _rule("azure-sas", "Azure shared access signature",
-          r"(?i:SharedAccessSignature=|[?&;]sig=)([A-Za-z0-9%+/=]{30,200}+)",
-          ("sharedaccesssignature=", "sig="), by_keyword=True),
-    _rule("aws-secret-key", "AWS secret access key",
-          r"(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])", ("aws",), check=_aws_secret,
-          by_keyword=True),
+    _rule(
+        "azure-key",
+        "Azure storage or service bus key",
+        r"(?i:AccountKey|SharedAccessKey|SharedSecretValue)[ \t]{0,5}=[ \t]{0,5}"
+        r"([A-Za-z0-9+/]{20,200}+={0,3})",
+        ("accountkey", "sharedaccesskey", "sharedsecretvalue"),
+        by_keyword=True,
+    ),
+    _rule(
+        "azure-sas",
+        "Azure shared access signature",
+        r"(?i:SharedAccessSignature=|[?&;]sig=)([A-Za-z0-9%+/=]{30,200}+)",
+        ("sharedaccesssignature=", "sig="),
+        by_keyword=True,
+    ),
+    _rule(
+        "aws-secret-key",
+        "AWS secret access key",
+        r"(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+        ("aws",),
+        check=_aws_secret,
+        by_keyword=True,
+    ),
     # `scheme://user:password@host`: only the password. Greedy up to the last '@' before the host, since
     # passwords may hold '@' (mongodb+srv://u:bria@pass135!@host/...).
-    _rule("url-password", "password in a URL",
-          r"(?<=[A-Za-z0-9])://[^\s:/?#@\"'<>\[\]]{0,128}+:([^\s/?#\"'<>]{1,256})@[A-Za-z0-9\[]",
-          ("://",), check=_weak_value, by_keyword=True),
-    _rule("http-auth", "HTTP Authorization credential",
-          r"(?i:(?<![A-Za-z0-9_])(?:bearer|basic|ssws))[ \t]{1,5}([A-Za-z0-9._~+/-]{8,4096}+={0,3})",
-          ("bearer", "basic", "ssws"), check=_random_token, by_keyword=True),
-    _rule("http-auth", "HTTP Authorization credential",
-          r"(?i:authorization)[\"'\]]{0,2}[ \t]{0,5}[:=,][ \t]{0,5}[\"']?(?i:token[ \t]{1,5})?"
-          r"([A-Za-z0-9._~+/-]{8,4096}+={0,3})", ("authorization",), check=_random_token, by_keyword=True),
-    _rule("token", "token in an HTTP header",
-          r"(?i:x-api-key|x-auth-token|x-access-token|x-figma-token|x-postmark-server-token|x-vault-token"
-          r"|private-token|jenkins-crumb|api-key)[\"']?[ \t]{0,5}[:=,][ \t]{0,5}[\"']?"
-          r"([A-Za-z0-9._~+/=-]{8,512}+)",
-          ("x-api-key", "x-auth-token", "x-access-token", "x-figma-token", "x-postmark-server-token",
-           "x-vault-token", "private-token", "jenkins-crumb", "api-key"), check=_random_token,
-          by_keyword=True),
-    _rule("password", "password in a netrc entry",
-          r"(?i:\bmachine[ \t]{1,10}\S{1,256}[ \t]{1,10}login[ \t]{1,10}\S{1,256}[ \t]{1,10}password)"
-          r"[ \t]{1,10}(\S{1,256})", ("machine",), check=_weak_value, by_keyword=True),
+    _rule(
+        "url-password",
+        "password in a URL",
+        r"(?<=[A-Za-z0-9])://[^\s:/?#@\"'<>\[\]]{0,128}+:([^\s/?#\"'<>]{1,256})@[A-Za-z0-9\[]",
+        ("://",),
+        check=_weak_value,
+        by_keyword=True,
+    ),
+    _rule(
+        "http-auth",
+        "HTTP Authorization credential",
+        r"(?i:(?<![A-Za-z0-9_])(?:bearer|basic|ssws))[ \t]{1,5}([A-Za-z0-9._~+/-]{8,4096}+={0,3})",
+        ("bearer", "basic", "ssws"),
+        check=_random_token,
+        by_keyword=True,
+    ),
+    _rule(
+        "http-auth",
+        "HTTP Authorization credential",
+        r"(?i:authorization)[\"'\]]{0,2}[ \t]{0,5}[:=,][ \t]{0,5}[\"']?(?i:token[ \t]{1,5})?"
+        r"([A-Za-z0-9._~+/-]{8,4096}+={0,3})",
+        ("authorization",),
+        check=_random_token,
+        by_keyword=True,
+    ),
+    _rule(
+        "token",
+        "token in an HTTP header",
+        r"(?i:x-api-key|x-auth-token|x-access-token|x-figma-token|x-postmark-server-token|x-vault-token"
+        r"|private-token|jenkins-crumb|api-key)[\"']?[ \t]{0,5}[:=,][ \t]{0,5}[\"']?"
+        r"([A-Za-z0-9._~+/=-]{8,512}+)",
+        (
+            "x-api-key",
+            "x-auth-token",
+            "x-access-token",
+            "x-figma-token",
+            "x-postmark-server-token",
+            "x-vault-token",
+            "private-token",
+            "jenkins-crumb",
+            "api-key",
+        ),
+        check=_random_token,
+        by_keyword=True,
+    ),
+    _rule(
+        "password",
+        "password in a netrc entry",
+        r"(?i:\bmachine[ \t]{1,10}\S{1,256}[ \t]{1,10}login[ \t]{1,10}\S{1,256}[ \t]{1,10}password)"
+        r"[ \t]{1,10}(\S{1,256})",
+        ("machine",),
+        check=_weak_value,
+        by_keyword=True,
+    ),
     # netrc and Gradle put the password alone on its line: `  password pass123`, `password 'hunter2'`.
-    _rule("password", "password in a credentials block",
-          r"^[ \t]{0,80}(?i:password|passwd)[ \t]{1,10}([\"']?)([^\s\"'=:]{3,256})\1[ \t\r]{0,80}$",
-          ("password", "passwd"), group=2, check=_weak_value, by_keyword=True),
-    _rule("password", "password in a connection string",
-          r"(?i:(?<![A-Za-z])(?:password|pwd)[ \t]{0,3}=[ \t]{0,3})([^;\"'\r\n]{1,256}?)[ \t]{0,256}(?=[;\"'\r]|$)",
-          ("server=", "data source=", "uid=", "user id=", "userid=", "host="), check=_weak_value,
-          by_keyword=True),
-    _rule("password", "password on a command line",
-          r"(?i:(?<![\w-])--?(?:password|passwd|pwd|pass))[ \t]{1,5}[\"']?([^\s\"'$%{<-][^\s\"']{2,255})",
-          ("-pass", "-pwd"), check=_weak_value, by_keyword=True),
-    _rule("password", "password on a command line",
-          r"(?<![\w-])(?:-u|--user)[ \t]{1,5}[\"']?[^\s:\"'$]{1,128}:([^\s\"']{1,256})", ("-u ", "--user"),
-          check=_weak_value, by_keyword=True),
-    _rule("password", "password on a command line",
-          r"(?i:psexec)[^\n]{0,200}?[ \t]-p[ \t]{1,5}(\S{1,100})", ("psexec",), check=_weak_value,
-          by_keyword=True),
-    _rule("password", "password in a NetworkCredential",
-          r"(?i:NetworkCredential)[ \t]{0,5}\([ \t]{0,5}\"[^\"\n]{1,100}\"[ \t]{0,5},[ \t]{0,5}"
-          r"\"([^\"\n]{1,100})\"", ("networkcredential",), check=_weak_value, by_keyword=True),
-    _rule("token", "token on a command line",
-          r"(?i:(?<![\w-])--?[a-z-]{0,30}(?:token|secret|api-?key))[ \t]{1,5}[\"']?"
-          r"([^\s\"'$%{<-][^\s\"']{2,511})", ("token ", "secret ", "key "), check=_secret_value,
-          by_keyword=True),
-    _rule("vault-token", "HashiCorp Vault token", r"(?<![A-Za-z0-9_.-])([sbr]\.[A-Za-z0-9_-]{24,400}+)",
-          ("vault",), check=_random_token, by_keyword=True),
-    _rule("vault-token", "HashiCorp Vault unseal key",
-          r"(?<![A-Za-z0-9+/=])([A-Za-z0-9+/]{43,44}+={0,1})(?![A-Za-z0-9+/=])", ("unseal",),
-          check=_random_token, by_keyword=True),
+    _rule(
+        "password",
+        "password in a credentials block",
+        r"^[ \t]{0,80}(?i:password|passwd)[ \t]{1,10}([\"']?)([^\s\"'=:]{3,256})\1[ \t\r]{0,80}$",
+        ("password", "passwd"),
+        group=2,
+        check=_weak_value,
+        by_keyword=True,
+    ),
+    _rule(
+        "password",
+        "password in a connection string",
+        r"(?i:(?<![A-Za-z])(?:password|pwd)[ \t]{0,3}=[ \t]{0,3})([^;\"'\r\n]{1,256}?)[ \t]{0,256}(?=[;\"'\r]|$)",
+        ("server=", "data source=", "uid=", "user id=", "userid=", "host="),
+        check=_weak_value,
+        by_keyword=True,
+    ),
+    _rule(
+        "password",
+        "password on a command line",
+        r"(?i:(?<![\w-])--?(?:password|passwd|pwd|pass))[ \t]{1,5}[\"']?([^\s\"'$%{<-][^\s\"']{2,255})",
+        ("-pass", "-pwd"),
+        check=_weak_value,
+        by_keyword=True,
+    ),
+    _rule(
+        "password",
+        "password on a command line",
+        r"(?<![\w-])(?:-u|--user)[ \t]{1,5}[\"']?[^\s:\"'$]{1,128}:([^\s\"']{1,256})",
+        ("-u ", "--user"),
+        check=_weak_value,
+        by_keyword=True,
+    ),
+    _rule(
+        "password",
+        "password on a command line",
+        r"(?i:psexec)[^\n]{0,200}?[ \t]-p[ \t]{1,5}(\S{1,100})",
+        ("psexec",),
+        check=_weak_value,
+        by_keyword=True,
+    ),
+    _rule(
+        "password",
+        "password in a NetworkCredential",
+        r"(?i:NetworkCredential)[ \t]{0,5}\([ \t]{0,5}\"[^\"\n]{1,100}\"[ \t]{0,5},[ \t]{0,5}"
+        r"\"([^\"\n]{1,100})\"",
+        ("networkcredential",),
+        check=_weak_value,
+        by_keyword=True,
+    ),
+    _rule(
+        "token",
+        "token on a command line",
+        r"(?i:(?<![\w-])--?[a-z-]{0,30}(?:token|secret|api-?key))[ \t]{1,5}[\"']?"
+        r"([^\s\"'$%{<-][^\s\"']{2,511})",
+        ("token ", "secret ", "key "),
+        check=_secret_value,
+        by_keyword=True,
+    ),
+    _rule(
+        "vault-token",
+        "HashiCorp Vault token",
+        r"(?<![A-Za-z0-9_.-])([sbr]\.[A-Za-z0-9_-]{24,400}+)",
+        ("vault",),
+        check=_random_token,
+        by_keyword=True,
+    ),
+    _rule(
+        "vault-token",
+        "HashiCorp Vault unseal key",
+        r"(?<![A-Za-z0-9+/=])([A-Za-z0-9+/]{43,44}+={0,1})(?![A-Za-z0-9+/=])",
+        ("unseal",),
+        check=_random_token,
+        by_keyword=True,
+    ),
 )
 
 
 # Keyword assignments: `password = "..."`, `api_key: ...`, `"client_secret": "..."`, `SECRET=...`, `:pwd =>`
 # The keyword ends an identifier; tails that name metadata about the secret (token_url, secret_name,
 # password_field...) do not hold the secret itself.
-_KEYWORD = (r"(?i:(?P<kw>passw(?:or)?d|passphrase|(?<![a-z])pass(?![a-z])|(?<![a-z])pwd(?![a-z])|secret"
-            r"|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key"
-            r"|preshared[_.-]?key|master[_.-]?key|auth[_.-]?key|license[_.-]?key|credentials?"
-            r"|(?<![a-z])key(?![a-z])|(?<![a-z])pat(?![a-z]))(?P<tail>[A-Za-z0-9_.-]{0,40}+))")
+_KEYWORD = (
+    r"(?i:(?P<kw>passw(?:or)?d|passphrase|(?<![a-z])pass(?![a-z])|(?<![a-z])pwd(?![a-z])|secret"
+    r"|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key"
+    r"|preshared[_.-]?key|master[_.-]?key|auth[_.-]?key|license[_.-]?key|credentials?"
+    r"|(?<![a-z])key(?![a-z])|(?<![a-z])pat(?![a-z]))(?P<tail>[A-Za-z0-9_.-]{0,40}+))"
+)
 _ASSIGN = r"[\"'`\]]{0,2}[ \t]{0,20}(?:=>|:=|::=|\?=|\|\|=|===|!==|==|!=|=|:|,|->)[ \t]{0,20}"
 # A value: a YAML tag (`!!binary`) and a string prefix (b"", @"") are skipped; quotes may be escaped (\").
-_VALUE = (r"(?:![A-Za-z!]{1,20}[ \t]{1,5})?(?:[brfuBRFUL@]{1,2}(?=[\"']))?\\{0,2}"
-          # a quoted string followed by `: value` is the next key (`"pass","complete":true`), not a value;
-          # a colon ending the line (`if password == '...':`) still leaves it a value
-          r"(?:\"(?P<dq>[^\"\n]{1,512})\"(?![ \t]{0,5}:[ \t]{0,5}\S)|'(?P<sq>[^'\n]{1,512})'"
-          r"(?![ \t]{0,5}:[ \t]{0,5}\S)"
-          r"|`(?P<bq>[^`\n]{1,512})`"
-          # a bare word ending in a colon is a YAML key (`token: handler:`), never a value
-          r"|(?P<bare>[^\s\"'`,;#<>(){}\[\]][^\s\"'`,;]{0,511}+)(?![^\s\"'`,;])(?<!:))")
+_VALUE = (
+    r"(?:![A-Za-z!]{1,20}[ \t]{1,5})?(?:[brfuBRFUL@]{1,2}(?=[\"']))?\\{0,2}"
+    # a quoted string followed by `: value` is the next key (`"pass","complete":true`), not a value;
+    # a colon ending the line (`if password == '...':`) still leaves it a value
+    r"(?:\"(?P<dq>[^\"\n]{1,512})\"(?![ \t]{0,5}:[ \t]{0,5}\S)|'(?P<sq>[^'\n]{1,512})'"
+    r"(?![ \t]{0,5}:[ \t]{0,5}\S)"
+    r"|`(?P<bq>[^`\n]{1,512})`"
+    # a bare word ending in a colon is a YAML key (`token: handler:`), never a value
+    r"|(?P<bare>[^\s\"'`,;#<>(){}\[\]][^\s\"'`,;]{0,511}+)(?![^\s\"'`,;])(?<!:))"
+)
 _KEYWORD_ASSIGNMENT = re.compile(_KEYWORD + _ASSIGN + _VALUE)
-_XML_SETTING = re.compile(r"(?i:key)=[\"'][^\"'\n]{0,60}?" + _KEYWORD
-                          + r"[^\"'\n]{0,60}[\"'][ \t]{1,10}(?i:value)=[\"'](?P<dq>[^\"'\n]{1,512})[\"']")
+_XML_SETTING = re.compile(
+    r"(?i:key)=[\"'][^\"'\n]{0,60}?"
+    + _KEYWORD
+    + r"[^\"'\n]{0,60}[\"'][ \t]{1,10}(?i:value)=[\"'](?P<dq>[^\"'\n]{1,512})[\"']"
+)
 _ASSIGNMENT_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "credential", "_pat", "pat ", "pat=", "pat:")
 # Where an alternative of _KEYWORD can start.
-_ASSIGNMENT_START = re.compile("pass|pwd|secret|token|api|access|private|signing|encryption|preshared"
-                               "|master|auth|license|credential|key|pat")
-_METADATA_TAILS = (
-    "id", "ids", "name", "names", "file", "path", "url", "uri", "type", "length", "len", "count", "size",
-    "ttl", "timeout", "expiry", "expires", "expiration", "field", "label", "prompt", "header", "regex",
-    "pattern", "format", "policy", "endpoint", "env", "var", "dir", "prefix", "mode", "method", "hash",
-    "hint", "min", "max", "provider", "store", "manager", "class", "ref", "version", "source", "arn",
+_ASSIGNMENT_START = re.compile(
+    "pass|pwd|secret|token|api|access|private|signing|encryption|preshared|master|auth|license|credential|key|pat"
 )
-_ASSIGNMENT_LABELS = {"password": "hard-coded password", "token": "hard-coded token",
-                      "api-key": "hard-coded API key", "secret": "hard-coded secret"}
+_METADATA_TAILS = (
+    "id",
+    "ids",
+    "name",
+    "names",
+    "file",
+    "path",
+    "url",
+    "uri",
+    "type",
+    "length",
+    "len",
+    "count",
+    "size",
+    "ttl",
+    "timeout",
+    "expiry",
+    "expires",
+    "expiration",
+    "field",
+    "label",
+    "prompt",
+    "header",
+    "regex",
+    "pattern",
+    "format",
+    "policy",
+    "endpoint",
+    "env",
+    "var",
+    "dir",
+    "prefix",
+    "mode",
+    "method",
+    "hash",
+    "hint",
+    "min",
+    "max",
+    "provider",
+    "store",
+    "manager",
+    "class",
+    "ref",
+    "version",
+    "source",
+    "arn",
+)
+_ASSIGNMENT_LABELS = {
+    "password": "hard-coded password",
+    "token": "hard-coded token",
+    "api-key": "hard-coded API key",
+    "secret": "hard-coded secret",
+}
 LABELS: dict[str, str] = {
-    **{r.kind: r.label for r in reversed(RULES)}, **_ASSIGNMENT_LABELS, "private-key": "private key",
-    "run-secret": "credential of this workflow run", "secret-file": "secret file",
+    **{r.kind: r.label for r in reversed(RULES)},
+    **_ASSIGNMENT_LABELS,
+    "private-key": "private key",
+    "run-secret": "credential of this workflow run",
+    "secret-file": "secret file",
     "dense": "secret in text too dense with secret-like values to scan (withheld whole)",
 }
 
@@ -489,7 +849,7 @@ def _bare_literal(line: str, m: re.Match[str], value: str, ends_open: bool) -> s
     near = max(0, kw - _QUERY_REACH)
     if _QUERY_KEY.fullmatch(line, max(near, line.rfind("?", near, kw), line.rfind("&", near, kw)), kw):
         return re.split("[&#]", value, maxsplit=1)[0]
-    between = line[m.end("tail"):m.start("bare")]
+    between = line[m.end("tail") : m.start("bare")]
     at_start = kw <= _START_REACH and _KEY_AT_LINE_START.fullmatch(line, 0, kw) is not None
     yaml = between.rstrip(" \t") == ":" and not ends_open
     if m.group("kw").isupper() or (at_start and (between == "=" or yaml)):
@@ -532,4 +892,3 @@ def _assignment_matches(line: str, lowered: str) -> Iterator[re.Match[str]]:
 
 def _is_reference(value: str) -> bool:
     return _REFERENCE.fullmatch(value) is not None and ("." in value or not any(c.isdigit() for c in value))
-

@@ -75,8 +75,8 @@ _CONTAINED = {k: frozenset(k2 for k2 in _ALL_KEYWORDS if k2 in k) for k in _ALL_
 _TRIGGER_WORDS = {k for r in RULES if r.by_keyword for k in r.keywords} | set(_ASSIGNMENT_KEYWORDS)
 _TRIGGERS = re.compile(_trie(t for t in _TRIGGER_WORDS if not any(o != t and o in t for o in _TRIGGER_WORDS)))
 _TOKEN_TABLE = bytes(
-    ord("a") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_-") else b if b == 10 else 32
-    for b in range(256))
+    ord("a") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_-") else b if b == 10 else 32 for b in range(256)
+)
 _RUN = b"a" * MIN_TOKEN_RUN
 _RUN_END = re.compile(rb"[^a]")
 _DIGIT = re.compile(r"[0-9]")
@@ -132,6 +132,7 @@ def _rules_for(found: frozenset[str]) -> tuple[tuple[int, ...], bool]:
 
 # --- hits -------------------------------------------------------------------------------------------------
 
+
 class _Hit(NamedTuple):  # a tuple: hostile text can make millions, and a tuple is the cheapest to build
     start: int
     end: int
@@ -160,8 +161,12 @@ def _rule_hits(text: str, pem: Iterable[_Hit] = ()) -> tuple[list[_Hit], int]:
     for start in starts:
         stop = _line_end(text, start)
         block = covered.get(start) if covered else None
-        if (block is not None and block.end <= stop and _NO_ALNUM.fullmatch(text, start, block.start)
-                and _NO_ALNUM.fullmatch(text, block.end, stop)):
+        if (
+            block is not None
+            and block.end <= stop
+            and _NO_ALNUM.fullmatch(text, start, block.start)
+            and _NO_ALNUM.fullmatch(text, block.end, stop)
+        ):
             continue
         limit = DENSE_FREE + (stop - start) // DENSE_BYTES
         if stop - start <= 4096:  # in C; a Python loop over matches costs more on the lines of ordinary code
@@ -209,7 +214,7 @@ def _merge(text: str, hits: list[_Hit]) -> list[_Hit]:
         last = merged[-1]
         if hit.end > last.end:
             win = last if last.priority <= hit.priority else hit
-            value = text[last.start:hit.end]
+            value = text[last.start : hit.end]
             merged[-1] = _Hit(last.start, hit.end, win.kind, value, win.priority, win.group)
     return merged
 
@@ -219,12 +224,16 @@ def _merge(text: str, hits: list[_Hit]) -> list[_Hit]:
 _PEM_BEGIN = re.compile(r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _PEM_END = re.compile(r"-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 # Key material on one line: base64, escaped newlines (JSON and Java strings), the RFC 1421 headers.
-_PEM_INLINE = re.compile(r"(?:\\[rn]|[A-Za-z0-9+/= \t\r]|(?:Proc-Type|DEK-Info|Comment|Version):"
-                         r"[^\\\n\"']{0,200}+){0,20000}+")
+_PEM_INLINE = re.compile(
+    r"(?:\\[rn]|[A-Za-z0-9+/= \t\r]|(?:Proc-Type|DEK-Info|Comment|Version):"
+    r"[^\\\n\"']{0,200}+){0,20000}+"
+)
 # A line inside a block: framing (indentation, quotes, `+`, commas) around base64 or a header.
-_PEM_LINE = re.compile(r"[ \t\"'`+,;(]{0,80}+(?P<core>(?:[A-Za-z0-9+/=]|\\[rn]){1,8192}+"
-                       r"|(?:Proc-Type|DEK-Info|Comment|Version): ?[^\"'\n\\]{0,200}+)?(?:\\[rn]){0,4}+"
-                       r"[ \t\r\"'`+,;)\\]{0,80}+")
+_PEM_LINE = re.compile(
+    r"[ \t\"'`+,;(]{0,80}+(?P<core>(?:[A-Za-z0-9+/=]|\\[rn]){1,8192}+"
+    r"|(?:Proc-Type|DEK-Info|Comment|Version): ?[^\"'\n\\]{0,200}+)?(?:\\[rn]){0,4}+"
+    r"[ \t\r\"'`+,;)\\]{0,80}+"
+)
 _PEM_FRAMING = re.compile(r"(?:\\[rn]|[ \t\r\"'`+,;)\\]){0,80}+")
 _NOT_BASE64 = re.compile(r"\\[rn]|[^A-Za-z0-9+/=]")
 
@@ -291,7 +300,7 @@ def _follow_pem(text: str, begin: re.Match[str]) -> tuple[_Spans, str, int, bool
             core = _PEM_LINE.match(text, pos, end.start())
             first = core.start("core") if core and core.group("core") else end.start()
             spans.append((first, end.end()))
-            return spans, body + text[first:end.start()], end.end(), True
+            return spans, body + text[first : end.start()], end.end(), True
         line = _PEM_LINE.fullmatch(text, pos, stop)
         if line is None:
             break
@@ -307,7 +316,7 @@ def _follow_pem_back(text: str, end: re.Match[str], floor: int) -> tuple[_Spans,
     line_start = max(text.rfind("\n", 0, end.start()) + 1, floor)
     core = _PEM_LINE.match(text, line_start, end.start())
     first = core.start("core") if core and core.group("core") and core.end() == end.start() else end.start()
-    spans, pieces = [(first, end.end())], [text[first:end.start()]]
+    spans, pieces = [(first, end.end())], [text[first : end.start()]]
     stop = line_start - 1
     for _ in range(MAX_PEM_LINES):
         if stop < floor:
