@@ -220,14 +220,17 @@ def run(
     if not raw_files:  # an empty `git diff` is common (nothing committed yet): say so rather than "no findings"
         source = f"--diff {args.diff}" if args.diff else f"git diff {args.base}...HEAD"
         outcome.notices.append(f"The diff is empty ({source}): there is nothing to review.")
-    stdout.write(
-        redactor.redact(
-            terminal.render(
-                outcome, config, fmt=args.format, question=question, show_prompts=args.dry_run, no_key=not settings_key
-            )
-        )
-        + "\n"
+    text = terminal.render(
+        outcome,
+        config,
+        fmt=args.format,
+        question=question,
+        show_prompts=args.dry_run,
+        no_key=not settings_key,
+        redactor=redactor,
     )
+    # JSON is redacted string by string before it is serialised; text gets the last pass here.
+    stdout.write((text if args.format == "json" else redactor.redact(text)) + "\n")
     return outcome.exit_code()
 
 

@@ -114,7 +114,7 @@ def write_json(workspace: str, relative: str, data: Any, redactor: Redactor) -> 
     The checkout may have put a symlink where the file or one of its directories goes (to a file outside
     the workspace, say): a link is removed, never followed; the file is created anew (O_EXCL, O_NOFOLLOW).
     Steps run one after another, so nothing changes the workspace while this runs."""
-    text = redactor.redact(json.dumps(data, indent=2, ensure_ascii=False))
+    text = json.dumps(redactor.redact_data(data), indent=2, ensure_ascii=False)  # every string redacted
     parts = relative.split("/")
     directory = workspace
     for part in parts[:-1]:

@@ -13,6 +13,7 @@ from .config import ReviewConfig
 from .engine import Task
 from .errors import UsageError
 from .outcome import Outcome, document_prompts
+from .redact import Redactor
 from .render import terminal_text, tool_summary
 from .sanitize import suggestion_block
 from .tasks import ask, describe, improve
@@ -44,6 +45,7 @@ def render(
     question: str = "",
     show_prompts: bool = False,
     no_key: bool = False,
+    redactor: Redactor | None = None,
 ) -> str:
     """What the CLI prints for any command: the findings document as JSON (with the prompts of a dry run),
     or Markdown with the one dry-run printout and, without a key, how to set one."""
@@ -52,7 +54,8 @@ def render(
         doc = outcome.findings_document()
         if outcome.dry_run:
             doc["prompts"] = document_prompts(outcome.prompts)
-        return json.dumps(doc, indent=2, ensure_ascii=False)
+        # Redacted value by value before it is serialised (Redactor.redact_data): the caller prints it as is.
+        return json.dumps(redactor.redact_data(doc) if redactor else doc, indent=2, ensure_ascii=False)
     if outcome.dry_run:
         body += "\n\n" + outcome.dry_run_text(show_prompts=show_prompts)
     if no_key:

@@ -915,7 +915,7 @@ def _growth_ratio(make: object) -> float:
 
 @pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
 def test_pathological_input_is_linear(name: str) -> None:
-    """Complexity, not speed (bench/bench_redact.py has the speed): four times the input takes about four times the time."""
+    """Complexity, not speed (bench/bench_redact.py has the speed): 4x the input takes about 4x the time."""
     assert _growth_ratio(PATHOLOGICAL[name]) < 8
 
 

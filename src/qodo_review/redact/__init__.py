@@ -16,6 +16,7 @@ import threading
 from array import array
 from collections.abc import Iterable, Sequence
 from itertools import accumulate
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 from .files import secret_findings, withheld_reason
@@ -90,6 +91,18 @@ class Redactor:
         self._lock = threading.Lock()
         self._placeholders: dict[str, str] = {}
         self._counts: dict[str, int] = {}
+
+    def redact_data(self, value: Any) -> Any:
+        """A JSON-shaped value with every string in it (keys too) redacted, for documents that are serialised
+        after: each string keeps its own lines, where a serialised document would hold a whole prompt on one
+        line (and an over-dense line is withheld whole, which would break the document)."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {self.redact(k) if isinstance(k, str) else k: self.redact_data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact_data(v) for v in value]
+        return value
 
     def redact(self, text: str) -> str:
         """The text with every secret replaced by its placeholder; everything around it is kept.
