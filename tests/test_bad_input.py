@@ -426,3 +426,13 @@ def test_a_bad_config_through_the_action(
     run = act(tmp_path, github, llm)
     assert run.code == 2 and message in run.stdout and message in unescaped(run.summary)
     assert llm.requests == []
+
+
+def test_a_dry_runs_json_survives_keyword_dense_code(tmp_path: Path) -> None:
+    """Serialised, a dry run's prompt is one JSON line holding the whole diff; redacted as text, that line was
+    over the redactor's keyword density and withheld whole, leaving invalid JSON. Strings are redacted first."""
+    lines = [f"+    session_{i} = load_token(settings, refresh=True)  # row {i}" for i in range(200)]
+    diff = "diff --git a/auth.py b/auth.py\n--- a/auth.py\n+++ b/auth.py\n@@ -0,0 +1,200 @@\n" + "\n".join(lines) + "\n"
+    code, doc, err = run_cli(tmp_path, diff.encode(), "--dry-run")
+    assert (code, err) == (0, "")
+    assert "load_token(settings, refresh=True)  # row 199" in doc["prompts"][0]["user"]
