@@ -19,7 +19,6 @@ from typing import IO, Any
 from . import __version__
 from .channels.terminal import Screen, Terminal
 from .clock import SYSTEM_CLOCK, Clock
-from .commands import COMMANDS
 from .config import convert_settings, merge, parse_config_text
 from .diff import decode_diff, split_diff
 from .engine import run_task
@@ -30,6 +29,7 @@ from .providers import resolve_fallback, resolve_settings
 from .redact import Redactor
 from .retry import resilient
 from .review import review_diff
+from .tasks import TASKS
 
 COMMAND_HELP = {
     "describe": "write a description of the change (summary, type, walkthrough, notes)",
@@ -210,10 +210,8 @@ def run(
     else:
         if args.command == "ask" and not question.strip():
             raise UsageError("qodo-review ask needs a question: --question 'How is the cache invalidated?'")
-        task = COMMANDS[args.command].task
-        assert task is not None
         outcome = run_task(
-            task(config, nonce, question),
+            TASKS[args.command](config, nonce, question),
             pr,
             raw_files,
             config,

@@ -21,23 +21,15 @@ from ..channels.inline import InlineReview, Suggestions
 from ..channels.outputs import FindingsFile, StepOutputs
 from ..channels.reply import Reply
 from ..channels.summary import JobSummary
-from ..config import ReviewConfig
-from ..engine import Task
 from ..errors import ExitCode
 from ..github import GitHub
 from ..outcome import Outcome
 from ..output import Out
 from ..redact import Redactor
 from ..run import Run
-from ..tasks import ask as ask_task
-from ..tasks import describe as describe_task
-from ..tasks import improve as improve_task
-from ..tasks import review as review_task
+from ..tasks import TASKS, TaskFor
 from . import ask, describe, improve, review
 from . import help as help_command
-
-# (config, nonce, the command's argument: /ask's question) -> the task
-TaskFor = Callable[[ReviewConfig, str, str], Task[Any]]
 
 
 @dataclass(frozen=True)
@@ -53,22 +45,22 @@ ENDINGS: tuple[Channel[Context], ...] = (FindingsFile(), JobSummary(), StepOutpu
 
 COMMANDS: dict[str, Command] = {
     "review": Command(
-        lambda config, nonce, _: review_task.task(config),
+        TASKS["review"],
         review.prepare,
         (InlineReview(), SummaryComment(), CheckRun(), *ENDINGS, NoCheck()),
     ),
     "describe": Command(
-        lambda config, nonce, _: describe_task.spec(config, nonce),
+        TASKS["describe"],
         describe.prepare,
         (PullBody(), Labels(), *ENDINGS),
     ),
     "improve": Command(
-        lambda config, nonce, _: improve_task.spec(config, nonce),
+        TASKS["improve"],
         improve.prepare,
         (Suggestions(), SuggestionsComment(), *ENDINGS),
     ),
     "ask": Command(
-        lambda config, nonce, question: ask_task.spec(config, nonce, question),
+        TASKS["ask"],
         ask.prepare,
         (Reply(), *ENDINGS),
     ),
