@@ -14,9 +14,9 @@ from e2e import SHA_BASE, SHA_HEAD, comment_event, pr_event, run_action
 from fakes.github_server import FakeGitHub
 from fakes.llm_server import FakeLLM, chat_completion
 
+from qodo_review.channels.annotate import plan_annotations
 from qodo_review.models import Finding, Severity
 from qodo_review.output import Out
-from qodo_review.publish.annotate import plan_annotations
 from qodo_review.redact import Redactor
 
 ROOT = Path(__file__).resolve().parents[1]

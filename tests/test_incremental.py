@@ -14,9 +14,9 @@ from e2e import SHA_BASE, SHA_HEAD, ActionRun, comment_event, pr_event, run_acti
 from fakes.github_server import FakeGitHub
 from fakes.llm_server import FakeLLM, chat_completion
 
+from qodo_review.channels.threads import find_addressed, issue_key, issue_marker, resolve_addressed
 from qodo_review.github import GitHub, ReviewComment
 from qodo_review.models import Finding, Severity
-from qodo_review.publish.threads import find_addressed, issue_key, issue_marker, resolve_addressed
 from qodo_review.render import SUMMARY_MARKER, fingerprint_marker
 from qodo_review.state import State, parse_state, render_state, state_key
 

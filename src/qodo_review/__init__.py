@@ -7,17 +7,24 @@ The map, in pipeline order:
   call the same engine; they differ only in where results go.
 - ``run.py``: the action run's frozen facts (PR, config, settings, host, nonce, clock); the PR's files are
   fetched once, explicitly, by the command that needs them (``fetch``, ``diff/``, ``gitread``).
-- ``commands/``: the registry ``COMMANDS`` and one module per command (review, describe, improve, ask, help):
-  the I/O around the engine on a pull request (state, threads, posting) and its ending.
+- ``commands/``: the registry ``COMMANDS``: a command is its task (from ``tasks.TASKS``) plus its channels,
+  and one module per command (review, describe, improve, ask, help) with its own work on a pull request
+  around the task (the review's incremental scope, signed state and thread settling; /ask's thread;
+  /improve's earlier suggestions).
 - ``engine.py``: ``run_task``, the one chunk runner: ``select`` -> ``budget`` -> ``redact/`` -> ``prompt`` ->
   ``providers/`` (through ``retry``) -> parse -> merge, halving a part that overflows, with ``coverage``.
 - ``tasks/``: one pure module per command: its schema, system prompt, prompt data, parse, merge, its own
   after-processing (``findings`` placement for the review, suggestions, citations, labels) and its Markdown.
 - ``outcome.py``: the ``Outcome`` of any run, with the one exit-code mapping, the one findings-file schema and
   the one dry-run printout.
-- Output: ``render`` and ``sanitize`` (Markdown for every channel), ``publish/`` (inline review, summary
-  comment, check run, each failing alone), ``output`` (the step's log, summary, outputs), ``terminal``
-  (the CLI's text and JSON), ``state`` (the summary comment's signed history).
+- ``channels/``: where a result goes: one ``Channel`` protocol (``deliver(outcome, ctx) -> Delivery``) and one
+  module per place: ``inline`` (one pull-request review), ``comment`` (the summary comments), ``body`` (PR
+  body and labels), ``reply``, ``check`` (check run, or annotations without one), ``summary`` (job summary),
+  ``outputs`` (findings file and step outputs), ``terminal`` (the CLI's text or JSON, its one channel). Each
+  fails alone: a GitHub error is a delivery line, and the others still run. The action runs a command's
+  channels from the registry; the CLI hands the same Outcome to the terminal.
+- Around them: ``render`` and ``sanitize`` (Markdown for every channel), ``output`` (the action's log,
+  annotations, job summary file, step outputs), ``state`` (the summary comment's signed history).
 """
 
 __version__ = "0.1.0"

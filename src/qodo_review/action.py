@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import IO
 
+from .channels.reply import refuse
 from .clock import SYSTEM_CLOCK, Clock
 from .commands import run_command
 from .config import ReviewConfig, merge, parse_config_text
@@ -180,7 +181,7 @@ def _stand_down(github: GitHub, activity: Activity, decision: Decision, out: Out
     """Not running is a success: say why, answer the commenter when the policy says so."""
     out.notice(decision.notice)
     if decision.reply:
-        _reply(github, activity, decision.reply, out)
+        refuse(github, activity, decision.reply, out)
     out.summary(f"## qodo-review\n\n{decision.notice}")
     return ExitCode.OK
 
@@ -220,18 +221,6 @@ def _authorized(github: GitHub, activity: Activity) -> bool:
     except QodoError:
         permission = "unknown"
     return permission in TRUSTED_PERMISSIONS
-
-
-def _reply(github: GitHub, activity: Activity, text: str, out: Out) -> None:
-    """One short answer, in the review thread when the command came from one."""
-    body = out.redactor.redact(text)
-    try:
-        if activity.review_comment and activity.comment_id:
-            github.reply_to_review_comment(activity.pr_number or 0, activity.comment_id, body)
-        else:
-            github.create_issue_comment(activity.pr_number or 0, body)
-    except QodoError as exc:
-        out.warning(f"Could not reply: {exc}")
 
 
 def _react(github: GitHub, activity: Activity, out: Out) -> None:

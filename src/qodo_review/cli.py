@@ -16,7 +16,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from . import __version__, terminal
+from . import __version__
+from .channels.terminal import Screen, Terminal
 from .clock import SYSTEM_CLOCK, Clock
 from .config import convert_settings, merge, parse_config_text
 from .diff import decode_diff, split_diff
@@ -28,6 +29,7 @@ from .providers import resolve_fallback, resolve_settings
 from .redact import Redactor
 from .retry import resilient
 from .review import review_diff
+from .tasks import TASKS
 
 COMMAND_HELP = {
     "describe": "write a description of the change (summary, type, walkthrough, notes)",
@@ -206,8 +208,10 @@ def run(
             model=settings.model,
         )
     else:
+        if args.command == "ask" and not question.strip():
+            raise UsageError("qodo-review ask needs a question: --question 'How is the cache invalidated?'")
         outcome = run_task(
-            terminal.spec_for(args.command, config, nonce, question),
+            TASKS[args.command](config, nonce, question),
             pr,
             raw_files,
             config,
@@ -220,17 +224,8 @@ def run(
     if not raw_files:  # an empty `git diff` is common (nothing committed yet): say so rather than "no findings"
         source = f"--diff {args.diff}" if args.diff else f"git diff {args.base}...HEAD"
         outcome.notices.append(f"The diff is empty ({source}): there is nothing to review.")
-    text = terminal.render(
-        outcome,
-        config,
-        fmt=args.format,
-        question=question,
-        show_prompts=args.dry_run,
-        no_key=not settings_key,
-        redactor=redactor,
-    )
-    # JSON is redacted string by string before it is serialised; text gets the last pass here.
-    stdout.write((text if args.format == "json" else redactor.redact(text)) + "\n")
+    screen = Screen(stdout, redactor, config, args.format, question, args.dry_run, not settings_key)
+    Terminal().deliver(outcome, screen)  # the CLI's one channel; the action's are in the registry
     return outcome.exit_code()
 
 

@@ -1,17 +1,13 @@
-"""Where the action writes for the user: the log (safe from workflow-command injection), the job
-summary file, the step outputs and the findings file. Every text passes the redactor first."""
+"""The action's voice: the log (safe from workflow-command injection), annotations, the job summary file
+and the step outputs. Every text passes the redactor first. channels/ decides what goes there."""
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO
 
-from .errors import UsageError
 from .limits import OUTPUTS_MAX, STEP_SUMMARY_MAX, WORKFLOW_ANNOTATIONS_PER_STEP
 from .redact import Redactor
 from .sanitize import log_safe, may_hold_command, workflow_escape_data, workflow_escape_property
@@ -105,47 +101,3 @@ class Out:
             lines.append(f"{key}={clean}\n")
         with open(self.output_path, "a", encoding="utf-8") as fh:
             fh.writelines(lines)
-
-
-def write_json(workspace: str, relative: str, data: Any, redactor: Redactor) -> str:
-    """Write the (redacted) JSON at `relative` (inputs.findings_path: a normalised path inside the workspace)
-    and return that relative path, the step output: later steps run in the workspace and open it as is.
-
-    The checkout may have put a symlink where the file or one of its directories goes (to a file outside
-    the workspace, say): a link is removed, never followed; the file is created anew (O_EXCL, O_NOFOLLOW).
-    Steps run one after another, so nothing changes the workspace while this runs."""
-    text = json.dumps(redactor.redact_data(data), indent=2, ensure_ascii=False)  # every string redacted
-    parts = relative.split("/")
-    directory = workspace
-    for part in parts[:-1]:
-        directory = os.path.join(directory, part)
-        if not _is_directory(directory):
-            _remove(directory, relative)
-            os.mkdir(directory, 0o755)
-    path = os.path.join(directory, parts[-1])
-    _remove(path, relative)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-    return relative
-
-
-def _is_directory(path: str) -> bool:
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except FileNotFoundError:
-        return False
-
-
-def _remove(path: str, relative: str) -> None:
-    """Remove a file or link in the way (a link is never followed); a directory is the user's to move."""
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return
-    if stat.S_ISDIR(mode):
-        raise UsageError(
-            f"Input 'findings-file' is {relative!r}, but the workspace has a directory there; choose "
-            "another path (the default is qodo-findings.json)."
-        )
-    os.unlink(path)

@@ -1,6 +1,7 @@
 """One action run's frozen facts, handed to the command that runs (review, describe, …), and the few
 explicit steps every command shares: fetching the PR's files (once, by the command that needs them),
-recording the fetch on the Outcome, the provider of the run, and the SDK preload.
+running a tool's task over them, recording the fetch on the Outcome, the provider of the run, and the SDK
+preload.
 
 Built by action.run() after the event, authorization, PR and base-branch config are settled. The GitHub
 client, the output and the redactor are not facts: commands take them as parameters.
@@ -13,11 +14,12 @@ import importlib
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .clock import SYSTEM_CLOCK, Clock
 from .config import ReviewConfig
+from .engine import Task, run_task
 from .event import Activity
 from .fetch import Fetched, Git, fetch_files
 from .github import GitHub
@@ -26,7 +28,10 @@ from .models import PullRequest
 from .outcome import Outcome
 from .output import Out
 from .providers import REGISTRY, Provider, ProviderSettings
+from .redact import Redactor
 from .retry import resilient
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,11 @@ class Run:
     def findings_file(self) -> str:
         return self.inputs.findings_file
 
+    @property
+    def files_url(self) -> str:
+        """The PR's Files tab, the target of every line link (on the repository's own host)."""
+        return f"{self.env.server_url}/{self.env.repository}/pull/{self.pr.number}/files"
+
     def provider(self) -> Provider | None:
         """None in a dry run: nothing is sent anywhere."""
         return None if self.dry_run else resilient(self.settings, self.fallback, clock=self.clock)
@@ -82,6 +92,24 @@ def fetch(run: Run, github: GitHub, out: Out) -> Fetched:
         out.log(f"qodo-review: {line}")
     out.log(f"qodo-review: {len(fetched.files)} changed files read from {fetched.source} in {fetched.seconds:.2f} s.")
     return fetched
+
+
+def call_model(facts: Run, github: GitHub, out: Out, redactor: Redactor, spec: Task[T]) -> Outcome[T]:
+    """A tool's model calls over the PR's diff; in a dry run, the prompts printed instead."""
+    result = run_task(
+        spec,
+        facts.pr,
+        fetch(facts, github, out).files,
+        facts.config,
+        caller=facts.provider(),
+        redactor=redactor,
+        nonce=facts.nonce,
+        host=facts.settings.host,
+        model=facts.settings.model,
+    )
+    if facts.dry_run:
+        out.log(result.dry_run_text(show_prompts=True))
+    return result
 
 
 def record_fetch(outcome: Outcome[Any], fetched: Fetched | None) -> None:

@@ -15,7 +15,7 @@ from e2e import SHA_BASE, SHA_HEAD, TOKEN, ActionRun, pr_event, run_action
 from fakes.github_server import FakeGitHub
 from fakes.llm_server import FakeLLM, Reply, Request, chat_completion
 
-from qodo_review.publish import CREATE_ATTEMPTS
+from qodo_review.channels import CREATE_ATTEMPTS
 
 from .conftest import ActThenFail
 

@@ -134,10 +134,10 @@ def test_every_channel_of_out_redacts_escaped_and_unescaped_text(tmp_path: Path,
 
 def test_publishers_last_pass_sees_through_escaping() -> None:
     """Context.scrub is the last pass of the summary comment, the check run, inline comments and replies."""
-    from qodo_review.publish import Context
+    from qodo_review.channels import Context
 
     secret = TOKENS["github-token"]
-    ctx = Context(github=None, report=None, host="github.com", redactor=Redactor())  # type: ignore[arg-type]
+    ctx = Context(facts=None, github=None, out=None, redactor=Redactor())  # type: ignore[arg-type]
     for text in (f"| {plain('rotated-' + secret + '.md')} |", f"#### {plain(secret, 20)}", secret):
         assert_no_leak(secret, ctx.scrub(text))
 

@@ -1,32 +1,81 @@
-"""The commands a run can execute, one module each, listed in one dict. Each takes the run's facts and,
-as parameters, the GitHub client, the output and the redactor."""
+"""The registry: a command is its task plus its channels.
+
+``COMMANDS`` maps a command's name to a ``Command``: ``task`` builds what the model is asked (tasks/; the
+CLI runs it as is on a diff), ``prepare`` is the command's own work on a pull request around that task
+(the review's incremental scope and state and its thread settling, /ask's thread, /improve's earlier
+suggestions; it returns the Outcome and sets the channels' view), and ``channels`` are where the result goes
+on GitHub, in order (channels/). The CLI hands the same Outcome to its one channel, the terminal.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+from ..channels import Channel, Context, deliver_all
+from ..channels.body import Labels, PullBody
+from ..channels.check import CheckRun, NoCheck
+from ..channels.comment import SuggestionsComment, SummaryComment
+from ..channels.inline import InlineReview, Suggestions
+from ..channels.outputs import FindingsFile, StepOutputs
+from ..channels.reply import Reply
+from ..channels.summary import JobSummary
 from ..errors import ExitCode
 from ..github import GitHub
+from ..outcome import Outcome
 from ..output import Out
 from ..redact import Redactor
 from ..run import Run
+from ..tasks import TASKS, TaskFor
 from . import ask, describe, improve, review
 from . import help as help_command
 
-Command = Callable[[Run, GitHub, Out, Redactor], ExitCode]
+
+@dataclass(frozen=True)
+class Command:
+    task: TaskFor | None  # None: no model call (/help)
+    prepare: Callable[[Context], Outcome[Any]]
+    channels: tuple[Channel[Context], ...]
+
+
+# The endings every command with a result shares: the findings file (with the delivery lines of the channels
+# before it), the job summary, the step outputs.
+ENDINGS: tuple[Channel[Context], ...] = (FindingsFile(), JobSummary(), StepOutputs())
 
 COMMANDS: dict[str, Command] = {
-    "review": review.run,
-    "describe": describe.run,
-    "improve": improve.run,
-    "ask": ask.run,
-    "help": help_command.run,
+    "review": Command(
+        TASKS["review"],
+        review.prepare,
+        (InlineReview(), SummaryComment(), CheckRun(), *ENDINGS, NoCheck()),
+    ),
+    "describe": Command(
+        TASKS["describe"],
+        describe.prepare,
+        (PullBody(), Labels(), *ENDINGS),
+    ),
+    "improve": Command(
+        TASKS["improve"],
+        improve.prepare,
+        (Suggestions(), SuggestionsComment(), *ENDINGS),
+    ),
+    "ask": Command(
+        TASKS["ask"],
+        ask.prepare,
+        (Reply(), *ENDINGS),
+    ),
+    "help": Command(None, help_command.prepare, (Reply(), JobSummary(always=True))),
 }
 
 
 def run_command(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> ExitCode:
+    """Run a command on the pull request: its task, then each of its channels, each failing alone."""
     command = COMMANDS.get(facts.activity.command)
     if command is None:
         out.notice(f"/{facts.activity.command} is not available in this version; try /review or /help.")
         return ExitCode.OK
-    return command(facts, github, out, redactor)
+    ctx = Context(facts, github, out, redactor, max_inline=facts.config.max_findings or 30)
+    outcome = command.prepare(ctx)
+    deliver_all(command.channels, outcome, ctx)
+    # The review's result is its verdict; a tool that delivered nothing did not run (incomplete).
+    return outcome.exit_code(delivered=ctx.delivered or outcome.is_review)

@@ -3,20 +3,22 @@ the answer goes into that thread and is about its lines."""
 
 from __future__ import annotations
 
-from ..errors import ExitCode, GitHubError, UsageError
+from typing import Any
+
+from ..channels import Context
+from ..channels.views import ReplyView
+from ..errors import GitHubError, UsageError
 from ..event import MAX_QUESTION_CHARS
 from ..github import GitHub, ReviewComment
-from ..limits import COMMENT_BODY_MAX
+from ..outcome import Outcome
 from ..output import Out
-from ..redact import Redactor
-from ..render import cap
-from ..run import Run
+from ..run import Run, call_model
 from ..sanitize import plain
 from ..tasks import ask
-from .finish import call_model, files_url, finish
 
 
-def run(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> ExitCode:
+def prepare(ctx: Context) -> Outcome[Any]:
+    facts, github, out, redactor = ctx.facts, ctx.github, ctx.out, ctx.redactor
     # Redacted before it is cut (a cut through a secret leaves a prefix no rule recognises); the comment's
     # text and the workflow's `question:` input may both be long.
     question = redactor.redact(facts.activity.args.strip())[:MAX_QUESTION_CHARS]
@@ -27,7 +29,7 @@ def run(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> ExitCode:
         )
     thread, reply_to = find_thread(facts, github, out)
     result = call_model(facts, github, out, redactor, ask.spec(facts.config, facts.nonce, question, thread))
-    url = files_url(facts)
+    url = facts.files_url
     links = [ask.citation_link(c, url, result.file) for c in result.answer.citations] if result.answer else []
     about = (
         ask.citation_link(ask.Citation(thread.path, thread.line, thread.line, thread.side), url, result.file)[0]
@@ -42,10 +44,6 @@ def run(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> ExitCode:
             f"{ask.MARKER}\n{ask.quote(question)}\n\n⚠️ qodo-review could not answer this question: "
             f"{plain(problem, 400)}. The workflow run's job summary has the details."
         )
-    delivery: list[str] = []
-    delivered = False
-    if not facts.dry_run:
-        delivered = post(facts, github, redactor, cap(text, COMMENT_BODY_MAX), reply_to, delivery)
     payload = {
         "question": question,
         "answer": result.answer.answer if result.answer else None,
@@ -57,17 +55,8 @@ def run(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> ExitCode:
         if thread
         else None,
     }
-    return finish(
-        facts,
-        out,
-        redactor,
-        result,
-        payload,
-        text.removeprefix(ask.MARKER).strip(),
-        delivery=delivery,
-        count=0,
-        delivered=delivered,
-    )
+    ctx.view = ReplyView("answer", text, text.removeprefix(ask.MARKER).strip(), reply_to, payload)
+    return result
 
 
 def find_thread(facts: Run, github: GitHub, out: Out) -> tuple[ask.Thread | None, int | None]:
@@ -95,21 +84,3 @@ def find_thread(facts: Run, github: GitHub, out: Out) -> tuple[ask.Thread | None
 
 def _thread(root: ReviewComment, before: list[ReviewComment]) -> ask.Thread:
     return ask.Thread(root.path, root.line, root.side or "RIGHT", tuple((c.user_login, c.body) for c in before))
-
-
-def post(facts: Run, github: GitHub, redactor: Redactor, text: str, reply_to: int | None, delivery: list[str]) -> bool:
-    number, scrub = facts.pr.number, redactor.redact
-    if reply_to is not None:
-        try:
-            github.reply_to_review_comment(number, reply_to, scrub(text))
-            delivery.append(f"answer: replied in the review thread of comment {reply_to}")
-            return True
-        except GitHubError as exc:
-            delivery.append(f"answer: the thread reply failed ({exc}); posted as a comment instead")
-    try:
-        created = github.create_issue_comment(number, scrub(text))
-    except GitHubError as exc:
-        delivery.append(f"answer: not posted ({exc})")
-        return False
-    delivery.append(f"answer: posted comment {created.id}")
-    return True

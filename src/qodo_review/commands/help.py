@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ..errors import ExitCode
-from ..github import GitHub
-from ..output import Out
-from ..redact import Redactor
+from typing import Any
+
+from ..channels import Context
+from ..channels.views import ReplyView
+from ..outcome import Outcome
 from ..run import Run
 from ..sanitize import inline_code
 
@@ -32,9 +33,8 @@ def help_text(facts: Run) -> str:
     )
 
 
-def run(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> ExitCode:
-    text = help_text(facts)
-    if not facts.dry_run:
-        github.create_issue_comment(facts.pr.number, redactor.redact(text))
-    out.summary(text)
-    return ExitCode.OK
+def prepare(ctx: Context) -> Outcome[Any]:
+    """No model call: the text, for the reply channel (a comment on the PR) and the job summary."""
+    text = help_text(ctx.facts)
+    ctx.view = ReplyView("help", text, text, whole=True)
+    return Outcome(pr=ctx.facts.pr, command="help", dry_run=ctx.facts.dry_run)

@@ -11,21 +11,18 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ..channels import Context
+from ..channels.check import CheckRun
+from ..channels.comment import find_summary
+from ..channels.threads import Addressed, find_addressed, resolve_addressed
+from ..channels.views import ReviewView
 from ..diff import RawFile, parse_file, split_diff
-from ..errors import ExitCode, GitHubError, QodoError
+from ..errors import GitHubError, QodoError
 from ..findings import KnownFiles, place_findings
 from ..github import GitHub
-from ..limits import COMMENT_BODY_MAX
 from ..outcome import Outcome
-from ..output import Out, write_json
-from ..publish import Context, Publisher, publish_all
-from ..publish.annotate import report_without_check
-from ..publish.check import CheckRun
-from ..publish.comment import SummaryComment, find_summary
-from ..publish.inline import InlineReview
-from ..publish.threads import Addressed, find_addressed, resolve_addressed
-from ..redact import Redactor
-from ..render import addressed_section, cap, history_section, outside_section, scope_line, summary_markdown
+from ..output import Out
+from ..render import scope_line
 from ..review import review_diff
 from ..run import Run, fetch, record_fetch
 from ..state import (
@@ -38,20 +35,17 @@ from ..state import (
     entry_time,
     parse_state,
     record,
-    render_state,
     state_key,
 )
 
 
-def run(
-    facts: Run, github: GitHub, out: Out, redactor: Redactor, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-) -> ExitCode:
-    config = facts.config
-    channels = frozenset() if facts.dry_run else config.publish
-    ctx = Context(github, Outcome(pr=facts.pr), facts.host, redactor, max_inline=config.max_findings or 30)
-    check = CheckRun()
-    if "check" in channels:
-        out.log(f"check: {check.start(ctx)}")
+def prepare(ctx: Context, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Outcome[Any]:
+    """The review's task on the pull request: its scope (incremental from the signed state), the files,
+    the findings placed on the PR's diff and the threads of addressed findings settled; the check run
+    started before and ended if this dies."""
+    facts, github, out, redactor, config = ctx.facts, ctx.github, ctx.out, ctx.redactor, ctx.facts.config
+    if ctx.on("check"):
+        out.log(f"check: {CheckRun.start(ctx)}")
     try:
         state = read_state(facts, github, out)
         scope = choose_scope(
@@ -76,10 +70,9 @@ def run(
         record_fetch(report, fetched)
         if scope.incremental:
             place_on_pull_request(report, pr_files)
-        ctx.report = report
-        addressed = settle_threads(facts, github, out, report) if "inline" in channels else []
+        addressed = settle_threads(facts, github, out, report) if ctx.on("inline") else []
     except QodoError as exc:
-        check.abort(ctx, str(exc), gate=config.fail_on is not None)
+        CheckRun.abort(ctx, str(exc), gate=config.fail_on is not None)
         raise
     if facts.dry_run:
         out.log(report.dry_run_text(show_prompts=True))
@@ -91,13 +84,13 @@ def run(
         report.complete,
         "incremental" if scope.incremental else "full",
     )
-    new_state = record(state, entry, report.max_severity)
-    texts = SummaryTexts(scope, len(raw_files), addressed, new_state, signing_key(facts))
-    publish_all(publishers(channels, check, texts), ctx, out.log)
-    finish(facts, out, redactor, report, ctx, texts)
-    if check.denied is not None:
-        report_without_check(out, report.findings, check.denied.status, facts.inputs.findings_file)
-    return report.exit_code()
+    ctx.view = ReviewView(
+        scope_line(scope.since, scope.reason, len(raw_files)),
+        [(a.headline, a.comment.path, a.resolved) for a in addressed],
+        record(state, entry, report.max_severity),
+        signing_key(facts),
+    )
+    return report
 
 
 def signing_key(facts: Run) -> bytes | None:
@@ -185,64 +178,3 @@ def settle_threads(facts: Run, github: GitHub, out: Out, report: Outcome[Any]) -
     if problem:
         out.log(f"Could not resolve review threads (they are marked addressed in the summary): {problem}")
     return outcome
-
-
-class SummaryTexts:
-    """What the summary comment adds to the report: the scope, addressed findings, history and hidden state."""
-
-    def __init__(
-        self, scope: Scope, files: int, addressed: Sequence[Addressed], state: State, key: bytes | None
-    ) -> None:
-        self.scope = scope_line(scope.since, scope.reason, files)
-        self.addressed = [(a.headline, a.comment.path, a.resolved) for a in addressed]
-        self.state = state
-        self.key = key
-
-    def comment(self, ctx: Context) -> str:
-        marker = render_state(self.key, self.state) if self.key is not None else ""
-        extra = [*moved(ctx), addressed_section(self.addressed, ctx.host)]
-        text = summary_markdown(
-            ctx.report, ctx.host, extra=extra, scope=self.scope, history=history_section(self.state.history)
-        )
-        # Redacted before it is cut to size: a placeholder can be longer than what it replaces (a 422).
-        return cap(ctx.scrub(text), COMMENT_BODY_MAX - len(marker) - 2) + "\n\n" + marker
-
-
-def publishers(channels: frozenset[str], check: CheckRun, texts: SummaryTexts) -> list[Publisher]:
-    out: list[Publisher] = []
-    if "inline" in channels:
-        out.append(InlineReview())
-    if "comment" in channels:
-        out.append(SummaryComment(texts.comment))
-    if "check" in channels:
-        out.append(check)
-    return out
-
-
-def moved(ctx: Context) -> list[str]:
-    """Findings a publisher could not place inline (rejected anchor, over the cap) go to the summary."""
-    if not ctx.moved_to_summary:
-        return []
-    return [
-        outside_section(ctx.moved_to_summary, ctx.host).replace(
-            "### Findings outside the diff", "### Findings not posted inline"
-        )
-    ]
-
-
-def finish(facts: Run, out: Out, redactor: Redactor, report: Outcome[Any], ctx: Context, texts: SummaryTexts) -> None:
-    """The job summary, errors, outputs and findings file."""
-    report.not_inline, report.delivery = list(ctx.moved_to_summary), list(ctx.delivery)
-    path = write_json(facts.env.workspace, facts.inputs.findings_file, report.findings_document(), redactor)
-    delivery = ["### Delivery\n" + "\n".join(f"- {line}" for line in ctx.delivery)] if ctx.delivery else []
-    if "summary" in facts.config.publish or facts.dry_run:
-        out.summary(summary_markdown(report, ctx.host, job=True, extra=[*moved(ctx), *delivery], scope=texts.scope))
-    for error in report.errors:
-        out.error(error)
-    if report.gate_reason:
-        out.error(report.gate_reason)
-    out.outputs(report.outputs(path))
-    out.log(
-        f"qodo-review: {report.verdict}; {len(report.findings)} findings; "
-        f"{'complete' if report.complete else 'INCOMPLETE'}."
-    )

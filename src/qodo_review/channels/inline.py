@@ -1,4 +1,5 @@
-"""One pull-request review (event COMMENT) holding every inline comment; never approves or blocks.
+"""Inline comments: one pull-request review (event COMMENT) holding every inline comment of a run (the
+review's findings, /improve's suggestions); never approves or blocks.
 
 A finding already posted (same fingerprint, in a comment of ours whose lines have not changed since) is
 not posted again. GitHub rejects a whole review when one comment's anchor is invalid (422). We then find
@@ -18,9 +19,12 @@ from typing import Any, TypeVar
 from ..errors import GitHubError
 from ..github import GitHub, Review
 from ..models import Finding, PullRequest
+from ..outcome import Outcome
 from ..render import finding_comment, fingerprint_marker
-from . import CREATE_ATTEMPTS, Context, maybe_done
+from ..tasks import improve
+from . import CREATE_ATTEMPTS, SKIP, Context, Delivery, maybe_done
 from .threads import FP_RE, ISSUE_RE, is_ours, issue_key, issue_marker
+from .views import ImproveView
 
 # The body of our pending probe reviews, so a crashed run's leftover is recognised as ours (GitHub shows
 # a pending review only to its author, who may also be a person using a PAT with a draft of their own).
@@ -54,10 +58,16 @@ def comment_payload(finding: Finding, body: str) -> dict[str, Any]:
 
 
 class InlineReview:
+    """The review's findings on changed lines; the rest, and what GitHub rejects, go to the summary."""
+
     name = "inline"
 
-    def publish(self, ctx: Context) -> str:
-        report = ctx.report
+    def deliver(self, outcome: Outcome[Any], ctx: Context) -> Delivery:
+        if not ctx.on("inline"):
+            return SKIP
+        return Delivery((f"{self.name}: {self.post(outcome, ctx)}",))
+
+    def post(self, report: Outcome[Any], ctx: Context) -> str:
         # An outdated comment (line null) sits on code that changed: a finding still there is posted anew.
         comments = ctx.github.list_review_comments(report.pr.number)
         mine = [c for c in comments if is_ours(c, ctx.github.own_login()) and c.line is not None]
@@ -82,7 +92,7 @@ class InlineReview:
         ]
         body = ctx.scrub(f"qodo-review found {len(items)} issues on changed lines; the summary comment has the rest.")
         try:
-            good, bad = post_review(ctx.github, ctx.report.pr, body, items, FP_RE)
+            good, bad = post_review(ctx.github, report.pr, body, items, FP_RE)
         except NotPosted as exc:
             ctx.moved_to_summary.extend((f, exc.reason) for f in fresh)
             return f"not posted: {exc}"
@@ -93,6 +103,31 @@ class InlineReview:
             + (f", {len(bad)} moved to the summary" if bad else "")
             + (f", {repeats} already posted" if repeats else "")
         )
+
+
+class Suggestions:
+    """/improve's suggestions, one review for all; positions GitHub rejects move to the summary, never lost."""
+
+    name = "suggestions"
+
+    def deliver(self, outcome: Outcome[Any], ctx: Context) -> Delivery:
+        view = ctx.shown()
+        assert isinstance(view, ImproveView)
+        plan = view.plan
+        if not ctx.on("inline") or not plan.inline:
+            return SKIP
+        items = [(s, improve.comment_payload(s, ctx.scrub(improve.comment_body(s, fp)))) for s, fp in plan.inline]
+        body = ctx.scrub(f"qodo-review suggests {len(items)} changes; the summary comment lists all.")
+        try:
+            good, bad = post_review(ctx.github, outcome.pr, body, items, improve.FINGERPRINT_RE)
+        except GitHubError as exc:
+            plan.invalid[:0] = [(s, "the review could not be posted") for s, _ in plan.inline]
+            plan.inline = []
+            return Delivery((f"suggestions: not posted ({exc})",), ok=False)
+        rejected = {id(s) for s, _ in bad}
+        plan.invalid[:0] = [(s, "GitHub rejected the comment's position") for s, _ in bad]
+        plan.inline = [(s, fp) for s, fp in plan.inline if id(s) not in rejected]
+        return Delivery((f"suggestions: posted {len(good)} in one review" + (f", {len(bad)} rejected" if bad else ""),))
 
 
 Item = tuple[T, dict[str, Any]]

@@ -1,4 +1,4 @@
-"""The CLI's output channel: an Outcome as terminal Markdown or as the findings document (JSON).
+"""The CLI's one channel: an Outcome as terminal Markdown or as the findings document (JSON).
 
 There is no pull request: citations and suggestions are checked against the diff, and shown as
 ``path:line`` instead of links; nothing is posted.
@@ -7,34 +7,52 @@ There is no pull request: citations and suggestions are checked against the diff
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import IO, Any
 
-from .config import ReviewConfig
-from .engine import Task
-from .errors import UsageError
-from .outcome import Outcome, document_prompts
-from .redact import Redactor
-from .render import terminal_text, tool_summary
-from .sanitize import suggestion_block
-from .tasks import ask, describe, improve
+from ..config import ReviewConfig
+from ..outcome import Outcome, document_prompts
+from ..redact import Redactor
+from ..render import terminal_text, tool_summary
+from ..sanitize import suggestion_block
+from ..tasks import ask, describe, improve
+from . import Delivery
 
-TOOLS = ("describe", "improve", "ask")
 NO_KEY = (
     "\n\nNo API key is set, so nothing was sent. To get {what}, set one:\n"
     "  export OPENAI_API_KEY=...     (or ANTHROPIC_API_KEY=..., or pass --api-key)"
 )
 
 
-def spec_for(command: str, config: ReviewConfig, nonce: str, question: str = "") -> Task[Any]:
-    if command == "describe":
-        return describe.spec(config, nonce)
-    if command == "improve":
-        return improve.spec(config, nonce)
-    if command == "ask":
-        if not question.strip():
-            raise UsageError("qodo-review ask needs a question: --question 'How is the cache invalidated?'")
-        return ask.spec(config, nonce, question)
-    raise UsageError(f"Unknown command {command!r}; use one of review, {', '.join(TOOLS)}.")
+@dataclass(frozen=True)
+class Screen:
+    """Where the terminal channel writes, and how (the CLI's flags)."""
+
+    stream: IO[str]
+    redactor: Redactor
+    config: ReviewConfig
+    fmt: str = "markdown"
+    question: str = ""
+    show_prompts: bool = False
+    no_key: bool = False
+
+
+class Terminal:
+    name = "terminal"
+
+    def deliver(self, outcome: Outcome[Any], ctx: Screen) -> Delivery:
+        text = render(
+            outcome,
+            ctx.config,
+            fmt=ctx.fmt,
+            question=ctx.question,
+            show_prompts=ctx.show_prompts,
+            no_key=ctx.no_key,
+            redactor=ctx.redactor,
+        )
+        # JSON is redacted string by string before it is serialised; text gets the last pass here.
+        ctx.stream.write((text if ctx.fmt == "json" else ctx.redactor.redact(text)) + "\n")
+        return Delivery()
 
 
 def render(

@@ -1,21 +1,25 @@
 """The `qodo-review` check run on the PR head: in_progress at start, the verdict as conclusion at the end.
 
 Annotations go 50 per request (the create or first update, then further PATCHes, which GitHub appends).
-A token that may not write checks is remembered (`denied`) so the verdict can take another way out.
+A token that may not write checks is remembered (`Context.check_denied`) so the verdict takes another way
+out: workflow-command annotations and one explanation of the missing permission (``NoCheck``, annotate.py).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import GitHubError, PermissionDenied
 from ..limits import ANNOTATIONS_PER_REQUEST, CHECK_TEXT_MAX
+from ..outcome import Outcome
 from ..render import cap, check_annotations, check_output
-from . import Context
+from . import SKIP, Context, Delivery
+from .annotate import report_without_check
 
 CHECK_NAME = "qodo-review"
 
 
-def conclusion(ctx: Context) -> str:
-    report = ctx.report
+def conclusion(report: Outcome[Any]) -> str:
     if report.verdict == "fail":
         return "failure"
     if not report.complete:
@@ -24,28 +28,30 @@ def conclusion(ctx: Context) -> str:
 
 
 class CheckRun:
+    """The verdict as the check run's conclusion, the findings on changed lines as its annotations. The
+    review starts it (``start``) before its task runs, and ends it (``abort``) if the task dies."""
+
     name = "check"
 
-    def __init__(self) -> None:
-        self.denied: PermissionDenied | None = None
-
-    def start(self, ctx: Context) -> str:
+    @staticmethod
+    def start(ctx: Context) -> str:
         """Create the check run in_progress so the PR shows the review is running."""
         try:
             ctx.check_run_id = ctx.github.create_check_run(
-                ctx.report.pr.head_sha,
+                ctx.facts.pr.head_sha,
                 CHECK_NAME,
                 status="in_progress",
                 output={"title": "Reviewing…", "summary": "qodo-review is reviewing this pull request."},
             )
         except PermissionDenied as exc:
-            self.denied = exc
+            ctx.check_denied = exc
             return f"not permitted (HTTP {exc.status})"
         except GitHubError as exc:  # the final publish tries again
             return f"could not start: {exc}"
         return f"check run {ctx.check_run_id} in progress"
 
-    def abort(self, ctx: Context, why: str, gate: bool) -> None:
+    @staticmethod
+    def abort(ctx: Context, why: str, gate: bool) -> None:
         """The review died after the check started: never leave it in progress, never let it pass a gate."""
         if ctx.check_run_id is None:
             return
@@ -59,16 +65,19 @@ class CheckRun:
         except GitHubError:
             pass  # best effort on the way out: the error being raised is the one to report
 
-    def publish(self, ctx: Context) -> str:
-        if self.denied is None:
+    def deliver(self, outcome: Outcome[Any], ctx: Context) -> Delivery:
+        if not ctx.on("check"):
+            return SKIP
+        if ctx.check_denied is None:
             try:
-                return self._complete(ctx)
+                return Delivery((f"{self.name}: {self._complete(outcome, ctx)}",))
             except PermissionDenied as exc:
-                self.denied = exc
-        return f"not permitted (HTTP {self.denied.status}): the token may not write checks; see below"
+                ctx.check_denied = exc
+        status = ctx.check_denied.status
+        return Delivery((f"{self.name}: not permitted (HTTP {status}): the token may not write checks; see below",))
 
-    def _complete(self, ctx: Context) -> str:
-        report = ctx.report
+    @staticmethod
+    def _complete(report: Outcome[Any], ctx: Context) -> str:
         # Redacted, then cut to size: a placeholder can be longer than what it replaces (a 422).
         output = {
             k: ctx.scrub(v)[:255] if k == "title" else cap(ctx.scrub(v), CHECK_TEXT_MAX)
@@ -83,10 +92,24 @@ class CheckRun:
         first = {**output, "annotations": batches[0]}
         if ctx.check_run_id is None:
             ctx.check_run_id = ctx.github.create_check_run(
-                report.pr.head_sha, CHECK_NAME, status="completed", conclusion=conclusion(ctx), output=first
+                report.pr.head_sha, CHECK_NAME, status="completed", conclusion=conclusion(report), output=first
             )
         else:
-            ctx.github.update_check_run(ctx.check_run_id, status="completed", conclusion=conclusion(ctx), output=first)
+            ctx.github.update_check_run(
+                ctx.check_run_id, status="completed", conclusion=conclusion(report), output=first
+            )
         for batch in batches[1:]:  # further PATCHes append annotations
             ctx.github.update_check_run(ctx.check_run_id, output={**output, "annotations": batch})
-        return f"check run {ctx.check_run_id}: {conclusion(ctx)} with {len(notes)} annotations"
+        return f"check run {ctx.check_run_id}: {conclusion(report)} with {len(notes)} annotations"
+
+
+class NoCheck:
+    """Without a check run (the token may not write checks): the verdict as annotations, with one
+    explanation, after everything else (annotate.py)."""
+
+    name = "annotations"
+
+    def deliver(self, outcome: Outcome[Any], ctx: Context) -> Delivery:
+        if ctx.check_denied is not None:
+            report_without_check(ctx.out, outcome.findings, ctx.check_denied.status, ctx.facts.findings_file)
+        return SKIP
