@@ -240,6 +240,12 @@ _TRAILING_ENTITY = re.compile(r"&[A-Za-z0-9]++;$")
 _JOINED_MENTION = re.compile("(?<![A-Za-z0-9_])[@\uff20\ufe6b](?=[A-Za-z0-9])")
 
 
+def _seal(piece: str) -> str:
+    """A piece rewritten on its own and then joined to what follows it: a "<" it ends with was alone there,
+    and left bare it could open a tag or an autolink with the next text (`![<]` then a backtick)."""
+    return piece[:-1] + "\\<" if piece.endswith("<") and not piece.endswith("\\<") else piece
+
+
 class _Inline:
     """The inline rewriter for one prose block; ``spans`` receives the code spans it emits."""
 
@@ -279,7 +285,7 @@ class _Inline:
         if kind == "lt":
             return "\\<", end
         if kind == "image":
-            return self.rewrite(m["alt"], in_link=in_link), end
+            return _seal(self.rewrite(m["alt"], in_link=in_link)), end
         if kind == "bang":
             return "!\\[", end
         if kind == "link":
@@ -307,7 +313,7 @@ class _Inline:
         verdict = _classify(dest, self.scope)
         if verdict is _Verdict.ALLOWED:
             return f"[{self.rewrite(text, in_link=True)}]({_canonical_destination(dest)})"
-        label = self.rewrite(text)  # the label now stands outside any link
+        label = _seal(self.rewrite(text))  # the label now stands outside any link
         if verdict is _Verdict.DANGEROUS:
             return label
         return f"{label} ({self._inert(_BACKSLASH_ESCAPE.sub(_unescape, dest))})"
