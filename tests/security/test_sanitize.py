@@ -156,6 +156,8 @@ def test_script_and_data_urls_are_removed(text: str, expected: str) -> None:
     ("[r]: ../relative", "[r]\\: ../relative"),
     ("[r]: https://github.com/other/repo", "[r]\\: `hxxps://github[.]com/other/repo`"),
     ("[r]:\n  https://evil.example", "[r]:\n  `hxxps://evil[.]example`"),
+    # a bare www. destination is rewritten as a URL, so it is no definition either (idempotency found it)
+    ("]:www.evil.example", "]\\:`hxxp://www[.]evil[.]example`"),
 )
 def test_reference_definitions_to_other_hosts_are_broken(text: str, expected: str) -> None:
     assert sanitize_markdown(text) == expected

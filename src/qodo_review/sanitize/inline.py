@@ -326,7 +326,15 @@ class _Inline:
             return "]\\:" + m["def_space"], m.end()
         # "[ref]\:" is text, not a definition. Either way the destination is then rewritten as
         # prose, in case GitHub does not read this line as a definition at all.
-        allowed = verdict is _Verdict.ALLOWED and _PH_OPEN not in dest
+        # A destination the prose rules would rewrite (a bare URL: `]:www.example`) is not kept as one either,
+        # or the rewritten text would read as a definition on a second pass.
+        found = _TOKEN.match(inner)
+        rewritten = (
+            found is not None
+            and found.lastgroup == "url"
+            and _classify(inner if _SCHEME.match(inner) else "http://" + inner, self.scope) is not _Verdict.ALLOWED
+        )
+        allowed = verdict is _Verdict.ALLOWED and _PH_OPEN not in dest and not rewritten
         return ("]:" if allowed else "]\\:") + m["def_space"], m.start("def_dest")
 
     def _bare_url(self, url: str, in_link: bool) -> str:
