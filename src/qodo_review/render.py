@@ -107,10 +107,10 @@ COVERAGE_KINDS = (
 ACCEPTED_TITLE = "Not reviewed (accepted by allow-partial)"
 STAGE_LABELS = {"model": "model calls"}
 LISTED_IN_COMMENT = 200  # files named per list in the summary comment and the check; the rest are counted
-# The job summary names every file not reviewed while the list fits half of GitHub's 1 MiB step summary (about
-# 5,000 rows); the rest of the summary (findings, what left the runner) must fit too. The findings file always
+# The job summary names every file not reviewed while the list fits a quarter of GitHub's 1 MiB step summary
+# (about 2,500 rows); the rest of the summary (findings, what left the runner) must fit too. The findings file always
 # names every one.
-LISTING_MAX_BYTES = STEP_SUMMARY_MAX // 2
+LISTING_MAX_BYTES = STEP_SUMMARY_MAX // 4
 
 
 def _by_reason(items: Iterable[Skipped], kind: str) -> list[tuple[str, int, int, bool]]:
@@ -247,7 +247,9 @@ def summary_markdown(
     parts.append("### What left the runner\n" + manifest_section(report))
     parts.append(history)
     text = "\n\n".join(p for p in parts if p)
-    return text if job else cap(text, COMMENT_BODY_MAX)  # the job summary has its own, larger limit (Out)
+    return (
+        cap_bytes(text, STEP_SUMMARY_MAX) if job else cap(text, COMMENT_BODY_MAX)
+    )  # the job summary has its own, larger limit (Out)
 
 
 def scope_line(since: str | None, reason: str, files: int) -> str:
@@ -282,12 +284,22 @@ def addressed_section(items: Sequence[tuple[str, str, bool]], host: str) -> str:
     return "\n".join(out)
 
 
+def cap_bytes(text: str, limit: int) -> str:
+    """cap() for a limit in UTF-8 bytes (GitHub's step summary), cut at a character boundary."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - len(CAP_NOTE.encode())].decode("utf-8", "ignore") + CAP_NOTE
+
+
 def cap(text: str, limit: int) -> str:
     """Trim to a channel's limit, saying so."""
     if len(text) <= limit:
         return text
-    note = "\n\n…(truncated to fit GitHub's limit; the findings file has everything)"
-    return text[: limit - len(note)] + note
+    return text[: limit - len(CAP_NOTE)] + CAP_NOTE
+
+
+CAP_NOTE = "\n\n…(truncated to fit GitHub's limit; the findings file has everything)"
 
 
 def check_output(report: Outcome[Any], host: str) -> dict[str, Any]:

@@ -237,7 +237,21 @@ _TOKEN = re.compile(
 )
 _IMG_ALT = re.compile(r"""(?:^|\s)alt\s*+=\s*+(?:"([^"]*+)"|'([^']*+)'|([^\s"'=<>`]++))""", re.IGNORECASE)
 _TRAILING_ENTITY = re.compile(r"&[A-Za-z0-9]++;$")
-_JOINED_MENTION = re.compile("(?<![A-Za-z0-9_])[@\uff20\ufe6b](?=[A-Za-z0-9])")
+_MENTION_SIGNS = "@\uff20\ufe6b"
+
+
+def _join(out: list[str], piece: str) -> None:
+    """Append a piece; a rewrite can bring an "@" and a name together that were apart in the input
+    (`@[t](https://x)` becomes "@t (...)", `@[](javascript:x)t` becomes "@t"): a mention made at a join is
+    defused there. Only the joins are looked at: a kept URL's own "/@name" is left whole."""
+    if not piece:
+        return
+    if piece[0].isascii() and piece[0].isalnum():
+        last = "".join(out[-2:])[-2:]  # the output's last two characters (no piece in `out` is empty)
+        before = last[:-1]
+        if last[-1:] in _MENTION_SIGNS and last and not (before.isascii() and (before.isalnum() or before == "_")):
+            piece = _ZWSP + piece
+    out.append(piece)
 
 
 def _seal(piece: str) -> str:
@@ -258,18 +272,16 @@ class _Inline:
         pos = 0
         comment_end: Callable[[int], int] | None = None
         while (m := _TOKEN.search(text, pos)) is not None:
-            out.append(text[pos : m.start()])
+            _join(out, text[pos : m.start()])
             if m.lastgroup == "comment":  # searching from "<!" also ends "<!-->" and "<!--->" at once
                 comment_end = comment_end or _comment_ends(text)
                 close = comment_end(m.start() + 2)
                 pos = close if close >= 0 else m.end()
                 continue
             replacement, pos = self._token(m, in_link)
-            out.append(replacement)
-        out.append(text[pos:])
-        # A rewrite can bring an "@" and a name together that were apart in the input (`@[t](https://x)`
-        # becomes "@t (...)", `@[](javascript:x)t` becomes "@t"): a mention made here is defused here.
-        return _JOINED_MENTION.sub("\\g<0>" + _ZWSP, "".join(out))
+            _join(out, replacement)
+        _join(out, text[pos:])
+        return "".join(out)
 
     def _token(self, m: re.Match[str], in_link: bool) -> tuple[str, int]:
         kind, token, end = m.lastgroup, m[0], m.end()
