@@ -1,4 +1,4 @@
-"""`sanitize_markdown`: model-written Markdown made safe to post on GitHub, in one linear pass: fenced blocks
+"""`sanitize_markdown`: model-written Markdown made safe to post on GitHub, in two linear passes: fenced blocks
 are found and re-emitted in a form we control, prose goes through the inline pass (`inline`), and a cut
 text is repaired into a fixed point."""
 
