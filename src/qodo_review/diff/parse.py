@@ -63,23 +63,42 @@ def _read_hunk(path: str, match: re.Match[str], lines: list[str], i: int, offset
     old, new = int(match[1]), int(match[3])
     old_left, new_left = old_len, new_len
     out: list[Line] = []
+    append = out.append
+    end = len(lines)
+    # The common kinds first, with no CR to strip; the rest (CRLF, an empty context line, a `\` marker,
+    # garbage, more lines of a kind than the header announces) in the last branch.
     while old_left > 0 or new_left > 0:
-        if i >= len(lines):
+        if i >= end:
             raise _hunk_error(path, match, "ends before all the lines its header announces", offset + start - 1)
         line = lines[i]
         kind = line[:1]
-        text = line[1:-1] if line.endswith("\r") else line[1:]
-        if kind == "+" and new_left > 0:
-            out.append(Line("+", None, new, text))
-            new, new_left = new + 1, new_left - 1
-        elif kind == "-" and old_left > 0:
-            out.append(Line("-", old, None, text))
-            old, old_left = old + 1, old_left - 1
-        elif (kind == " " or line in ("", "\r")) and old_left > 0 and new_left > 0:
-            out.append(Line(" ", old, new, text))  # an empty line is a context line that lost its space
-            old, new, old_left, new_left = old + 1, new + 1, old_left - 1, new_left - 1
-        elif kind != "\\":
-            raise _hunk_error(path, match, f"does not match its header at {line[:40]!r}", offset + i)
+        if kind == "+" and new_left > 0 and line[-1:] != "\r":
+            append(Line("+", None, new, line[1:]))
+            new += 1
+            new_left -= 1
+        elif kind == " " and old_left > 0 and new_left > 0 and line[-1:] != "\r":
+            append(Line(" ", old, new, line[1:]))
+            old += 1
+            new += 1
+            old_left -= 1
+            new_left -= 1
+        elif kind == "-" and old_left > 0 and line[-1:] != "\r":
+            append(Line("-", old, None, line[1:]))
+            old += 1
+            old_left -= 1
+        else:
+            text = line[1:-1] if line.endswith("\r") else line[1:]
+            if kind == "+" and new_left > 0:
+                append(Line("+", None, new, text))
+                new, new_left = new + 1, new_left - 1
+            elif kind == "-" and old_left > 0:
+                append(Line("-", old, None, text))
+                old, old_left = old + 1, old_left - 1
+            elif (kind == " " or line in ("", "\r")) and old_left > 0 and new_left > 0:
+                append(Line(" ", old, new, text))  # an empty line is a context line that lost its space
+                old, new, old_left, new_left = old + 1, new + 1, old_left - 1, new_left - 1
+            elif kind != "\\":
+                raise _hunk_error(path, match, f"does not match its header at {line[:40]!r}", offset + i)
         i += 1
     hunk = Hunk(
         old_start=int(match[1]),
