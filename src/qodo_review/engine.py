@@ -17,7 +17,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .budget import BudgetPlan, Chunk, Piece, call_budget, plan_budget
 from .config import ReviewConfig
-from .diff import RawFile, parse_file
+from .diff import RawFile, new_side_texts, parse_file
 from .errors import (
     AnswerError,
     AnswerTruncated,
@@ -31,7 +31,7 @@ from .models import Completion, FileDiff, Finding, Manifest, Prompt, PullRequest
 from .outcome import Outcome
 from .prompt import RenderedFile, render_chunk
 from .providers import Provider
-from .redact import Redactor, secret_findings
+from .redact import Redactor, secret_findings, withheld_reason
 from .retry import Resilient, record_routes, wrap
 from .select import select_files
 
@@ -139,7 +139,7 @@ def run_task(
         # whole are scanned as their parts are built (_Runner.run), the rest here, one file at a time.
         in_plan = _planned_lines(plan)
         scan_here = [r for r in raw_files if in_plan.get(r.path, 0) < r.added + r.removed or r.path not in in_plan]
-        secrets = secret_findings((parse_file(r) for r in scan_here), redactor)
+        secrets = secret_findings((parse_file(r) for r in scan_here if _may_hold_secrets(r, redactor)), redactor)
         scanned = {r.path for r in scan_here}
     resilient = wrap(caller, model, host)
     runner = _Runner(task, pr, plan, resilient, redactor, nonce, context, scanned if task.scan_secrets else None)
@@ -189,6 +189,7 @@ class _Result(Generic[T]):
     files_sent: list[tuple[str, int]] = field(default_factory=list)
     files_reviewed: list[tuple[str, int]] = field(default_factory=list)  # the parts the model answered
     secrets: list[Finding] = field(default_factory=list)  # found by the secret scan in what this part sends
+    redacted: set[str] = field(default_factory=set)  # files the redactor changed a line of when rendering
     prompt_seconds: float = 0.0
 
 
@@ -260,19 +261,33 @@ class _Runner(Generic[T]):
     def run(self, chunk: Chunk, index: int) -> _Result[T]:
         result: _Result[T] = _Result()
         chunk = _resolve(chunk)
-        if self.scanned is not None:
-            # The secret scan reads this part's lines while they are parsed; nothing is kept for later, so a
-            # huge review holds the lines of the parts in flight only (placement re-parses the few cited files).
-            result.secrets = secret_findings(
-                [_piece_diff(p) for p in chunk.pieces if p.raw.path not in self.scanned], self.redactor
-            )
         self._run(chunk, index, result, depth=0)
+        if self.scanned is not None:
+            # The secret scan of this part's lines, while they are parsed; nothing is kept for later, so a huge
+            # review holds the lines of the parts in flight only (placement re-parses the few cited files).
+            # Rendering redacted every line of the part already, and every secret but a PEM block lies within
+            # one line: a file whose lines came out unchanged and that names no private key holds none, and is
+            # not scanned again (one redactor pass over what is sent, not two).
+            result.secrets = secret_findings(
+                [
+                    _piece_diff(p)
+                    for p in chunk.pieces
+                    if p.raw.path not in self.scanned
+                    and (
+                        p.raw.path in result.redacted
+                        or "PRIVATE KEY" in p.raw.text
+                        or withheld_reason(p.raw.path) is not None
+                    )
+                ],
+                self.redactor,
+            )
         return result
 
     def _prompt(self, chunk: Chunk, index: int, result: _Result[T]) -> Prompt:
         start = time.perf_counter()
         files = render_chunk(chunk, self.redactor)
         result.files_sent.extend((f.path, f.lines_sent) for f in files)
+        result.redacted.update(f.path for f in files if f.redacted)
         prompt = self.task.prompt(
             self.pr,
             files,
@@ -325,6 +340,18 @@ class _Runner(Generic[T]):
 def _resolve(chunk: Chunk) -> Chunk:
     """Parse whole-file pieces (so a single large file can be halved too); split ones were parsed by the budget."""
     return Chunk(tuple(p if p.hunks is not None else replace(p, hunks=parse_file(p.raw).hunks) for p in chunk.pieces))
+
+
+def _may_hold_secrets(raw: RawFile, redactor: Redactor) -> bool:
+    """False when the secret scan would find nothing in the file, known without parsing it: the redactor
+    changes none of its context and added lines (one pass over their raw text), and it is no withheld file
+    and names no private key (a PEM block spans lines; every other secret lies within one). Parsing a file
+    into Line objects costs ten times that pass, and the scan reads every changed file. A file whose hunks
+    are not plainly well-formed is parsed, so a malformed one still stops the run with its error."""
+    if withheld_reason(raw.path) is not None or "PRIVATE KEY" in raw.text:
+        return True
+    texts = new_side_texts(raw)
+    return texts is None or redactor.redact_lines(texts) != texts
 
 
 def _piece_diff(piece: Piece) -> FileDiff:
