@@ -64,7 +64,7 @@ def floor(data: bytes) -> float:
     return time.perf_counter() - start
 
 
-def child(path: str, max_calls: int, dry: bool, max_input_tokens: int | None) -> dict[str, object]:
+def child(path: str, max_calls: int, dry: bool, max_input_tokens: int | None, parallel: int = 4) -> dict[str, object]:
     """One measured run (in a child process): stage times in seconds and the process's peak RSS in MB."""
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -86,7 +86,7 @@ def child(path: str, max_calls: int, dry: bool, max_input_tokens: int | None) ->
     report = review_diff(
         pr,
         files,
-        ReviewConfig(max_calls=max_calls, max_input_tokens=max_input_tokens),
+        ReviewConfig(max_calls=max_calls, max_input_tokens=max_input_tokens, parallel_calls=parallel),
         provider=provider,  # type: ignore[arg-type]
         redactor=Redactor(),
         nonce="0123456789abcdef",
@@ -123,7 +123,9 @@ def peak_rss() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / (1024 if sys.platform == "darwin" else 1)
 
 
-def measure(path: Path, max_calls: int, repeat: int, dry: bool, max_input_tokens: int | None) -> dict[str, object]:
+def measure(
+    path: Path, max_calls: int, repeat: int, dry: bool, max_input_tokens: int | None, parallel: int = 4
+) -> dict[str, object]:
     runs = []
     for _ in range(repeat):
         done = subprocess.run(
@@ -136,6 +138,7 @@ def measure(path: Path, max_calls: int, repeat: int, dry: bool, max_input_tokens
                 str(max_calls),
                 *(["--dry-run"] if dry else []),
                 *(["--max-input-tokens", str(max_input_tokens)] if max_input_tokens else []),
+                *(["--parallel-calls", str(parallel)]),
             ],
             capture_output=True,
             text=True,
@@ -176,12 +179,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--max-calls", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--max-input-tokens", type=int, default=None, help="tokens per call (the model's default)")
+    parser.add_argument("--parallel-calls", type=int, default=4, help="worker threads (the action's default: 4)")
     parser.add_argument("--scales", type=float, nargs="+", default=[0.25, 0.5, 1.0])
     parser.add_argument("--no-real", action="store_true", help="skip the real diffs")
     parser.add_argument("--dry-run", action="store_true", help="provider=None: build and keep every prompt")
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child, args.max_calls, args.dry_run, args.max_input_tokens)))
+        print(json.dumps(child(args.child, args.max_calls, args.dry_run, args.max_input_tokens, args.parallel_calls)))
         return 0
     print(
         "| input | size | files | +/- lines | first call at | whole run | per MB | peak RSS (after imports) | "
@@ -196,7 +200,9 @@ def main(argv: list[str]) -> int:
             path = Path(tmp) / f"generated-{scale}.diff"
             path.write_bytes(text.encode())
             del text
-            result = measure(path, args.max_calls, args.repeat, args.dry_run, args.max_input_tokens)
+            result = measure(
+                path, args.max_calls, args.repeat, args.dry_run, args.max_input_tokens, args.parallel_calls
+            )
             print(row(f"generated {scale:g}x", shape.size, result), flush=True)
             print(floor_row(f"generated {scale:g}x", shape.size, result), flush=True)
         for name in () if args.no_real else REAL_DIFFS:
@@ -206,7 +212,9 @@ def main(argv: list[str]) -> int:
                     row(
                         name.split("_")[0] + " " + name.split("_")[1],
                         path.stat().st_size,
-                        measure(path, args.max_calls, args.repeat, args.dry_run, args.max_input_tokens),
+                        measure(
+                            path, args.max_calls, args.repeat, args.dry_run, args.max_input_tokens, args.parallel_calls
+                        ),
                     ),
                     flush=True,
                 )

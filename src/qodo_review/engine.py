@@ -189,7 +189,7 @@ class _Result(Generic[T]):
     files_sent: list[tuple[str, int]] = field(default_factory=list)
     files_reviewed: list[tuple[str, int]] = field(default_factory=list)  # the parts the model answered
     secrets: list[Finding] = field(default_factory=list)  # found by the secret scan in what this part sends
-    redacted: set[str] = field(default_factory=set)  # files the redactor changed a line of when rendering
+    redacted: list[tuple[int, ...]] | None = None  # per piece of the part: the hunks the secret scan reads
     prompt_seconds: float = 0.0
 
 
@@ -266,18 +266,14 @@ class _Runner(Generic[T]):
             # The secret scan of this part's lines, while they are parsed; nothing is kept for later, so a huge
             # review holds the lines of the parts in flight only (placement re-parses the few cited files).
             # Rendering redacted every line of the part already, and every secret but a PEM block lies within
-            # one line: a file whose lines came out unchanged and that names no private key holds none, and is
-            # not scanned again (one redactor pass over what is sent, not two).
+            # one line: a hunk whose lines came out unchanged and that names no private key holds none, and is
+            # not scanned again (one redactor pass over what is sent, not two). Withheld files are read whole.
+            again = result.redacted
             result.secrets = secret_findings(
                 [
-                    _piece_diff(p)
-                    for p in chunk.pieces
+                    _piece_diff(p, None if withheld_reason(p.raw.path) is not None or again is None else again[i])
+                    for i, p in enumerate(chunk.pieces)
                     if p.raw.path not in self.scanned
-                    and (
-                        p.raw.path in result.redacted
-                        or "PRIVATE KEY" in p.raw.text
-                        or withheld_reason(p.raw.path) is not None
-                    )
                 ],
                 self.redactor,
             )
@@ -287,7 +283,8 @@ class _Runner(Generic[T]):
         start = time.perf_counter()
         files = render_chunk(chunk, self.redactor)
         result.files_sent.extend((f.path, f.lines_sent) for f in files)
-        result.redacted.update(f.path for f in files if f.redacted)
+        if result.redacted is None:  # the whole part's first rendering (halves re-render the same lines)
+            result.redacted = [f.redacted for f in files]
         prompt = self.task.prompt(
             self.pr,
             files,
@@ -354,9 +351,13 @@ def _may_hold_secrets(raw: RawFile, redactor: Redactor) -> bool:
     return texts is None or redactor.redact_lines(texts) != texts
 
 
-def _piece_diff(piece: Piece) -> FileDiff:
+def _piece_diff(piece: Piece, only: tuple[int, ...] | None = None) -> FileDiff:
+    """The piece as a FileDiff for the secret scan; ``only``: just these of its hunks (None: all)."""
     raw = piece.raw
-    return FileDiff(path=raw.path, old_path=raw.old_path, status=raw.status, hunks=piece.hunks or ())
+    hunks = piece.hunks or ()
+    if only is not None:
+        hunks = tuple(hunks[i] for i in only)
+    return FileDiff(path=raw.path, old_path=raw.old_path, status=raw.status, hunks=hunks)
 
 
 def halve(chunk: Chunk) -> tuple[Chunk, Chunk] | None:

@@ -132,7 +132,9 @@ class RenderedFile:
     path: str
     lines_sent: int
     text: str
-    redacted: bool = False  # the redactor replaced something in its lines (the secret scan reads it again)
+    # the hunks (indices) in which the redactor replaced something or that name a private key: the secret
+    # scan reads these again (engine._Runner.run)
+    redacted: tuple[int, ...] = ()
 
 
 def indentation_is_syntax(path: str) -> bool:
@@ -164,13 +166,16 @@ _KIND = itemgetter(0)  # Line.kind: a Line is a named tuple
 _CONTEXT_RUN = re.compile(" +")
 
 
-def _render_hunks(hunks: Sequence[Hunk], redactor: Redactor, path: str) -> tuple[str, int, bool]:
-    """render_hunks, and whether the redactor replaced anything in the lines."""
+def _render_hunks(
+    hunks: Sequence[Hunk], redactor: Redactor, path: str, pem: bool = True
+) -> tuple[str, int, tuple[int, ...]]:
+    """render_hunks, and the hunks in which the redactor replaced something or (pem: the file may name one)
+    a line names a private key."""
     rows: list[str] = []
     sent = 0
-    redacted = False
+    redacted: list[int] = []
     compact_ok = not indentation_is_syntax(path)
-    for hunk in hunks:
+    for number, hunk in enumerate(hunks):
         rows.append(
             f"@@ -{hunk.old_start},{hunk.old_len} +{hunk.new_start},{hunk.new_len} @@ "
             f"{redactor.redact(hunk.section)[:120]}".rstrip()
@@ -184,7 +189,8 @@ def _render_hunks(hunks: Sequence[Hunk], redactor: Redactor, path: str) -> tuple
         # is only recognised whole.
         originals = [ln.text for ln in lines]
         texts = redactor.redact_lines(originals)
-        redacted = redacted or texts != originals
+        if texts != originals or (pem and any("PRIVATE KEY" in text for text in originals)):
+            redacted.append(number)
         sent += len(kinds) - kinds.count(" ")
         marks = {"+": REINDENTED if compact else "+", " ": " "}
         long_lines = max(map(len, texts), default=0) > MAX_LINE_CHARS
@@ -207,7 +213,7 @@ def _render_hunks(hunks: Sequence[Hunk], redactor: Redactor, path: str) -> tuple
                 count = end - start
                 rows.append(f"(… {count} unchanged line{'s' if count != 1 else ''} not shown)")
             shown = end
-    return "\n".join(rows), sent, redacted
+    return "\n".join(rows), sent, tuple(redacted)
 
 
 def _hidden_context(kinds: str) -> list[tuple[int, int]]:
@@ -236,7 +242,7 @@ def render_chunk(chunk: Chunk, redactor: Redactor) -> list[RenderedFile]:
     out = []
     for piece in chunk.pieces:
         hunks = piece.hunks if piece.hunks is not None else parse_file(piece.raw).hunks
-        body, sent, redacted = _render_hunks(hunks, redactor, piece.raw.path)
+        body, sent, redacted = _render_hunks(hunks, redactor, piece.raw.path, "PRIVATE KEY" in piece.raw.text)
         raw = piece.raw
         path = redactor.redact(raw.path)
         status = raw.status.value

@@ -10,6 +10,9 @@ from qodo_review.models import FileDiff, Hunk, Line
 from .raw import RawFile
 from .split import _HUNK_RE, _count_region, _first_hunk, _hunk_lengths, split_diff
 
+# Line(...) goes through the named tuple's Python-level __new__; tuple.__new__ builds the same Line directly,
+# twice as fast, in the loop that builds a million of them for a huge PR.
+_line = tuple.__new__
 _NEW_SIDE_LINE = re.compile(r"^[+ ]([^\n]*)", re.MULTILINE)
 
 
@@ -104,17 +107,17 @@ def _read_hunk(path: str, match: re.Match[str], lines: list[str], i: int, offset
         line = lines[i]
         kind = line[:1]
         if kind == "+" and new_left > 0 and line[-1:] != "\r":
-            append(Line("+", None, new, line[1:]))
+            append(_line(Line, ("+", None, new, line[1:])))
             new += 1
             new_left -= 1
         elif kind == " " and old_left > 0 and new_left > 0 and line[-1:] != "\r":
-            append(Line(" ", old, new, line[1:]))
+            append(_line(Line, (" ", old, new, line[1:])))
             old += 1
             new += 1
             old_left -= 1
             new_left -= 1
         elif kind == "-" and old_left > 0 and line[-1:] != "\r":
-            append(Line("-", old, None, line[1:]))
+            append(_line(Line, ("-", old, None, line[1:])))
             old += 1
             old_left -= 1
         else:
