@@ -132,19 +132,34 @@ def run_task(
         context = _not_shown_block([*selection.skipped, *not_shown]) + context
     watch.lap("budget")
     scanned: set[str] = set()
-    secrets: list[Finding] = []
+    found: dict[int, list[Finding]] = {}  # the secret scan's findings of each file not sent whole, by index
+    quick: list[tuple[int, list[str]]] = []  # files read by the redactor alone, while the calls are in flight
     if task.scan_secrets:
         # The secret scan reads every changed file, whatever its class (ignored, exempt, withheld, binary, left
         # out of the plan): a secret added in vendor/ or a lock file is a finding too. The files the plan sends
-        # whole are scanned as their parts are built (_Runner.run), the rest here, one file at a time.
+        # whole are scanned as their parts are built (_Runner.run), the rest here, one file at a time: a file
+        # that must be parsed (withheld, a private key, hunks not plainly well-formed, so a malformed file stops
+        # the run before any call) now, the others on their new side's raw text (_scan_quick), during the calls.
         in_plan = _planned_lines(plan)
-        scan_here = [r for r in raw_files if in_plan.get(r.path, 0) < r.added + r.removed or r.path not in in_plan]
-        secrets = secret_findings((parse_file(r) for r in scan_here if _may_hold_secrets(r, redactor)), redactor)
-        scanned = {r.path for r in scan_here}
+        for index, raw in enumerate(raw_files):
+            if in_plan.get(raw.path, 0) < raw.added + raw.removed or raw.path not in in_plan:
+                scanned.add(raw.path)
+                pem_or_withheld = withheld_reason(raw.path) is not None or "PRIVATE KEY" in raw.text
+                texts = None if pem_or_withheld else new_side_texts(raw)
+                if texts is None:
+                    found[index] = secret_findings([parse_file(raw)], redactor)
+                elif texts:
+                    quick.append((index, texts))
+        if caller is None:  # a dry run: no calls to overlap, and the same placeholder numbers every time
+            found.update(_scan_quick(quick, raw_files, redactor))
+            quick = []
     resilient = wrap(caller, model, host)
     runner = _Runner(task, pr, plan, resilient, redactor, nonce, context, scanned if task.scan_secrets else None)
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
-        results = list(pool.map(runner.run, plan.chunks, range(len(plan.chunks))))
+        parts = pool.map(runner.run, plan.chunks, range(len(plan.chunks)))  # every part submitted at once
+        found.update(_scan_quick(quick, raw_files, redactor))  # while the workers wait for the model
+        results = list(parts)
+    secrets = [finding for index in sorted(found) for finding in found[index]]
     if resilient is not None:
         outcome.notices.extend(resilient.notes())
     watch.lap("model")
@@ -339,16 +354,17 @@ def _resolve(chunk: Chunk) -> Chunk:
     return Chunk(tuple(p if p.hunks is not None else replace(p, hunks=parse_file(p.raw).hunks) for p in chunk.pieces))
 
 
-def _may_hold_secrets(raw: RawFile, redactor: Redactor) -> bool:
-    """False when the secret scan would find nothing in the file, known without parsing it: the redactor
-    changes none of its context and added lines (one pass over their raw text), and it is no withheld file
-    and names no private key (a PEM block spans lines; every other secret lies within one). Parsing a file
-    into Line objects costs ten times that pass, and the scan reads every changed file. A file whose hunks
-    are not plainly well-formed is parsed, so a malformed one still stops the run with its error."""
-    if withheld_reason(raw.path) is not None or "PRIVATE KEY" in raw.text:
-        return True
-    texts = new_side_texts(raw)
-    return texts is None or redactor.redact_lines(texts) != texts
+def _scan_quick(
+    files: Sequence[tuple[int, list[str]]], raw_files: Sequence[RawFile], redactor: Redactor
+) -> dict[int, list[Finding]]:
+    """The secret scan of files whose new side (context and added lines) was read from the raw text: a file
+    the redactor changes no line of holds no secret (every secret but a PEM block, checked for before, lies
+    within one line) and is not parsed; parsing into Line objects costs ten times the redactor's pass."""
+    found: dict[int, list[Finding]] = {}
+    for index, texts in files:
+        if redactor.redact_lines(texts) != texts:
+            found[index] = secret_findings([parse_file(raw_files[index])], redactor)
+    return found
 
 
 def _piece_diff(piece: Piece, only: tuple[int, ...] | None = None) -> FileDiff:
