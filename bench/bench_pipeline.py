@@ -12,6 +12,11 @@ which Linux carries over from the parent across fork and exec).
 Inputs: the generated PR (bench/gen_diff.py, ~1,000 files, ~900,000 changed lines, ~33 MB) at 0.25x,
 0.5x and 1x to show growth is linear, plus the real 0.9 MB and 5 MB diffs when ../shared/realdata is there.
 `--max-calls N`: 8 is the action's default; 1000 sends every line of the generated PR.
+`--max-input-tokens N` sets the call size (default: the model's, 60,000 for gpt-4.1), `--scales 1` runs the
+1x input only. Full coverage as issue 11 measures it: `--max-calls 200 --max-input-tokens 200000 --dry-run`.
+
+Each input also gets a "floor" row, measured in the same child processes: decode the bytes, split the text
+into lines, and one pass over the lines in Python (count the changed ones). No pipeline can do less.
 """
 
 from __future__ import annotations
@@ -49,7 +54,17 @@ class Instant:
         return Completion(text='{"summary": "ok", "findings": []}', tokens_in=1, tokens_out=1)
 
 
-def child(path: str, max_calls: int, dry: bool) -> dict[str, object]:
+def floor(data: bytes) -> float:
+    """The physical floor: decode, split into lines, one Python pass over them. Seconds."""
+    start = time.perf_counter()
+    changed = 0
+    for line in data.decode("utf-8", "replace").split("\n"):
+        if line[:1] in "+-":
+            changed += 1
+    return time.perf_counter() - start
+
+
+def child(path: str, max_calls: int, dry: bool, max_input_tokens: int | None, parallel: int = 4) -> dict[str, object]:
     """One measured run (in a child process): stage times in seconds and the process's peak RSS in MB."""
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -71,7 +86,7 @@ def child(path: str, max_calls: int, dry: bool) -> dict[str, object]:
     report = review_diff(
         pr,
         files,
-        ReviewConfig(max_calls=max_calls),
+        ReviewConfig(max_calls=max_calls, max_input_tokens=max_input_tokens, parallel_calls=parallel),
         provider=provider,  # type: ignore[arg-type]
         redactor=Redactor(),
         nonce="0123456789abcdef",
@@ -79,11 +94,13 @@ def child(path: str, max_calls: int, dry: bool) -> dict[str, object]:
         provider_host="api.openai.com",
     )
     end = time.perf_counter()
+    floor_seconds = floor(data)
     stages = {"decode": decoded - start, "split": split - decoded, **report.timings}
     first = provider.first - start if provider is not None and provider.first is not None else None
     return {
         "stages": stages,
         "total": end - start,
+        "floor": floor_seconds,
         "first_call": first,
         "rss": peak_rss(),
         "base_rss": base_rss,
@@ -106,7 +123,9 @@ def peak_rss() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / (1024 if sys.platform == "darwin" else 1)
 
 
-def measure(path: Path, max_calls: int, repeat: int, dry: bool) -> dict[str, object]:
+def measure(
+    path: Path, max_calls: int, repeat: int, dry: bool, max_input_tokens: int | None, parallel: int = 4
+) -> dict[str, object]:
     runs = []
     for _ in range(repeat):
         done = subprocess.run(
@@ -118,6 +137,8 @@ def measure(path: Path, max_calls: int, repeat: int, dry: bool) -> dict[str, obj
                 "--max-calls",
                 str(max_calls),
                 *(["--dry-run"] if dry else []),
+                *(["--max-input-tokens", str(max_input_tokens)] if max_input_tokens else []),
+                *(["--parallel-calls", str(parallel)]),
             ],
             capture_output=True,
             text=True,
@@ -126,7 +147,16 @@ def measure(path: Path, max_calls: int, repeat: int, dry: bool) -> dict[str, obj
         runs.append(json.loads(done.stdout))
     best = min(runs, key=lambda r: float(r["total"]))  # type: ignore[arg-type]
     best["rss"] = max(float(r["rss"]) for r in runs)  # type: ignore[arg-type]
+    best["floor"] = min(float(r["floor"]) for r in runs)  # type: ignore[arg-type]
     return best
+
+
+def floor_row(label: str, size: int, result: dict[str, object]) -> str:
+    seconds = float(result["floor"])  # type: ignore[arg-type]
+    return (
+        f"| {label}: floor | {size / 1e6:.1f} MB | | | | {seconds:.2f} s | {seconds / (size / 1e6) * 1000:.0f} ms/MB"
+        f" | | | decode + split + one pass; whole run / floor = {float(result['total']) / seconds:.1f} |"  # type: ignore[arg-type]
+    )
 
 
 def row(label: str, size: int, result: dict[str, object]) -> str:
@@ -148,10 +178,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--max-calls", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--max-input-tokens", type=int, default=None, help="tokens per call (the model's default)")
+    parser.add_argument("--parallel-calls", type=int, default=4, help="worker threads (the action's default: 4)")
+    parser.add_argument("--scales", type=float, nargs="+", default=[0.25, 0.5, 1.0])
+    parser.add_argument("--no-real", action="store_true", help="skip the real diffs")
     parser.add_argument("--dry-run", action="store_true", help="provider=None: build and keep every prompt")
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child, args.max_calls, args.dry_run)))
+        print(json.dumps(child(args.child, args.max_calls, args.dry_run, args.max_input_tokens, args.parallel_calls)))
         return 0
     print(
         "| input | size | files | +/- lines | first call at | whole run | per MB | peak RSS (after imports) | "
@@ -159,27 +193,35 @@ def main(argv: list[str]) -> int:
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        for scale in (0.25, 0.5, 1.0):
+        for scale in args.scales:
             text, shape = generate_diff(
                 files=int(FULL["files"] * scale), changed_lines=int(FULL["changed_lines"] * scale)
             )
             path = Path(tmp) / f"generated-{scale}.diff"
             path.write_bytes(text.encode())
             del text
-            result = measure(path, args.max_calls, args.repeat, args.dry_run)
+            result = measure(
+                path, args.max_calls, args.repeat, args.dry_run, args.max_input_tokens, args.parallel_calls
+            )
             print(row(f"generated {scale:g}x", shape.size, result), flush=True)
-        for name in REAL_DIFFS:
+            print(floor_row(f"generated {scale:g}x", shape.size, result), flush=True)
+        for name in () if args.no_real else REAL_DIFFS:
             path = REAL / name
             if path.exists():
                 print(
                     row(
                         name.split("_")[0] + " " + name.split("_")[1],
                         path.stat().st_size,
-                        measure(path, args.max_calls, args.repeat, args.dry_run),
+                        measure(
+                            path, args.max_calls, args.repeat, args.dry_run, args.max_input_tokens, args.parallel_calls
+                        ),
                     ),
                     flush=True,
                 )
-    print(f"\nmax-calls {args.max_calls}, model gpt-4.1 (60,000-token calls), one core: `python {' '.join(sys.argv)}`")
+    tokens = f"{args.max_input_tokens:,}" if args.max_input_tokens else "60,000"
+    print(
+        f"\nmax-calls {args.max_calls}, model gpt-4.1 ({tokens}-token calls), one core: `python {' '.join(sys.argv)}`"
+    )
     return 0
 
 

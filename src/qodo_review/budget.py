@@ -37,7 +37,9 @@ MAX_LINE_CHARS = 400
 # rather than sent as MAX_SHOWN_LINE_CHARS / MAX_LINE_CHARS rows: a minified or generated line of megabytes
 # would fill calls with text no reviewer reads, and one line cannot be split across calls.
 MAX_SHOWN_LINE_CHARS = 20_000
-_LONG_LINE = re.compile(f"[^\n]{{{MAX_LINE_CHARS + 1},}}")
+# A long line is found at the newline before it: a pattern that starts with a literal character is searched
+# for at C speed (4x faster than anchoring at a line start, 13x faster than matching anywhere, on 33 MB).
+_LONG_LINE = re.compile(f"\n[^\n]{{{MAX_LINE_CHARS + 1},}}")
 DEFAULT_CALL_INPUT_TOKENS = 60_000  # per call: long prompts cost more and are reviewed worse
 DEFAULT_OUTPUT_TOKENS = 8_000
 
@@ -127,7 +129,12 @@ def estimate_tokens(text: str) -> int:
 def continuation_rows(text: str, start: int = 0, end: int | None = None) -> int:
     """Rows past the first that the lines of text[start:end] take in the prompt (MAX_LINE_CHARS per row)."""
     stop = len(text) if end is None else end
-    return sum((len(m.group()) - 1) // MAX_LINE_CHARS for m in _LONG_LINE.finditer(text, start, stop))
+    first = text.find("\n", start, stop)
+    head = (first if first != -1 else stop) - start  # the line at start (or its rest) has no newline before it
+    rows = max(head - 1, 0) // MAX_LINE_CHARS
+    if first == -1:
+        return rows
+    return rows + sum((len(m.group()) - 2) // MAX_LINE_CHARS for m in _LONG_LINE.finditer(text, first, stop))
 
 
 def row_tokens(text: str, start: int = 0, end: int | None = None) -> int:
@@ -159,7 +166,8 @@ def hunk_tokens(hunk: Hunk) -> int:
 
 def line_tokens(text: str) -> int:
     """One diff line as the prompt shows it: its text, and a prefix and newline per row."""
-    return estimate_tokens(text) + (LINE_PREFIX_TOKENS + 1) * (1 + continuation_rows(text))
+    rows = 1 + continuation_rows(text) if len(text) > MAX_LINE_CHARS else 1  # a short line is one row
+    return estimate_tokens(text) + (LINE_PREFIX_TOKENS + 1) * rows
 
 
 def estimate_hunks(hunks: Sequence[Hunk]) -> int:

@@ -17,7 +17,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .budget import BudgetPlan, Chunk, Piece, call_budget, plan_budget
 from .config import ReviewConfig
-from .diff import RawFile, parse_file
+from .diff import RawFile, new_side_texts, parse_file
 from .errors import (
     AnswerError,
     AnswerTruncated,
@@ -31,7 +31,7 @@ from .models import Completion, FileDiff, Finding, Manifest, Prompt, PullRequest
 from .outcome import Outcome
 from .prompt import RenderedFile, render_chunk
 from .providers import Provider
-from .redact import Redactor, secret_findings
+from .redact import Redactor, secret_findings, withheld_reason
 from .retry import Resilient, record_routes, wrap
 from .select import select_files
 
@@ -132,19 +132,34 @@ def run_task(
         context = _not_shown_block([*selection.skipped, *not_shown]) + context
     watch.lap("budget")
     scanned: set[str] = set()
-    secrets: list[Finding] = []
+    found: dict[int, list[Finding]] = {}  # the secret scan's findings of each file not sent whole, by index
+    quick: list[tuple[int, list[str]]] = []  # files read by the redactor alone, while the calls are in flight
     if task.scan_secrets:
         # The secret scan reads every changed file, whatever its class (ignored, exempt, withheld, binary, left
         # out of the plan): a secret added in vendor/ or a lock file is a finding too. The files the plan sends
-        # whole are scanned as their parts are built (_Runner.run), the rest here, one file at a time.
+        # whole are scanned as their parts are built (_Runner.run), the rest here, one file at a time: a file
+        # that must be parsed (withheld, a private key, hunks not plainly well-formed, so a malformed file stops
+        # the run before any call) now, the others on their new side's raw text (_scan_quick), during the calls.
         in_plan = _planned_lines(plan)
-        scan_here = [r for r in raw_files if in_plan.get(r.path, 0) < r.added + r.removed or r.path not in in_plan]
-        secrets = secret_findings((parse_file(r) for r in scan_here), redactor)
-        scanned = {r.path for r in scan_here}
+        for index, raw in enumerate(raw_files):
+            if in_plan.get(raw.path, 0) < raw.added + raw.removed or raw.path not in in_plan:
+                scanned.add(raw.path)
+                pem_or_withheld = withheld_reason(raw.path) is not None or "PRIVATE KEY" in raw.text
+                texts = None if pem_or_withheld else new_side_texts(raw)
+                if texts is None:
+                    found[index] = secret_findings([parse_file(raw)], redactor)
+                elif texts:
+                    quick.append((index, texts))
+        if caller is None:  # a dry run: no calls to overlap, and the same placeholder numbers every time
+            found.update(_scan_quick(quick, raw_files, redactor))
+            quick = []
     resilient = wrap(caller, model, host)
     runner = _Runner(task, pr, plan, resilient, redactor, nonce, context, scanned if task.scan_secrets else None)
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
-        results = list(pool.map(runner.run, plan.chunks, range(len(plan.chunks))))
+        parts = pool.map(runner.run, plan.chunks, range(len(plan.chunks)))  # every part submitted at once
+        found.update(_scan_quick(quick, raw_files, redactor))  # while the workers wait for the model
+        results = list(parts)
+    secrets = [finding for index in sorted(found) for finding in found[index]]
     if resilient is not None:
         outcome.notices.extend(resilient.notes())
     watch.lap("model")
@@ -189,6 +204,7 @@ class _Result(Generic[T]):
     files_sent: list[tuple[str, int]] = field(default_factory=list)
     files_reviewed: list[tuple[str, int]] = field(default_factory=list)  # the parts the model answered
     secrets: list[Finding] = field(default_factory=list)  # found by the secret scan in what this part sends
+    redacted: list[tuple[int, ...]] | None = None  # per piece of the part: the hunks the secret scan reads
     prompt_seconds: float = 0.0
 
 
@@ -260,19 +276,30 @@ class _Runner(Generic[T]):
     def run(self, chunk: Chunk, index: int) -> _Result[T]:
         result: _Result[T] = _Result()
         chunk = _resolve(chunk)
-        if self.scanned is not None:
-            # The secret scan reads this part's lines while they are parsed; nothing is kept for later, so a
-            # huge review holds the lines of the parts in flight only (placement re-parses the few cited files).
-            result.secrets = secret_findings(
-                [_piece_diff(p) for p in chunk.pieces if p.raw.path not in self.scanned], self.redactor
-            )
         self._run(chunk, index, result, depth=0)
+        if self.scanned is not None:
+            # The secret scan of this part's lines, while they are parsed; nothing is kept for later, so a huge
+            # review holds the lines of the parts in flight only (placement re-parses the few cited files).
+            # Rendering redacted every line of the part already, and every secret but a PEM block lies within
+            # one line: a hunk whose lines came out unchanged and that names no private key holds none, and is
+            # not scanned again (one redactor pass over what is sent, not two). Withheld files are read whole.
+            again = result.redacted
+            result.secrets = secret_findings(
+                [
+                    _piece_diff(p, None if withheld_reason(p.raw.path) is not None or again is None else again[i])
+                    for i, p in enumerate(chunk.pieces)
+                    if p.raw.path not in self.scanned
+                ],
+                self.redactor,
+            )
         return result
 
     def _prompt(self, chunk: Chunk, index: int, result: _Result[T]) -> Prompt:
         start = time.perf_counter()
         files = render_chunk(chunk, self.redactor)
         result.files_sent.extend((f.path, f.lines_sent) for f in files)
+        if result.redacted is None:  # the whole part's first rendering (halves re-render the same lines)
+            result.redacted = [f.redacted for f in files]
         prompt = self.task.prompt(
             self.pr,
             files,
@@ -327,9 +354,26 @@ def _resolve(chunk: Chunk) -> Chunk:
     return Chunk(tuple(p if p.hunks is not None else replace(p, hunks=parse_file(p.raw).hunks) for p in chunk.pieces))
 
 
-def _piece_diff(piece: Piece) -> FileDiff:
+def _scan_quick(
+    files: Sequence[tuple[int, list[str]]], raw_files: Sequence[RawFile], redactor: Redactor
+) -> dict[int, list[Finding]]:
+    """The secret scan of files whose new side (context and added lines) was read from the raw text: a file
+    the redactor changes no line of holds no secret (every secret but a PEM block, checked for before, lies
+    within one line) and is not parsed; parsing into Line objects costs ten times the redactor's pass."""
+    found: dict[int, list[Finding]] = {}
+    for index, texts in files:
+        if redactor.redact_lines(texts) != texts:
+            found[index] = secret_findings([parse_file(raw_files[index])], redactor)
+    return found
+
+
+def _piece_diff(piece: Piece, only: tuple[int, ...] | None = None) -> FileDiff:
+    """The piece as a FileDiff for the secret scan; ``only``: just these of its hunks (None: all)."""
     raw = piece.raw
-    return FileDiff(path=raw.path, old_path=raw.old_path, status=raw.status, hunks=piece.hunks or ())
+    hunks = piece.hunks or ()
+    if only is not None:
+        hunks = tuple(hunks[i] for i in only)
+    return FileDiff(path=raw.path, old_path=raw.old_path, status=raw.status, hunks=hunks)
 
 
 def halve(chunk: Chunk) -> tuple[Chunk, Chunk] | None:

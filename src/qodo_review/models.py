@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Severity(enum.Enum):
@@ -54,9 +54,11 @@ class FileStatus(enum.Enum):
     BINARY = "binary"
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One diff line. kind is '+', '-' or ' '; old/new are None on the side the line is absent."""
+class Line(NamedTuple):
+    """One diff line. kind is '+', '-' or ' '; old/new are None on the side the line is absent.
+
+    A named tuple, not a frozen dataclass: a huge PR parses a million of them, and a tuple is built about
+    three times faster (bench/bench_pipeline.py). Immutable all the same."""
 
     kind: str
     old: int | None

@@ -6,8 +6,10 @@ with a per-run random boundary it cannot forge, and redacted before it is placed
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from .budget import MAX_LINE_CHARS, Chunk, estimate_tokens
@@ -130,6 +132,9 @@ class RenderedFile:
     path: str
     lines_sent: int
     text: str
+    # the hunks (indices) in which the redactor replaced something or that name a private key: the secret
+    # scan reads these again (engine._Runner.run)
+    redacted: tuple[int, ...] = ()
 
 
 def indentation_is_syntax(path: str) -> bool:
@@ -153,74 +158,98 @@ def line_rows(prefix: str, number: int | None, text: str) -> list[str]:
 def render_hunks(hunks: Sequence[Hunk], redactor: Redactor, path: str = "") -> tuple[str, int]:
     """Numbered diff rows for the model; returns (text, changed lines covered). Every changed line is shown:
     long lines on continuation rows, re-indented lines once (`~`) where indentation is not syntax."""
+    text, sent, _ = _render_hunks(hunks, redactor, path)
+    return text, sent
+
+
+_KIND = itemgetter(0)  # Line.kind: a Line is a named tuple
+_CONTEXT_RUN = re.compile(" +")
+
+
+def _render_hunks(
+    hunks: Sequence[Hunk], redactor: Redactor, path: str, pem: bool = True
+) -> tuple[str, int, tuple[int, ...]]:
+    """render_hunks, and the hunks in which the redactor replaced something or (pem: the file may name one)
+    a line names a private key."""
     rows: list[str] = []
     sent = 0
+    redacted: list[int] = []
     compact_ok = not indentation_is_syntax(path)
-    for hunk in hunks:
+    for number, hunk in enumerate(hunks):
         rows.append(
             f"@@ -{hunk.old_start},{hunk.old_len} +{hunk.new_start},{hunk.new_len} @@ "
             f"{redactor.redact(hunk.section)[:120]}".rstrip()
         )
-        compact = compact_ok and _reindented(hunk)
+        lines = hunk.lines
+        kinds = "".join(map(_KIND, lines))
+        compact = compact_ok and _reindented(hunk, kinds)
         if compact:
             rows.append(f"(re-indented only: {hunk.added} lines, shown once as `{REINDENTED}` rows)")
         # The whole hunk is redacted, trimmed context included: a secret spanning lines (a PEM block)
         # is only recognised whole.
-        texts = redactor.redact_lines([ln.text for ln in hunk.lines])
-        hidden = dict(_hidden_context(hunk))  # start of an elided run -> its end
-        skip_to = 0
-        for index, (ln, text) in enumerate(zip(hunk.lines, texts, strict=True)):
-            if index < skip_to:
-                continue
-            if index in hidden:
-                skip_to = hidden[index]
-                count = skip_to - index
+        originals = [ln.text for ln in lines]
+        texts = redactor.redact_lines(originals)
+        if texts != originals or (pem and any("PRIVATE KEY" in text for text in originals)):
+            redacted.append(number)
+        sent += len(kinds) - kinds.count(" ")
+        marks = {"+": REINDENTED if compact else "+", " ": " "}
+        long_lines = max(map(len, texts), default=0) > MAX_LINE_CHARS
+        shown = 0  # the next line not yet shown or elided
+        for start, end in [*_hidden_context(kinds), (len(lines), len(lines))]:
+            if long_lines:
+                for ln, text in zip(lines[shown:start], texts[shown:start], strict=True):
+                    if ln.kind == "-":
+                        if not compact:
+                            rows.extend(line_rows(f"L{ln.old} -", ln.old, text))
+                    else:
+                        rows.extend(line_rows(f"R{ln.new} {marks[ln.kind]}", ln.new, text))
+            else:  # one row per line: the common case, built in one comprehension
+                rows.extend(
+                    f"L{ln.old} - | {text}" if ln.kind == "-" else f"R{ln.new} {marks[ln.kind]} | {text}"
+                    for ln, text in zip(lines[shown:start], texts[shown:start], strict=True)
+                    if not (compact and ln.kind == "-")
+                )
+            if end > start:
+                count = end - start
                 rows.append(f"(… {count} unchanged line{'s' if count != 1 else ''} not shown)")
-                continue
-            sent += ln.kind != " "
-            if ln.kind == "-":
-                if not compact:
-                    rows.extend(line_rows(f"L{ln.old} -", ln.old, text))
-            else:
-                mark = {"+": REINDENTED if compact else "+", " ": " "}[ln.kind]
-                rows.extend(line_rows(f"R{ln.new} {mark}", ln.new, text))
-    return "\n".join(rows), sent
+            shown = end
+    return "\n".join(rows), sent, tuple(redacted)
 
 
-def _hidden_context(hunk: Hunk) -> list[tuple[int, int]]:
-    """[start, end) runs of context lines not shown: all but MAX_CONTEXT_LINES after and before a change."""
+def _hidden_context(kinds: str) -> list[tuple[int, int]]:
+    """[start, end) runs of context lines not shown: all but MAX_CONTEXT_LINES after and before a change.
+    ``kinds`` holds a hunk's line kinds, one character per line."""
     hidden: list[tuple[int, int]] = []
-    run, after_change = 0, False  # where the current run of context began; whether a change precedes it
-    for index, line in enumerate([*hunk.lines, None]):
-        if line is not None and line.kind == " ":
-            continue
-        start = run + MAX_CONTEXT_LINES if after_change else run
-        end = index - MAX_CONTEXT_LINES if line is not None else index
-        if end - start > 0 and (after_change or line is not None):
+    for run in _CONTEXT_RUN.finditer(kinds):
+        after_change, before_change = run.start() > 0, run.end() < len(kinds)
+        start = run.start() + MAX_CONTEXT_LINES if after_change else run.start()
+        end = run.end() - MAX_CONTEXT_LINES if before_change else run.end()
+        if end > start and (after_change or before_change):
             hidden.append((start, end))
-        run, after_change = index + 1, True
     return hidden
 
 
-def _reindented(hunk: Hunk) -> bool:
+def _reindented(hunk: Hunk, kinds: str) -> bool:
     """Every removed line is an added line with other whitespace around it, in the same order."""
+    if "-" not in kinds or kinds.count("-") != kinds.count("+"):
+        return False
     removed = [ln.text.strip() for ln in hunk.lines if ln.kind == "-"]
     added = [ln.text.strip() for ln in hunk.lines if ln.kind == "+"]
-    return bool(removed) and removed == added
+    return removed == added
 
 
 def render_chunk(chunk: Chunk, redactor: Redactor) -> list[RenderedFile]:
     out = []
     for piece in chunk.pieces:
         hunks = piece.hunks if piece.hunks is not None else parse_file(piece.raw).hunks
-        body, sent = render_hunks(hunks, redactor, piece.raw.path)
+        body, sent, redacted = _render_hunks(hunks, redactor, piece.raw.path, "PRIVATE KEY" in piece.raw.text)
         raw = piece.raw
         path = redactor.redact(raw.path)
         status = raw.status.value
         if raw.status is FileStatus.RENAMED and raw.old_path:
             status += f" from {redactor.redact(raw.old_path)}"
         part = f", part {piece.part} of {piece.parts}" if piece.parts > 1 else ""
-        out.append(RenderedFile(raw.path, sent, f"### File: {path} ({status}{part})\n{body}"))
+        out.append(RenderedFile(raw.path, sent, f"### File: {path} ({status}{part})\n{body}", redacted))
     return out
 
 

@@ -1,5 +1,6 @@
 """Properties of the diff stage: hostile input only ever raises DiffError, and diffs made by difflib
-from random texts parse back to exactly those texts and line numbers (checked against unidiff too)."""
+from random texts parse back to exactly those texts and line numbers (checked against unidiff too).
+new_side_texts (the secret scan's parse-free read) gives parse_file's new side exactly, or None."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import difflib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qodo_review.diff import decode_diff, parse_file, raw_files_from_api, split_diff
+from qodo_review.diff import decode_diff, new_side_texts, parse_file, raw_files_from_api, split_diff
 from qodo_review.errors import DiffError
 from qodo_review.models import FileDiff
 
@@ -96,12 +97,15 @@ def check_no_crash(text: str) -> None:
         assert found != -1
         position = found + len(raw.text)
         assert raw.added >= 0 and raw.removed >= 0 and raw.path
+        quick = new_side_texts(raw)
         try:
             file = parse_file(raw)
         except DiffError as exc:
             assert raw.path in str(exc)
+            assert quick is None  # a malformed file is never passed over unparsed
             continue
         assert (file.added, file.removed) == (raw.added, raw.removed)
+        assert quick is None or quick == [ln.text for h in file.hunks for ln in h.lines if ln.kind != "-"]
 
 
 @given(st.text())
@@ -227,3 +231,7 @@ def test_difflib_diffs_round_trip(pairs: list[tuple[list[str], list[str], int, t
         assert (file.added, file.removed) == (raw.added, raw.removed)
         check_reconstructs(file, old, new)
         assert file.hunks == unidiff_hunks(raw.text)
+        quick = new_side_texts(raw)
+        assert quick is None or quick == [ln.text for h in file.hunks for ln in h.lines if ln.kind != "-"]
+        if "\r" not in raw.text and "\n\n" not in raw.text and raw.text.endswith("\n"):
+            assert quick is not None  # a plain diff takes the quick path

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from .anchors import hunk_for, new_line_sets
 from .api import decode_diff, raw_files_from_api
-from .parse import parse_diff, parse_file
+from .parse import new_side_texts, parse_diff, parse_file
 from .raw import RawFile
 from .split import split_diff
 
@@ -27,6 +27,7 @@ __all__ = [
     "decode_diff",
     "hunk_for",
     "new_line_sets",
+    "new_side_texts",
     "parse_diff",
     "parse_file",
     "raw_files_from_api",

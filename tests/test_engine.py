@@ -1,0 +1,94 @@
+"""engine.run_task's cost on the secret scan, by operation counts: what is sent passes the redactor once
+(the scan reads again only the hunks the rendering redacted something in), and a file left out of the plan
+is parsed only when the redactor finds something in its raw new side or it is not plainly well-formed. The
+findings, and a malformed file's error, are the same as when every file was parsed and scanned."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from qodo_review import engine
+from qodo_review.config import ReviewConfig
+from qodo_review.diff import RawFile, split_diff
+from qodo_review.errors import DiffError
+from qodo_review.models import FileDiff, PullRequest
+from qodo_review.redact import Redactor
+from qodo_review.review import review_diff
+
+PR = PullRequest(number=1, title="t", body="", base_sha="a" * 40, head_sha="b" * 40)
+TOKEN = "ghp_R7tkQ2mZ9xW4bN8vL3pY6sD1fH5jK0cG2aE8"  # a GitHub token shape
+
+
+class Counting(Redactor):
+    """Counts the lines the rendering redacts and the lines the secret scan locates secrets in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.redacted_lines = 0
+        self.located_lines = 0
+
+    def redact_lines(self, lines: Sequence[str]) -> list[str]:
+        self.redacted_lines += len(lines)
+        return super().redact_lines(lines)
+
+    def _locate(self, lines: Sequence[str]) -> list[tuple[int, str, str, int]]:
+        self.located_lines += len(lines)
+        return super()._locate(lines)
+
+
+def file_diff(path: str, hunks: list[list[str]]) -> str:
+    out = [f"diff --git a/{path} b/{path}\nindex 1..2 100644\n--- a/{path}\n+++ b/{path}\n"]
+    start = 1
+    for body in hunks:
+        old = sum(1 for ln in body if ln[0] in " -")
+        new = sum(1 for ln in body if ln[0] in " +")
+        out.append(f"@@ -{start},{old} +{start},{new} @@\n" + "".join(ln + "\n" for ln in body))
+        start += 100
+    return "".join(out)
+
+
+def review(text: str, redactor: Redactor, max_calls: int = 8) -> tuple[list[RawFile], list[str]]:
+    files = split_diff(text)
+    outcome = review_diff(
+        PR, files, ReviewConfig(max_calls=max_calls), provider=None, redactor=redactor, nonce="0" * 16
+    )
+    return files, [f"{f.path}:{f.line}" for f in outcome.findings if f.source == "secret-scan"]
+
+
+def test_sent_lines_pass_the_redactor_once() -> None:
+    quiet = [[" a", "-b", "+c", " d"]] * 5
+    text = file_diff("a.py", quiet) + file_diff("b.py", [*quiet, [" x", f"+key = '{TOKEN}'", " y"]])
+    redactor = Counting()
+    _, found = review(text, redactor)
+    assert found == ["b.py:502"]
+    sent = 5 * 4 + 5 * 4 + 3
+    assert redactor.redacted_lines == sent  # each sent line once, by the rendering
+    assert redactor.located_lines == 3  # the scan reads again the one hunk with a secret: its new side
+
+
+def test_a_left_out_file_is_parsed_only_when_it_may_hold_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[str] = []
+    real = engine.parse_file
+
+    def counting(raw: RawFile) -> FileDiff:
+        parsed.append(raw.path)
+        return real(raw)
+
+    monkeypatch.setattr(engine, "parse_file", counting)
+    big = [[f"+line {i} of a big file {j}" for i in range(60)] for j in range(20)]  # 1,200 lines: over one call
+    secret = [*big[:10], [" x", f"+token = '{TOKEN}'", " y"], *big[10:]]
+    text = file_diff("small.py", [["+a"]]) + file_diff("quiet.txt", big) + file_diff("leaky.txt", secret)
+    _, found = review(text, Counting(), max_calls=1)
+    assert found == ["leaky.txt:1002"]  # the secret in a file left out is found as before
+    # the secret scan parsed the left-out file with a secret, not the quiet one (placement re-parses the cited one)
+    assert "quiet.txt" not in parsed and "leaky.txt" in parsed
+
+
+def test_a_malformed_file_left_out_still_stops_the_run() -> None:
+    big = [[f"+line {i}" for i in range(60)] for j in range(20)]
+    text = file_diff("small.py", [["+a"]]) + file_diff("cut.txt", big)
+    text = text.replace("@@ -1901,0 +1901,60 @@", "@@ -1901,0 +1901,61 @@")  # the last hunk is one line short
+    with pytest.raises(DiffError, match=r"cut\.txt is malformed"):
+        review(text, Redactor(), max_calls=1)
