@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import requests
+
 from qodo_review.errors import GitHubError
 
 from .payloads import _obj
@@ -17,32 +19,31 @@ MAX_CONTENT_BYTES = 1024 * 1024
 class ContentsAPI(Transport):
     """Read single files at a ref (small ones only: configuration and instructions)."""
 
-    def blob_sha(self, path: str, ref: str) -> str | None:
-        """The blob id of a file at `ref` (the contents API's `sha`), or None when no file is there.
-
-        The object media type answers files up to 100 MB (content left out past 1 MB)."""
+    def _contents(self, path: str, ref: str, accept: str) -> requests.Response | None:
+        """GET the contents endpoint of one path at `ref` in a media type; None for a 404 (no file there)."""
         resp = self._request(
             "GET",
             self._url(f"contents/{quote(path, safe='/')}"),
             params={"ref": ref},
-            accept="application/vnd.github.object+json",
+            accept=accept,
             passthrough=_is_404,
         )
-        if resp.status_code == 404:
+        return None if resp.status_code == 404 else resp
+
+    def blob_sha(self, path: str, ref: str) -> str | None:
+        """The blob id of a file at `ref` (the contents API's `sha`), or None when no file is there.
+
+        The object media type answers files up to 100 MB (content left out past 1 MB)."""
+        resp = self._contents(path, ref, "application/vnd.github.object+json")
+        if resp is None:
             return None
         data = _obj(_decode(resp))
         return str(data.get("sha") or "") or None if data.get("type") == "file" else None
 
     def get_text(self, path: str, ref: str) -> str | None:
         """A file's text at `ref`, or None when it does not exist there."""
-        resp = self._request(
-            "GET",
-            self._url(f"contents/{quote(path, safe='/')}"),
-            params={"ref": ref},
-            accept="application/vnd.github.raw+json",
-            passthrough=_is_404,
-        )
-        if resp.status_code == 404:
+        resp = self._contents(path, ref, "application/vnd.github.raw+json")
+        if resp is None:
             return None
         size = max(int(resp.headers.get("Content-Length") or 0), len(resp.content))
         if size > MAX_CONTENT_BYTES:
