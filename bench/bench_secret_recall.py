@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from qodo_review.redact import RULES, Redactor
-from qodo_review.redact.rules import _ASSIGNMENT_KEYWORDS
+from qodo_review.redact.assignments import _ASSIGNMENT_KEYWORDS
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "secrets"
 

@@ -1,7 +1,8 @@
 """Secret redaction: credentials in PR text become stable placeholders before anything reaches the model,
 and every outgoing text passes here last.
 
-The package: rules.py (the rule table and value checks), scan.py (prefilter, rules, PEM blocks, merge),
+The package: rules.py (the rule table), values.py (the checks a value must pass), assignments.py (keyword
+assignments and LABELS), scan.py (prefilter, rules, PEM blocks, merge),
 files.py (files withheld whole, secret findings), and here the Redactor (run secrets, placeholders, and
 the see-through of Markdown escaping).
 """
@@ -19,8 +20,9 @@ from itertools import accumulate
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from .assignments import LABELS
 from .files import secret_findings, withheld_reason
-from .rules import LABELS, RULES, Rule
+from .rules import RULES, Rule
 from .scan import DENSE, _Hit, _merge, _pem_hits, _rule_hits, dense_hit
 
 __all__ = ["LABELS", "PLACEHOLDER_FORMAT", "RULES", "Redactor", "Rule", "secret_findings", "withheld_reason"]

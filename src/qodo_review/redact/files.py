@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..models import FileDiff, FileStatus, Finding, Severity
-from .rules import LABELS
+from .assignments import LABELS
 
 if TYPE_CHECKING:
     from . import Redactor

@@ -10,7 +10,8 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from .rules import _ASSIGNMENT_KEYWORDS, RULES, _assignment_hits
+from .assignments import _ASSIGNMENT_KEYWORDS, _assignment_hits
+from .rules import RULES
 
 MAX_PEM_LINES = 500  # a 16384-bit RSA key is ~220 lines of base64; past this we stop following a block
 MIN_PEM_BODY = 16  # base64 characters between BEGIN and END; fewer is a template, not a key

@@ -1,0 +1,193 @@
+"""Keyword assignments (`password = "..."`, `api_key: ...`): the pattern, which keywords name a secret and which
+metadata about it, and the literal the value must be."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from .rules import RULES
+from .values import _REFERENCE, _password_value, _secret_value, _token_value
+
+# Keyword assignments: `password = "..."`, `api_key: ...`, `"client_secret": "..."`, `SECRET=...`, `:pwd =>`
+# The keyword ends an identifier; tails that name metadata about the secret (token_url, secret_name,
+# password_field...) do not hold the secret itself.
+_KEYWORD = (
+    r"(?i:(?P<kw>passw(?:or)?d|passphrase|(?<![a-z])pass(?![a-z])|(?<![a-z])pwd(?![a-z])|secret"
+    r"|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key"
+    r"|preshared[_.-]?key|master[_.-]?key|auth[_.-]?key|license[_.-]?key|credentials?"
+    r"|(?<![a-z])key(?![a-z])|(?<![a-z])pat(?![a-z]))(?P<tail>[A-Za-z0-9_.-]{0,40}+))"
+)
+_ASSIGN = r"[\"'`\]]{0,2}[ \t]{0,20}(?:=>|:=|::=|\?=|\|\|=|===|!==|==|!=|=|:|,|->)[ \t]{0,20}"
+# A value: a YAML tag (`!!binary`) and a string prefix (b"", @"") are skipped; quotes may be escaped (\").
+_VALUE = (
+    r"(?:![A-Za-z!]{1,20}[ \t]{1,5})?(?:[brfuBRFUL@]{1,2}(?=[\"']))?\\{0,2}"
+    # a quoted string followed by `: value` is the next key (`"pass","complete":true`), not a value;
+    # a colon ending the line (`if password == '...':`) still leaves it a value
+    r"(?:\"(?P<dq>[^\"\n]{1,512})\"(?![ \t]{0,5}:[ \t]{0,5}\S)|'(?P<sq>[^'\n]{1,512})'"
+    r"(?![ \t]{0,5}:[ \t]{0,5}\S)"
+    r"|`(?P<bq>[^`\n]{1,512})`"
+    # a bare word ending in a colon is a YAML key (`token: handler:`), never a value
+    r"|(?P<bare>[^\s\"'`,;#<>(){}\[\]][^\s\"'`,;]{0,511}+)(?![^\s\"'`,;])(?<!:))"
+)
+_KEYWORD_ASSIGNMENT = re.compile(_KEYWORD + _ASSIGN + _VALUE)
+_XML_SETTING = re.compile(
+    r"(?i:key)=[\"'][^\"'\n]{0,60}?"
+    + _KEYWORD
+    + r"[^\"'\n]{0,60}[\"'][ \t]{1,10}(?i:value)=[\"'](?P<dq>[^\"'\n]{1,512})[\"']"
+)
+_ASSIGNMENT_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "credential", "_pat", "pat ", "pat=", "pat:")
+# Where an alternative of _KEYWORD can start.
+_ASSIGNMENT_START = re.compile(
+    "pass|pwd|secret|token|api|access|private|signing|encryption|preshared|master|auth|license|credential|key|pat"
+)
+_METADATA_TAILS = (
+    "id",
+    "ids",
+    "name",
+    "names",
+    "file",
+    "path",
+    "url",
+    "uri",
+    "type",
+    "length",
+    "len",
+    "count",
+    "size",
+    "ttl",
+    "timeout",
+    "expiry",
+    "expires",
+    "expiration",
+    "field",
+    "label",
+    "prompt",
+    "header",
+    "regex",
+    "pattern",
+    "format",
+    "policy",
+    "endpoint",
+    "env",
+    "var",
+    "dir",
+    "prefix",
+    "mode",
+    "method",
+    "hash",
+    "hint",
+    "min",
+    "max",
+    "provider",
+    "store",
+    "manager",
+    "class",
+    "ref",
+    "version",
+    "source",
+    "arn",
+)
+_ASSIGNMENT_LABELS = {
+    "password": "hard-coded password",
+    "token": "hard-coded token",
+    "api-key": "hard-coded API key",
+    "secret": "hard-coded secret",
+}
+LABELS: dict[str, str] = {
+    **{r.kind: r.label for r in reversed(RULES)},
+    **_ASSIGNMENT_LABELS,
+    "private-key": "private key",
+    "run-secret": "credential of this workflow run",
+    "secret-file": "secret file",
+    "dense": "secret in text too dense with secret-like values to scan (withheld whole)",
+}
+
+
+def _assignment_kind(keyword: str) -> tuple[str, Callable[[str], bool]]:
+    """The kind a keyword names, and how sure a value must look: vaguer names ask for more randomness."""
+    k = keyword.lower()
+    if k.startswith("pass") or k == "pwd":
+        return "password", _password_value
+    if k in ("key", "pat"):
+        return ("api-key" if k == "key" else "token"), _token_value
+    if k == "token":
+        return "token", _secret_value
+    return ("api-key" if k.endswith("key") else "secret"), _secret_value
+
+
+def _assignment_hits(line: str, lowered: str) -> Iterator[tuple[int, int, str]]:
+    # computed once per line: per keyword it would copy the line, quadratic on a long line of keywords
+    ends_open = line.rstrip().endswith((",", "{", ";"))
+    for m in _assignment_matches(line, lowered):
+        if m.group("tail").lower().rstrip("_.-").endswith(_METADATA_TAILS):
+            continue
+        name = m.lastgroup or "bare"  # the value alternatives are the pattern's last groups
+        start = m.start(name)
+        quoted = m.group(name).rstrip("\\")  # `\"value\"` inside an escaped string
+        value = _bare_literal(line, m, quoted, ends_open) if name == "bare" else quoted
+        kind, check = _assignment_kind(m.group("kw"))
+        if value and check(value):
+            yield start, start + len(value), kind
+
+
+_KEY_AT_LINE_START = re.compile(r"[ \t]{0,80}(?:export[ \t]{1,5}|set[ \t]{1,5}|-[ \t]{1,5}|#[ \t]{0,5})?[\w.-]{0,80}")
+_QUERY_KEY = re.compile(r"[?&][\w.-]{0,80}")
+_QUERY_REACH = 81  # the longest _QUERY_KEY match
+_START_REACH = 80 + 6 + 5 + 80  # the longest _KEY_AT_LINE_START match
+
+
+def _bare_literal(line: str, m: re.Match[str], value: str, ends_open: bool) -> str | None:
+    """The literal an unquoted value holds, or None when it is code. In .env and YAML lines
+    (`DB_PASSWORD=hunter2&x`, `  password: s3cr3t`) the value runs to the next blank, so no tail of it leaks;
+    in a URL query it ends at `&`; elsewhere (`password = pw`, `f(token=t)`) a call, a variable or an
+    expression is code, not a secret."""
+    # Both prefix patterns are bounded, so only the last _QUERY_REACH characters before the keyword (or the
+    # first _START_REACH of the line) can matter: never copy or search the whole prefix of a long line.
+    kw = m.start("kw")
+    near = max(0, kw - _QUERY_REACH)
+    if _QUERY_KEY.fullmatch(line, max(near, line.rfind("?", near, kw), line.rfind("&", near, kw)), kw):
+        return re.split("[&#]", value, maxsplit=1)[0]
+    between = line[m.end("tail") : m.start("bare")]
+    at_start = kw <= _START_REACH and _KEY_AT_LINE_START.fullmatch(line, 0, kw) is not None
+    yaml = between.rstrip(" \t") == ":" and not ends_open
+    if m.group("kw").isupper() or (at_start and (between == "=" or yaml)):
+        return value
+    value = value.rstrip(")]}")  # the end of a call or an object: f(password=x)
+    if any(c in value for c in "()[]{}") or _is_reference(value):
+        return None
+    # `password = a&b` starting a line is an ini literal; inside code, `&|<>` make it an expression.
+    return value if at_start or not any(c in value for c in "<>|&") else None
+
+
+_VALUE_STOP = re.compile(r"[\s\"'`,;]")
+_MAX_ASSIGNMENT = 700  # keyword 20 + tail 40 + assignment 45 + value prefix 30 + value 512, rounded up
+
+
+def _assignment_matches(line: str, lowered: str) -> Iterator[re.Match[str]]:
+    """The assignment pattern, tried only where a keyword starts: scanning every position of every line
+    with it is what makes a naive keyword rule slow."""
+    pos = stop = 0
+    while (hit := _ASSIGNMENT_START.search(lowered, pos)) is not None:
+        # A match ends at most _MAX_ASSIGNMENT past its start, at a blank, quote, comma or semicolon (or the
+        # line's end). Where the next one is farther (`password=password=...` for a megabyte), no keyword
+        # before it can start a match: skip them, so the pattern is tried on each character a bounded
+        # number of times.
+        if stop <= hit.start():
+            found = _VALUE_STOP.search(line, hit.start())
+            stop = found.start() if found else len(line)
+        if stop - hit.start() > _MAX_ASSIGNMENT:
+            pos = stop - _MAX_ASSIGNMENT
+            continue
+        m = _KEYWORD_ASSIGNMENT.match(line, hit.start())
+        if m is None:
+            pos = hit.start() + 1
+            continue
+        yield m
+        pos = m.end()
+    if "value=" in lowered:
+        yield from _XML_SETTING.finditer(line)
+
+
+def _is_reference(value: str) -> bool:
+    return _REFERENCE.fullmatch(value) is not None and ("." in value or not any(c.isdigit() for c in value))
