@@ -82,8 +82,8 @@ def test_a_left_out_file_is_parsed_only_when_it_may_hold_a_secret(monkeypatch: p
     text = file_diff("small.py", [["+a"]]) + file_diff("quiet.txt", big) + file_diff("leaky.txt", secret)
     _, found = review(text, Counting(), max_calls=1)
     assert found == ["leaky.txt:1002"]  # the secret in a file left out is found as before
-    # the secret scan parsed the left-out file with a secret, not the quiet one (placement re-parses the cited one)
-    assert "quiet.txt" not in parsed and "leaky.txt" in parsed
+    # the quiet file is never parsed; the leaky one only its hunk with the secret (diff.hunk_views), if at all
+    assert "quiet.txt" not in parsed
 
 
 def test_a_malformed_file_left_out_still_stops_the_run() -> None:
@@ -92,3 +92,27 @@ def test_a_malformed_file_left_out_still_stops_the_run() -> None:
     text = text.replace("@@ -1901,0 +1901,60 @@", "@@ -1901,0 +1901,61 @@")  # the last hunk is one line short
     with pytest.raises(DiffError, match=r"cut\.txt is malformed"):
         review(text, Redactor(), max_calls=1)
+
+
+def test_files_sent_whole_are_rendered_and_placed_without_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file sent whole is rendered from its raw text (diff.hunk_views) and its findings placed by its
+    hunks' headers; only the hunks the rendering redacted in get Line objects, for the secret scan."""
+    from qodo_review import prompt
+    from qodo_review.diff import parse
+
+    parsed: list[str] = []
+
+    def counting(real):  # type: ignore[no-untyped-def]
+        def parse_file(raw: RawFile) -> FileDiff:
+            parsed.append(raw.path)
+            return real(raw)  # type: ignore[no-any-return]
+
+        return parse_file
+
+    for module in (engine, prompt, parse):
+        monkeypatch.setattr(module, "parse_file", counting(module.parse_file))
+    quiet = [[" a", "-b", "+c", " d"]] * 5
+    text = file_diff("a.py", quiet) + file_diff("b.py", [*quiet, [" x", f"+key = '{TOKEN}'", " y"]])
+    _, found = review(text, Redactor())
+    assert found == ["b.py:502"]  # found and placed inline as before
+    assert parsed == []  # no file parsed whole

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qodo_review.channels.inline import comment_payload
-from qodo_review.diff import hunk_for, new_line_sets, parse_file, split_diff
+from qodo_review.diff import hunk_for, hunk_headers, new_line_sets, parse_file, split_diff
 from qodo_review.errors import AnswerError
 from qodo_review.findings import Placed, parse_answer, place_findings
 from qodo_review.limits import CHECK_TEXT_MAX, COMMENT_BODY_MAX, STEP_SUMMARY_MAX
@@ -173,6 +173,8 @@ def test_placement_never_produces_a_comment_outside_one_hunk(data: st.DataObject
     placed = place_findings(findings, files)
 
     assert len(placed.inline) + len(placed.outside) == len(findings)  # a finding is never lost
+    # placing by the hunks' headers (no Line objects) places exactly as placing by the parsed lines
+    assert place_findings(findings, [hunk_headers(raw) for raw in split_diff(text)]) == placed
     fake = fake_parse_diff(text)
     for f in placed.inline:
         file = by_path[f.path]

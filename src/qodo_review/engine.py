@@ -18,6 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from .budget import BudgetPlan, Chunk, Piece, call_budget, plan_budget
 from .config import ReviewConfig
 from .diff import RawFile, new_side_texts, parse_file
+from .diff.regions import hunk_views, view_hunk
 from .errors import (
     AnswerError,
     AnswerTruncated,
@@ -275,11 +276,10 @@ class _Runner(Generic[T]):
 
     def run(self, chunk: Chunk, index: int) -> _Result[T]:
         result: _Result[T] = _Result()
-        chunk = _resolve(chunk)
         self._run(chunk, index, result, depth=0)
         if self.scanned is not None:
-            # The secret scan of this part's lines, while they are parsed; nothing is kept for later, so a huge
-            # review holds the lines of the parts in flight only (placement re-parses the few cited files).
+            # The secret scan of this part's lines; nothing is kept for later, so a huge review holds the lines
+            # of the parts in flight only (placement reads the cited files' hunk headers).
             # Rendering redacted every line of the part already, and every secret but a PEM block lies within
             # one line: a hunk whose lines came out unchanged and that names no private key holds none, and is
             # not scanned again (one redactor pass over what is sent, not two). Withheld files are read whole.
@@ -313,7 +313,6 @@ class _Runner(Generic[T]):
         return prompt
 
     def _run(self, chunk: Chunk, index: int, result: _Result[T], depth: int) -> None:
-        chunk = _resolve(chunk)
         mark = len(result.files_sent)
         prompt = self._prompt(chunk, index, result)
         if self.provider is None:
@@ -325,7 +324,7 @@ class _Runner(Generic[T]):
         except (ProviderAuthError, UsageError):
             raise
         except (ContextTooLong, AnswerTruncated) as exc:
-            halves = halve(chunk)
+            halves = halve(_resolve(chunk))
             if halves is None or depth >= MAX_SPLIT_DEPTH:
                 result.errors.append(f"Part {index + 1}: {exc} It could not be split further.")
                 return
@@ -350,7 +349,8 @@ class _Runner(Generic[T]):
 
 
 def _resolve(chunk: Chunk) -> Chunk:
-    """Parse whole-file pieces (so a single large file can be halved too); split ones were parsed by the budget."""
+    """Parse whole-file pieces (so a single large file can be halved too); split ones were parsed by the budget.
+    Only a part that must be halved is parsed: rendering reads whole files from their raw text."""
     return Chunk(tuple(p if p.hunks is not None else replace(p, hunks=parse_file(p.raw).hunks) for p in chunk.pieces))
 
 
@@ -368,9 +368,16 @@ def _scan_quick(
 
 
 def _piece_diff(piece: Piece, only: tuple[int, ...] | None = None) -> FileDiff:
-    """The piece as a FileDiff for the secret scan; ``only``: just these of its hunks (None: all)."""
+    """The piece as a FileDiff for the secret scan; ``only``: just these of its hunks (None: all). A whole
+    file rendered from its raw text is parsed here only when some of its hunks are to be read again."""
     raw = piece.raw
-    hunks = piece.hunks or ()
+    hunks = piece.hunks
+    if hunks is None and only is not None:
+        views = hunk_views(raw, only)
+        hunks = tuple(view_hunk(v) for v in views) if views is not None else None
+        only = None if views is not None else only
+    if hunks is None:
+        hunks = () if only == () else parse_file(raw).hunks
     if only is not None:
         hunks = tuple(hunks[i] for i in only)
     return FileDiff(path=raw.path, old_path=raw.old_path, status=raw.status, hunks=hunks)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from .errors import AnswerError
-from .models import CATEGORIES, Answer, FileDiff, Finding, Severity
+from .models import CATEGORIES, Answer, Finding, Severity
 
 MAX_FINDINGS_PER_ANSWER = 200
 MAX_TITLE_CHARS = 200
@@ -113,16 +113,35 @@ class Placed:
     outside: tuple[tuple[Finding, str], ...]  # (finding, why it is not inline)
 
 
-def _hunk_index(file: FileDiff, line: int, side: str) -> int | None:
+class _HunkRange(Protocol):  # models.Hunk and diff.Region: a hunk's header numbers
+    @property
+    def old_start(self) -> int: ...
+    @property
+    def old_len(self) -> int: ...
+    @property
+    def new_start(self) -> int: ...
+    @property
+    def new_len(self) -> int: ...
+
+
+class _FileHunks(Protocol):  # models.FileDiff and diff.HunkHeaders
+    @property
+    def path(self) -> str: ...
+    @property
+    def hunks(self) -> Sequence[_HunkRange]: ...
+
+
+def _hunk_index(file: _FileHunks, line: int, side: str) -> int | None:
+    """The hunk that holds this line on this side: a hunk's lines on one side are numbered consecutively
+    from its header's start (parse_file checks the header's counts), so the header says it."""
     for i, hunk in enumerate(file.hunks):
-        for ln in hunk.lines:
-            number = ln.old if side == "LEFT" else ln.new
-            if number == line and (ln.kind != "+" if side == "LEFT" else ln.kind != "-"):
-                return i
+        start, length = (hunk.old_start, hunk.old_len) if side == "LEFT" else (hunk.new_start, hunk.new_len)
+        if start <= line < start + length:
+            return i
     return None
 
 
-def place_findings(findings: Iterable[Finding], files: Sequence[FileDiff]) -> Placed:
+def place_findings(findings: Iterable[Finding], files: Sequence[_FileHunks]) -> Placed:
     """Inline when every cited line lies in one hunk on that side; otherwise kept for the summary."""
     by_path = {f.path: f for f in files}
     inline: list[Finding] = []

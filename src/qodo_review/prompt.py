@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 from .budget import MAX_LINE_CHARS, Chunk, estimate_tokens
 from .config import ReviewConfig
 from .diff import parse_file
+from .diff.regions import HunkView, hunk_views
 from .models import CATEGORIES, FileStatus, Hunk, Prompt, PullRequest
 from .redact import Redactor
 
@@ -162,32 +162,51 @@ def render_hunks(hunks: Sequence[Hunk], redactor: Redactor, path: str = "") -> t
     return text, sent
 
 
-_KIND = itemgetter(0)  # Line.kind: a Line is a named tuple
 _CONTEXT_RUN = re.compile(" +")
 
 
+def _views(hunks: Sequence[Hunk]) -> list[HunkView]:
+    """Parsed hunks in the shape the renderer reads (a HunkView per hunk)."""
+    return [
+        HunkView(
+            h.old_start,
+            h.old_len,
+            h.new_start,
+            h.new_len,
+            h.section,
+            "".join([ln.kind for ln in h.lines]),
+            [ln.old or 0 for ln in h.lines],
+            [ln.new or 0 for ln in h.lines],
+            [ln.text for ln in h.lines],
+        )
+        for h in hunks
+    ]
+
+
 def _render_hunks(
-    hunks: Sequence[Hunk], redactor: Redactor, path: str, pem: bool = True
+    hunks: Sequence[Hunk] | Sequence[HunkView], redactor: Redactor, path: str, pem: bool = True
 ) -> tuple[str, int, tuple[int, ...]]:
     """render_hunks, and the hunks in which the redactor replaced something or (pem: the file may name one)
-    a line names a private key."""
+    a line names a private key. Takes parsed hunks or HunkViews read from the raw text (diff.hunk_views:
+    the same lines without a Line object each, for the files of a huge PR)."""
+    views = [h for h in hunks if isinstance(h, HunkView)]
+    if len(views) != len(hunks):
+        views = _views(hunks)  # type: ignore[arg-type]
     rows: list[str] = []
     sent = 0
     redacted: list[int] = []
     compact_ok = not indentation_is_syntax(path)
-    for number, hunk in enumerate(hunks):
+    for number, hunk in enumerate(views):
         rows.append(
             f"@@ -{hunk.old_start},{hunk.old_len} +{hunk.new_start},{hunk.new_len} @@ "
             f"{redactor.redact(hunk.section)[:120]}".rstrip()
         )
-        lines = hunk.lines
-        kinds = "".join(map(_KIND, lines))
-        compact = compact_ok and _reindented(hunk, kinds)
+        kinds, olds, news, originals = hunk.kinds, hunk.olds, hunk.news, hunk.texts
+        compact = compact_ok and _reindented(kinds, originals)
         if compact:
-            rows.append(f"(re-indented only: {hunk.added} lines, shown once as `{REINDENTED}` rows)")
+            rows.append(f"(re-indented only: {kinds.count('+')} lines, shown once as `{REINDENTED}` rows)")
         # The whole hunk is redacted, trimmed context included: a secret spanning lines (a PEM block)
         # is only recognised whole.
-        originals = [ln.text for ln in lines]
         texts = redactor.redact_lines(originals)
         if texts != originals or (pem and any("PRIVATE KEY" in text for text in originals)):
             redacted.append(number)
@@ -195,19 +214,20 @@ def _render_hunks(
         marks = {"+": REINDENTED if compact else "+", " ": " "}
         long_lines = max(map(len, texts), default=0) > MAX_LINE_CHARS
         shown = 0  # the next line not yet shown or elided
-        for start, end in [*_hidden_context(kinds), (len(lines), len(lines))]:
+        for start, end in [*_hidden_context(kinds), (len(kinds), len(kinds))]:
+            rows_of = zip(kinds[shown:start], olds[shown:start], news[shown:start], texts[shown:start], strict=True)
             if long_lines:
-                for ln, text in zip(lines[shown:start], texts[shown:start], strict=True):
-                    if ln.kind == "-":
+                for kind, old, new, text in rows_of:
+                    if kind == "-":
                         if not compact:
-                            rows.extend(line_rows(f"L{ln.old} -", ln.old, text))
+                            rows.extend(line_rows(f"L{old} -", old, text))
                     else:
-                        rows.extend(line_rows(f"R{ln.new} {marks[ln.kind]}", ln.new, text))
+                        rows.extend(line_rows(f"R{new} {marks[kind]}", new, text))
             else:  # one row per line: the common case, built in one comprehension
                 rows.extend(
-                    f"L{ln.old} - | {text}" if ln.kind == "-" else f"R{ln.new} {marks[ln.kind]} | {text}"
-                    for ln, text in zip(lines[shown:start], texts[shown:start], strict=True)
-                    if not (compact and ln.kind == "-")
+                    f"L{old} - | {text}" if kind == "-" else f"R{new} {marks[kind]} | {text}"
+                    for kind, old, new, text in rows_of
+                    if not (compact and kind == "-")
                 )
             if end > start:
                 count = end - start
@@ -229,19 +249,23 @@ def _hidden_context(kinds: str) -> list[tuple[int, int]]:
     return hidden
 
 
-def _reindented(hunk: Hunk, kinds: str) -> bool:
+def _reindented(kinds: str, texts: Sequence[str]) -> bool:
     """Every removed line is an added line with other whitespace around it, in the same order."""
     if "-" not in kinds or kinds.count("-") != kinds.count("+"):
         return False
-    removed = [ln.text.strip() for ln in hunk.lines if ln.kind == "-"]
-    added = [ln.text.strip() for ln in hunk.lines if ln.kind == "+"]
+    removed = [text.strip() for kind, text in zip(kinds, texts, strict=True) if kind == "-"]
+    added = [text.strip() for kind, text in zip(kinds, texts, strict=True) if kind == "+"]
     return removed == added
 
 
 def render_chunk(chunk: Chunk, redactor: Redactor) -> list[RenderedFile]:
     out = []
     for piece in chunk.pieces:
-        hunks = piece.hunks if piece.hunks is not None else parse_file(piece.raw).hunks
+        hunks: Sequence[Hunk] | Sequence[HunkView] | None = piece.hunks
+        if hunks is None:  # a whole file: read from its raw text, parsed only when it is not plainly formed
+            hunks = hunk_views(piece.raw)
+            if hunks is None:
+                hunks = parse_file(piece.raw).hunks
         body, sent, redacted = _render_hunks(hunks, redactor, piece.raw.path, "PRIVATE KEY" in piece.raw.text)
         raw = piece.raw
         path = redactor.redact(raw.path)

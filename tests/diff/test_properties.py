@@ -1,6 +1,7 @@
 """Properties of the diff stage: hostile input only ever raises DiffError, and diffs made by difflib
 from random texts parse back to exactly those texts and line numbers (checked against unidiff too).
-new_side_texts (the secret scan's parse-free read) gives parse_file's new side exactly, or None."""
+new_side_texts (the secret scan's parse-free read) gives parse_file's new side exactly, or None, and
+hunk_views (the renderer's) parse_file's lines exactly, or None."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qodo_review.diff import decode_diff, new_side_texts, parse_file, raw_files_from_api, split_diff
+from qodo_review.diff.regions import hunk_views
 from qodo_review.errors import DiffError
 from qodo_review.models import FileDiff
+from qodo_review.prompt import _render_hunks
+from qodo_review.redact import Redactor
 
 from .test_diff import unidiff_hunks
 
@@ -103,9 +107,34 @@ def check_no_crash(text: str) -> None:
         except DiffError as exc:
             assert raw.path in str(exc)
             assert quick is None  # a malformed file is never passed over unparsed
+            assert hunk_views(raw) is None
             continue
         assert (file.added, file.removed) == (raw.added, raw.removed)
         assert quick is None or quick == [ln.text for h in file.hunks for ln in h.lines if ln.kind != "-"]
+        check_views(raw, file)
+
+
+def check_views(raw: object, file: FileDiff) -> None:
+    """hunk_views reads the lines parse_file gives (numbers on the side a line has), or gives None."""
+    views = hunk_views(raw)  # type: ignore[arg-type]
+    if views is None:
+        return
+    assert len(views) == len(file.hunks)
+    for view, hunk in zip(views, file.hunks, strict=True):
+        assert (view.old_start, view.old_len, view.new_start, view.new_len) == (
+            hunk.old_start,
+            hunk.old_len,
+            hunk.new_start,
+            hunk.new_len,
+        )
+        assert view.section == hunk.section
+        assert view.kinds == "".join(ln.kind for ln in hunk.lines)
+        assert view.texts == [ln.text for ln in hunk.lines]
+        for kind, old, new, ln in zip(view.kinds, view.olds, view.news, hunk.lines, strict=True):
+            assert (old if kind != "+" else ln.old) == ln.old
+            assert (new if kind != "-" else ln.new) == ln.new
+    for path in (file.path, "x.py", "x.c"):  # both renderings, with and without re-indented hunks folded
+        assert _render_hunks(views, Redactor(), path) == _render_hunks(file.hunks, Redactor(), path)
 
 
 @given(st.text())
@@ -233,5 +262,7 @@ def test_difflib_diffs_round_trip(pairs: list[tuple[list[str], list[str], int, t
         assert file.hunks == unidiff_hunks(raw.text)
         quick = new_side_texts(raw)
         assert quick is None or quick == [ln.text for h in file.hunks for ln in h.lines if ln.kind != "-"]
+        check_views(raw, file)
         if "\r" not in raw.text and "\n\n" not in raw.text and raw.text.endswith("\n"):
             assert quick is not None  # a plain diff takes the quick path
+            assert hunk_views(raw) is not None

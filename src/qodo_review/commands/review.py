@@ -16,7 +16,7 @@ from ..channels.check import CheckRun
 from ..channels.comment import find_summary
 from ..channels.threads import Addressed, find_addressed, resolve_addressed
 from ..channels.views import ReviewView
-from ..diff import RawFile, parse_file, split_diff
+from ..diff import RawFile, hunk_headers, split_diff
 from ..errors import GitHubError, QodoError
 from ..findings import KnownFiles, place_findings
 from ..github import GitHub
@@ -148,7 +148,7 @@ def place_on_pull_request(report: Outcome[Any], pr_files: Sequence[RawFile]) -> 
     """Inline comments anchor in the PR's diff, not the incremental one: place the findings there."""
     cited = {f.path for f in report.findings}
     report.placed = place_findings(
-        report.findings, [parse_file(r) for r in pr_files if r.path in cited and not r.binary]
+        report.findings, [hunk_headers(r) for r in pr_files if r.path in cited and not r.binary]
     )
 
 

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 from .anchors import hunk_for, new_line_sets
 from .api import decode_diff, raw_files_from_api
-from .parse import new_side_texts, parse_diff, parse_file
+from .parse import HunkHeaders, hunk_headers, new_side_texts, parse_diff, parse_file
 from .raw import RawFile
 from .split import split_diff
 
 __all__ = [
+    "HunkHeaders",
     "RawFile",
     "decode_diff",
     "hunk_for",
+    "hunk_headers",
     "new_line_sets",
     "new_side_texts",
     "parse_diff",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from qodo_review.errors import DiffError
 from qodo_review.models import FileDiff, Hunk, Line
 
 from .raw import RawFile
-from .split import _HUNK_RE, _count_region, _first_hunk, _hunk_lengths, split_diff
+from .regions import Region, plain_regions
+from .split import _HUNK_RE, _first_hunk, _hunk_lengths, split_diff
 
 # Line(...) goes through the named tuple's Python-level __new__; tuple.__new__ builds the same Line directly,
 # twice as fast, in the loop that builds a million of them for a huge PR.
@@ -41,33 +44,31 @@ def parse_file(raw: RawFile) -> FileDiff:
     )
 
 
+class HunkHeaders(NamedTuple):
+    """A file's hunks with their header numbers (what placing a finding on a line needs)."""
+
+    path: str
+    hunks: Sequence[Region] | Sequence[Hunk]
+
+
+def hunk_headers(raw: RawFile) -> HunkHeaders:
+    """The file's hunks, read from their headers when the file is plainly well-formed (no Line objects: a
+    huge PR's cited files are not parsed again), else parsed (DiffError when malformed)."""
+    regions = plain_regions(raw)
+    return HunkHeaders(raw.path, regions if regions is not None else parse_file(raw).hunks)
+
+
 def new_side_texts(raw: RawFile) -> list[str] | None:
     """The texts of the context and added lines of every hunk, in order, as parse_file gives them, read with
     C-speed counts and one regex (no Line objects): what the secret scan of a file left out needs to know
     that it holds no secret. None when a hunk is not plainly well-formed (a CR, an empty context line, a
     cut hunk, text between hunks): then only parse_file gives the exact lines, or the error."""
-    if raw.binary or raw.patch_missing:
-        return []
-    text = raw.text
-    start = _first_hunk(text)
-    if start == -1:
-        return []
-    if "\r" in text or not text.endswith("\n"):
+    regions = plain_regions(raw)
+    if regions is None:
         return None
-    pos = start
-    while pos < len(text):
-        match = _HUNK_RE.match(text, pos)
-        if match is None:
-            return None
-        old_len, new_len = _hunk_lengths(match)
-        body = text.index("\n", pos) + 1
-        following = text.find("\n@@ ", body - 1)
-        end = following + 1 if following != -1 else len(text)
-        # every line of the region is one of the hunk's (+, -, space, backslash) and their counts are the header's
-        if _count_region(text, body, end, old_len, new_len) is None:
-            return None
-        pos = end
-    return _NEW_SIDE_LINE.findall(text, start)
+    if not regions:
+        return []
+    return _NEW_SIDE_LINE.findall(raw.text, regions[0].body)
 
 
 def _parse_hunks(raw: RawFile) -> tuple[Hunk, ...]:

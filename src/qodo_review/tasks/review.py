@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..config import ReviewConfig
-from ..diff import RawFile, parse_file
+from ..diff import RawFile, hunk_headers
 from ..engine import Task
 from ..findings import KnownFiles, merge_findings, parse_answer, place_findings, set_aside_unverifiable
 from ..models import Answer, Prompt, PullRequest
@@ -55,5 +55,5 @@ def settle(outcome: Outcome[Answer], raw_files: Sequence[RawFile], known: KnownF
     outcome.findings, outcome.unverifiable = set_aside_unverifiable(outcome.findings, known or KnownFiles.of(raw_files))
     cited = {f.path for f in outcome.findings}
     outcome.placed = place_findings(
-        outcome.findings, [parse_file(r) for r in raw_files if r.path in cited and not r.binary]
+        outcome.findings, [hunk_headers(r) for r in raw_files if r.path in cited and not r.binary]
     )

@@ -1,0 +1,106 @@
+"""A file's hunks read from its raw text without Line objects: what rendering, placement and the secret scan
+need of a plainly well-formed file, at C speed (str.split, str.count, accumulate), where parse_file builds a
+named tuple per line (most of a huge PR's parsing time).
+
+"Plainly well-formed": no CR, a final newline, and every hunk region exactly the lines its header announces
+(each starting with '+', '-', ' ' or '\\'). For anything else these functions return None and the caller
+uses parse_file, which gives the exact lines or the error. tests/diff/test_properties.py checks that both
+readings agree wherever these give an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import accumulate
+from typing import NamedTuple
+
+from qodo_review.models import Hunk, Line
+
+from .raw import RawFile
+from .split import _HUNK_RE, _count_region, _first_hunk, _hunk_lengths
+
+_NEW_SIDE = {"+": 1, " ": 1, "-": 0}
+_OLD_SIDE = {"+": 0, " ": 1, "-": 1}
+
+
+class Region(NamedTuple):
+    """One hunk of a raw file: its header's numbers and section, and where its body lies in raw.text."""
+
+    old_start: int
+    old_len: int
+    new_start: int
+    new_len: int
+    section: str
+    body: int  # offset of the first body line
+    end: int  # offset just past the body's last newline
+
+
+class HunkView(NamedTuple):
+    """One hunk's lines as parallel sequences (what the renderer reads): kinds holds one character per
+    line ('+', '-', ' '); olds and news the line numbers, on the side a line lacks the next line's."""
+
+    old_start: int
+    old_len: int
+    new_start: int
+    new_len: int
+    section: str
+    kinds: str
+    olds: list[int]
+    news: list[int]
+    texts: list[str]
+
+
+def plain_regions(raw: RawFile) -> list[Region] | None:
+    """The hunks of a plainly well-formed file ([] for none), or None (see the module's docstring)."""
+    if raw.binary or raw.patch_missing:
+        return []
+    text = raw.text
+    pos = _first_hunk(text)
+    if pos == -1:
+        return []
+    if "\r" in text or not text.endswith("\n"):
+        return None
+    regions = []
+    while pos < len(text):
+        match = _HUNK_RE.match(text, pos)
+        if match is None:
+            return None
+        old_len, new_len = _hunk_lengths(match)
+        body = text.index("\n", pos) + 1
+        following = text.find("\n@@ ", body - 1)
+        end = following + 1 if following != -1 else len(text)
+        # every line of the region is one of the hunk's (+, -, space, backslash) and their counts are the header's
+        if _count_region(text, body, end, old_len, new_len) is None:
+            return None
+        regions.append(Region(int(match[1]), old_len, int(match[3]), new_len, match[5], body, end))
+        pos = end
+    return regions
+
+
+def hunk_views(raw: RawFile, only: Sequence[int] | None = None) -> list[HunkView] | None:
+    """Every hunk of a plainly well-formed file (``only``: these of them) as a HunkView (the lines parse_file
+    would give), or None."""
+    regions = plain_regions(raw)
+    if regions is None:
+        return None
+    text = raw.text
+    views = []
+    for r in regions if only is None else [regions[i] for i in only]:
+        lines = text[r.body : r.end - 1].split("\n") if r.end > r.body else []
+        if "\n\\" in text[r.body - 1 : r.end]:  # `\ No newline at end of file` is no line of the hunk
+            lines = [line for line in lines if line[:1] != "\\"]
+        kinds = "".join([line[:1] for line in lines])
+        olds = list(accumulate(map(_OLD_SIDE.__getitem__, kinds[:-1]), initial=r.old_start)) if kinds else []
+        news = list(accumulate(map(_NEW_SIDE.__getitem__, kinds[:-1]), initial=r.new_start)) if kinds else []
+        texts = [line[1:] for line in lines]
+        views.append(HunkView(r.old_start, r.old_len, r.new_start, r.new_len, r.section, kinds, olds, news, texts))
+    return views
+
+
+def view_hunk(view: HunkView) -> Hunk:
+    """The parsed Hunk of a view: a Line per line (for the few hunks the secret scan reads again)."""
+    lines = tuple(
+        Line(kind, None if kind == "+" else old, None if kind == "-" else new, text)
+        for kind, old, new, text in zip(view.kinds, view.olds, view.news, view.texts, strict=True)
+    )
+    return Hunk(view.old_start, view.old_len, view.new_start, view.new_len, view.section, lines)
