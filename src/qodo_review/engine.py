@@ -27,6 +27,7 @@ from .errors import (
     QodoError,
     UsageError,
 )
+from .guidance import guided, manifest_lines, rule_notices
 from .models import Completion, FileDiff, Finding, Manifest, Prompt, PullRequest, Skipped, Usage
 from .outcome import Outcome
 from .prompt import RenderedFile, render_chunk
@@ -105,6 +106,10 @@ def run_task(
     outcome.lines_total = sum(r.added + r.removed for r in raw_files)
     selection = select_files(raw_files, config.ignore)
     outcome.skipped.extend(selection.skipped)
+    # The team's rules (instructions, path-instructions, the base branch's rule files) in every call.
+    task = guided(task, config, [r.path for r in selection.reviewable])
+    outcome.manifest.guidance = manifest_lines(config)
+    outcome.notices.extend(rule_notices(config.rule_files))
     reviewable = (
         sorted(selection.reviewable, key=lambda r: r.path != task.focus) if task.focus else selection.reviewable
     )
