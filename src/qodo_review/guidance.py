@@ -35,6 +35,8 @@ RULE_FILES = ("AGENTS.md", "CLAUDE.md", ".github/copilot-instructions.md")
 # for coding agents too and run longer, so twice that. All three at most ~6,000 tokens, sent with every
 # call: a few percent of the default models' windows, under a fifth of the 32,000 assumed for an unknown one.
 MAX_RULE_CHARS = 8_000
+# The largest rule file read at all: what the contents API serves whole (github/contents.py), for the CLI too.
+MAX_RULE_FILE_BYTES = 1024 * 1024
 # Names of the files a path-instruction applies to, listed in a call; the rest are counted.
 MAX_NAMED_FILES = 20
 
