@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from qodo_review.config import PathInstruction, ReviewConfig, merge, parse_config_text
-from qodo_review.errors import ConfigError
+from qodo_review.errors import ConfigError, UsageError
+from qodo_review.inputs import parse_inputs
 from qodo_review.models import Severity
 
 SRC = ".qodo.yml (base branch)"
@@ -177,3 +178,26 @@ def test_a_long_hostile_key_is_cut_in_the_message() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config_text(f"'@everyone {'x' * 500}': 1", SRC)
     assert str(info.value).startswith(f"{SRC}: unknown key '@everyone {'x' * 50}…'. Known keys:")
+
+
+@pytest.mark.parametrize(
+    ("var", "message"),
+    [
+        ("INPUT_FAIL_ON", "Input 'fail_on' is not an input of qodo-review; did you mean 'fail-on'?"),
+        ("INPUT_API_KEY", "Input 'api_key' is not an input of qodo-review; did you mean 'api-key'?"),
+        (
+            "INPUT_MAX-FINDINGS",
+            "Input 'max-findings' is not an input of qodo-review: 'max-findings' is a .qodo.yml key; "
+            "set it in the base branch's .qodo.yml.",
+        ),
+    ],
+)
+def test_a_misspelt_input_says_the_fix(var: str, message: str) -> None:
+    """The runner passes every `with:` entry as INPUT_<NAME> and only warns about undeclared ones."""
+    with pytest.raises(UsageError) as info:
+        parse_inputs({var: "high"})
+    assert str(info.value) == message
+
+
+def test_declared_and_unrelated_inputs_pass() -> None:
+    assert parse_inputs({"INPUT_FAIL-ON": "high", "INPUT_GITHUB-TOKEN": "x", "INPUT_SOMETHING-ELSE": "1"})

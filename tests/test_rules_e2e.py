@@ -215,3 +215,10 @@ def test_a_secret_quoted_by_the_error_is_redacted(tmp_path: Path, github: FakeGi
     check = github.check_runs[0]["output"]["summary"]
     assert "'fail-on' must be one of" in comment["body"] and "<<SECRET:" in comment["body"]
     assert TOKEN not in comment["body"] + check + run.stdout + run.summary
+
+
+def test_a_misspelt_gate_input_is_refused(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
+    """`fail_on: high` under `with:` reaches the container as INPUT_FAIL_ON; left alone it would leave the gate off."""
+    run = act(tmp_path, github, llm, extra_env={"INPUT_FAIL_ON": "high"})
+    assert run.code == 2 and llm.requests == [] and github.requests == []
+    assert "Input 'fail_on' is not an input of qodo-review; did you mean 'fail-on'?" in run.stdout
