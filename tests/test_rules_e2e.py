@@ -196,9 +196,7 @@ def test_publish_input_decides_where_the_config_error_goes(tmp_path: Path, githu
     assert run.code == 2 and len(github.check_runs) == 1 and github.issue_comments == []
 
 
-def test_without_checks_permission_the_comment_still_says_it(
-    tmp_path: Path, github: FakeGitHub, llm: FakeLLM
-) -> None:
+def test_without_checks_permission_the_comment_still_says_it(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     github.set_file(".qodo.yml", SHA_BASE, "fail-on: sometimes\n")
     github.fail("POST", r"/check-runs$", 403, times=5)
     run = act(tmp_path, github, llm)

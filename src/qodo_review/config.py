@@ -26,7 +26,7 @@ FAIL_ON_VALUES = ("none", "critical", "high", "medium", "low", "info")
 TRUSTED_ONLY_KEYS = ("provider", "base-url", "api-key", "github-token", "redact", "redaction")
 PATH_INSTRUCTION_KEYS = ("path", "instructions")
 PATH_INSTRUCTIONS_EXAMPLE = (
-    "path-instructions:\n  - path: \"src/db/**\"\n    instructions: Use parameterised queries; flag string-built SQL."
+    'path-instructions:\n  - path: "src/db/**"\n    instructions: Use parameterised queries; flag string-built SQL.'
 )
 
 
@@ -184,9 +184,9 @@ def kebab_case(name: str) -> str:
 
 
 def did_you_mean(name: str, known: Sequence[str]) -> str:
-    """"; did you mean 'max-findings'?" for a near miss (``max_findings``, ``maxFindings``, ``max-finding``), or "".
-    The name is compared in kebab-case, lower case; difflib's ratio 0.75 keeps 'lables' -> 'labels' and drops
-    unrelated words."""
+    """The hint "; did you mean 'max-findings'?" for a near miss (``max_findings``, ``maxFindings``,
+    ``max-finding``), or "". The name is compared in kebab-case, lower case; difflib's ratio 0.75 keeps
+    'lables' -> 'labels' and drops unrelated words."""
     kebab = kebab_case(name)
     if kebab in known and kebab != name:
         return f"; did you mean '{kebab}'?"
