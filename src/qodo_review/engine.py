@@ -107,8 +107,9 @@ def run_task(
     selection = select_files(raw_files, config.ignore)
     outcome.skipped.extend(selection.skipped)
     # The team's rules (instructions, path-instructions, the base branch's rule files) in every call.
-    task = guided(task, config, [r.path for r in selection.reviewable])
-    outcome.manifest.guidance = manifest_lines(config)
+    sent_paths = [r.path for r in selection.reviewable]
+    task = guided(task, config, sent_paths)
+    outcome.manifest.guidance = manifest_lines(config, sent_paths)
     outcome.notices.extend(rule_notices(config.rule_files))
     reviewable = (
         sorted(selection.reviewable, key=lambda r: r.path != task.focus) if task.focus else selection.reviewable

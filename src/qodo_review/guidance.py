@@ -85,19 +85,23 @@ def rule_notices(files: Sequence[RuleFile]) -> list[str]:
     return notes
 
 
-def manifest_lines(config: ReviewConfig) -> list[str]:
-    """What the team's rules added to every call, for the privacy manifest (render.manifest_section)."""
+def manifest_lines(config: ReviewConfig, paths: Sequence[str]) -> list[str]:
+    """What the team's rules added to the calls over these files, for the privacy manifest (render.py)."""
     lines = []
+    if config.instructions.strip():
+        lines.append("instructions from .qodo.yml, with every call")
     sent = [f for f in config.rule_files if f.text]
     if sent:
         shown = ", ".join(
             f"{f.path} ({len(f.text)} characters{f', cut from {f.chars}' if f.cut else ''})" for f in sent
         )
         lines.append(f"The team's rule files from the base branch, with every call: {shown}")
-    if config.path_instructions:
-        globs = ", ".join(p.path for p in config.path_instructions[:10])
-        more = f" and {len(config.path_instructions) - 10} more" if len(config.path_instructions) > 10 else ""
-        lines.append(f"path-instructions from .qodo.yml, with the calls holding matching files: {globs}{more}")
+    globs = [r.path for r in config.path_instructions if any(matches(p, r.path) for p in paths)]
+    if globs:
+        more = f" and {len(globs) - 10} more" if len(globs) > 10 else ""
+        lines.append(
+            f"path-instructions from .qodo.yml, with the calls holding matching files: {', '.join(globs[:10])}{more}"
+        )
     return lines
 
 
@@ -117,7 +121,7 @@ def team_text(config: ReviewConfig, nonce: str, redactor: Redactor) -> str:
     if sent:
         names = ", ".join(f.path for f in sent)
         body = "\n\n".join(
-            f"## {f.path}{' (its beginning only)' if f.cut else ''}\n{redactor.redact(f.text)}" for f in sent
+            f"## {f.path}{' (its beginning only)' if f.cut else ''}\n{redactor.redact(f.text.rstrip())}" for f in sent
         )
         parts.append(
             f"The team's own guidance for this repository ({names}, from its base branch) is between the markers "
@@ -138,7 +142,8 @@ def path_text(rules: Sequence[PathInstruction], paths: Sequence[str], redactor: 
             continue
         named = ", ".join(hits[:MAX_NAMED_FILES])
         more = f" and {len(hits) - MAX_NAMED_FILES} more" if len(hits) > MAX_NAMED_FILES else ""
-        rows.append(f"- For files matching `{rule.path}` (here: {named}{more}):\n  {rule.instructions}")
+        text = rule.instructions.replace("\n", "\n  ")  # a multi-line text stays inside its item
+        rows.append(f"- For files matching `{rule.path}` (here: {named}{more}):\n  {text}")
     if not rows:
         return ""
     text = "\n".join(rows)
