@@ -368,7 +368,11 @@ BOMB = (
         ("\x00\x01", f"{SOURCE} is not valid YAML: unacceptable character #x0000"),
         ("- inline\n- comment\n", f"{SOURCE} must be a mapping of keys to values (like 'fail-on: high'), not a list."),
         ("just words", f"{SOURCE} must be a mapping of keys to values (like 'fail-on: high'), not a str."),
-        ("fail_on: high\n", f"{SOURCE}: unknown key 'fail_on'. Known keys: allow-partial, allow-secrets, auto-review,"),
+        (
+            "fail_on: high\n",
+            f"{SOURCE}: unknown key 'fail_on'; did you mean 'fail-on'? Known keys: allow-partial, allow-secrets,",
+        ),
+        ("colour: red\n", f"{SOURCE}: unknown key 'colour'. Known keys: allow-partial, allow-secrets, auto-review,"),
         ("max-calls: many\n", f"{SOURCE}: 'max-calls' must be a whole number (got 'many')."),
         ("max-calls: true\n", f"{SOURCE}: 'max-calls' must be a whole number (got 'True')."),
         ("max-calls: 100000\n", f"{SOURCE}: 'max-calls' must be between 1 and 200 (got '100000')."),

@@ -13,7 +13,8 @@ The map, in pipeline order:
   /improve's earlier suggestions).
 - ``engine.py``: ``run_task``, the one chunk runner: ``select`` -> ``budget`` -> ``redact/`` -> ``prompt`` ->
   ``providers/`` (through ``retry``) -> parse -> merge, halving a part that overflows, with ``coverage``;
-  ``budget`` packs files into calls by the estimates and model limits of ``tokens``.
+  ``budget`` packs files into calls by the estimates and model limits of ``tokens``; ``guidance`` adds the
+  team's rules (instructions, path-instructions, the base branch's AGENTS.md/CLAUDE.md…) to every call.
 - ``tasks/``: one pure module per command: its schema, system prompt, prompt data, parse, merge, its own
   after-processing (``findings`` placement for the review, suggestions, citations, labels) and its Markdown.
 - ``outcome.py``: the ``Outcome`` of any run, with the one exit-code mapping, the one findings-file schema and
@@ -21,7 +22,8 @@ The map, in pipeline order:
 - ``channels/``: where a result goes: one ``Channel`` protocol (``deliver(outcome, ctx) -> Delivery``) and one
   module per place: ``inline`` (one pull-request review), ``comment`` (the summary comments), ``body`` (PR
   body and labels), ``reply``, ``check`` (check run, or annotations without one), ``summary`` (job summary),
-  ``outputs`` (findings file and step outputs), ``terminal`` (the CLI's text or JSON, its one channel). Each
+  ``outputs`` (findings file and step outputs), ``terminal`` (the CLI's text or JSON, its one channel);
+  ``config_error`` (an invalid .qodo.yml: the failed check and the one comment, later marked fixed). Each
   fails alone: a GitHub error is a delivery line, and the others still run. The action runs a command's
   channels from the registry; the CLI hands the same Outcome to the terminal.
 - Around them: ``render`` and ``sanitize`` (Markdown for every channel), ``output`` (the action's log,

@@ -16,13 +16,15 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import IO
 
+from .channels.config_error import mark_fixed, report_invalid
 from .channels.reply import refuse
 from .clock import SYSTEM_CLOCK, Clock
 from .commands import run_command
-from .config import ReviewConfig, merge, parse_config_text
+from .config import PUBLISH_CHANNELS, ReviewConfig, merge, parse_config_text
 from .errors import ConfigError, EventError, ExitCode, GitHubError, QodoError, UsageError
 from .event import Activity, find_activity, load_event
 from .github import GitHub
+from .guidance import with_rule_files
 from .inputs import Inputs, parse_inputs
 from .models import PullRequest
 from .output import Out
@@ -119,11 +121,15 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor, clock: Clock = S
     if authorized and activity.kind == "review" and activity.comment_id:
         _react(github, activity, out)
     pr = _pull(github, activity.pr_number, env.repository)
-    config = _config_for(github, pr, inputs, authorized, out)
+    config = _config_for(github, pr, inputs, authorized, out, redactor)
     decision = decide(activity, pr, config, authorized=authorized)
     if not decision.go:
         return _stand_down(github, activity, decision, out)
     redactor.allow(config.allow_secrets)
+    if not inputs.dry_run and "comment" in config.publish:
+        mark_fixed(github, pr, inputs.config_path, out)
+    if activity.command != "help":  # the team's rule files, from the same base commit as the config
+        config = with_rule_files(config, lambda path: github.get_text(path, pr.base_sha))
     settings = resolve_settings(
         inputs.provider, inputs.api_key, config.model, inputs.base_url, trust_env=inputs.use_proxy_env
     )
@@ -166,12 +172,18 @@ def _client(env: Env, inputs: Inputs, clock: Clock) -> GitHub:
     )
 
 
-def _config_for(github: GitHub, pr: PullRequest, inputs: Inputs, authorized: bool, out: Out) -> ReviewConfig:
-    """The config; for a refused commenter a broken file only costs the defaults, never a failed job."""
+def _config_for(
+    github: GitHub, pr: PullRequest, inputs: Inputs, authorized: bool, out: Out, redactor: Redactor
+) -> ReviewConfig:
+    """The config; for a refused commenter a broken file only costs the defaults, never a failed job. Else an
+    invalid file fails closed: the failed check run and the comment that says what to fix (but in a dry run)."""
     try:
         return _load_config(github, pr, inputs)
     except ConfigError as exc:
         if authorized:
+            if not inputs.dry_run:
+                publish = inputs.overrides.get("publish", frozenset(PUBLISH_CHANNELS))
+                report_invalid(github, pr, inputs.config_path, str(exc), publish=publish, out=out, redactor=redactor)
             raise
         out.log(f"Using the default settings to answer a refused command: {exc}")
         return merge({}, inputs.overrides)

@@ -13,7 +13,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 from . import __version__
@@ -23,6 +23,7 @@ from .config import convert_settings, merge, parse_config_text
 from .diff import decode_diff, split_diff
 from .engine import run_task
 from .errors import ConfigError, ExitCode, QodoError, UsageError
+from .guidance import MAX_RULE_FILE_BYTES, with_rule_files
 from .models import PullRequest
 from .outcome import Outcome
 from .providers import resolve_fallback, resolve_settings
@@ -143,6 +144,25 @@ def _read_diff(args: argparse.Namespace, stdin: IO[str]) -> str:
     return decode_diff(done.stdout)
 
 
+def _git_reader(ref: str) -> Callable[[str], str | None]:
+    """A file's text at ``ref`` in the current repository (None when it is not there); at most 1 MB, as the
+    action reads through the contents API."""
+
+    def read(path: str) -> str | None:
+        cmd = ["git", "--no-pager", "cat-file", "blob", f"{ref}:{path}"]
+        try:
+            done = subprocess.run(cmd, capture_output=True, check=False)
+        except OSError:
+            return None
+        if done.returncode != 0:
+            return None
+        if len(done.stdout) > MAX_RULE_FILE_BYTES:
+            raise UsageError(f"it is {len(done.stdout)} bytes; files over {MAX_RULE_FILE_BYTES} are not read")
+        return done.stdout.decode("utf-8", "replace")
+
+    return read
+
+
 def _config(args: argparse.Namespace) -> dict[str, object]:
     path = args.config or (".qodo.yml" if os.path.exists(".qodo.yml") else "")
     file_overrides: dict[str, object] = {}
@@ -177,6 +197,8 @@ def run(
     config = merge(layers["file"], layers["flags"])  # type: ignore[arg-type]
     text = _read_diff(args, stdin)
     raw_files = split_diff(text)
+    if args.base:  # the team's rule files from the base ref, as the action reads them from the base commit
+        config = with_rule_files(config, _git_reader(args.base))
     pr = PullRequest(number=0, title=args.title, body="", base_sha="", head_sha="")
     settings_key = args.api_key or env.get("QODO_API_KEY", "")
     probe = resolve_settings(args.provider, settings_key or "x", config.model, args.base_url)

@@ -7,7 +7,9 @@ reach them, and .qodo.yml cannot name them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -22,6 +24,34 @@ PUBLISH_CHANNELS = ("inline", "comment", "summary", "check")
 FAIL_ON_VALUES = ("none", "critical", "high", "medium", "low", "info")
 # Keys that decide where data goes or how it is protected: workflow inputs only, never .qodo.yml.
 TRUSTED_ONLY_KEYS = ("provider", "base-url", "api-key", "github-token", "redact", "redaction")
+PATH_INSTRUCTION_KEYS = ("path", "instructions")
+PATH_INSTRUCTIONS_EXAMPLE = (
+    'path-instructions:\n  - path: "src/db/**"\n    instructions: Use parameterised queries; flag string-built SQL.'
+)
+
+
+@dataclass(frozen=True)
+class PathInstruction:
+    """One `path-instructions` entry: text for the model calls that hold a file matching ``path`` (a glob with
+    the semantics of `ignore`, select.matches)."""
+
+    path: str
+    instructions: str
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    """A repository rule file (AGENTS.md, CLAUDE.md …) read from the base branch: never a .qodo.yml key, set
+    by the loader (guidance.read_rule_files). ``text`` is bounded; ``chars`` is the whole file's length."""
+
+    path: str
+    text: str
+    chars: int
+    problem: str = ""  # why it could not be read (then nothing of it is sent)
+
+    @property
+    def cut(self) -> bool:
+        return len(self.text) < self.chars
 
 
 @dataclass(frozen=True)
@@ -47,6 +77,9 @@ class ReviewConfig:
     # generated marker, long lines, built-in ignores of code, unverified files): coverage.py. A .qodo.yml
     # key only (read from the base branch), never an input: never a failed call, max-calls or a cost cap.
     allow_partial: bool = False
+    path_instructions: tuple[PathInstruction, ...] = ()
+    repo_rules: bool = True  # read AGENTS.md, CLAUDE.md, .github/copilot-instructions.md from the base branch
+    rule_files: tuple[RuleFile, ...] = ()  # what the loader read (not a key): guidance.py
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -106,6 +139,61 @@ def _bool(value: object) -> bool:
     raise ValueError("must be true or false")
 
 
+class Explained(ValueError):
+    """A converter's complete message (it names the key and says the fix): shown without the value appended."""
+
+
+def _path_instructions(value: object) -> tuple[PathInstruction, ...]:
+    if not isinstance(value, list):
+        raise Explained(
+            f"must be a list of {{path: glob, instructions: text}} entries, like:\n{PATH_INSTRUCTIONS_EXAMPLE}"
+        )
+    out = []
+    for number, entry in enumerate(value, 1):
+        where = f"entry {number}"
+        if not isinstance(entry, dict):
+            raise Explained(
+                f"{where} must be a mapping with 'path' and 'instructions', like:\n{PATH_INSTRUCTIONS_EXAMPLE}"
+            )
+        for key in entry:
+            if str(key) not in PATH_INSTRUCTION_KEYS:
+                raise Explained(
+                    f"{where}: unknown key {_shown_key(key)}{did_you_mean(str(key), PATH_INSTRUCTION_KEYS) or '.'} "
+                    "An entry has 'path' (a glob, like 'ignore') and 'instructions' (text)."
+                )
+        texts = {}
+        for key in PATH_INSTRUCTION_KEYS:
+            item = entry.get(key)
+            if not isinstance(item, str | int | float) or isinstance(item, bool) or not str(item).strip():
+                what = "a glob, like 'src/db/**'" if key == "path" else "what to look for in those files"
+                raise Explained(f"{where} needs '{key}' as non-empty text ({what}).")
+            texts[key] = str(item).strip()
+        out.append(PathInstruction(texts["path"], texts["instructions"]))
+    return tuple(out)
+
+
+def _shown_key(key: object) -> str:
+    """A key from the file, quoted and cut: it is repeated in messages posted on the PR."""
+    text = str(key)
+    return repr(text[:60] + ("…" if len(text) > 60 else ""))
+
+
+def kebab_case(name: str) -> str:
+    """``max_findings``, ``maxFindings``, ``Max Findings`` -> ``max-findings``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", name.strip()).lower().replace("_", "-").replace(" ", "-")
+
+
+def did_you_mean(name: str, known: Sequence[str]) -> str:
+    """The hint "; did you mean 'max-findings'?" for a near miss (``max_findings``, ``maxFindings``,
+    ``max-finding``), or "". The name is compared in kebab-case, lower case; difflib's ratio 0.75 keeps
+    'lables' -> 'labels' and drops unrelated words."""
+    kebab = kebab_case(name)
+    if kebab in known and kebab != name:
+        return f"; did you mean '{kebab}'?"
+    close = difflib.get_close_matches(kebab, known, n=1, cutoff=0.75)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 # kebab-case key -> (dataclass field, converter). The same names are the action's inputs.
 KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "model": ("model", _text),
@@ -126,6 +214,8 @@ KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "labels": ("labels", _str_list),
     "max-suggestions": ("max_suggestions", _bounded_int(0, 100)),
     "allow-partial": ("allow_partial", _bool),
+    "path-instructions": ("path_instructions", _path_instructions),
+    "repo-rules": ("repo_rules", _bool),
 }
 assert {f for f, _ in KEYS.values()} <= {f.name for f in fields(ReviewConfig)}
 
@@ -196,17 +286,21 @@ def convert_settings(data: Mapping[Any, Any], source: str, *, is_file: bool) -> 
     out: dict[str, Any] = {}
     for key, value in data.items():
         name = str(key)
-        if is_file and name in TRUSTED_ONLY_KEYS:
+        if is_file and kebab_case(name) in TRUSTED_ONLY_KEYS:  # `base_url` is refused like `base-url`
+            name = kebab_case(name)
             raise ConfigError(
                 f"{source}: key '{name}' is not allowed here. Where code is sent and how it is "
                 f"protected is set only by the workflow's inputs (with: {name}: ...)."
             )
         if name not in KEYS:
             known = ", ".join(sorted(KEYS))
-            raise ConfigError(f"{source}: unknown key '{name}'. Known keys: {known}.")
+            hint = did_you_mean(name, list(KEYS))
+            raise ConfigError(f"{source}: unknown key {_shown_key(name)}{hint or '.'} Known keys: {known}.")
         attr, convert = KEYS[name]
         try:
             out[attr] = convert(value)
+        except Explained as exc:
+            raise ConfigError(f"{source}: '{name}' {exc}") from None
         except ValueError as exc:
             shown = str(value)[:60]
             raise ConfigError(f"{source}: '{name}' {exc} (got {shown!r}).") from None

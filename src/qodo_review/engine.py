@@ -28,6 +28,7 @@ from .errors import (
     QodoError,
     UsageError,
 )
+from .guidance import guided, manifest_lines, rule_notices
 from .models import Completion, FileDiff, Finding, Manifest, Prompt, PullRequest, Skipped, Usage
 from .outcome import Outcome
 from .prompt import RenderedFile, render_chunk
@@ -106,6 +107,11 @@ def run_task(
     outcome.lines_total = sum(r.added + r.removed for r in raw_files)
     selection = select_files(raw_files, config.ignore)
     outcome.skipped.extend(selection.skipped)
+    # The team's rules (instructions, path-instructions, the base branch's rule files) in every call.
+    sent_paths = [r.path for r in selection.reviewable]
+    task = guided(task, config, sent_paths)
+    outcome.manifest.guidance = manifest_lines(config, sent_paths)
+    outcome.notices.extend(rule_notices(config.rule_files))
     reviewable = (
         sorted(selection.reviewable, key=lambda r: r.path != task.focus) if task.focus else selection.reviewable
     )

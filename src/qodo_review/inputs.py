@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import convert_settings
+from .config import KEYS, convert_settings, did_you_mean, kebab_case
 from .errors import ConfigError, UsageError
 
 COMMANDS = ("review", "describe", "improve", "ask", "help")
@@ -76,6 +76,7 @@ def _bool_input(name: str, value: str) -> bool:
 
 def parse_inputs(env: Mapping[str, str]) -> Inputs:
     """Read and validate every input; raise UsageError naming the input on a bad value."""
+    _refuse_misspelt_inputs(env)
     raw = {name: env.get(var, "").strip() for name, var in INPUT_ENV.items()}
     command = (raw["command"] or "review").lower()
     if command not in COMMANDS:
@@ -111,6 +112,26 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         fallback_base_url=raw["fallback-base-url"],
         use_proxy_env=_bool_input("use-proxy-env", raw["use-proxy-env"]),
     )
+
+
+def _refuse_misspelt_inputs(env: Mapping[str, str]) -> None:
+    """The runner passes every `with:` entry as INPUT_<NAME> (upper case, spaces as `_`) and only warns about
+    one the action does not declare: `fail_on: high` would silently leave the gate off. A near miss of an
+    input, or a .qodo.yml key given as an input, is an error that says the fix; other strays are left to the
+    runner's own warning."""
+    declared = {name.upper().replace(" ", "_") for name in INPUT_ENV}
+    for var in sorted(env):
+        if not var.startswith("INPUT_") or var[6:] in declared:
+            continue
+        name = var[6:].lower()
+        hint = did_you_mean(name, list(INPUT_ENV))
+        if hint:
+            raise UsageError(f"Input '{name[:60]}' is not an input of qodo-review{hint}")
+        if kebab_case(name) in KEYS:
+            raise UsageError(
+                f"Input '{name[:60]}' is not an input of qodo-review: '{kebab_case(name)}' is a .qodo.yml key; "
+                "set it in the base branch's .qodo.yml."
+            )
 
 
 def findings_path(value: str) -> str:

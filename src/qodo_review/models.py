@@ -234,3 +234,4 @@ class Manifest:
     files: list[tuple[str, int]] = field(default_factory=list)  # (path, lines sent)
     redactions: dict[str, int] = field(default_factory=dict)
     sent: bool = False
+    guidance: list[str] = field(default_factory=list)  # the team's rules sent with the calls (guidance.py)

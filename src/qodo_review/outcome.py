@@ -165,6 +165,7 @@ class Outcome(Generic[T]):
             f"Dry run: nothing was sent. {len(self.prompts)} call(s), about {tokens} prompt tokens, would be "
             f"sent to {self.manifest.provider_host} ({self.manifest.model})."
         )
+        text += "".join(f"\n{line}." for line in self.manifest.guidance)  # the team's rules, in every call
         if show_prompts:
             text += "".join(
                 f"\n----- call {i}: system -----\n{p.system}\n----- call {i}: user -----\n{p.user}"

@@ -293,9 +293,7 @@ def system_text(config: ReviewConfig, nonce: str) -> str:
     text = REVIEW_SYSTEM.format(
         nonce=nonce, categories="|".join(CATEGORIES), max_findings=config.max_findings or 30, language=config.language
     )
-    if config.instructions.strip():
-        text += f"\nThe repository's maintainers add these review instructions:\n{config.instructions.strip()}\n"
-    return text
+    return text  # the team's instructions are added to every command's calls by guidance.guided
 
 
 def build_review_prompt(

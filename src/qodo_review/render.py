@@ -206,6 +206,7 @@ def manifest_section(report: Outcome[Any]) -> str:
         f"{len(files)} files, {sum(n for _, n in m.files)} changed lines, PR title and description.",
         f"- Model calls: {report.usage.calls}; tokens in {report.usage.tokens_in}, out {report.usage.tokens_out}.",
         f"- Secrets redacted before sending: {redactions}.",
+        *(f"- {plain(line, 1000)}." for line in m.guidance),  # the team's rules, sent with the calls
         "- Nothing else left the runner: no telemetry, no other host, nothing stored after the job.",
     ]
     if files:

@@ -107,9 +107,7 @@ def system_text(config: ReviewConfig, nonce: str) -> str:
         limit=config.max_suggestions or 10,
         language=config.language,
     )
-    if config.instructions.strip():
-        text += f"\nThe repository's maintainers add these review instructions:\n{config.instructions.strip()}\n"
-    return text
+    return text  # the team's instructions are added to every command's calls by guidance.guided
 
 
 def spec(config: ReviewConfig, nonce: str) -> Task[tuple[Suggestion, ...]]:
