@@ -89,10 +89,16 @@ class ImageRun:
         return data
 
 
+@cache
+def _action() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    return data
+
+
 def action_env(inputs: dict[str, str]) -> dict[str, str]:
     """action.yml's `runs.env`, as the runner evaluates it: `${{ inputs.x }}` is the step's value or the
     input's default; `${{ github.token }}` the job's token."""
-    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    action = _action()
     declared = action["inputs"]
     unknown = set(inputs) - set(declared)
     assert not unknown, f"inputs not declared in action.yml: {sorted(unknown)}"
@@ -114,7 +120,7 @@ def action_env(inputs: dict[str, str]) -> dict[str, str]:
 
 def input_env(inputs: dict[str, str]) -> dict[str, str]:
     """The runner also sets INPUT_<NAME> (upper case, hyphens kept) for every declared input."""
-    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    action = _action()
     out = {}
     for name, spec in action["inputs"].items():
         default = str(spec.get("default", ""))
@@ -150,9 +156,11 @@ def run_image(
     workspace: Path | None = None,
     name: str | None = None,
     timeout: float = 300,
+    lockdown: bool = True,
 ) -> ImageRun:
     """One step of the action in the container; `workspace` is an existing checkout to mount (default: an
-    empty folder, as when a workflow has no checkout step)."""
+    empty folder, as when a workflow has no checkout step). `lockdown=False` (benchmarks) runs the image
+    exactly as built, without the recorder."""
     name = name or image()
     temp = tmp / "_temp"
     home, workflow, commands = temp / "_github_home", temp / "_github_workflow", temp / "_runner_file_commands"
@@ -197,17 +205,19 @@ def run_image(
     }
     command = [engine(), "run", "--rm", "--network", "host", "--workdir", "/github/workspace"]
     for key, val in env.items():
-        command += ["-e", f"{key}={val}"]
+        if lockdown or not key.startswith("QODO_TEST_"):
+            command += ["-e", f"{key}={val}"]
     for source, target, mode in (
         (home, "/github/home", "rw"),
         (workflow, "/github/workflow", "rw"),
         (commands, "/github/file_commands", "rw"),
         (temp, "/github/runner_temp", "rw"),
         (workspace, "/github/workspace", "rw"),
-        (audit_dir, AUDIT_DIR, "rw"),
-        (LOCKDOWN, sitecustomize_target(name), "ro"),
     ):
         command += ["-v", f"{source}:{target}:{mode}"]
+    if lockdown:
+        command += ["-v", f"{audit_dir}:{AUDIT_DIR}:rw", "-v", f"{LOCKDOWN}:{sitecustomize_target(name)}:ro"]
+
     command.append(name)
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
 
