@@ -244,3 +244,22 @@ def test_readme_workflows_match_githubs_schema(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --- versions and the bots that keep the pins current ------------------------------------------------------
+
+
+def test_one_version() -> None:
+    """The release workflow checks its tag against pyproject; the package says the same version."""
+    import qodo_review
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert qodo_review.__version__ == declared
+
+
+def test_dependabot_keeps_the_base_digest_and_the_action_pins_current() -> None:
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    ecosystems = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert set(ecosystems) >= {"docker", "github-actions"}
+    (never,) = ecosystems["docker"]["ignore"]  # the digest moves with the tag; Python's minor version does not
+    assert never["dependency-name"] == "python" and "version-update:semver-minor" in never["update-types"]

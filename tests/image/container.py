@@ -175,6 +175,9 @@ def run_image(
     output_name, summary_name = f"set_output_{step}", f"step_summary_{step}"
     for file_command in (output_name, summary_name):
         (commands / file_command).touch()  # the runner creates them, empty, before the step
+    for log in ("violations.txt", "audit.jsonl"):
+        # Made here, so this user can read them: the container's root would create them 0600 as root (docker).
+        (audit_dir / log).touch()
 
     values = {"github-token": TOKEN, "api-key": API_KEY, "provider": "openai"}
     if llm_url:
