@@ -145,6 +145,17 @@ def sitecustomize_target(name: str) -> str:
     return done.stdout.strip()
 
 
+RUNNER_UID = 1001  # the `runner` user of GitHub's hosted runners, who owns the workspace and _temp
+
+
+def _as_runner_user(tmp: Path) -> None:
+    """Run as root (as here), the folders would be the container root's own; on a hosted runner they are the
+    runner user's, and the container's root writes into them and reads a checkout it does not own. Same here."""
+    for folder, _, files in os.walk(tmp):
+        for path in (folder, *(os.path.join(folder, f) for f in files)):
+            os.chown(path, RUNNER_UID, RUNNER_UID, follow_symlinks=False)
+
+
 def run_image(
     tmp: Path,
     *,
@@ -179,6 +190,8 @@ def run_image(
         # Made here, so this user can read them: the container's root would create them 0600 as root (docker).
         (audit_dir / log).touch()
 
+    if os.geteuid() == 0:
+        _as_runner_user(tmp)
     values = {"github-token": TOKEN, "api-key": API_KEY, "provider": "openai"}
     if llm_url:
         values["base-url"] = f"{llm_url}/v1"
