@@ -134,7 +134,9 @@ def test_the_summary_comment_and_the_job_summary_both_carry_the_coverage(llm: Fa
     report.source = "GitHub's diff"
     for job in (False, True):
         text = summary_markdown(report, "github.com", job=job)
-        assert "### Coverage\n| | Files | Changed lines |\n|---|---:|---:|\n| ✅ Reviewed | 1 | 40 |" in text
+        # open in the job summary, folded in the comment (operational detail comes after the review)
+        head = "### Coverage\n" if job else "<details><summary>Coverage</summary>\n\n"
+        assert head + "| | Files | Changed lines |\n|---|---:|---:|\n| ✅ Reviewed | 1 | 40 |" in text
         assert "Diff read from GitHub's diff · Model calls: 1 · tokens in 10, out 5." in text
         assert "Time per stage: select " in text and "model calls " in text
 

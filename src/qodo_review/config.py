@@ -20,6 +20,7 @@ from .models import Severity
 MAX_CONFIG_BYTES = 64 * 1024
 PUBLISH_CHANNELS = ("inline", "comment", "summary", "check")
 FAIL_ON_VALUES = ("none", "critical", "high", "medium", "low", "info")
+INLINE_SEVERITY_VALUES = ("critical", "high", "medium", "low", "info")
 # Keys that decide where data goes or how it is protected: workflow inputs only, never .qodo.yml.
 TRUSTED_ONLY_KEYS = ("provider", "base-url", "api-key", "github-token", "redact", "redaction")
 
@@ -31,7 +32,8 @@ class ReviewConfig:
     publish: frozenset[str] = frozenset(PUBLISH_CHANNELS)
     ignore: tuple[str, ...] = ()
     instructions: str = ""
-    max_findings: int = 30
+    # Inline comments per review: ten, because a review with more is skimmed, not read (README, noise control).
+    max_findings: int = 10
     language: str = "English"
     max_input_tokens: int | None = None
     max_calls: int = 8
@@ -47,6 +49,8 @@ class ReviewConfig:
     # generated marker, long lines, built-in ignores of code, unverified files): coverage.py. A .qodo.yml
     # key only (read from the base branch), never an input: never a failed call, max-calls or a cost cap.
     allow_partial: bool = False
+    # Findings below this severity go to the summary only (one at or above fail-on is always inline).
+    inline_min_severity: Severity = Severity.MEDIUM
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -55,6 +59,13 @@ def _fail_on(value: object) -> Severity | None:
     if text not in FAIL_ON_VALUES:
         raise ValueError(f"must be one of {', '.join(FAIL_ON_VALUES)}")
     return None if text == "none" else Severity(text)
+
+
+def _severity(value: object) -> Severity:
+    text = str(value).strip().lower()
+    if text not in INLINE_SEVERITY_VALUES:
+        raise ValueError(f"must be one of {', '.join(INLINE_SEVERITY_VALUES)}")
+    return Severity(text)
 
 
 def _publish(value: object) -> frozenset[str]:
@@ -126,6 +137,7 @@ KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "labels": ("labels", _str_list),
     "max-suggestions": ("max_suggestions", _bounded_int(0, 100)),
     "allow-partial": ("allow_partial", _bool),
+    "inline-min-severity": ("inline_min_severity", _severity),
 }
 assert {f for f, _ in KEYS.values()} <= {f.name for f in fields(ReviewConfig)}
 

@@ -78,10 +78,14 @@ class Context:
     out: Out
     redactor: Redactor
     view: View | None = None
-    max_inline: int = 30
+    max_inline: int = 10
     check_run_id: int | None = None
     check_denied: PermissionDenied | None = None  # the token may not write checks: annotations instead
     moved_to_summary: list[tuple[Finding, str]] = field(default_factory=list)
+    # noise control (noise.py): findings below inline-min-severity, and those a person dismissed earlier
+    summary_only: list[tuple[Finding, str]] = field(default_factory=list)
+    dismissed: list[tuple[Finding, str]] = field(default_factory=list)
+    threads: dict[str, str] = field(default_factory=dict)  # finding's fingerprint digest -> its thread's URL
     delivery: list[str] = field(default_factory=list)
     delivered: bool = True  # every channel that was to carry the result did
     findings_path: str = ""  # the findings file, once written (the step output)

@@ -22,7 +22,8 @@ class FindingsFile:
 
     def deliver(self, outcome: Outcome[Any], ctx: Context) -> Delivery:
         outcome.payload = ctx.shown().payload()
-        outcome.delivery, outcome.not_inline = list(ctx.delivery), list(ctx.moved_to_summary)
+        outcome.delivery = list(ctx.delivery)
+        outcome.not_inline = [*ctx.moved_to_summary, *ctx.summary_only, *ctx.dismissed]
         facts = ctx.facts
         ctx.findings_path = write_json(
             facts.env.workspace, facts.findings_file, outcome.findings_document(), ctx.redactor
