@@ -151,7 +151,8 @@ def coverage_section(report: Outcome[Any], *, list_all: bool = False) -> str:
     named with its reason: all of them when list_all (the job summary), else the first LISTED_IN_COMMENT."""
     coverage = report.coverage
     done = coverage.reviewed
-    label = "Prepared (dry run)" if report.dry_run else "✅ Reviewed"
+    # never a check mark in an incomplete review (issue 13): its verdict line says "incomplete" first
+    label = "Prepared (dry run)" if report.dry_run else "✅ Reviewed" if report.complete else "Reviewed"
     rows = [
         "| | Files | Changed lines |",
         "|---|---:|---:|",
