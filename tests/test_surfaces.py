@@ -183,7 +183,11 @@ HISTORY = history_section(
 def test_the_summary_comment() -> None:
     report = reviewed()
     text = review_summary(
-        report, "github.com/owner/repo", scope="Full review (first review).", history=HISTORY, placement=placement(report)
+        report,
+        "github.com/owner/repo",
+        scope="Full review (first review).",
+        history=HISTORY,
+        placement=placement(report),
     )
     assert_snapshot("summary_comment.md", text)
     # the order: verdict, walkthrough, effort, key findings, outside the diff, then the folded operations
@@ -218,7 +222,9 @@ def test_the_check_run() -> None:
     report = reviewed()
     links = placement(report).links
     output = check_output(report, "github.com/owner/repo", links)
-    assert_snapshot("check_run.md", f"title: {output['title']}\n\n## summary\n\n{output['summary']}\n\n## text\n\n{output['text']}")
+    assert_snapshot(
+        "check_run.md", f"title: {output['title']}\n\n## summary\n\n{output['summary']}\n\n## text\n\n{output['text']}"
+    )
 
 
 def test_a_dry_run_says_not_reviewed_and_never_pass() -> None:
@@ -301,7 +307,10 @@ def test_the_walkthrough_prose_is_at_most_five_sentences_every_part_first() -> N
     [
         ("https://github.com/o/r/pull/7#discussion_r12", "https://github.com/o/r/pull/7#discussion_r12"),
         ("https://ghe.example/o/r/pull/7#discussion_r12", "https://ghe.example/o/r/pull/7#discussion_r12"),
-        ("https://github.com/o/r/pull/7#discussion_r12) [x](https://evil", "https://github.com/o/r/pull/7#discussion_r5"),
+        (
+            "https://github.com/o/r/pull/7#discussion_r12) [x](https://evil",
+            "https://github.com/o/r/pull/7#discussion_r5",
+        ),
         ("javascript:alert(1)", "https://github.com/o/r/pull/7#discussion_r5"),
         ("", "https://github.com/o/r/pull/7#discussion_r5"),
     ],

@@ -107,9 +107,7 @@ def walkthrough_section(report: Outcome[Any], host: str) -> str:
         return ""
     count = len({r.path for r in report.files})
     table = (
-        f"<details><summary>Changed files ({count:,})</summary>\n\n{files_table(report)}\n\n</details>"
-        if count
-        else ""
+        f"<details><summary>Changed files ({count:,})</summary>\n\n{files_table(report)}\n\n</details>" if count else ""
     )
     return "\n\n".join(p for p in ("### Walkthrough", prose, table) if p)
 
