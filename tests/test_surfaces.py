@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -344,3 +345,10 @@ def test_the_changed_files_are_grouped_by_area() -> None:
     table = text.split("<summary>Changed files (4)</summary>", 1)[1].split("</details>", 1)[0]
     areas = [row.split(" | ")[0].removeprefix("| ") for row in rows_of(table)[1:]]
     assert areas == ["`app/`", "", "`docs/`", "(root)"]
+
+
+def test_the_readme_shows_the_real_summary() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("````markdown\n", 1)[1].split("\n````", 1)[0]
+    snapshot = (Path(__file__).resolve().parent / "snapshots" / "summary_comment.md").read_text(encoding="utf-8")
+    assert "<!-- qodo-review:summary -->\n\n" + shown == snapshot.rstrip("\n")

@@ -371,7 +371,7 @@ def tool_status_line(outcome: Outcome[Any]) -> str:
     if outcome.errors:
         return "⚠️ **incomplete**: see the problems below."
     if not outcome.complete:
-        return "✅ **done**, but some files were not shown to the model (see Coverage)."
+        return "⚠️ **incomplete**: done, but some files were not shown to the model (see Coverage)."
     return "✅ **done**"
 
 

@@ -10,7 +10,8 @@ The places: ``inline`` (one pull-request review: the review's findings, /improve
 (/ask's answer, /help, the refusal of a command), ``check`` (the check run, or annotations without one),
 ``summary`` (the job summary), ``outputs`` (the findings file and the step outputs), and ``terminal``
 (the CLI's text or JSON). ``views`` holds what each command hands its channels; ``threads`` the markers of
-our inline comments and the settling of their threads.
+our inline comments and the settling of their threads; ``noise`` which findings earn an inline comment
+(inline-min-severity, findings a person dismissed earlier).
 """
 
 from __future__ import annotations
