@@ -245,6 +245,7 @@ def test_a_dry_run_is_never_a_pass(tmp_path: Path, github: FakeGitHub, llm: Fake
     assert result.summary.split("\n\n")[1].startswith("🔍 **not reviewed (dry run)**")
     assert "✅" not in result.summary and "pass" not in result.summary.split("### Coverage")[0]
     assert github.check_runs == [] and github.issue_comments == []  # a dry run posts nothing
+    assert "qodo-review: not reviewed (dry run); 0 findings." in result.stdout  # the log's last line
 
     out = io.StringIO()
     assert cli.main(["review", "--diff", str(SAMPLE), "--dry-run"], env={}, stdout=out) == 0
@@ -257,6 +258,7 @@ def test_an_incomplete_review_says_so_first_everywhere(tmp_path: Path, github: F
         llm.enqueue(json=chat_completion("I would rather not."))
     result = run(tmp_path, github, llm)
     assert result.code == 3 and result.outputs["complete"] == "false"
+    assert "qodo-review: INCOMPLETE review; 0 findings." in result.stdout
     (check,) = github.check_runs
     assert check["output"]["title"].startswith("Incomplete review: ")
     texts = {"comment": summary(github), "job summary": result.summary, "check": check["output"]["summary"]}

@@ -44,10 +44,15 @@ class StepOutputs:
             if outcome.gate_reason:
                 out.error(outcome.gate_reason)
             out.outputs(outcome.outputs(ctx.findings_path))
-            out.log(
-                f"qodo-review: {outcome.verdict}; {len(outcome.findings)} findings; "
-                f"{'complete' if outcome.complete else 'INCOMPLETE'}."
+            # never "pass" for what was not reviewed: a dry run, or an incomplete review, says so first
+            state = (
+                "not reviewed (dry run)"
+                if outcome.dry_run
+                else "INCOMPLETE review" + (", fail" if outcome.verdict == "fail" else "")
+                if not outcome.complete
+                else outcome.verdict
             )
+            out.log(f"qodo-review: {state}; {len(outcome.findings)} findings.")
             return SKIP
         if not ctx.delivered and not outcome.dry_run and not outcome.errors:
             out.error(
