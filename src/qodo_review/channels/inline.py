@@ -4,9 +4,11 @@ review's findings, /improve's suggestions); never approves or blocks.
 A finding already posted (same fingerprint, in a comment of ours whose lines have not changed since) is
 not posted again; nor is one below inline-min-severity, or one a person dismissed earlier (noise.py); at
 most max-findings are posted, plus every finding that fails the gate. The thread of each finding on the PR
-is kept (``Context.threads``) so the summary and the check run link to it. GitHub rejects a whole review when one comment's anchor is invalid (422). We then find
-the bad comments by bisection with pending reviews (invisible to others, deleted straight away), post
-the rest in one review, and move the rejected ones to the summary.
+is kept (``Context.threads``) so the summary and the check run link to it.
+
+GitHub rejects a whole review when one comment's anchor is invalid (422). We then find the bad comments
+by bisection with pending reviews (invisible to others, deleted straight away), post the rest in one review,
+and move the rejected ones to the summary.
 
 GitHub keeps one pending review per user and PR: a probe left by a crashed run (marked PROBE_MARKER)
 is deleted and the request repeated; a person's own draft is never touched. A head that moved during
