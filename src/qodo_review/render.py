@@ -233,10 +233,7 @@ def verdict_line(report: Outcome[Any]) -> str:
     else:
         state = "❌ **fail**" if fail else "✅ **pass**"
     aside = f" (+{len(report.unverifiable)} on paths that do not exist)" if report.unverifiable else ""
-    return (
-        f"{state} · {len(report.findings)} findings{aside} · worst: "
-        f"{worst.value if worst else 'none'} · {gate}"
-    )
+    return f"{state} · {len(report.findings)} findings{aside} · worst: {worst.value if worst else 'none'} · {gate}"
 
 
 def summary_markdown(
