@@ -17,7 +17,7 @@ from .config import ReviewConfig
 from .diff import parse_file
 from .models import CATEGORIES, FileStatus, Hunk, Prompt, PullRequest
 from .redact import Redactor
-from .walkthrough import EFFORT_SCHEMA, FILES_SCHEMA
+from .walkthrough import EFFORT_SCHEMA, FILE_LINES_ASKED, FILES_SCHEMA
 
 # Unchanged lines shown around a change: git's and GitHub's default. A diff made with more (`git diff -U20`)
 # is trimmed to this: far context costs tokens and draws comments away from the change.
@@ -129,8 +129,9 @@ Answer with one JSON object only, no prose around it:
    "suggestion": "<optional: exact replacement text for lines line..end_line (RIGHT side only)>"}}],
  "files": [{{"path": "<file path as shown>", "change": "<one line: what changed in this file>"}}],
  "effort": {{"score": <1-5>, "why": "<one line: why the shown diff takes that much effort to review>"}}}}
-"files" has one entry for every file shown. Effort: 1 = trivial, 2 = small, 3 = moderate, 4 = large or
-subtle, 5 = hard (security-critical logic, concurrency, wide changes).
+"files" has one entry per file shown, the most significant first, at most {max_file_lines}.
+Effort: 1 = trivial, 2 = small, 3 = moderate, 4 = large or subtle, 5 = hard (security-critical logic,
+concurrency, wide changes).
 Severity: critical = exploitable or data loss; high = likely bug in normal use; medium = bug in edge
 cases or notable risk; low = minor; info = note. Report at most {max_findings} findings, worst first.
 Write the summary, titles, bodies and file lines in {language}.
@@ -278,7 +279,11 @@ def fenced(nonce: str, text: str) -> str:
 
 def system_text(config: ReviewConfig, nonce: str) -> str:
     text = REVIEW_SYSTEM.format(
-        nonce=nonce, categories="|".join(CATEGORIES), max_findings=config.max_findings or 30, language=config.language
+        nonce=nonce,
+        categories="|".join(CATEGORIES),
+        max_findings=config.max_findings or 30,
+        language=config.language,
+        max_file_lines=FILE_LINES_ASKED,
     )
     if config.instructions.strip():
         text += f"\nThe repository's maintainers add these review instructions:\n{config.instructions.strip()}\n"

@@ -15,7 +15,10 @@ from typing import Any
 
 from .models import Answer, Effort
 
-MAX_FILE_NOTES = 300  # lines per answer read, at most (a part never holds more files than that in practice)
+# Lines asked of each call: ~25 output tokens each, so 40 keep within a tenth of the answer's 8,000 tokens
+# (tokens.DEFAULT_OUTPUT_TOKENS) however many small files a part holds; the rest of the files show "—".
+FILE_LINES_ASKED = 40
+MAX_FILE_NOTES = 300  # lines per answer read, at most
 MAX_NOTE_CHARS = 300  # one line of "what changed"
 MAX_WHY_CHARS = 300
 MAX_SENTENCES = 5  # the walkthrough's prose: 2-5 sentences (issue 13)
