@@ -118,7 +118,7 @@ def test_more_than_50_annotations_go_in_batches(tmp_path: Path, llm: FakeLLM) ->
     assert len(check["annotations"]) == 120 and check["conclusion"] == "success"
     assert {a["start_line"] for a in check["annotations"]} == set(range(1, 121))
     assert "::warning file=" not in result.stdout  # the check run carries them: no workflow annotations
-    assert len(github.posted_reviews[0]["comments"]) == 30  # the inline cap; the rest are in the summary
+    assert len(github.posted_reviews[0]["comments"]) == 10  # the inline cap (max-findings); the rest: the summary
 
 
 def test_checks_refused_verdict_still_reaches_the_user(tmp_path: Path, llm: FakeLLM) -> None:

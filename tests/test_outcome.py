@@ -39,7 +39,7 @@ HEAD = [
 ]
 TAIL = ["delivery", "skipped", "coverage", "errors", "notices", "usage"]
 OWN = {
-    "review": [],
+    "review": ["walkthrough", "effort"],
     "describe": ["description"],
     "improve": ["suggestions"],
     "ask": ["question", "answer", "citations"],
@@ -125,5 +125,5 @@ def test_the_action_writes_the_same_schema_as_the_cli(tmp_path: Path) -> None:
         llm.enqueue(json=chat_completion(json.dumps(answer)))
         run = run_action(tmp_path, github_url=github.url, llm_url=llm.url)
     assert run.code == 0 and run.findings is not None
-    assert list(run.findings) == HEAD + TAIL
+    assert list(run.findings) == HEAD + OWN["review"] + TAIL
     assert list(run.findings) == [k for k in cli_json("review") if k != "prompts"]

@@ -290,7 +290,7 @@ def test_history_section_newest_first_and_escaped() -> None:
             "| Commit | When (UTC) | Model | Verdict | Scope |",
             "|---|---|---|---|---|",
             "| `ccccccc` | 2026\\-01\\-04 03\\:04\\:05 | `m\\|x @team` | ✅ pass | full |",
-            "| `bbbbbbb` | 2026\\-01\\-03 03\\:04\\:05 | `claude-sonnet-4-6` | ❌ fail (incomplete) | incremental |",
+            "| `bbbbbbb` | 2026\\-01\\-03 03\\:04\\:05 | `claude-sonnet-4-6` | ⚠️ incomplete, ❌ fail | incremental |",
             "| `aaaaaaa` | 2026\\-01\\-02 03\\:04\\:05 | `gpt-4.1` | ✅ pass | full |",
         ]
     )

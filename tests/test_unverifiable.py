@@ -164,6 +164,7 @@ def run(tmp: Path, llm: FakeLLM, findings: list[dict[str, Any]], tree: list[str]
     llm.enqueue(json=chat_completion(json.dumps({"summary": "s", "findings": findings})))
     with FakeGitHub() as github:
         github.add_pull(7, "Add user search", "", SHA_BASE, SHA_HEAD, SAMPLE_DIFF)
+        github.set_file(".qodo.yml", SHA_BASE, "inline-min-severity: low\n")  # the low finding goes inline
         if tree is not None:
             github.set_tree(SHA_HEAD, tree)
         result = run_action(tmp, github_url=github.url, llm_url=llm.url, inputs={"fail-on": "high"})

@@ -26,8 +26,11 @@ The map, in pipeline order:
   ``config_error`` (an invalid .qodo.yml: the failed check and the one comment, later marked fixed). Each
   fails alone: a GitHub error is a delivery line, and the others still run. The action runs a command's
   channels from the registry; the CLI hands the same Outcome to the terminal.
-- Around them: ``render`` and ``sanitize`` (Markdown for every channel), ``output`` (the action's log,
-  annotations, job summary file, step outputs), ``state`` (the summary comment's signed history).
+- Around them: ``render`` and ``sanitize`` (Markdown for every channel), ``layout`` (the review's summary in
+  the reader's order: verdict, walkthrough, effort, key findings linked to their threads, then the operations
+  folded), ``walkthrough`` (the per-file lines and effort each review call answers, read as hostile text and
+  merged), ``output`` (the action's log, annotations, job summary file, step outputs), ``state`` (the summary
+  comment's signed history).
 """
 
 __version__ = "0.1.0"

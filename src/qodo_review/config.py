@@ -22,6 +22,7 @@ from .models import Severity
 MAX_CONFIG_BYTES = 64 * 1024
 PUBLISH_CHANNELS = ("inline", "comment", "summary", "check")
 FAIL_ON_VALUES = ("none", "critical", "high", "medium", "low", "info")
+INLINE_SEVERITY_VALUES = ("critical", "high", "medium", "low", "info")
 # Keys that decide where data goes or how it is protected: workflow inputs only, never .qodo.yml.
 TRUSTED_ONLY_KEYS = ("provider", "base-url", "api-key", "github-token", "redact", "redaction")
 PATH_INSTRUCTION_KEYS = ("path", "instructions")
@@ -61,7 +62,8 @@ class ReviewConfig:
     publish: frozenset[str] = frozenset(PUBLISH_CHANNELS)
     ignore: tuple[str, ...] = ()
     instructions: str = ""
-    max_findings: int = 30
+    # Inline comments per review: ten, because a review with more is skimmed, not read (README, noise control).
+    max_findings: int = 10
     language: str = "English"
     max_input_tokens: int | None = None
     max_calls: int = 8
@@ -80,6 +82,8 @@ class ReviewConfig:
     path_instructions: tuple[PathInstruction, ...] = ()
     repo_rules: bool = True  # read AGENTS.md, CLAUDE.md, .github/copilot-instructions.md from the base branch
     rule_files: tuple[RuleFile, ...] = ()  # what the loader read (not a key): guidance.py
+    # Findings below this severity go to the summary only (one at or above fail-on is always inline).
+    inline_min_severity: Severity = Severity.MEDIUM
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -88,6 +92,13 @@ def _fail_on(value: object) -> Severity | None:
     if text not in FAIL_ON_VALUES:
         raise ValueError(f"must be one of {', '.join(FAIL_ON_VALUES)}")
     return None if text == "none" else Severity(text)
+
+
+def _severity(value: object) -> Severity:
+    text = str(value).strip().lower()
+    if text not in INLINE_SEVERITY_VALUES:
+        raise ValueError(f"must be one of {', '.join(INLINE_SEVERITY_VALUES)}")
+    return Severity(text)
 
 
 def _publish(value: object) -> frozenset[str]:
@@ -216,6 +227,7 @@ KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "allow-partial": ("allow_partial", _bool),
     "path-instructions": ("path_instructions", _path_instructions),
     "repo-rules": ("repo_rules", _bool),
+    "inline-min-severity": ("inline_min_severity", _severity),
 }
 assert {f for f, _ in KEYS.values()} <= {f.name for f in fields(ReviewConfig)}
 

@@ -75,6 +75,8 @@ class Task(Generic[T]):
     focus: str = ""  # a path sent first, so it fits the budget (the file of a review thread)
     list_not_shown: bool = False  # name the files that are not shown, so the model knows they changed
     scan_secrets: bool = False  # the secret scan of every changed file (the review)
+    # What a part's answer may say about its own files only (the review's walkthrough lines): (answer, paths)
+    scope: Callable[[T, frozenset[str]], T] | None = None
 
 
 def run_task(
@@ -344,6 +346,8 @@ class _Runner(Generic[T]):
         except QodoError as exc:  # pragma: no cover - every QodoError subclass is handled above
             result.errors.append(str(exc))
             return
+        if self.task.scope is not None:
+            answer = self.task.scope(answer, frozenset(p.raw.path for p in chunk.pieces))
         result.answers.append(answer)
         result.files_reviewed.extend(result.files_sent[mark:])
 

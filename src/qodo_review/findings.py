@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from .errors import AnswerError
 from .models import CATEGORIES, Answer, Finding, Severity
+from .walkthrough import parse_effort, parse_files
 
 MAX_FINDINGS_PER_ANSWER = 200
 MAX_TITLE_CHARS = 200
@@ -104,7 +105,12 @@ def parse_answer(text: str) -> Answer:
     for item in raw_findings[:MAX_FINDINGS_PER_ANSWER]:
         if isinstance(item, dict) and (finding := finding_from_json(item)) is not None:
             findings.append(finding)
-    return Answer(summary=_str(data.get("summary"), 20_000).strip(), findings=tuple(findings))
+    return Answer(
+        summary=_str(data.get("summary"), 20_000).strip(),
+        findings=tuple(findings),
+        files=parse_files(data.get("files")),
+        effort=parse_effort(data.get("effort")),
+    )
 
 
 @dataclass(frozen=True)

@@ -175,11 +175,22 @@ class Completion:
 
 
 @dataclass(frozen=True, slots=True)
+class Effort:
+    """How hard a part of the diff is to review, 1 (trivial) to 5 (hard), and the model's one line why."""
+
+    score: int
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """The parsed model answer for a review."""
 
     summary: str
     findings: tuple[Finding, ...]
+    # (path, one line: what changed there) for the files of the call, and the call's effort (walkthrough.py)
+    files: tuple[tuple[str, str], ...] = ()
+    effort: Effort | None = None
 
 
 @dataclass(slots=True)

@@ -14,7 +14,7 @@ from .coverage import Coverage
 from .diff import RawFile, parse_file
 from .errors import ExitCode
 from .findings import Placed, gate_failed, max_severity
-from .models import FileDiff, Finding, Manifest, Prompt, PullRequest, Severity, Skipped, Usage
+from .models import Effort, FileDiff, Finding, Manifest, Prompt, PullRequest, Severity, Skipped, Usage
 
 T = TypeVar("T")
 
@@ -30,6 +30,9 @@ class Outcome(Generic[T]):
     command: str = "review"
     answer: T | None = None  # a tool's merged answer (describe, improve, ask); the review's is in findings
     summary: str = ""
+    # the review's walkthrough: (path, what changed) per file, and the effort to review (walkthrough.py)
+    walkthrough: list[tuple[str, str]] = field(default_factory=list)
+    effort: Effort | None = None
     findings: list[Finding] = field(default_factory=list)
     placed: Placed = field(default_factory=lambda: Placed((), ()))
     # findings on paths that do not exist (findings.set_aside_unverifiable): listed, never inline, never gated
@@ -81,6 +84,14 @@ class Outcome(Generic[T]):
         return "pass"
 
     @property
+    def verdict_shown(self) -> str:
+        """The review's ``verdict`` as the step output and the findings file say it: ``dry-run`` when nothing
+        was reviewed (a dry run never shows "pass"), else pass / fail. Tools are not gates: always pass."""
+        if not self.is_review:
+            return "pass"
+        return "dry-run" if self.dry_run else self.verdict
+
+    @property
     def gate_reason(self) -> str:
         """Why a gated review fails on coverage ("" when it does not): shown in every channel."""
         if self.fail_on is None or self.dry_run:
@@ -117,13 +128,12 @@ class Outcome(Generic[T]):
         """The findings file: one schema for the action and the CLI and every command (README, "The findings
         file"). The command's own keys (``payload``) sit between the common head and the common tail."""
         worst = self.max_severity
-        review = self.is_review
         return {
             "schema_version": SCHEMA_VERSION,
             "command": self.command,
             "dry_run": self.dry_run,
             "complete": self.complete,
-            "verdict": self.verdict if review else "pass",
+            "verdict": self.verdict_shown,
             "max_severity": worst.value if worst else "none",
             "summary": self.summary,
             "findings": [f.to_json() for f in self.findings],
@@ -132,6 +142,7 @@ class Outcome(Generic[T]):
             ],
             # findings on paths that do not exist: not in "findings", not gated, kept here with why
             "unverifiable": [{"finding": f.to_json(), "reason": why} for f, why in self.unverifiable],
+            **(self.review_keys() if self.is_review else {}),
             **self.payload,
             "delivery": list(self.delivery),
             "skipped": self.coverage.rows(),
@@ -145,13 +156,18 @@ class Outcome(Generic[T]):
             },
         }
 
+    def review_keys(self) -> dict[str, Any]:
+        """The review's own findings-file keys: the walkthrough (one line per file) and the effort (1-5)."""
+        effort = {"score": self.effort.score, "why": self.effort.why} if self.effort else None
+        return {"walkthrough": [{"path": p, "change": c} for p, c in self.walkthrough], "effort": effort}
+
     def outputs(self, path: str, count: int | None = None) -> dict[str, str]:
         """The step outputs: the same names for every command, so one workflow can read any result."""
         worst = self.max_severity
         return {
             "findings": str(len(self.findings) if count is None else count),
             "max_severity": worst.value if worst else "none",
-            "verdict": self.verdict if self.is_review else "pass",
+            "verdict": self.verdict_shown,
             "findings_file": path,
             "tokens_in": str(self.usage.tokens_in),
             "tokens_out": str(self.usage.tokens_out),

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .findings import fingerprint
-from .limits import CHECK_TEXT_MAX, COMMENT_BODY_MAX, STEP_SUMMARY_MAX
+from .limits import CHECK_TEXT_MAX, STEP_SUMMARY_MAX
 from .models import Finding, Severity, Skipped
 from .outcome import Outcome
 from .sanitize import HIDDEN_MARKER_PREFIX, inline_code, plain, sanitize_markdown, suggestion_block
@@ -21,9 +21,13 @@ SUMMARY_MARKER = f"{HIDDEN_MARKER_PREFIX}:summary -->"
 ICONS = {Severity.CRITICAL: "🔴", Severity.HIGH: "🟠", Severity.MEDIUM: "🟡", Severity.LOW: "🔵", Severity.INFO: "⚪"}
 
 
+def fingerprint_digest(finding: Finding) -> str:
+    """The finding's fingerprint as our inline comments carry it (16 hex digits)."""
+    return hashlib.sha256(fingerprint(finding).encode("utf-8", "replace")).hexdigest()[:16]
+
+
 def fingerprint_marker(finding: Finding) -> str:
-    digest = hashlib.sha256(fingerprint(finding).encode("utf-8", "replace")).hexdigest()[:16]
-    return f"{HIDDEN_MARKER_PREFIX}:fp={digest} -->"
+    return f"{HIDDEN_MARKER_PREFIX}:fp={fingerprint_digest(finding)} -->"
 
 
 def location(finding: Finding) -> str:
@@ -147,7 +151,8 @@ def coverage_section(report: Outcome[Any], *, list_all: bool = False) -> str:
     named with its reason: all of them when list_all (the job summary), else the first LISTED_IN_COMMENT."""
     coverage = report.coverage
     done = coverage.reviewed
-    label = "Prepared (dry run)" if report.dry_run else "✅ Reviewed"
+    # never a check mark in an incomplete review (issue 13): its verdict line says "incomplete" first
+    label = "Prepared (dry run)" if report.dry_run else "✅ Reviewed" if report.complete else "Reviewed"
     rows = [
         "| | Files | Changed lines |",
         "|---|---:|---:|",
@@ -217,40 +222,29 @@ def manifest_section(report: Outcome[Any]) -> str:
 
 
 def verdict_line(report: Outcome[Any]) -> str:
+    """The first line: pass / fail, and never "pass" for what was not reviewed: a dry run says so first, an
+    incomplete review says "incomplete" first and never beside ✅."""
     worst = report.max_severity
     gate = f"fail-on `{report.fail_on.value}`" if report.fail_on else "no gate (fail-on: none)"
-    state = "✅ **pass**" if report.verdict == "pass" else "❌ **fail**"
-    incomplete = "" if report.complete else " · ⚠️ **incomplete review**"
+    fail = report.verdict == "fail"
+    if report.dry_run:
+        state = "🔍 **not reviewed (dry run)**" + (" · ❌ **fail**" if fail else "")
+    elif not report.complete:
+        state = "⚠️ **incomplete review**" + (" · ❌ **fail**" if fail else "")
+    else:
+        state = "❌ **fail**" if fail else "✅ **pass**"
     aside = f" (+{len(report.unverifiable)} on paths that do not exist)" if report.unverifiable else ""
-    return (
-        f"{state}{incomplete} · {len(report.findings)} findings{aside} · worst: "
-        f"{worst.value if worst else 'none'} · {gate}"
-    )
+    return f"{state} · {len(report.findings)} findings{aside} · worst: {worst.value if worst else 'none'} · {gate}"
 
 
 def summary_markdown(
     report: Outcome[Any], host: str, *, job: bool = False, extra: Sequence[str] = (), scope: str = "", history: str = ""
 ) -> str:
-    """The summary comment (job=False) or the job summary (job=True); `scope` says what was reviewed."""
-    title = "## qodo-review" + (" (dry run)" if report.dry_run else "")
-    parts = [SUMMARY_MARKER if not job else "", title, verdict_line(report), gate_line(report), scope]
-    if report.errors:
-        parts.append("### ⚠️ Problems\n" + "\n".join(f"- {plain(e, 600)}" for e in report.errors))
-    if report.notices:
-        parts.append("\n".join(f"> {plain(n, 400)}" for n in report.notices))
-    if report.summary:
-        parts.append(sanitize_markdown(report.summary, repo=host, max_chars=6000))
-    parts.append("### Findings\n" + findings_table(report.findings, host))
-    parts.append(outside_section(report.placed.outside, host))
-    parts.append(unverifiable_section(report.unverifiable, host))
-    parts.extend(extra)
-    parts.append("### Coverage\n" + coverage_section(report, list_all=job))
-    parts.append("### What left the runner\n" + manifest_section(report))
-    parts.append(history)
-    text = "\n\n".join(p for p in parts if p)
-    return (
-        cap_bytes(text, STEP_SUMMARY_MAX) if job else cap(text, COMMENT_BODY_MAX)
-    )  # the job summary has its own, larger limit (Out)
+    """The summary comment (job=False) or the job summary (job=True); `scope` says what was reviewed. The
+    layout is layout.review_summary's (imported here, not at the top: layout builds on this module)."""
+    from .layout import review_summary
+
+    return review_summary(report, host, job=job, extra=extra, scope=scope, history=history)
 
 
 def scope_line(since: str | None, reason: str, files: int) -> str:
@@ -266,7 +260,8 @@ def history_section(entries: Sequence[Entry]) -> str:
         return ""
     rows = ["### Review history", "| Commit | When (UTC) | Model | Verdict | Scope |", "|---|---|---|---|---|"]
     for e in reversed(entries):
-        verdict = ("✅ pass" if e.verdict == "pass" else "❌ fail") + ("" if e.complete else " (incomplete)")
+        fail = "❌ fail" if e.verdict != "pass" else ""
+        verdict = (fail or "✅ pass") if e.complete else "⚠️ incomplete" + (f", {fail}" if fail else "")
         rows.append(
             f"| {inline_code(e.sha[:7])} | {plain(e.time.replace('T', ' ').removesuffix('Z'), 30)} | "
             f"{inline_code(e.model) if e.model else '-'} | {verdict} | {plain(e.scope, 20)} |"
@@ -303,13 +298,17 @@ def cap(text: str, limit: int) -> str:
 CAP_NOTE = "\n\n…(truncated to fit GitHub's limit; the findings file has everything)"
 
 
-def check_output(report: Outcome[Any], host: str) -> dict[str, Any]:
+def check_output(report: Outcome[Any], host: str, links: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The check run's title, summary and text; ``links``: the findings' inline threads (layout.Placement)."""
     worst = report.max_severity
-    title = f"{len(report.findings)} findings (worst: {worst.value if worst else 'none'})" + (
-        "" if report.complete else " - incomplete"
+    title = ("Incomplete review: " if not report.complete else "") + (
+        f"{len(report.findings)} findings (worst: {worst.value if worst else 'none'})"
     )
-    head = "\n\n".join(p for p in (verdict_line(report), gate_line(report)) if p)
-    summary = cap(head + "\n\n" + findings_table(report.findings, host), CHECK_TEXT_MAX)
+    from .layout import Placement, effort_line, key_findings  # layout builds on this module
+
+    table = key_findings(report.findings, Placement(links=links or {}))
+    head = "\n\n".join(p for p in (verdict_line(report), gate_line(report), effort_line(report.effort)) if p)
+    summary = cap(head + "\n\n" + table, CHECK_TEXT_MAX)
     aside = unverifiable_section(report.unverifiable, host)
     text = cap(
         outside_section(report.placed.outside, host)
@@ -370,7 +369,7 @@ def tool_status_line(outcome: Outcome[Any]) -> str:
     if outcome.errors:
         return "⚠️ **incomplete**: see the problems below."
     if not outcome.complete:
-        return "✅ **done**, but some files were not shown to the model (see Coverage)."
+        return "⚠️ **incomplete**: done, but some files were not shown to the model (see Coverage)."
     return "✅ **done**"
 
 

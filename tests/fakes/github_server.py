@@ -306,6 +306,7 @@ class FakeGitHub:
         self._review_comments: list[dict[str, Any]] = []
         self._check_runs: list[dict[str, Any]] = []
         self._reactions: list[dict[str, Any]] = []
+        self._resolved: dict[int, str] = {}  # review comment id -> who resolved the thread it starts
         self._labels: dict[int, list[str]] = {}
         self._compares: dict[tuple[str, str], tuple[str, str]] = {}  # (base, head) -> (status, diff text)
         self._trees: dict[str, frozenset[str]] = {}  # commit -> every path (files and directories) in its tree
@@ -427,6 +428,54 @@ class FakeGitHub:
                 return None
             answers[alias] = {"__typename": "Blob"} if path in self._trees[sha] else None
         return {"data": {"repository": answers}}
+
+    def resolve_thread(self, comment_id: int, by: str) -> None:
+        """A person (or an app) resolves the review thread that this comment starts."""
+        with self._lock:
+            self._resolved[comment_id] = by
+
+    def add_reaction(self, comment_id: int, content: str, user: str, *, review_comment: bool = True) -> None:
+        """Someone reacts to a comment (a review comment unless review_comment is False)."""
+        with self._lock:
+            self._reactions.append(
+                {
+                    "id": self._id(),
+                    "subject": "review_comment" if review_comment else "issue_comment",
+                    "comment_id": comment_id,
+                    "content": content,
+                    "user": {"login": user, "type": "Bot" if user.endswith("[bot]") else "User"},
+                }
+            )
+
+    def _dismissed_threads(self, req: RecordedRequest) -> dict[str, Any] | None:
+        """GraphQL's reviewThreads for the client's DismissedThreads query, from this fake's review comments:
+        one thread per top-level comment, resolved by whom resolve_thread said (GitHub answers resolvedBy null
+        for an app), with the first comment's 👎 reactions; 100 threads a page, as the query asks."""
+        body = req.json if isinstance(req.json, dict) else {}
+        query, variables = str(body.get("query") or ""), body.get("variables") or {}
+        if not query.startswith("query DismissedThreads(") or not isinstance(variables, dict):
+            return None
+        number = variables.get("number")
+        firsts = [c for c in self._review_comments if c["pull_number"] == number and c["in_reply_to_id"] is None]
+        start = int(variables.get("cursor") or 0)
+        nodes = []
+        for c in firsts[start : start + 100]:
+            who = self._resolved.get(c["id"])
+            downs = [
+                {"user": {"login": r["user"]["login"]}}
+                for r in self._reactions
+                if r["subject"] == "review_comment" and r["comment_id"] == c["id"] and r["content"] == "-1"
+            ]
+            nodes.append(
+                {
+                    "isResolved": who is not None,
+                    "resolvedBy": {"login": who} if who and not who.endswith("[bot]") else None,
+                    "comments": {"nodes": [{"databaseId": c["id"], "reactions": {"nodes": downs}}]},
+                }
+            )
+        more = start + 100 < len(firsts)
+        page = {"hasNextPage": more, "endCursor": str(start + 100) if more else None}
+        return {"data": {"repository": {"pullRequest": {"reviewThreads": {"pageInfo": page, "nodes": nodes}}}}}
 
     def set_compare(self, base: str, head: str, diff_text: str, status: str = "ahead", merge_base: str = "") -> None:
         """What `compare/{base}...{head}` answers: GitHub's status (ahead, behind, diverged, identical),
@@ -592,6 +641,8 @@ class FakeGitHub:
             self.graphql_calls.append(req.json if isinstance(req.json, dict) else {})
             if (paths := self._head_paths(req)) is not None:
                 return Reply(200, paths)
+            if (threads := self._dismissed_threads(req)) is not None:
+                return Reply(200, threads)
             answer = self.graphql_response
             return Reply(200, answer(req.json) if callable(answer) else answer)
         if req.method == "GET" and req.path == "/user":
@@ -1064,6 +1115,7 @@ class FakeGitHub:
             "in_reply_to_id": None,
             "user": {"login": user, "type": user_type},
         }
+        comment["html_url"] = f"https://github.com/{self.repo}/pull/{number}#discussion_r{comment['id']}"
         self._review_comments.append(comment)
         return comment
 

@@ -657,6 +657,8 @@ HOSTILE_MARKDOWN = "\n".join(
 
 
 def _assert_neutral(text: str) -> None:
+    # our own folds (a whole line, their titles our own text) are the only HTML the summary may hold
+    text = re.sub(r"(?m)^<details><summary>[^<>\n]*</summary>$", "", text)
     assert not re.search(r"\]\(\s*<?(?:https?:)?//evil", text), "a link to another host survived"
     assert not re.search(r"(?<!\\)<(?:img|script|details|summary)\b", text, re.IGNORECASE), "raw HTML survived"
     assert "<https://evil" not in text and "https://evil.example" not in text

@@ -10,7 +10,8 @@ The places: ``inline`` (one pull-request review: the review's findings, /improve
 (/ask's answer, /help, the refusal of a command), ``check`` (the check run, or annotations without one),
 ``summary`` (the job summary), ``outputs`` (the findings file and the step outputs), and ``terminal``
 (the CLI's text or JSON). ``views`` holds what each command hands its channels; ``threads`` the markers of
-our inline comments and the settling of their threads.
+our inline comments and the settling of their threads; ``noise`` which findings earn an inline comment
+(inline-min-severity, findings a person dismissed earlier).
 """
 
 from __future__ import annotations
@@ -78,10 +79,14 @@ class Context:
     out: Out
     redactor: Redactor
     view: View | None = None
-    max_inline: int = 30
+    max_inline: int = 10
     check_run_id: int | None = None
     check_denied: PermissionDenied | None = None  # the token may not write checks: annotations instead
     moved_to_summary: list[tuple[Finding, str]] = field(default_factory=list)
+    # noise control (noise.py): findings below inline-min-severity, and those a person dismissed earlier
+    summary_only: list[tuple[Finding, str]] = field(default_factory=list)
+    dismissed: list[tuple[Finding, str]] = field(default_factory=list)
+    threads: dict[str, str] = field(default_factory=dict)  # finding's fingerprint digest -> its thread's URL
     delivery: list[str] = field(default_factory=list)
     delivered: bool = True  # every channel that was to carry the result did
     findings_path: str = ""  # the findings file, once written (the step output)

@@ -81,7 +81,7 @@ class CheckRun:
         # Redacted, then cut to size: a placeholder can be longer than what it replaces (a 422).
         output = {
             k: ctx.scrub(v)[:255] if k == "title" else cap(ctx.scrub(v), CHECK_TEXT_MAX)
-            for k, v in check_output(report, ctx.host).items()
+            for k, v in check_output(report, ctx.host, ctx.threads).items()
         }
         notes = check_annotations(report.placed.inline)
         for note in notes:

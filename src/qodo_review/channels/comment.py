@@ -7,13 +7,14 @@ from typing import Any
 
 from ..errors import GitHubError
 from ..github import Comment, GitHub
+from ..layout import review_summary
 from ..limits import COMMENT_BODY_MAX
 from ..outcome import Outcome
-from ..render import SUMMARY_MARKER, cap, history_section, summary_markdown
+from ..render import SUMMARY_MARKER, cap, history_section
 from ..state import render_state
 from ..tasks import improve
 from . import CREATE_ATTEMPTS, SKIP, Context, Delivery, maybe_done
-from .views import ImproveView, ReviewView
+from .views import ImproveView, ReviewView, placement
 
 
 def find_marked(github: GitHub, number: int, marker: str) -> Comment | None:
@@ -67,8 +68,13 @@ class SummaryComment:
         view = ctx.shown()
         assert isinstance(view, ReviewView)
         marker = render_state(view.key, view.state) if view.key is not None else ""
-        text = summary_markdown(
-            outcome, ctx.host, extra=view.sections(ctx), scope=view.scope, history=history_section(view.state.history)
+        text = review_summary(
+            outcome,
+            ctx.host,
+            extra=view.sections(ctx),
+            scope=view.scope,
+            history=history_section(view.state.history),
+            placement=placement(ctx),
         )
         # Redacted before it is cut to size: a placeholder can be longer than what it replaces (a 422).
         return cap(ctx.scrub(text), COMMENT_BODY_MAX - len(marker) - 2) + "\n\n" + marker

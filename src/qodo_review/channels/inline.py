@@ -2,9 +2,13 @@
 review's findings, /improve's suggestions); never approves or blocks.
 
 A finding already posted (same fingerprint, in a comment of ours whose lines have not changed since) is
-not posted again. GitHub rejects a whole review when one comment's anchor is invalid (422). We then find
-the bad comments by bisection with pending reviews (invisible to others, deleted straight away), post
-the rest in one review, and move the rejected ones to the summary.
+not posted again; nor is one below inline-min-severity, or one a person dismissed earlier (noise.py); at
+most max-findings are posted, plus every finding that fails the gate. The thread of each finding on the PR
+is kept (``Context.threads``) so the summary and the check run link to it.
+
+GitHub rejects a whole review when one comment's anchor is invalid (422). We then find the bad comments
+by bisection with pending reviews (invisible to others, deleted straight away), post the rest in one review,
+and move the rejected ones to the summary.
 
 GitHub keeps one pending review per user and PR: a probe left by a crashed run (marked PROBE_MARKER)
 is deleted and the request repeated; a person's own draft is never touched. A head that moved during
@@ -17,12 +21,13 @@ import re
 from typing import Any, TypeVar
 
 from ..errors import GitHubError
-from ..github import GitHub, Review
+from ..github import GitHub, Review, ReviewComment
+from ..layout import thread_url
 from ..models import Finding, PullRequest
 from ..outcome import Outcome
-from ..render import finding_comment, fingerprint_marker
+from ..render import finding_comment, fingerprint_digest
 from ..tasks import improve
-from . import CREATE_ATTEMPTS, SKIP, Context, Delivery, maybe_done
+from . import CREATE_ATTEMPTS, SKIP, Context, Delivery, maybe_done, noise
 from .threads import FP_RE, ISSUE_RE, is_ours, issue_key, issue_marker
 from .views import ImproveView
 
@@ -68,41 +73,109 @@ class InlineReview:
         return Delivery((f"{self.name}: {self.post(outcome, ctx)}",))
 
     def post(self, report: Outcome[Any], ctx: Context) -> str:
+        github, number, config = ctx.github, report.pr.number, ctx.facts.config
         # An outdated comment (line null) sits on code that changed: a finding still there is posted anew.
-        comments = ctx.github.list_review_comments(report.pr.number)
-        mine = [c for c in comments if is_ours(c, ctx.github.own_login()) and c.line is not None]
-        posted = {m.group(1) for c in mine for m in FP_RE.finditer(c.body)}
+        comments = github.list_review_comments(number)
+        me = github.own_login()
+        ours = [c for c in comments if is_ours(c, me)]
+        mine = [c for c in ours if c.line is not None]
+        posted = {m.group(1): c for c in mine for m in FP_RE.finditer(c.body)}
         # GitHub moves a comment along when code above it shifts: the same issue where it sits now is posted.
-        placed = {(m.group(1), c.line) for c in mine for m in ISSUE_RE.finditer(c.body)}
+        placed = {(m.group(1), c.line): c for c in mine for m in ISSUE_RE.finditer(c.body)}
         fresh: list[Finding] = []
         repeats = 0
         for finding in report.placed.inline:
-            fingerprint = FP_RE.search(fingerprint_marker(finding)).group(1)  # type: ignore[union-attr]
-            if fingerprint in posted or (issue_key(finding), finding.end_line or finding.line) in placed:
+            digest = fingerprint_digest(finding)
+            earlier = posted.get(digest) or placed.get((issue_key(finding), finding.end_line or finding.line))
+            if earlier is not None:
                 repeats += 1
+                self.link(ctx, report, finding, earlier)
+            elif not noise.inline_worthy(finding, config):
+                ctx.summary_only.append((finding, noise.below_reason(config)))
             else:
                 fresh.append(finding)
-        for finding in fresh[ctx.max_inline :]:
+        fresh, dropped = self.undismissed(ctx, report, fresh, ours)
+        gate = [f for f in fresh if noise.gating(f, config)]
+        room = max(0, ctx.max_inline - len(gate))  # a finding that fails the gate is always inline
+        rest = [f for f in fresh if not noise.gating(f, config)]
+        for finding in rest[room:]:
             ctx.moved_to_summary.append((finding, f"over the inline limit ({ctx.max_inline})"))
-        fresh = fresh[: ctx.max_inline]
+        fresh = [f for f in fresh if noise.gating(f, config) or f in rest[:room]]
+        quiet = (f", {len(ctx.summary_only)} below inline-min-severity" if ctx.summary_only else "") + (
+            f", {dropped} dismissed earlier" if dropped else ""
+        )
         if not fresh:
-            return f"nothing new to post ({repeats} already posted)" if repeats else "no inline findings"
+            return (f"nothing new to post ({repeats} already posted)" if repeats else "no inline findings") + quiet
         items = [
             (f, comment_payload(f, ctx.scrub(f"{finding_comment(f, ctx.host)}\n{issue_marker(f)}"))) for f in fresh
         ]
         body = ctx.scrub(f"qodo-review found {len(items)} issues on changed lines; the summary comment has the rest.")
         try:
-            good, bad = post_review(ctx.github, report.pr, body, items, FP_RE)
+            good, bad = post_review(github, report.pr, body, items, FP_RE)
         except NotPosted as exc:
             ctx.moved_to_summary.extend((f, exc.reason) for f in fresh)
             return f"not posted: {exc}"
         for finding, _ in bad:
             ctx.moved_to_summary.append((finding, "GitHub rejected the comment's position"))
+        self.link_posted(ctx, report, [f for f, _ in good])
         return (
             f"posted {len(good)} comments"
             + (f", {len(bad)} moved to the summary" if bad else "")
             + (f", {repeats} already posted" if repeats else "")
+            + quiet
         )
+
+    @staticmethod
+    def link(ctx: Context, report: Outcome[Any], finding: Finding, comment: ReviewComment) -> None:
+        url = thread_url(comment.html_url, report.pr.html_url, comment.id)
+        if url:
+            ctx.threads[fingerprint_digest(finding)] = url
+
+    @staticmethod
+    def undismissed(
+        ctx: Context, report: Outcome[Any], fresh: list[Finding], ours: list[ReviewComment]
+    ) -> tuple[list[Finding], int]:
+        """The findings no person dismissed earlier, and how many were; asked of GitHub only when a finding
+        matches an earlier comment of ours (by fingerprint or issue)."""
+        keys = {fingerprint_digest(f) for f in fresh} | {issue_key(f) for f in fresh}
+        candidates = noise.earlier(ours, keys)
+        if not candidates:
+            return fresh, 0
+        try:
+            why = noise.dismissed_comments(
+                ctx.github, report.pr.number, ctx.github.own_login(), [c.id for c in candidates]
+            )
+        except GitHubError as exc:
+            ctx.out.log(f"Could not read who resolved or reacted to earlier comments (posting anyway): {exc}")
+            return fresh, 0
+        by_key = {key: c for c in candidates if c.id in why for key in noise.markers(c)}
+        kept: list[Finding] = []
+        for finding in fresh:
+            comment = by_key.get(fingerprint_digest(finding)) or by_key.get(issue_key(finding))
+            if comment is None:
+                kept.append(finding)
+            else:
+                ctx.dismissed.append((finding, why[comment.id]))
+                InlineReview.link(ctx, report, finding, comment)
+        return kept, len(fresh) - len(kept)
+
+    @staticmethod
+    def link_posted(ctx: Context, report: Outcome[Any], posted: list[Finding]) -> None:
+        """The threads of the comments just posted: GitHub's answer to the review holds no comment ids, so our
+        comments are listed once more and found by their fingerprints."""
+        if not posted:
+            return
+        try:
+            listed = ctx.github.list_review_comments(report.pr.number)
+        except GitHubError as exc:
+            ctx.out.log(f"Could not read the new comments' links for the summary: {exc}")
+            return
+        me = ctx.github.own_login()
+        by_digest = {m.group(1): c for c in listed if is_ours(c, me) for m in FP_RE.finditer(c.body)}
+        for finding in posted:
+            comment = by_digest.get(fingerprint_digest(finding))
+            if comment is not None:
+                InlineReview.link(ctx, report, finding, comment)
 
 
 class Suggestions:

@@ -22,7 +22,8 @@ class FindingsFile:
 
     def deliver(self, outcome: Outcome[Any], ctx: Context) -> Delivery:
         outcome.payload = ctx.shown().payload()
-        outcome.delivery, outcome.not_inline = list(ctx.delivery), list(ctx.moved_to_summary)
+        outcome.delivery = list(ctx.delivery)
+        outcome.not_inline = [*ctx.moved_to_summary, *ctx.summary_only, *ctx.dismissed]
         facts = ctx.facts
         ctx.findings_path = write_json(
             facts.env.workspace, facts.findings_file, outcome.findings_document(), ctx.redactor
@@ -43,10 +44,15 @@ class StepOutputs:
             if outcome.gate_reason:
                 out.error(outcome.gate_reason)
             out.outputs(outcome.outputs(ctx.findings_path))
-            out.log(
-                f"qodo-review: {outcome.verdict}; {len(outcome.findings)} findings; "
-                f"{'complete' if outcome.complete else 'INCOMPLETE'}."
+            # never "pass" for what was not reviewed: a dry run, or an incomplete review, says so first
+            state = (
+                "not reviewed (dry run)"
+                if outcome.dry_run
+                else "INCOMPLETE review" + (", fail" if outcome.verdict == "fail" else "")
+                if not outcome.complete
+                else outcome.verdict
             )
+            out.log(f"qodo-review: {state}; {len(outcome.findings)} findings.")
             return SKIP
         if not ctx.delivered and not outcome.dry_run and not outcome.errors:
             out.error(

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..layout import Placement, review_summary
 from ..models import Skipped
 from ..outcome import Outcome
-from ..render import addressed_section, outside_section, summary_markdown, tool_summary
+from ..render import addressed_section, outside_section, tool_summary
 from ..state import State
 from ..tasks import describe, improve
 from . import Context
@@ -27,6 +28,11 @@ def moved(ctx: Context) -> list[str]:
     ]
 
 
+def placement(ctx: Context) -> Placement:
+    """What the inline channel did with the findings: their threads' links, and those kept off the diff."""
+    return Placement(ctx.threads, ctx.moved_to_summary, ctx.summary_only, ctx.dismissed)
+
+
 @dataclass(frozen=True)
 class ReviewView:
     """What the summary comment adds to the review: the scope, addressed findings, history, hidden state."""
@@ -41,7 +47,15 @@ class ReviewView:
 
     def markdown(self, outcome: Outcome[Any], ctx: Context) -> str:
         delivery = ["### Delivery\n" + "\n".join(f"- {line}" for line in ctx.delivery)] if ctx.delivery else []
-        return summary_markdown(outcome, ctx.host, job=True, extra=[*moved(ctx), *delivery], scope=self.scope)
+        return review_summary(
+            outcome,
+            ctx.host,
+            job=True,
+            extra=self.sections(ctx),
+            scope=self.scope,
+            placement=placement(ctx),
+            operations=delivery,
+        )
 
     def payload(self) -> dict[str, Any]:
         return {}

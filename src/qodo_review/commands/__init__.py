@@ -74,7 +74,7 @@ def run_command(facts: Run, github: GitHub, out: Out, redactor: Redactor) -> Exi
     if command is None:
         out.notice(f"/{facts.activity.command} is not available in this version; try /review or /help.")
         return ExitCode.OK
-    ctx = Context(facts, github, out, redactor, max_inline=facts.config.max_findings or 30)
+    ctx = Context(facts, github, out, redactor, max_inline=facts.config.max_findings)
     outcome = command.prepare(ctx)
     deliver_all(command.channels, outcome, ctx)
     # The review's result is its verdict; a tool that delivered nothing did not run (incomplete).

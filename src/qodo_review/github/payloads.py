@@ -43,6 +43,7 @@ class ReviewComment:
     user_login: str
     in_reply_to_id: int | None
     pull_request_review_id: int | None
+    html_url: str = ""  # the comment's thread on the PR's page (the summary links to it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,4 +109,5 @@ def _review_comment(d: Mapping[str, Any]) -> ReviewComment:
         user_login=_login(d),
         in_reply_to_id=_int_or_none(d.get("in_reply_to_id")),
         pull_request_review_id=_int_or_none(d.get("pull_request_review_id")),
+        html_url=str(d.get("html_url") or ""),
     )

@@ -14,6 +14,7 @@ from ..models import Answer, Prompt, PullRequest
 from ..outcome import Outcome
 from ..prompt import RenderedFile, build_review_prompt, overhead_tokens
 from ..redact import Redactor
+from ..walkthrough import merge_effort, merge_files, scoped
 
 
 def task(config: ReviewConfig) -> Task[Answer]:
@@ -36,14 +37,19 @@ def task(config: ReviewConfig) -> Task[Answer]:
     def overhead(pr: PullRequest, redactor: Redactor, context: str) -> int:
         return overhead_tokens(pr, config)
 
-    return Task("review", prompt, overhead, parse_answer, merge_answers, scan_secrets=True)
+    return Task("review", prompt, overhead, parse_answer, merge_answers, scan_secrets=True, scope=scoped)
 
 
 def merge_answers(answers: Sequence[Answer]) -> Answer:
     """The parts' findings de-duplicated, worst first; one paragraph per part, each said once (parts of a
     quiet PR often answer the same sentence)."""
     summary = "\n\n".join(dict.fromkeys(a.summary.strip() for a in answers if a.summary.strip()))
-    return Answer(summary=summary, findings=tuple(merge_findings(a.findings for a in answers)))
+    return Answer(
+        summary=summary,
+        findings=tuple(merge_findings(a.findings for a in answers)),
+        files=merge_files(answers),
+        effort=merge_effort(a.effort for a in answers),
+    )
 
 
 def settle(outcome: Outcome[Answer], raw_files: Sequence[RawFile], known: KnownFiles | None = None) -> None:
@@ -52,6 +58,7 @@ def settle(outcome: Outcome[Answer], raw_files: Sequence[RawFile], known: KnownF
     answer = outcome.answer or Answer(summary="", findings=())
     outcome.findings = merge_findings([outcome.findings, answer.findings])
     outcome.summary = answer.summary
+    outcome.walkthrough, outcome.effort = list(answer.files), answer.effort
     outcome.findings, outcome.unverifiable = set_aside_unverifiable(outcome.findings, known or KnownFiles.of(raw_files))
     cited = {f.path for f in outcome.findings}
     outcome.placed = place_findings(
