@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from .cost import Price, parse_max_cost, parse_prices
 from .errors import ConfigError
 from .models import Severity
 
@@ -20,6 +21,8 @@ from .models import Severity
 MAX_CONFIG_BYTES = 64 * 1024
 PUBLISH_CHANNELS = ("inline", "comment", "summary", "check")
 FAIL_ON_VALUES = ("none", "critical", "high", "medium", "low", "info")
+# request-timeout's bounds: a second is enough to connect to a local server; an hour is a hung one.
+MIN_TIMEOUT, MAX_TIMEOUT = 1.0, 3600.0
 # Keys that decide where data goes or how it is protected: workflow inputs only, never .qodo.yml.
 TRUSTED_ONLY_KEYS = ("provider", "base-url", "api-key", "github-token", "redact", "redaction")
 
@@ -48,6 +51,11 @@ class ReviewConfig:
     # key only (read from the base branch), never an input: never a failed call, max-calls or a cost cap.
     allow_partial: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Seconds one model call may take: CPU-served local models need minutes (providers.ProviderSettings).
+    request_timeout: float = 120.0
+    # Dollars a run may spend on model calls (None: no cap), and prices for models not in cost.PRICES.
+    max_cost: float | None = None
+    prices: Mapping[str, Price] = field(default_factory=dict)
 
 
 def _fail_on(value: object) -> Severity | None:
@@ -95,6 +103,18 @@ def _bounded_int(low: int, high: int) -> Callable[[object], int]:
     return convert
 
 
+def _seconds(value: object) -> float:
+    if isinstance(value, bool):
+        raise ValueError("must be a number of seconds")
+    try:
+        number = float(str(value).strip().removesuffix("s").strip())
+    except ValueError:
+        raise ValueError("must be a number of seconds, like 600") from None
+    if not MIN_TIMEOUT <= number <= MAX_TIMEOUT:  # nan fails this too
+        raise ValueError(f"must be between {MIN_TIMEOUT:g} and {MAX_TIMEOUT:g} seconds")
+    return number
+
+
 def _bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -126,6 +146,9 @@ KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "labels": ("labels", _str_list),
     "max-suggestions": ("max_suggestions", _bounded_int(0, 100)),
     "allow-partial": ("allow_partial", _bool),
+    "request-timeout": ("request_timeout", _seconds),
+    "max-cost": ("max_cost", parse_max_cost),
+    "prices": ("prices", parse_prices),
 }
 assert {f for f, _ in KEYS.values()} <= {f.name for f in fields(ReviewConfig)}
 
