@@ -8,6 +8,7 @@ batch rate is known here, and the invoice is the truth.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -162,12 +163,15 @@ def cost_line(usage: Usage, cost: float | None) -> str:
 
 
 def dollars(amount: float) -> str:
-    """Three significant decimals under a dollar ($0.043, $0.0012), cents above ($12.34)."""
+    """Cents from a dollar up ($12.34), three decimals down to a cent ($0.043), then two significant digits
+    ($0.0012, $0.000015)."""
     if amount >= 1:
         return f"${amount:,.2f}"
     if amount == 0:
         return "$0"
-    return f"${amount:.3f}" if amount >= 0.01 else f"${amount:.2g}"
+    if amount >= 0.01:
+        return f"${amount:.3f}"
+    return f"${amount:.{1 - math.floor(math.log10(amount))}f}"  # two significant digits, never 1.5e-05
 
 
 class Spend:

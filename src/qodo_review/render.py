@@ -188,8 +188,8 @@ def cost_paragraph(report: Outcome[Any]) -> str:
     line = cost_line(report.usage, report.cost)
     if report.cost is None:
         return (
-            f"Cost {line} (model {inline_code(report.manifest.model or '-')} is not in the price table of "
-            f"{PRICES_DATE}; `prices:` in .qodo.yml sets its price)."
+            f"Cost {line.removeprefix('cost ')} (model {inline_code(report.manifest.model or '-')} is not in the "
+            f"price table of {PRICES_DATE}; `prices:` in .qodo.yml sets its price)."
         )
     return f"Cost {line} (list prices of {PRICES_DATE})."
 
