@@ -356,3 +356,20 @@ def test_the_request_timeout_input_is_validated(tmp_path: Path, llm: FakeLLM) ->
     run = action(tmp_path, llm, added("src/a.py", 3), **{"request-timeout": "0"})
     assert run.code == 2 and "Input 'request-timeout' must be between 1 and 3600 seconds" in run.summary
     assert not llm.requests
+
+
+def test_a_fallback_answer_is_priced_at_the_fallback_models_price(tmp_path: Path, llm: FakeLLM) -> None:
+    for _ in range(4):  # the primary fails every attempt; the fallback answers
+        llm.enqueue(status=500, json={"error": {"message": "down", "type": "server_error"}})
+    llm.enqueue(json=openai_reply(20_000, 5_000, 0))
+    args = ("--provider", "openai", "--base-url", llm.url + "/v1", "--api-key", "sk-test", "--model", "gpt-4.1")
+    code, out = run_cli(tmp_path, added("src/a.py", 3), *args, "--fallback-model", "gpt-4.1-mini", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and llm.requests[-1].json["model"] == "gpt-4.1-mini"
+    assert doc["usage"]["cost"] == pytest.approx((20_000 * 0.40 + 5_000 * 1.60) / 1e6)  # not gpt-4.1's $0.08
+
+
+def test_max_cost_needs_the_fallback_models_price_too(tmp_path: Path, llm: FakeLLM) -> None:
+    args = ("--provider", "openai", "--base-url", llm.url + "/v1", "--api-key", "sk-test", "--model", "gpt-4.1")
+    code, _ = run_cli(tmp_path, added("src/a.py", 3), *args, "--fallback-model", "my-llama", "--max-cost", "1")
+    assert code == 2 and not llm.requests

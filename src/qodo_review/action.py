@@ -133,10 +133,11 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor, clock: Clock = S
     keyless = settings.kind == "openai-compatible"
     if not inputs.api_key and not keyless and not inputs.dry_run and activity.command != "help":
         return _no_key(pr, env, config.fail_on is not None, out)
-    cost_cap(settings.model, config.max_cost, config.prices)  # a cap on a model of unknown price: stop now
     fallback = resolve_fallback(
         settings, inputs.fallback_provider, inputs.fallback_api_key, inputs.fallback_model, inputs.fallback_base_url
     )
+    # A cap on a model of unknown price (the primary's or the fallback's): a usage error now, before any fetch.
+    cost_cap([settings.model] + ([fallback.model] if fallback else []), config.max_cost, config.prices)
     facts = Run(env, inputs, activity, pr, config, settings, fallback, secrets.token_hex(8), clock)
     if not inputs.dry_run and activity.command != "help":
         preload_sdk(settings)  # overlaps the SDK's import with the waits on GitHub for the diff

@@ -207,7 +207,8 @@ def run(
     no_key = not settings_key and settings.kind != "openai-compatible"
     dry = args.dry_run or no_key
     if not dry:
-        cost_cap(settings.model, config.max_cost, config.prices)  # a cap on a model of unknown price: stop now
+        # A cap on a model of unknown price (the primary's or the fallback's): a usage error now.
+        cost_cap([settings.model] + ([fallback.model] if fallback else []), config.max_cost, config.prices)
     provider = None if dry else resilient(settings, fallback, clock=clock)
     nonce, question = secrets.token_hex(8), getattr(args, "question", "")
     if args.command == "review":

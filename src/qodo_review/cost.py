@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import UsageError
@@ -133,26 +133,38 @@ def parse_max_cost(value: object) -> float:
     return number
 
 
-def cost_cap(model: str, max_cost: float | None, overrides: Mapping[str, Price]) -> Spend | None:
-    """The run's Spend under max-cost, or None without a cap. A cap on a model of unknown price cannot be
-    kept: a usage error at once, naming the key that fixes it."""
+def cost_cap(models: Sequence[str], max_cost: float | None, overrides: Mapping[str, Price]) -> Spend | None:
+    """The run's Spend under max-cost (None without a cap), priced at the dearest of the run's models (the
+    primary and the fallback) for each kind of token. A cap on a model of unknown price cannot be kept: a
+    usage error at once, naming the key that fixes it."""
     if max_cost is None:
         return None
-    price = find_price(model, overrides)
-    if price is None:
-        raise UsageError(
-            f"max-cost is set, but the price of model {model!r} is not known, so no call could be kept under it. "
-            f"Add it under `prices:` in .qodo.yml ({model}: {{input: 0.5, cached-input: 0.05, output: 1.5}}, US "
-            "dollars per million tokens), or remove max-cost."
-        )
-    return Spend(price, max_cost)
+    prices = []
+    for model in models:
+        price = find_price(model, overrides)
+        if price is None:
+            raise UsageError(
+                f"max-cost is set, but the price of model {model!r} is not known, so no call could be kept under "
+                f"it. Add it under `prices:` in .qodo.yml ({model}: {{input: 0.5, cached-input: 0.05, output: 1.5}}"
+                ", US dollars per million tokens), or remove max-cost."
+            )
+        prices.append(price)
+    dearest = Price(
+        max(p.input for p in prices),
+        max(p.cached_input for p in prices),
+        max(p.output for p in prices),
+        max(p.input if p.cache_write is None else p.cache_write for p in prices),
+    )
+    return Spend(dearest, max_cost)
 
 
-def usage_cost(usage: Usage, price: Price | None) -> float | None:
-    """The run's cost from its reported usage, or None when the model's price is unknown."""
+def completion_cost(completion: Completion, price: Price | None) -> float | None:
+    """One completion's dollars, or None when its model's price is unknown."""
     if price is None:
         return None
-    return price.of(usage.tokens_in, usage.tokens_cached, usage.tokens_cache_write, usage.tokens_out)
+    return price.of(
+        completion.tokens_in, completion.tokens_cached, completion.tokens_cache_write, completion.tokens_out
+    )
 
 
 def cost_line(usage: Usage, cost: float | None) -> str:
@@ -201,11 +213,11 @@ class Spend:
             self._reserved += estimate
             return estimate
 
-    def record(self, completion: Completion) -> None:
-        """What a completion (an answer, a re-ask) actually cost."""
-        cost = self.price.of(
-            completion.tokens_in, completion.tokens_cached, completion.tokens_cache_write, completion.tokens_out
-        )
+    def record(self, completion: Completion, cost: float | None = None) -> None:
+        """What a completion (an answer, a re-ask) actually cost: ``cost`` at its own model's price, else at
+        the cap's price."""
+        if cost is None:
+            cost = completion_cost(completion, self.price) or 0.0
         with self._lock:
             self.spent += cost
 
@@ -225,3 +237,30 @@ class Spend:
             f"max-cost {dollars(self.limit)}: {self.refused} model call{'s' if self.refused != 1 else ''} not "
             f"made ({dollars(self.spent)} spent; the next call could cost up to {dollars(self.next_estimate)})."
         )
+
+
+class Meter:
+    """The run's cost: each completion (answers and re-asks) priced at its own model's price, as the retry
+    policy names the model that answered (the fallback's may differ), and the max-cost Spend, if any. Shared by
+    the parallel calls."""
+
+    def __init__(self, models: Sequence[str], max_cost: float | None, overrides: Mapping[str, Price]) -> None:
+        self.model, self.overrides = (models[0] if models else ""), overrides
+        self.spend = cost_cap(models, max_cost, overrides)
+        self._costs: list[float | None] = []
+        self._lock = threading.Lock()
+
+    def record(self, completion: Completion) -> None:
+        cost = completion_cost(completion, find_price(completion.model, self.overrides))
+        with self._lock:
+            self._costs.append(cost)
+        if self.spend is not None:
+            self.spend.record(completion, cost)
+
+    def total(self) -> float | None:
+        """US dollars, or None when any answer's price is unknown; no answer: $0 at a known price, else None."""
+        with self._lock:
+            costs = list(self._costs)
+        if not costs:
+            return 0.0 if find_price(self.model, self.overrides) is not None else None
+        return None if None in costs else sum(c for c in costs if c is not None)

@@ -17,7 +17,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .budget import BudgetPlan, Chunk, Piece, call_budget, plan_budget
 from .config import ReviewConfig
-from .cost import Spend, cost_cap, find_price, usage_cost
+from .cost import Meter, Spend
 from .diff import RawFile, new_side_texts, parse_file
 from .errors import (
     AnswerError,
@@ -155,9 +155,12 @@ def run_task(
             found.update(_scan_quick(quick, raw_files, redactor))
             quick = []
     resilient = wrap(caller, model, host)
-    spend = cost_cap(model, config.max_cost, config.prices) if resilient is not None else None
+    meter = Meter([model], None, config.prices)  # a dry run: the price alone
+    if resilient is not None:
+        fallback = [resilient.fallback.model] if resilient.fallback is not None else []
+        meter = Meter([resilient.primary.model or model, *fallback], config.max_cost, config.prices)
     runner = _Runner(task, pr, plan, resilient, redactor, nonce, context, scanned if task.scan_secrets else None)
-    runner.spend = spend
+    runner.meter = meter
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
         parts = pool.map(runner.run, plan.chunks, range(len(plan.chunks)))  # every part submitted at once
         found.update(_scan_quick(quick, raw_files, redactor))  # while the workers wait for the model
@@ -170,7 +173,7 @@ def run_task(
     unverified = {r.path for r in selection.reviewable if r.unverified}
     outcome.reviewed = [entry for r in results for entry in r.files_reviewed if entry[0] not in unverified]
     outcome.skipped.extend(_failed_parts(results))
-    outcome.skipped.extend(_over_cost(results, spend))
+    outcome.skipped.extend(_over_cost(results, meter.spend))
     outcome.skipped.extend(_unverified(results, unverified))
     answers: list[T] = []
     for result in results:
@@ -184,9 +187,9 @@ def run_task(
     outcome.findings = secrets
     outcome.answer = task.merge(answers) if answers else None
     outcome.manifest.redactions = redactor.counts()
-    outcome.cost = usage_cost(outcome.usage, find_price(model, config.prices))
-    if spend is not None and spend.refused:
-        outcome.notices.append(spend.notice())
+    outcome.cost = meter.total()
+    if meter.spend is not None and meter.spend.refused:
+        outcome.notices.append(meter.spend.notice())
     record_routes(outcome.manifest, resilient, outcome.usage.calls)
     return outcome
 
@@ -290,7 +293,7 @@ class _Runner(Generic[T]):
         self.redactor, self.nonce, self.context = redactor, nonce, context
         self.total = len(plan.chunks)
         self.scanned = scanned  # files the secret scan read whole already; None: no secret scan
-        self.spend: Spend | None = None  # the max-cost account; None: no cap
+        self.meter = Meter([], None, {})  # the run's cost and its max-cost account
 
     def run(self, chunk: Chunk, index: int) -> _Result[T]:
         result: _Result[T] = _Result()
@@ -339,7 +342,8 @@ class _Runner(Generic[T]):
             result.prompts.append(prompt)
             result.files_reviewed.extend(result.files_sent[mark:])  # a dry run prepares what it would review
             return
-        reserved = self.spend.admit(prompt) if self.spend is not None else 0.0
+        spend = self.meter.spend
+        reserved = spend.admit(prompt) if spend is not None else 0.0
         if reserved is None:  # the call could pass max-cost: not made, its lines not reviewed
             result.over_cost.extend(result.files_sent[mark:])
             del result.files_sent[mark:]
@@ -364,20 +368,17 @@ class _Runner(Generic[T]):
             result.errors.append(str(exc))
             return
         finally:
-            if self.spend is not None:
-                self.spend.release(reserved)
+            if spend is not None:
+                spend.release(reserved)
         result.answers.append(answer)
         result.files_reviewed.extend(result.files_sent[mark:])
 
     def _spender(self, result: _Result[T]) -> Callable[[Completion], None]:
-        """What each completion (answers and re-asks alike) adds to the part's usage and the run's spend."""
-        spend = self.spend
-        if spend is None:
-            return result.usage.add
+        """What each completion (answers and re-asks alike) adds to the part's usage and the run's cost."""
 
         def add(completion: Completion) -> None:
             result.usage.add(completion)
-            spend.record(completion)
+            self.meter.record(completion)
 
         return add
 
