@@ -21,14 +21,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gen_diff import generate_diff  # noqa: E402
+from gen_diff import generate_diff
 
-from qodo_review.config import ReviewConfig  # noqa: E402
-from qodo_review.diff import split_diff  # noqa: E402
-from qodo_review.models import PullRequest  # noqa: E402
-from qodo_review.redact import Redactor  # noqa: E402
-from qodo_review.review import review_diff  # noqa: E402
-from qodo_review.tokens import estimate_tokens  # noqa: E402
+from qodo_review.config import ReviewConfig
+from qodo_review.diff import split_diff
+from qodo_review.models import PullRequest
+from qodo_review.redact import Redactor
+from qodo_review.review import review_diff
+from qodo_review.tokens import estimate_tokens
 
 # A description and instructions of the length real ones have (a few paragraphs; a team's review rules).
 DESCRIPTION = (

@@ -336,9 +336,12 @@ def test_the_action_calls_a_keyless_openai_compatible_server(tmp_path: Path, llm
     assert run.code == 2 and "Input 'api-key' is empty" in run.summary  # OpenAI itself still needs one
 
 
-def test_request_timeout_reaches_the_sdk(llm: FakeLLM) -> None:
-    llm.enqueue(json=chat_completion(json.dumps(ANSWER)), delay=4)
-    settings = ProviderSettings(kind="openai-compatible", model="m", base_url=llm.url + "/v1", timeout=1.0)
+@pytest.mark.parametrize("kind", ["openai", "openai-compatible", "anthropic"])
+def test_request_timeout_reaches_the_sdk(llm: FakeLLM, kind: str) -> None:
+    reply = anthropic_tool_message(ANSWER) if kind == "anthropic" else chat_completion(json.dumps(ANSWER))
+    llm.enqueue(json=reply, delay=4)
+    url = llm.url if kind == "anthropic" else llm.url + "/v1"
+    settings = ProviderSettings(kind=kind, model="m", base_url=url, api_key="k", timeout=1.0)
     with pytest.raises(ProviderUnavailable, match=r"did not answer within 1 s"):
         make_provider(settings).complete(Prompt("s", "u", {"type": "object"}, 100))
 
@@ -373,3 +376,31 @@ def test_max_cost_needs_the_fallback_models_price_too(tmp_path: Path, llm: FakeL
     args = ("--provider", "openai", "--base-url", llm.url + "/v1", "--api-key", "sk-test", "--model", "gpt-4.1")
     code, _ = run_cli(tmp_path, added("src/a.py", 3), *args, "--fallback-model", "my-llama", "--max-cost", "1")
     assert code == 2 and not llm.requests
+
+
+# --- what a tiny local model answers (seen from llama.cpp with Gemma 3 270M: bench/README.md) ----------------
+
+
+def test_a_tiny_models_answers_end_in_a_clear_result(tmp_path: Path, llm: FakeLLM) -> None:
+    args = ("--provider", "openai-compatible", "--base-url", llm.url + "/v1", "--model", "gemma-3-270m")
+    # Whitespace up to the answer cap (what it wrote in json_object mode): cut off, cannot be split: incomplete.
+    llm.enqueue(json=chat_completion("\n \n \t \t \t", finish_reason="length"))
+    code, out = run_cli(tmp_path, added("src/a.py", 3), *args, "--format", "json")
+    doc = json.loads(out)
+    assert code == 3 and not doc["complete"] and "cut off" in doc["errors"][0]
+    # A finding on a path not in the PR, and one on a line the diff does not show: listed, never lost.
+    answer = {
+        "summary": "ok",
+        "findings": [
+            {"path": "lib/other.py", "line": 3, "severity": "high", "category": "bug", "title": "t", "body": "b"},
+            {"path": "src/a.py", "line": 900, "severity": "low", "category": "bug", "title": "u", "body": "c"},
+        ],
+    }
+    llm.enqueue(json=chat_completion(json.dumps(answer)))
+    code, out = run_cli(tmp_path, added("src/a.py", 3), *args, "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["complete"]
+    kept = [f["path"] for f in doc["findings"]] + [u["finding"]["path"] for u in doc["unverifiable"]]
+    assert sorted(kept) == ["lib/other.py", "src/a.py"]
+    outside = {n["finding"]["path"]: n["reason"] for n in doc["not_inline"]}
+    assert "lib/other.py" in outside and "src/a.py" in outside  # not on a changed line: listed, with why
