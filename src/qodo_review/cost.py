@@ -1,9 +1,9 @@
 """What a run costs: the dated price table, the `prices:` override, the cost of the tokens used, and the
 `max-cost` cap that stops calling the model before the next call could pass it.
 
-Pure but for ``Spend``, the run's one thread-safe account of money spent and reserved (the parallel calls
-share it). A cost is an estimate from the provider's reported usage and list prices: no discount, tax or
-batch rate is known here, and the invoice is the truth.
+Pure but for ``Meter`` and its ``Spend``: the run's thread-safe account of what each answer cost, and of the
+money spent and reserved under max-cost (the parallel calls share them). A cost is an estimate from the
+provider's reported usage and list prices: no discount, tax or batch rate is known here; the invoice is the truth.
 """
 
 from __future__ import annotations
@@ -199,8 +199,11 @@ class Spend:
         self.next_estimate = 0.0  # the estimate of the first call refused (for the reason shown)
 
     def estimate(self, prompt: Prompt) -> float:
-        """The most one call can cost: its prompt, uncached, and its answer at the output cap."""
-        return self.price.of(prompt.tokens_estimate, 0, 0, prompt.max_output_tokens)
+        """The most one call can cost: its prompt (an estimate that runs 1.0-1.6x high) at the input price or,
+        dearer, the cache-write price, and its answer at the output cap."""
+        price = self.price
+        write = price.input if price.cache_write is None else max(price.input, price.cache_write)
+        return (prompt.tokens_estimate * write + prompt.max_output_tokens * price.output) / MILLION
 
     def admit(self, prompt: Prompt) -> float | None:
         """Reserve the call's estimate and return it, or None (and no call) when it could pass the cap."""
