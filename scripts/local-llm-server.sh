@@ -7,7 +7,7 @@
 #   scripts/local-llm-server.sh [VENV_DIR] [PORT]     # defaults: .local-llm/venv, 8089
 #
 # LLM_MAX_ANSWER_TOKENS (default 256) caps every answer on the server's side, whatever max_tokens a request
-# asks for: a 270M model on two CPU cores writes 1-3 tokens a second under a JSON schema, and qodo-review
+# asks for: a 270M model on two CPU cores writes 0.3-3 tokens a second under a JSON schema, and qodo-review
 # asks for up to 4,096 for a model it does not know.
 #
 # It prints the URL to give the test (QODO_LOCAL_LLM_URL=http://127.0.0.1:PORT/v1) and runs in the
@@ -49,7 +49,7 @@ params.model.path = model
 params.model_alias = "gemma-3-270m"
 params.hostnames = ["127.0.0.1"]  # never another interface
 params.port = port
-params.n_ctx = 8192  # the prompt of a small diff is ~2,000 tokens; the answer's cap comes on top
+params.n_ctx = 8192  # a one-hunk review prompt is ~700 tokens, --max-input-tokens 6000 at most, plus the answer
 params.n_parallel = 1
 params.n_predict = int(os.environ.get("LLM_MAX_ANSWER_TOKENS", "256"))
 params.cpuparams.n_threads = 2
