@@ -59,12 +59,13 @@ def test_path_instructions_go_to_the_calls_holding_matching_files() -> None:
         assert "Never shown" not in prompt.user + prompt.system
         assert prompt.tokens_estimate <= 2500  # the budget counted them
     db = next(p for p in prompts if "src/db/query.py" in p.user)
-    assert db.user.startswith(
-        "Instructions from the repository's configuration for files in this part:\n"
-        "- For files matching `src/db/**` (here: src/db/query.py):\n  Use parameterised queries only.\n\n"
-    )  # then the part's scope line and its data
+    assert db.user.endswith(
+        "\n\nInstructions from the repository's configuration for files in this part:\n"
+        "- For files matching `src/db/**` (here: src/db/query.py):\n  Use parameterised queries only."
+    )  # after the data: the start every call shares stays the cacheable prefix
     # outside the data fence: the repository's configuration, not the pull request's text
-    assert db.user.index("Use parameterised") < db.user.index(f"<<<DATA-{NONCE}")
+    assert db.user.index("Use parameterised") > db.user.index(f"DATA-{NONCE}>>>")
+    assert db.shared and db.user.startswith(db.shared)
 
 
 def test_in_one_call_each_rule_names_its_files() -> None:

@@ -14,7 +14,8 @@ The map, in pipeline order:
 - ``engine.py``: ``run_task``, the one chunk runner: ``select`` -> ``budget`` -> ``redact/`` -> ``prompt`` ->
   ``providers/`` (through ``retry``) -> parse -> merge, halving a part that overflows, with ``coverage``;
   ``budget`` packs files into calls by the estimates and model limits of ``tokens``; ``guidance`` adds the
-  team's rules (instructions, path-instructions, the base branch's AGENTS.md/CLAUDE.md…) to every call.
+  team's rules (instructions, path-instructions, the base branch's AGENTS.md/CLAUDE.md…) to every call;
+  ``cost`` prices each answer (the dated table, ``prices:``) and keeps the run under ``max-cost``.
 - ``tasks/``: one pure module per command: its schema, system prompt, prompt data, parse, merge, its own
   after-processing (``findings`` placement for the review, suggestions, citations, labels) and its Markdown.
 - ``outcome.py``: the ``Outcome`` of any run, with the one exit-code mapping, the one findings-file schema and

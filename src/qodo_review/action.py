@@ -21,6 +21,7 @@ from .channels.reply import refuse
 from .clock import SYSTEM_CLOCK, Clock
 from .commands import run_command
 from .config import PUBLISH_CHANNELS, ReviewConfig, merge, parse_config_text
+from .cost import cost_cap
 from .errors import ConfigError, EventError, ExitCode, GitHubError, QodoError, UsageError
 from .event import Activity, find_activity, load_event
 from .github import GitHub
@@ -133,11 +134,16 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor, clock: Clock = S
     settings = resolve_settings(
         inputs.provider, inputs.api_key, config.model, inputs.base_url, trust_env=inputs.use_proxy_env
     )
-    if not inputs.api_key and not inputs.dry_run and activity.command != "help":
+    settings = replace(settings, timeout=config.request_timeout)
+    # A local or self-hosted server (Ollama, vLLM, llama.cpp) often needs no key: it is called without one.
+    keyless = settings.kind == "openai-compatible"
+    if not inputs.api_key and not keyless and not inputs.dry_run and activity.command != "help":
         return _no_key(pr, env, config.fail_on is not None, out)
     fallback = resolve_fallback(
         settings, inputs.fallback_provider, inputs.fallback_api_key, inputs.fallback_model, inputs.fallback_base_url
     )
+    # A cap on a model of unknown price (the primary's or the fallback's): a usage error now, before any fetch.
+    cost_cap([settings.model] + ([fallback.model] if fallback else []), config.max_cost, config.prices)
     facts = Run(env, inputs, activity, pr, config, settings, fallback, secrets.token_hex(8), clock)
     if not inputs.dry_run and activity.command != "help":
         preload_sdk(settings)  # overlaps the SDK's import with the waits on GitHub for the diff

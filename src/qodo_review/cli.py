@@ -14,12 +14,14 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import IO, Any
 
 from . import __version__
 from .channels.terminal import Screen, Terminal
 from .clock import SYSTEM_CLOCK, Clock
 from .config import convert_settings, merge, parse_config_text
+from .cost import cost_cap
 from .diff import decode_diff, split_diff
 from .engine import run_task
 from .errors import ConfigError, ExitCode, QodoError, UsageError
@@ -40,7 +42,8 @@ COMMAND_HELP = {
 KEY_VARS = {
     "openai": ("OPENAI_API_KEY",),
     "anthropic": ("ANTHROPIC_API_KEY",),
-    "openai-compatible": ("OPENAI_API_KEY",),
+    # None: an OpenAI key belongs to OpenAI, not to another endpoint; a local server often needs no key at all.
+    "openai-compatible": (),
 }
 
 
@@ -65,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--max-input-tokens", default="", help="cap on prompt tokens per model call")
     review.add_argument("--max-calls", default="", help="cap on the number of model calls")
     review.add_argument("--title", default="", help="a title for the change, shown to the model")
+    review.add_argument(
+        "--request-timeout", default="", help="seconds one model call may take (default 120; CPU-served models: more)"
+    )
+    review.add_argument("--max-cost", default="", help="most US dollars the run may spend on model calls, e.g. 0.50")
     review.add_argument("--fallback-model", default="", help="a second model used when the first keeps failing")
     review.add_argument("--fallback-provider", default="", help="provider of the fallback model (default: the same)")
     review.add_argument("--fallback-base-url", default="", help="endpoint of the fallback model, if not the same")
@@ -177,6 +184,8 @@ def _config(args: argparse.Namespace) -> dict[str, object]:
         "fail-on": args.fail_on,
         "max-input-tokens": args.max_input_tokens,
         "max-calls": args.max_calls,
+        "request-timeout": args.request_timeout,
+        "max-cost": args.max_cost,
     }
     try:
         overrides = convert_settings({k: v for k, v in flags.items() if v}, "flags", is_file=False)
@@ -208,6 +217,7 @@ def run(
     # set them through $GITHUB_ENV, as for the action (input use-proxy-env).
     trust_env = env.get("GITHUB_ACTIONS") != "true" or env.get("QODO_USE_PROXY_ENV", "").lower() == "true"
     settings = resolve_settings(args.provider, settings_key, config.model, args.base_url, trust_env=trust_env)
+    settings = replace(settings, timeout=config.request_timeout)
     fallback = resolve_fallback(
         settings,
         args.fallback_provider,
@@ -215,7 +225,12 @@ def run(
         args.fallback_model,
         args.fallback_base_url,
     )
-    dry = args.dry_run or not settings_key
+    # An openai-compatible server is called without a key when none is given (Ollama, vLLM, llama.cpp need none).
+    no_key = not settings_key and settings.kind != "openai-compatible"
+    dry = args.dry_run or no_key
+    if not dry:
+        # A cap on a model of unknown price (the primary's or the fallback's): a usage error now.
+        cost_cap([settings.model] + ([fallback.model] if fallback else []), config.max_cost, config.prices)
     provider = None if dry else resilient(settings, fallback, clock=clock)
     nonce, question = secrets.token_hex(8), getattr(args, "question", "")
     if args.command == "review":
@@ -246,7 +261,7 @@ def run(
     if not raw_files:  # an empty `git diff` is common (nothing committed yet): say so rather than "no findings"
         source = f"--diff {args.diff}" if args.diff else f"git diff {args.base}...HEAD"
         outcome.notices.append(f"The diff is empty ({source}): there is nothing to review.")
-    screen = Screen(stdout, redactor, config, args.format, question, args.dry_run, not settings_key)
+    screen = Screen(stdout, redactor, config, args.format, question, args.dry_run, no_key)
     Terminal().deliver(outcome, screen)  # the CLI's one channel; the action's are in the registry
     return outcome.exit_code()
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from .cost import Price, parse_max_cost, parse_prices
 from .errors import ConfigError
 from .models import Severity
 
@@ -23,6 +24,8 @@ MAX_CONFIG_BYTES = 64 * 1024
 PUBLISH_CHANNELS = ("inline", "comment", "summary", "check")
 FAIL_ON_VALUES = ("none", "critical", "high", "medium", "low", "info")
 INLINE_SEVERITY_VALUES = ("critical", "high", "medium", "low", "info")
+# request-timeout's bounds: a second is enough to connect to a local server; an hour is a hung one.
+MIN_TIMEOUT, MAX_TIMEOUT = 1.0, 3600.0
 # Keys that decide where data goes or how it is protected: workflow inputs only, never .qodo.yml.
 TRUSTED_ONLY_KEYS = ("provider", "base-url", "api-key", "github-token", "redact", "redaction")
 PATH_INSTRUCTION_KEYS = ("path", "instructions")
@@ -85,6 +88,11 @@ class ReviewConfig:
     # Findings below this severity go to the summary only (one at or above fail-on is always inline).
     inline_min_severity: Severity = Severity.MEDIUM
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Seconds one model call may take: CPU-served local models need minutes (providers.ProviderSettings).
+    request_timeout: float = 120.0
+    # Dollars a run may spend on model calls (None: no cap), and prices for models not in cost.PRICES.
+    max_cost: float | None = None
+    prices: Mapping[str, Price] = field(default_factory=dict)
 
 
 def _fail_on(value: object) -> Severity | None:
@@ -137,6 +145,18 @@ def _bounded_int(low: int, high: int) -> Callable[[object], int]:
         return number
 
     return convert
+
+
+def _seconds(value: object) -> float:
+    if isinstance(value, bool):
+        raise ValueError("must be a number of seconds")
+    try:
+        number = float(str(value).strip().removesuffix("s").strip())
+    except ValueError:
+        raise ValueError("must be a number of seconds, like 600") from None
+    if not MIN_TIMEOUT <= number <= MAX_TIMEOUT:  # nan fails this too
+        raise ValueError(f"must be between {MIN_TIMEOUT:g} and {MAX_TIMEOUT:g} seconds")
+    return number
 
 
 def _bool(value: object) -> bool:
@@ -228,6 +248,9 @@ KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "path-instructions": ("path_instructions", _path_instructions),
     "repo-rules": ("repo_rules", _bool),
     "inline-min-severity": ("inline_min_severity", _severity),
+    "request-timeout": ("request_timeout", _seconds),
+    "max-cost": ("max_cost", parse_max_cost),
+    "prices": ("prices", parse_prices),
 }
 assert {f for f, _ in KEYS.values()} <= {f.name for f in fields(ReviewConfig)}
 

@@ -11,7 +11,8 @@ Every changed file of a review is, for each of its changed lines, in exactly one
   source file, a generated marker on a large file, an extremely long line, a built-in ignore of code) or
   it was shown but could not be verified (read from git past GitHub's file list). `allow-partial: true`
   in the base config accepts these;
-- not reviewed, hard: a failed model call, max-calls, a file GitHub did not give. Nothing accepts these.
+- not reviewed, hard: a failed model call, max-calls, max-cost (a call not made because it could have passed
+  the run's cost cap), a file GitHub did not give. Nothing accepts these.
 
 `complete` is true when nothing is counted not reviewed and no call failed. A gated run fails when the
 coverage is not `gate_ok`. Outcome.complete, Outcome.verdict, the check conclusion and the exit code are all

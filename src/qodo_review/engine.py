@@ -17,6 +17,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .budget import BudgetPlan, Chunk, Piece, call_budget, plan_budget
 from .config import ReviewConfig
+from .cost import Meter, Spend
 from .diff import RawFile, new_side_texts, parse_file
 from .diff.regions import hunk_views, view_hunk
 from .errors import (
@@ -163,7 +164,12 @@ def run_task(
             found.update(_scan_quick(quick, raw_files, redactor))
             quick = []
     resilient = wrap(caller, model, host)
+    meter = Meter([model], None, config.prices)  # a dry run: the price alone
+    if resilient is not None:
+        fallback = [resilient.fallback.model] if resilient.fallback is not None else []
+        meter = Meter([resilient.primary.model or model, *fallback], config.max_cost, config.prices)
     runner = _Runner(task, pr, plan, resilient, redactor, nonce, context, scanned if task.scan_secrets else None)
+    runner.meter = meter
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
         parts = pool.map(runner.run, plan.chunks, range(len(plan.chunks)))  # every part submitted at once
         found.update(_scan_quick(quick, raw_files, redactor))  # while the workers wait for the model
@@ -176,6 +182,7 @@ def run_task(
     unverified = {r.path for r in selection.reviewable if r.unverified}
     outcome.reviewed = [entry for r in results for entry in r.files_reviewed if entry[0] not in unverified]
     outcome.skipped.extend(_failed_parts(results))
+    outcome.skipped.extend(_over_cost(results, meter.spend))
     outcome.skipped.extend(_unverified(results, unverified))
     answers: list[T] = []
     for result in results:
@@ -189,6 +196,9 @@ def run_task(
     outcome.findings = secrets
     outcome.answer = task.merge(answers) if answers else None
     outcome.manifest.redactions = redactor.counts()
+    outcome.cost = meter.total()
+    if meter.spend is not None and meter.spend.refused:
+        outcome.notices.append(meter.spend.notice())
     record_routes(outcome.manifest, resilient, outcome.usage.calls)
     return outcome
 
@@ -213,6 +223,7 @@ class _Result(Generic[T]):
     files_sent: list[tuple[str, int]] = field(default_factory=list)
     files_reviewed: list[tuple[str, int]] = field(default_factory=list)  # the parts the model answered
     secrets: list[Finding] = field(default_factory=list)  # found by the secret scan in what this part sends
+    over_cost: list[tuple[str, int]] = field(default_factory=list)  # (path, lines) not sent: max-cost
     redacted: list[tuple[int, ...]] | None = None  # per piece of the part: the hunks the secret scan reads
     prompt_seconds: float = 0.0
 
@@ -230,6 +241,16 @@ def _failed_parts(results: Sequence[_Result[Any]]) -> list[Skipped]:
         for path, lines in missing.items()
         if lines > 0
     ]
+
+
+def _over_cost(results: Sequence[_Result[Any]], spend: Spend | None) -> list[Skipped]:
+    """Lines whose call was not made because it could have passed max-cost: not reviewed, a hard reason."""
+    lines: dict[str, int] = {}
+    for result in results:
+        for path, count in result.over_cost:
+            lines[path] = lines.get(path, 0) + count
+    reason = spend.reason() if spend is not None else ""
+    return [Skipped(path, reason, count, "not-reviewed") for path, count in lines.items() if count > 0]
 
 
 def _unverified(results: Sequence[_Result[Any]], paths: set[str]) -> list[Skipped]:
@@ -281,6 +302,7 @@ class _Runner(Generic[T]):
         self.redactor, self.nonce, self.context = redactor, nonce, context
         self.total = len(plan.chunks)
         self.scanned = scanned  # files the secret scan read whole already; None: no secret scan
+        self.meter = Meter([], None, {})  # the run's cost and its max-cost account
 
     def run(self, chunk: Chunk, index: int) -> _Result[T]:
         result: _Result[T] = _Result()
@@ -327,8 +349,14 @@ class _Runner(Generic[T]):
             result.prompts.append(prompt)
             result.files_reviewed.extend(result.files_sent[mark:])  # a dry run prepares what it would review
             return
+        spend = self.meter.spend
+        reserved = spend.admit(prompt) if spend is not None else 0.0
+        if reserved is None:  # the call could pass max-cost: not made, its lines not reviewed
+            result.over_cost.extend(result.files_sent[mark:])
+            del result.files_sent[mark:]
+            return
         try:
-            answer = self.provider.answer(prompt, self._parse, result.usage.add)
+            answer = self.provider.answer(prompt, self._parse, self._spender(result))
         except (ProviderAuthError, UsageError):
             raise
         except (ContextTooLong, AnswerTruncated) as exc:
@@ -346,10 +374,22 @@ class _Runner(Generic[T]):
         except QodoError as exc:  # pragma: no cover - every QodoError subclass is handled above
             result.errors.append(str(exc))
             return
+        finally:
+            if spend is not None:
+                spend.release(reserved)
         if self.task.scope is not None:
             answer = self.task.scope(answer, frozenset(p.raw.path for p in chunk.pieces))
         result.answers.append(answer)
         result.files_reviewed.extend(result.files_sent[mark:])
+
+    def _spender(self, result: _Result[T]) -> Callable[[Completion], None]:
+        """What each completion (answers and re-asks alike) adds to the part's usage and the run's cost."""
+
+        def add(completion: Completion) -> None:
+            result.usage.add(completion)
+            self.meter.record(completion)
+
+        return add
 
     def _parse(self, completion: Completion) -> T:
         """A cut-off answer is split and asked again by the caller, never half-read."""

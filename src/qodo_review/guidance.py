@@ -197,7 +197,8 @@ def guided(task: Task[T], config: ReviewConfig, paths: Sequence[str]) -> Task[T]
         return replace(
             base,
             system=base.system + system,
-            user=here + base.user,
+            # after the data, so the start every call shares stays the cacheable prefix (Prompt.shared)
+            user=base.user + (f"\n\n{here.rstrip()}" if here else ""),
             tokens_estimate=base.tokens_estimate + estimate_tokens(system) + estimate_tokens(here),
         )
 

@@ -38,9 +38,11 @@ INPUT_ENV = {
     "fallback-api-key": "QODO_FALLBACK_API_KEY",
     "fallback-base-url": "QODO_FALLBACK_BASE_URL",
     "use-proxy-env": "QODO_USE_PROXY_ENV",
+    "request-timeout": "QODO_REQUEST_TIMEOUT",
+    "max-cost": "QODO_MAX_COST",
 }
 # inputs that are also .qodo.yml keys: a non-empty input overrides the file
-CONFIG_INPUTS = ("model", "fail-on", "publish", "max-input-tokens", "max-calls")
+CONFIG_INPUTS = ("model", "fail-on", "publish", "max-input-tokens", "max-calls", "request-timeout", "max-cost")
 
 
 @dataclass(frozen=True)

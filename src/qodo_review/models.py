@@ -163,6 +163,9 @@ class Prompt:
     max_output_tokens: int
     tokens_estimate: int = 0
     schema_name: str = "review"
+    # The start of ``user`` that every call of the run shares (the data fence's opening and the PR's title and
+    # description): with the system prompt and the schema before it, the prefix a provider can cache.
+    shared: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +175,9 @@ class Completion:
     tokens_out: int = 0
     finish_reason: str = "stop"  # "stop" or "length"
     model: str = ""
+    # Of tokens_in (every input token): read from the provider's prompt cache, and written to it (cost.py).
+    tokens_cached: int = 0
+    tokens_cache_write: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,16 +204,22 @@ class Usage:
     calls: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
+    tokens_cached: int = 0  # of tokens_in: read from the prompt cache
+    tokens_cache_write: int = 0  # of tokens_in: written to the prompt cache
 
     def add(self, completion: Completion) -> None:
         self.calls += 1
         self.tokens_in += completion.tokens_in
         self.tokens_out += completion.tokens_out
+        self.tokens_cached += completion.tokens_cached
+        self.tokens_cache_write += completion.tokens_cache_write
 
     def absorb(self, other: Usage) -> None:
         self.calls += other.calls
         self.tokens_in += other.tokens_in
         self.tokens_out += other.tokens_out
+        self.tokens_cached += other.tokens_cached
+        self.tokens_cache_write += other.tokens_cache_write
 
 
 # Kinds of Skipped, and what each does to a gated review (coverage.py is the one place that reads them):

@@ -58,6 +58,7 @@ class Outcome(Generic[T]):
     payload: dict[str, Any] = field(default_factory=dict)  # the command's own findings-file keys
     delivery: list[str] = field(default_factory=list)  # one line per thing a channel did or could not do
     not_inline: list[tuple[Finding, str]] = field(default_factory=list)  # findings a channel moved to the summary
+    cost: float | None = None  # US dollars at list prices (cost.py); None: unknown price, or nothing was called
     _parsed: dict[str, FileDiff] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -153,6 +154,8 @@ class Outcome(Generic[T]):
                 "calls": self.usage.calls,
                 "tokens_in": self.usage.tokens_in,
                 "tokens_out": self.usage.tokens_out,
+                "tokens_cached": self.usage.tokens_cached,
+                "cost": None if self.cost is None else round(self.cost, 6),
             },
         }
 
@@ -172,6 +175,7 @@ class Outcome(Generic[T]):
             "tokens_in": str(self.usage.tokens_in),
             "tokens_out": str(self.usage.tokens_out),
             "complete": str(self.complete).lower(),
+            "cost": "unknown" if self.cost is None else f"{self.cost:.4f}",
         }
 
     def dry_run_text(self, *, show_prompts: bool) -> str:

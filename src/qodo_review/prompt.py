@@ -323,9 +323,12 @@ def build_review_prompt(
     part: tuple[int, int] = (1, 1),
 ) -> Prompt:
     system = system_text(config, nonce)
-    scope = f"This is part {part[0]} of {part[1]} of the diff; review only what is shown.\n" if part[1] > 1 else ""
+    # What every call of the run shares comes first (the PR's title and description), the part's own diff and
+    # scope after it: a provider's prompt cache serves the shared prefix to every call after the first.
+    scope = f"\nThis is part {part[0]} of {part[1]} of the diff; review only what is shown." if part[1] > 1 else ""
     diff_text = "\n\n".join(f.text for f in files)
-    user = f"{scope}{fenced(nonce, pr_header(pr, redactor) + chr(10) + chr(10) + diff_text)}"
+    head = pr_header(pr, redactor) + "\n\n"
+    user = fenced(nonce, head + diff_text) + scope
     return Prompt(
         system=system,
         user=user,
@@ -333,7 +336,14 @@ def build_review_prompt(
         max_output_tokens=output_tokens,
         tokens_estimate=estimate_tokens(system) + estimate_tokens(user),
         schema_name="review",
+        shared=shared_prefix(user, nonce, head),
     )
+
+
+def shared_prefix(user: str, nonce: str, head: str) -> str:
+    """The start of ``user`` (a fence that opens with ``head``) that is the same in every call of the run:
+    fenced() keeps lengths (a nonce in the text becomes as many x), so it is the fence's opening and head."""
+    return user[: len(f"<<<DATA-{nonce}\n") + len(head)]
 
 
 def overhead_tokens(pr: PullRequest, config: ReviewConfig) -> int:

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .cost import PRICES_DATE, cost_line
 from .findings import fingerprint
 from .limits import CHECK_TEXT_MAX, STEP_SUMMARY_MAX
 from .models import Finding, Severity, Skipped
@@ -171,6 +172,8 @@ def coverage_section(report: Outcome[Any], *, list_all: bool = False) -> str:
     if report.source:
         facts.insert(0, f"Diff read from {report.source}")
     text = "\n".join(rows) + "\n\n" + " · ".join(facts) + "."
+    if not report.dry_run:
+        text += "\n\n" + cost_paragraph(report)
     if report.timings:
         text += "\n\n" + timings_line(report.timings)
     limit = None if list_all else LISTED_IN_COMMENT
@@ -183,6 +186,17 @@ def coverage_section(report: Outcome[Any], *, list_all: bool = False) -> str:
         details = _listing(others, LISTED_IN_COMMENT, " (the findings file names every one)")
         text += "\n\n<details><summary>Files not sent, and why</summary>\n\n" + "\n".join(details) + "\n\n</details>"
     return text
+
+
+def cost_paragraph(report: Outcome[Any]) -> str:
+    """'Cost ≈ $0.043: 38,210 tokens in (12,004 cached), 2,115 out', or 'Cost unknown: ...' and the fix."""
+    line = cost_line(report.usage, report.cost)
+    if report.cost is None:
+        return (
+            f"Cost {line.removeprefix('cost ')} (model {inline_code(report.manifest.model or '-')} is not in the "
+            f"price table of {PRICES_DATE}; `prices:` in .qodo.yml sets its price)."
+        )
+    return f"Cost {line} (list prices of {PRICES_DATE})."
 
 
 def gate_line(report: Outcome[Any]) -> str:

@@ -185,6 +185,8 @@ class Resilient:
         for ask in (1, 2):
             try:
                 completion = self._retried(route, prompt if ask == 1 else reask(prompt))
+                if route.model:  # priced as configured: a server may name itself otherwise (llama.cpp: "-")
+                    completion = replace(completion, model=route.model)
                 if spend is not None:
                     spend(completion)
                 return parse(completion)

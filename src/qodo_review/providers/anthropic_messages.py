@@ -6,7 +6,7 @@ import json
 
 import anthropic
 import httpx2
-from anthropic.types import Message, ToolParam, ToolUseBlock
+from anthropic.types import Message, TextBlockParam, ToolParam, ToolUseBlock
 
 from ..errors import (
     AnswerError,
@@ -51,7 +51,7 @@ class AnthropicMessages:
                     model=self._settings.model,
                     max_tokens=prompt.max_output_tokens,
                     system=prompt.system,
-                    messages=[{"role": "user", "content": prompt.user}],
+                    messages=[{"role": "user", "content": user_content(prompt)}],
                     tools=[tool],
                     tool_choice={"type": "tool", "name": name},
                 )
@@ -113,12 +113,18 @@ class AnthropicMessages:
             text = "".join(block.text for block in message.content if block.type == "text")
         if not text.strip() and not truncated:
             raise AnswerError(f"The model returned an empty answer (stop_reason {message.stop_reason!r}).")
+        usage = message.usage
+        # input_tokens counts only what came after the last cache breakpoint: the cache's reads and writes are
+        # input too (docs.anthropic.com, prompt caching: "Tracking cache performance").
+        read, written = max(0, usage.cache_read_input_tokens or 0), max(0, usage.cache_creation_input_tokens or 0)
         return Completion(
             text=text,
-            tokens_in=message.usage.input_tokens,
-            tokens_out=message.usage.output_tokens,
+            tokens_in=usage.input_tokens + read + written,
+            tokens_out=usage.output_tokens,
             finish_reason="length" if truncated else "stop",
             model=message.model or self._settings.model,
+            tokens_cached=read,
+            tokens_cache_write=written,
         )
 
     def _error(self, err: anthropic.AnthropicError) -> QodoError:
@@ -178,6 +184,19 @@ class AnthropicMessages:
 
     def _scrub(self, text: str) -> str:
         return scrub(text, self._settings.api_key)
+
+
+def user_content(prompt: Prompt) -> str | list[TextBlockParam]:
+    """The user turn; with a shared start, two text blocks, the first marked as the end of the cacheable
+    prefix (tools, system, then it), so every call of a run after the first reads it from Anthropic's cache.
+    A prefix shorter than the model's minimum (1,024 tokens for Sonnet and Opus) is simply not cached."""
+    shared = prompt.shared
+    if not shared or not prompt.user.startswith(shared) or len(prompt.user) == len(shared):
+        return prompt.user
+    return [
+        {"type": "text", "text": shared, "cache_control": {"type": "ephemeral"}},
+        {"type": "text", "text": prompt.user[len(shared) :]},
+    ]
 
 
 def server_message(err: anthropic.APIStatusError) -> str:

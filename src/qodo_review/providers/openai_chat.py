@@ -150,12 +150,15 @@ class OpenAIChat:
         if not message.content and not truncated:
             raise AnswerError(f"The model returned an empty answer (finish_reason {choice.finish_reason!r}).")
         usage = response.usage
+        # OpenAI caches a prompt's first 1,024+ tokens by itself; prompt_tokens counts the cached ones too.
+        details = usage.prompt_tokens_details if usage else None
         return Completion(
             text=message.content or "",
             tokens_in=usage.prompt_tokens if usage else 0,
             tokens_out=usage.completion_tokens if usage else 0,
             finish_reason="length" if truncated else "stop",
             model=response.model or self._settings.model,
+            tokens_cached=max(0, details.cached_tokens or 0) if details else 0,
         )
 
     def _error(self, err: openai.OpenAIError) -> QodoError:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from ..budget import estimate_tokens
 from ..engine import Task
 from ..models import Prompt, PullRequest
-from ..prompt import ROW_NOTATION, RenderedFile, fenced, pr_header
+from ..prompt import ROW_NOTATION, RenderedFile, fenced, pr_header, shared_prefix
 from ..redact import Redactor
 
 T = TypeVar("T")
@@ -100,11 +100,13 @@ def build_tool_prompt(
     """The PR header, the diff and the tool's context, all redacted inside one data fence."""
     scope = ""
     if part[1] > 1:
-        scope = f"This is part {part[0]} of {part[1]} of the diff; answer only about what is shown.\n"
-    data = pr_header(pr, redactor) + "\n\n" + diff_text
+        scope = f"\nThis is part {part[0]} of {part[1]} of the diff; answer only about what is shown."
+    # The shared start first (prompt caching: prompt.build_review_prompt), the part's scope last.
+    head = pr_header(pr, redactor) + "\n\n"
+    data = head + diff_text
     if context.strip():
         data += "\n\n" + redactor.redact(context.strip())
-    user = scope + fenced(nonce, data)
+    user = fenced(nonce, data) + scope
     return Prompt(
         system=system,
         user=user,
@@ -112,4 +114,5 @@ def build_tool_prompt(
         max_output_tokens=output_tokens,
         tokens_estimate=estimate_tokens(system) + estimate_tokens(user),
         schema_name=name,
+        shared=shared_prefix(user, nonce, head),
     )
