@@ -21,7 +21,9 @@ MAX_CONFIG_BYTES = 64 * 1024
 PUBLISH_CHANNELS = ("inline", "comment", "summary", "check")
 FAIL_ON_VALUES = ("none", "critical", "high", "medium", "low", "info")
 # Keys that decide where data goes or how it is protected: workflow inputs only, never .qodo.yml.
-TRUSTED_ONLY_KEYS = ("provider", "base-url", "api-key", "github-token", "redact", "redaction")
+TRUSTED_ONLY_KEYS: tuple[str, ...] = ("provider", "base-url", "api-key", "github-token", "redact", "redaction")
+# The cloud providers' endpoint-choosing inputs and credentials: inputs only, like the ones above.
+TRUSTED_ONLY_KEYS += ("api-version", "aws-region", "gcp-project", "gcp-region", "gcp-credentials", "azure-ad-token")
 
 
 @dataclass(frozen=True)

@@ -234,3 +234,5 @@ class Manifest:
     files: list[tuple[str, int]] = field(default_factory=list)  # (path, lines sent)
     redactions: dict[str, int] = field(default_factory=dict)
     sent: bool = False
+    # Hosts asked for an access token (a cloud provider's token endpoints): credentials went there, never code.
+    token_hosts: list[str] = field(default_factory=list)
