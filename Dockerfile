@@ -16,7 +16,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 # Dependencies first, so the layer is cached across source changes.
 COPY requirements.lock /app/requirements.lock
-RUN pip install --no-compile -r /app/requirements.lock
+# botocore ships the API models of every AWS service (28 MB under botocore/data/<service>/); Bedrock needs none of
+# them: the anthropic SDK builds the request and botocore only signs it (SigV4), which reads no model. The
+# top-level files (endpoints, partitions, retry and default configuration) stay. bench/README.md has the sizes.
+RUN pip install --no-compile -r /app/requirements.lock \
+ && find /usr/local/lib/python3.12/site-packages/botocore/data -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
 
 COPY --from=git /usr/bin/git /usr/local/bin/git
 COPY src /app/src

@@ -73,4 +73,3 @@ def neutralise_sdk_env(environ: MutableMapping[str, str]) -> None:
         if name in SDK_ENV_UNSET or name.startswith(SDK_ENV_PREFIXES_UNSET):
             del environ[name]
     environ.update(SDK_ENV_SET)
-

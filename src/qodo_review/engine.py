@@ -115,7 +115,8 @@ def run_task(
     names = sum(len(r.path) + 90 for r in raw_files[:MAX_NOT_SHOWN]) // 3 if task.list_not_shown else 0
     call_tokens, output_tokens, limits, notices = call_budget(
         family or model,  # family: the model behind an Azure deployment's name (input model-family)
-        config.max_input_tokens, task.overhead(pr, redactor, task.context) + names
+        config.max_input_tokens,
+        task.overhead(pr, redactor, task.context) + names,
     )
     max_calls = config.max_calls if task.max_calls is None else task.max_calls
     plan = plan_budget(
