@@ -3,8 +3,10 @@ that speaks each wire format (and Google's token endpoints); the settings, hosts
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -379,3 +381,11 @@ def sigv4_signature(request: Any, secret: str, region: str, service: str) -> str
     for part in (amz_date[:8], region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def test_the_cli_says_cloud_providers_are_the_actions(capsys: pytest.CaptureFixture[str]) -> None:
+    from qodo_review import cli
+
+    diff = str(Path(__file__).resolve().parents[1] / "examples" / "sample.diff")
+    code = cli.main(["review", "--diff", diff, "--provider", "bedrock"], env={}, stdout=io.StringIO())
+    assert code == ExitCode.USAGE and "GitHub Action only" in capsys.readouterr().err

@@ -26,6 +26,7 @@ from .errors import ConfigError, ExitCode, QodoError, UsageError
 from .models import PullRequest
 from .outcome import Outcome
 from .providers import resolve_fallback, resolve_settings
+from .providers.cloud import CLOUD_KINDS
 from .redact import Redactor
 from .retry import resilient
 from .review import review_diff
@@ -178,6 +179,11 @@ def run(
     text = _read_diff(args, stdin)
     raw_files = split_diff(text)
     pr = PullRequest(number=0, title=args.title, body="", base_sha="", head_sha="")
+    if args.provider.strip().lower() in CLOUD_KINDS:
+        raise UsageError(
+            f"--provider {args.provider} is available in the GitHub Action only, where its credentials come from "
+            "the workflow (README: Your own cloud); on your machine use openai, anthropic or openai-compatible."
+        )
     settings_key = args.api_key or env.get("QODO_API_KEY", "")
     probe = resolve_settings(args.provider, settings_key or "x", config.model, args.base_url)
     if not settings_key:

@@ -9,6 +9,11 @@ credential_process, SSO, container and instance metadata) is never consulted; ma
 from __future__ import annotations
 
 import anthropic
+
+# The SDK's signer imports these at the first request; imported with the adapter instead, run.preload_sdk overlaps
+# them with the GitHub round trips (boto3 is the second-largest import of a Bedrock run, bench/README.md).
+import boto3  # type: ignore[import-untyped]  # noqa: F401
+import botocore.auth  # type: ignore[import-untyped]  # noqa: F401
 from anthropic.lib.bedrock import AnthropicBedrock
 
 from ..errors import ProviderAuthError, QodoError, UsageError

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import anthropic
+import google.auth.transport.requests  # imported with the adapter, so run.preload_sdk overlaps it with GitHub
+import google.oauth2.service_account  # noqa: F401
 import requests
 from anthropic.lib.vertex import AnthropicVertex
 
