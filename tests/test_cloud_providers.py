@@ -389,3 +389,18 @@ def test_the_cli_says_cloud_providers_are_the_actions(capsys: pytest.CaptureFixt
     diff = str(Path(__file__).resolve().parents[1] / "examples" / "sample.diff")
     code = cli.main(["review", "--diff", diff, "--provider", "bedrock"], env={}, stdout=io.StringIO())
     assert code == ExitCode.USAGE and "GitHub Action only" in capsys.readouterr().err
+
+
+def test_a_cloud_fallback_is_another_model_of_the_same_account() -> None:
+    from qodo_review.providers import resolve_fallback
+
+    primary = bedrock("https://bedrock-runtime.us-west-2.amazonaws.com")
+    second = resolve_fallback(primary, "", "", "anthropic.claude-haiku-4-5-20251001-v1:0", "")
+    assert second is not None and (second.kind, second.host, second.cloud) == (
+        primary.kind,
+        primary.host,
+        primary.cloud,
+    )
+    assert second.input_prefix == "fallback-"
+    with pytest.raises(UsageError, match="another model of the same provider"):
+        resolve_fallback(primary, "openai", "sk-x", "gpt-4.1", "")
