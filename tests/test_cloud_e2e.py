@@ -207,3 +207,15 @@ def test_cloud_inputs_in_the_config_fail_closed(tmp_path: Path, github: FakeGitH
     github.set_file(".qodo.yml", SHA_BASE, "aws-region: eu-west-1\n")
     run = run_action(tmp_path, github_url=github.url, llm_url=llm.url)
     assert run.code == 2 and "aws-region" in run.stdout and llm.requests == []
+
+
+def test_unparsable_gcp_credentials_are_still_secret(tmp_path: Path, github: FakeGitHub) -> None:
+    broken = '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQ-broken-SECRET-material'
+    run = run_action(
+        tmp_path,
+        github_url=github.url,
+        inputs={"provider": "vertex", "api-key": "", "model": "claude-sonnet-4-5@20250929", "gcp-credentials": broken}
+        | {"gcp-project": "my-project-123", "gcp-region": "us-east5"},
+    )
+    assert run.code == 2 and "not JSON" in run.stdout
+    assert "MIIEvQ-broken-SECRET-material" not in everything_printed(run, github)

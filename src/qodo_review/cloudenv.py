@@ -23,12 +23,13 @@ from .providers.cloud import (
 def read_credentials(env: Mapping[str, str]) -> CloudCredentials:
     """Never raises: a problem with the Google credentials is kept and raised only if provider is vertex."""
     provider = env.get("QODO_PROVIDER", "").strip().lower()
-    gcp_info, source, problem = None, "", ""
+    gcp_info, source, problem, unparsed = None, "", "", ""
     if provider == "vertex":
         try:
             gcp_info, source = _gcp_credentials(env)
         except UsageError as exc:
             problem = str(exc)
+            unparsed = env.get("QODO_GCP_CREDENTIALS", "").strip()
     return CloudCredentials(
         # Exactly what aws-actions/configure-aws-credentials exports; nothing else AWS reads is consulted.
         aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "").strip() if provider == "bedrock" else "",
@@ -38,6 +39,7 @@ def read_credentials(env: Mapping[str, str]) -> CloudCredentials:
         gcp_info=gcp_info,
         gcp_source=source,
         gcp_problem=problem,
+        gcp_unparsed=unparsed,
     )
 
 

@@ -81,11 +81,14 @@ class CloudCredentials:
     gcp_info: Mapping[str, Any] | None = field(default=None, repr=False)  # the parsed credentials JSON
     gcp_source: str = ""  # where it came from, for messages: the input or the file
     gcp_problem: str = ""  # why it could not be read (raised only when provider is vertex)
+    # The gcp-credentials input's text when it could not be parsed: still a secret, redacted line by line.
+    gcp_unparsed: str = field(default="", repr=False)
 
     def secrets(self) -> list[str]:
         """Every credential value, for masking and redaction (a private key line by line, by the Redactor)."""
         values = [self.aws_access_key_id, self.aws_secret_access_key, self.aws_session_token, self.azure_ad_token]
         values += gcp_secrets(self.gcp_info or {})
+        values.append(self.gcp_unparsed)
         return [v for v in values if v]
 
 
