@@ -404,3 +404,37 @@ def test_a_cloud_fallback_is_another_model_of_the_same_account() -> None:
     assert second.input_prefix == "fallback-"
     with pytest.raises(UsageError, match="another model of the same provider"):
         resolve_fallback(primary, "openai", "sk-x", "gpt-4.1", "")
+
+
+def test_runner_paths_map_into_the_container_workspace() -> None:
+    from qodo_review.providers.cloud import runner_path_in_container
+
+    ws = "/home/runner/work/r/r"
+    assert (
+        runner_path_in_container(f"{ws}/gha-creds-1.json", ws, "/github/workspace")
+        == "/github/workspace/gha-creds-1.json"
+    )
+    assert runner_path_in_container(f"{ws}x/creds.json", ws, "/github/workspace") == f"{ws}x/creds.json"  # not inside
+    assert runner_path_in_container("/github/workspace/c.json", "", "/github/workspace") == "/github/workspace/c.json"
+
+
+def test_the_sdk_environment_is_neutralised() -> None:
+    from qodo_review.cloudenv import neutralise_sdk_env
+
+    environ = {
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": "http://evil",
+        "AWS_ENDPOINT_URL": "http://evil",
+        "AWS_PROFILE": "evil",
+        "ANTHROPIC_VERTEX_BASE_URL": "http://evil",
+        "AWS_ACCESS_KEY_ID": "kept: read before, harmless after",
+        "PATH": "/usr/bin",
+    }
+    neutralise_sdk_env(environ)
+    assert environ == {
+        "AWS_ACCESS_KEY_ID": "kept: read before, harmless after",
+        "PATH": "/usr/bin",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_GCE_CHECK": "True",
+    }
