@@ -265,6 +265,9 @@ def test_octokit_payloads(
 # --- the README's workflows: valid, least privilege, and concurrency that never cancels someone else's run ---
 
 
+CLOUDS = ("azure", "bedrock", "vertex")  # README: Your own cloud
+
+
 def readme_workflows() -> dict[str, dict[Any, Any]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text[text.index("## Use it in a workflow") : text.index("## Inputs")]
@@ -279,16 +282,21 @@ def test_readme_workflows() -> None:
         "qodo-review.yml": "qodo-review-pr-${{ github.event.pull_request.number }}",
         "qodo-review-commands.yml": "qodo-review-comment-${{ github.event.comment.id }}",
         "qodo-review-manual.yml": "qodo-review-dispatch-${{ inputs.pr-number }}",
+        **{f"qodo-review-{c}.yml": f"qodo-review-{c}-pr-${{{{ github.event.pull_request.number }}}}" for c in CLOUDS},
     }
     assert workflows["qodo-review-commands.yml"]["concurrency"]["cancel-in-progress"] is False
     for name, wf in workflows.items():
         assert wf["permissions"] == {}, name
         (job,) = wf["jobs"].values()
-        assert job["permissions"] == {"contents": "read", "pull-requests": "write", "checks": "write"}, name
+        least = {"contents": "read", "pull-requests": "write", "checks": "write"}
+        if name in {f"qodo-review-{c}.yml" for c in CLOUDS}:  # the cloud logins exchange the job's OIDC token
+            least["id-token"] = "write"
+        assert job["permissions"] == least, name
         assert all("actions/checkout" not in str(step.get("uses")) for step in job["steps"]), name
     triggers = {name: sorted(wf[True]) for name, wf in workflows.items()}  # YAML 1.1 reads "on" as True
     assert triggers == {
         "qodo-review.yml": ["pull_request"],
         "qodo-review-commands.yml": ["issue_comment", "pull_request_review_comment"],
         "qodo-review-manual.yml": ["workflow_dispatch"],
+        **{f"qodo-review-{c}.yml": ["pull_request"] for c in CLOUDS},
     }

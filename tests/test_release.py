@@ -214,7 +214,8 @@ def test_readme_workflows_are_pinned_with_their_version() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     uses = [line.strip() for line in text.splitlines() if line.strip().startswith(("uses:", "- uses:"))]
     assert uses and all(PINNED_LINE.fullmatch(u.removeprefix("- ")) for u in uses), uses
-    assert len({u.split("@")[1] for u in uses}) == 1, "every README workflow pins the same release"
+    ours = {u.split("@")[1] for u in uses if "/qodo-review@" in u}
+    assert len(ours) == 1, "every README workflow pins the same release"  # others: the clouds' login actions
 
 
 def _write_readme_workflows(tmp_path: Path) -> Path:

@@ -16,6 +16,9 @@ The map, in pipeline order:
   ``budget`` packs files into calls by the estimates and model limits of ``tokens``; ``guidance`` adds the
   team's rules (instructions, path-instructions, the base branch's AGENTS.md/CLAUDE.md…) to every call;
   ``cost`` prices each answer (the dated table, ``prices:``) and keeps the run under ``max-cost``.
+- ``providers/``: one adapter per provider behind one Protocol (OpenAI and compatible servers, Anthropic, and the
+  clouds: ``azure_openai``, ``bedrock``, ``vertex``); ``providers/cloud.py`` decides the clouds' endpoints, token
+  hosts and secrets from the inputs, ``cloudenv.py`` reads the credentials an earlier step left (action only).
 - ``tasks/``: one pure module per command: its schema, system prompt, prompt data, parse, merge, its own
   after-processing (``findings`` placement for the review, suggestions, citations, labels) and its Markdown.
 - ``outcome.py``: the ``Outcome`` of any run, with the one exit-code mapping, the one findings-file schema and

@@ -19,6 +19,7 @@ from typing import IO
 from .channels.config_error import mark_fixed, report_invalid
 from .channels.reply import refuse
 from .clock import SYSTEM_CLOCK, Clock
+from .cloudenv import neutralise_sdk_env, read_credentials
 from .commands import run_command
 from .config import PUBLISH_CHANNELS, ReviewConfig, merge, parse_config_text
 from .cost import cost_cap
@@ -31,6 +32,7 @@ from .models import PullRequest
 from .output import Out
 from .policy import Decision, decide
 from .providers import resolve_fallback, resolve_settings
+from .providers.cloud import CLOUD_KINDS, has_credentials, missing_credentials
 from .redact import Redactor
 from .run import Env, Run, preload_sdk
 
@@ -57,11 +59,14 @@ def main(env: Mapping[str, str] | None = None, stream: IO[str] | None = None, *,
     stream = sys.stdout if stream is None else stream
     quiet_sdk_logs()
     use_runner_temp(env.get("RUNNER_TEMP", ""))
+    credentials = read_credentials(env)
+    neutralise_sdk_env(os.environ)  # after the read: the SDKs see none of what could redirect them
     redactor = Redactor(
         run_secrets=[
             env.get("QODO_API_KEY", ""),
             env.get("QODO_GITHUB_TOKEN", ""),
             env.get("QODO_FALLBACK_API_KEY", ""),
+            *credentials.secrets(),
         ]
     )
     out = Out(
@@ -73,9 +78,13 @@ def main(env: Mapping[str, str] | None = None, stream: IO[str] | None = None, *,
     )
     out.mask(env.get("QODO_API_KEY", ""))
     out.mask(env.get("QODO_FALLBACK_API_KEY", ""))
+    for secret in credentials.secrets():  # a private key is masked line by line
+        for line in secret.splitlines():
+            if len(line.strip()) >= 8:
+                out.mask(line.strip())
     try:
         inputs = parse_inputs(env)
-        return int(run(read_env(env), inputs, out, redactor, clock))
+        return int(run(replace(read_env(env), credentials=credentials), inputs, out, redactor, clock))
     except QodoError as exc:
         return int(die(out, exc))
     except Exception as exc:  # a bug of ours: say so plainly, with a redacted trace for the report
@@ -132,13 +141,19 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor, clock: Clock = S
     if activity.command != "help":  # the team's rule files, from the same base commit as the config
         config = with_rule_files(config, lambda path: github.get_text(path, pr.base_sha))
     settings = resolve_settings(
-        inputs.provider, inputs.api_key, config.model, inputs.base_url, trust_env=inputs.use_proxy_env
+        inputs.provider,
+        inputs.api_key,
+        config.model,
+        inputs.base_url,
+        trust_env=inputs.use_proxy_env,
+        cloud=inputs.cloud,
+        credentials=env.credentials,
     )
     settings = replace(settings, timeout=config.request_timeout)
     # A local or self-hosted server (Ollama, vLLM, llama.cpp) often needs no key: it is called without one.
-    keyless = settings.kind == "openai-compatible"
-    if not inputs.api_key and not keyless and not inputs.dry_run and activity.command != "help":
-        return _no_key(pr, env, config.fail_on is not None, out)
+    keyed = settings.kind == "openai-compatible" or has_credentials(settings.kind, inputs.api_key, env.credentials)
+    if not keyed and not inputs.dry_run and activity.command != "help":
+        return _no_key(pr, env, config.fail_on is not None, out, settings.kind)
     fallback = resolve_fallback(
         settings, inputs.fallback_provider, inputs.fallback_api_key, inputs.fallback_model, inputs.fallback_base_url
     )
@@ -248,7 +263,7 @@ def _react(github: GitHub, activity: Activity, out: Out) -> None:
         out.log(f"Could not add the 👀 reaction: {exc}")
 
 
-def _no_key(pr: PullRequest, env: Env, gate: bool, out: Out) -> ExitCode:
+def _no_key(pr: PullRequest, env: Env, gate: bool, out: Out, kind: str = "") -> ExitCode:
     if pr.is_fork and env.event_name == "pull_request":
         text = (
             "This pull request comes from a fork, and GitHub gives fork PRs no secrets under "
@@ -260,6 +275,8 @@ def _no_key(pr: PullRequest, env: Env, gate: bool, out: Out) -> ExitCode:
         out.summary(f"## qodo-review\n\n⚠️ Not reviewed.\n\n{text}")
         out.outputs({"verdict": "fail" if gate else "pass", "findings": "0", "max_severity": "none"})
         return ExitCode.GATE if gate else ExitCode.OK
+    if kind in CLOUD_KINDS:
+        raise UsageError(missing_credentials(kind))
     raise UsageError(
         "Input 'api-key' is empty. Add your provider key as a repository secret and pass it: "
         "with: api-key: ${{ secrets.OPENAI_API_KEY }} (or set dry-run: true to see what would be sent)."

@@ -29,6 +29,7 @@ from .guidance import MAX_RULE_FILE_BYTES, with_rule_files
 from .models import PullRequest
 from .outcome import Outcome
 from .providers import resolve_fallback, resolve_settings
+from .providers.cloud import CLOUD_KINDS
 from .redact import Redactor
 from .retry import resilient
 from .review import review_diff
@@ -209,6 +210,11 @@ def run(
     if args.base:  # the team's rule files from the base ref, as the action reads them from the base commit
         config = with_rule_files(config, _git_reader(args.base))
     pr = PullRequest(number=0, title=args.title, body="", base_sha="", head_sha="")
+    if args.provider.strip().lower() in CLOUD_KINDS:
+        raise UsageError(
+            f"--provider {args.provider} is available in the GitHub Action only, where its credentials come from "
+            "the workflow (README: Your own cloud); on your machine use openai, anthropic or openai-compatible."
+        )
     settings_key = args.api_key or env.get("QODO_API_KEY", "")
     probe = resolve_settings(args.provider, settings_key or "x", config.model, args.base_url)
     if not settings_key:

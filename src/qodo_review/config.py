@@ -27,7 +27,9 @@ INLINE_SEVERITY_VALUES = ("critical", "high", "medium", "low", "info")
 # request-timeout's bounds: a second is enough to connect to a local server; an hour is a hung one.
 MIN_TIMEOUT, MAX_TIMEOUT = 1.0, 3600.0
 # Keys that decide where data goes or how it is protected: workflow inputs only, never .qodo.yml.
-TRUSTED_ONLY_KEYS = ("provider", "base-url", "api-key", "github-token", "redact", "redaction")
+TRUSTED_ONLY_KEYS: tuple[str, ...] = ("provider", "base-url", "api-key", "github-token", "redact", "redaction")
+# The cloud providers' endpoint-choosing inputs and credentials: inputs only, like the ones above.
+TRUSTED_ONLY_KEYS += ("api-version", "aws-region", "gcp-project", "gcp-region", "gcp-credentials", "azure-ad-token")
 PATH_INSTRUCTION_KEYS = ("path", "instructions")
 PATH_INSTRUCTIONS_EXAMPLE = (
     'path-instructions:\n  - path: "src/db/**"\n    instructions: Use parameterised queries; flag string-built SQL.'

@@ -91,6 +91,8 @@ def run_task(
     nonce: str,
     model: str = "",
     host: str = "",
+    family: str = "",
+    token_hosts: Sequence[str] = (),
 ) -> Outcome[T]:
     """Run one task over the files; caller None means dry run (build and record the prompts, call nothing).
 
@@ -104,7 +106,7 @@ def run_task(
         allow_partial=config.allow_partial,
         files=raw_files,
     )
-    outcome.manifest = Manifest(provider_host=host, model=model)
+    outcome.manifest = Manifest(provider_host=host, model=model, token_hosts=list(token_hosts))
     watch = _Stopwatch(outcome.timings)
     outcome.files_total = len(raw_files)
     outcome.lines_total = sum(r.added + r.removed for r in raw_files)
@@ -122,7 +124,9 @@ def run_task(
     # The list of files not shown: at most MAX_NOT_SHOWN rows of path, line count and reason.
     names = sum(len(r.path) + 90 for r in raw_files[:MAX_NOT_SHOWN]) // 3 if task.list_not_shown else 0
     call_tokens, output_tokens, limits, notices = call_budget(
-        model, config.max_input_tokens, task.overhead(pr, redactor, task.context) + names
+        family or model,  # family: the model behind an Azure deployment's name (input model-family)
+        config.max_input_tokens,
+        task.overhead(pr, redactor, task.context) + names,
     )
     max_calls = config.max_calls if task.max_calls is None else task.max_calls
     plan = plan_budget(

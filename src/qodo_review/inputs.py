@@ -13,6 +13,7 @@ from typing import Any
 
 from .config import KEYS, convert_settings, did_you_mean, kebab_case
 from .errors import ConfigError, UsageError
+from .providers.cloud import CloudInputs
 
 COMMANDS = ("review", "describe", "improve", "ask", "help")
 
@@ -40,6 +41,14 @@ INPUT_ENV = {
     "use-proxy-env": "QODO_USE_PROXY_ENV",
     "request-timeout": "QODO_REQUEST_TIMEOUT",
     "max-cost": "QODO_MAX_COST",
+    "api-version": "QODO_API_VERSION",
+    "model-family": "QODO_MODEL_FAMILY",
+    "aws-region": "QODO_AWS_REGION",
+    "gcp-project": "QODO_GCP_PROJECT",
+    "gcp-region": "QODO_GCP_REGION",
+    # Credentials: read by main() with the environment's (providers/cloud.py CloudCredentials), masked first.
+    "azure-ad-token": "QODO_AZURE_AD_TOKEN",
+    "gcp-credentials": "QODO_GCP_CREDENTIALS",
 }
 # inputs that are also .qodo.yml keys: a non-empty input overrides the file
 CONFIG_INPUTS = ("model", "fail-on", "publish", "max-input-tokens", "max-calls", "request-timeout", "max-cost")
@@ -65,6 +74,8 @@ class Inputs:
     fallback_base_url: str = ""
     # Honour HTTP(S)_PROXY, ALL_PROXY, SSL_CERT_FILE/DIR, REQUESTS_CA_BUNDLE: only when the workflow says so.
     use_proxy_env: bool = False
+    # The cloud providers' provider-choosing inputs (api-version, model-family, aws-region, gcp-*).
+    cloud: CloudInputs = field(default_factory=CloudInputs)
 
 
 def _bool_input(name: str, value: str) -> bool:
@@ -113,6 +124,13 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         fallback_api_key=raw["fallback-api-key"],
         fallback_base_url=raw["fallback-base-url"],
         use_proxy_env=_bool_input("use-proxy-env", raw["use-proxy-env"]),
+        cloud=CloudInputs(
+            api_version=raw["api-version"],
+            model_family=raw["model-family"],
+            aws_region=raw["aws-region"],
+            gcp_project=raw["gcp-project"],
+            gcp_region=raw["gcp-region"],
+        ),
     )
 
 

@@ -258,3 +258,5 @@ class Manifest:
     redactions: dict[str, int] = field(default_factory=dict)
     sent: bool = False
     guidance: list[str] = field(default_factory=list)  # the team's rules sent with the calls (guidance.py)
+    # Hosts asked for an access token (a cloud provider's token endpoints): credentials went there, never code.
+    token_hosts: list[str] = field(default_factory=list)

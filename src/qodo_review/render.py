@@ -228,6 +228,9 @@ def manifest_section(report: Outcome[Any]) -> str:
         *(f"- {plain(line, 1000)}." for line in m.guidance),  # the team's rules, sent with the calls
         "- Nothing else left the runner: no telemetry, no other host, nothing stored after the job.",
     ]
+    if m.token_hosts:
+        hosts = ", ".join(inline_code(h) for h in m.token_hosts)
+        lines.insert(1, f"- Access token requested from {hosts}: credentials only, no code.")
     if files:
         more = f" and {len(files) - 50} more" if len(files) > 50 else ""
         shown = ", ".join(inline_code(p) for p in files[:50]) + more

@@ -35,6 +35,8 @@ def review_diff(
     provider_host: str = "",
     model: str = "",
     known: KnownFiles | None = None,
+    family: str = "",
+    token_hosts: Sequence[str] = (),
 ) -> Outcome[Answer]:
     """Review the files; provider None means dry run (build and record the prompts, call nothing).
 
@@ -49,6 +51,8 @@ def review_diff(
         nonce=nonce,
         model=model,
         host=provider_host,
+        family=family,
+        token_hosts=token_hosts,
     )
     start = time.perf_counter()
     review_task.settle(outcome, raw_files, known)

@@ -13,7 +13,7 @@ import contextlib
 import importlib
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -28,6 +28,7 @@ from .models import PullRequest
 from .outcome import Outcome
 from .output import Out
 from .providers import REGISTRY, Provider, ProviderSettings
+from .providers.cloud import CloudCredentials
 from .redact import Redactor
 from .retry import resilient
 
@@ -45,6 +46,8 @@ class Env:
     server_url: str
     workspace: str
     runner_temp: str = ""
+    # What aws-actions/configure-aws-credentials, google-github-actions/auth or the credential inputs left.
+    credentials: CloudCredentials = field(default_factory=CloudCredentials, repr=False)
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ def call_model(facts: Run, github: GitHub, out: Out, redactor: Redactor, spec: T
         nonce=facts.nonce,
         host=facts.settings.host,
         model=facts.settings.model,
+        family=facts.settings.family,
+        token_hosts=facts.settings.cloud.token_hosts,
     )
     if facts.dry_run:
         out.log(result.dry_run_text(show_prompts=True))

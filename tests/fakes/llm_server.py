@@ -131,15 +131,38 @@ def default_reply(request: Request) -> Reply:
         choice = body.get("tool_choice")
         name = choice.get("name", "review") if isinstance(choice, dict) else "review"
         return Reply(json=anthropic_tool_message(DEFAULT_ANSWER, name=str(name), model=model))
+    if _route(request.path) == "token":
+        return Reply(json=token_reply(request.path))
     return Reply(status=404, json=openai_error(f"No route for {request.path}", code="not_found"))
+
+
+# Google's token endpoints as the cloud tests fake them: OAuth2 (service account), STS (workload identity), the
+# GitHub OIDC token URL a credential source names, and IAM's impersonation.
+FAKE_GOOGLE_TOKEN = "ya29.fake-google-access-token-0123456789"
+
+
+def token_reply(path: str) -> dict[str, Any]:
+    if path.startswith("/oidc"):
+        return {"value": "eyJfake.github-oidc.jwt"}
+    if ":generateAccessToken" in path:
+        return {"accessToken": FAKE_GOOGLE_TOKEN, "expireTime": "2099-01-01T00:00:00Z"}
+    return {
+        "access_token": FAKE_GOOGLE_TOKEN,
+        "expires_in": 3600,
+        "token_type": "Bearer",
+        "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+    }
 
 
 def _route(path: str) -> str:
     bare = path.split("?", 1)[0].rstrip("/")
     if bare.endswith("/chat/completions"):
         return "openai"
-    if bare.endswith("/v1/messages"):
+    # Anthropic's Messages, Bedrock's invoke and Vertex's rawPredict all carry the Messages body.
+    if bare.endswith(("/v1/messages", "/invoke", ":rawPredict")):
         return "anthropic"
+    if bare.endswith(("/token", ":generateAccessToken")) or bare.startswith("/oidc"):
+        return "token"
     return ""
 
 

@@ -74,8 +74,12 @@ def test_an_openai_compatible_fallback_may_have_no_key() -> None:
     ("kwargs", "message"),
     [
         (
+            {"provider": "watsonx", "model": "x"},
+            "Input 'fallback-provider' is 'watsonx'; it must be one of auto, openai",
+        ),
+        (  # a cloud provider is a fallback only of itself: no second set of credentials to send elsewhere
             {"provider": "bedrock", "model": "x"},
-            "Input 'fallback-provider' is 'bedrock'; it must be one of auto, openai",
+            "Input 'fallback-provider' is 'bedrock' with provider 'openai': a cloud provider's fallback",
         ),
         ({"key": "sk-x"}, "Input 'fallback-api-key' is set but 'fallback-model' is empty"),
         ({"model": "gpt-4.1"}, "Input 'fallback-model' names the primary model itself ('gpt-4.1' at api.openai.com)"),

@@ -66,6 +66,8 @@ def prepare(ctx: Context, now: Callable[[], datetime] = lambda: datetime.now(UTC
             provider_host=facts.settings.host,
             model=facts.settings.model,
             known=KnownFiles.of(pr_files if raw_files else [], head_tree(facts, github, out)),
+            family=facts.settings.family,
+            token_hosts=facts.settings.cloud.token_hosts,
         )
         record_fetch(report, fetched)
         if scope.incremental:

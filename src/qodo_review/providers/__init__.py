@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from ..errors import UsageError
 from ..models import Completion, Prompt
+from .cloud import CLOUD_KINDS, Cloud, CloudCredentials, CloudInputs, resolve_cloud
 
 
 class Provider(Protocol):
@@ -25,7 +26,7 @@ class Provider(Protocol):
 class ProviderSettings:
     """Where the code goes and with which key. Built only from trusted workflow inputs."""
 
-    kind: str  # "openai" | "anthropic" | "openai-compatible"
+    kind: str  # "openai" | "anthropic" | "openai-compatible" | "azure-openai" | "bedrock" | "vertex"
     model: str
     base_url: str
     api_key: str = field(repr=False, default="")
@@ -38,6 +39,10 @@ class ProviderSettings:
     # use-proxy-env): an earlier step can set them through $GITHUB_ENV, and a proxy plus a CA of its own
     # would read the code and the key in clear.
     trust_env: bool = False
+    # The cloud providers' region, project, API version and credentials (providers/cloud.py).
+    cloud: Cloud = field(default_factory=Cloud, repr=False)
+    # The model whose limits apply when the name says nothing (an Azure deployment): input model-family.
+    family: str = ""
 
     @property
     def host(self) -> str:
@@ -51,6 +56,9 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "openai": ("qodo_review.providers.openai_chat", "OpenAIChat"),
     "openai-compatible": ("qodo_review.providers.openai_chat", "OpenAIChat"),
     "anthropic": ("qodo_review.providers.anthropic_messages", "AnthropicMessages"),
+    "azure-openai": ("qodo_review.providers.azure_openai", "AzureOpenAIChat"),
+    "bedrock": ("qodo_review.providers.bedrock", "BedrockMessages"),
+    "vertex": ("qodo_review.providers.vertex", "VertexMessages"),
 }
 
 DEFAULT_BASE_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
@@ -59,12 +67,32 @@ PROVIDER_KINDS = ("auto", "openai", "anthropic", "openai-compatible")
 
 
 def resolve_settings(
-    provider: str, api_key: str, model: str, base_url: str, *, trust_env: bool = False
+    provider: str,
+    api_key: str,
+    model: str,
+    base_url: str,
+    *,
+    trust_env: bool = False,
+    cloud: CloudInputs | None = None,
+    credentials: CloudCredentials | None = None,
 ) -> ProviderSettings:
     """Decide the provider kind, model and endpoint from the inputs alone (never the SDKs' env vars)."""
     kind = provider.strip().lower() or "auto"
+    if kind in CLOUD_KINDS:  # named explicitly, never chosen by auto
+        inputs = cloud or CloudInputs()
+        url, settings = resolve_cloud(kind, inputs, credentials or CloudCredentials(), model.strip(), base_url.strip())
+        return ProviderSettings(
+            kind=kind,
+            model=model.strip(),
+            base_url=url,
+            api_key=api_key,
+            trust_env=trust_env,
+            cloud=settings,
+            family=inputs.model_family.strip(),
+        )
     if kind not in PROVIDER_KINDS:
-        raise UsageError(f"Input 'provider' is {provider!r}; it must be one of {', '.join(PROVIDER_KINDS)}.")
+        kinds = ", ".join((*PROVIDER_KINDS, *CLOUD_KINDS))
+        raise UsageError(f"Input 'provider' is {provider!r}; it must be one of {kinds}.")
     if kind == "auto":
         if api_key.startswith("sk-ant-") or "anthropic" in urlsplit(base_url).netloc:
             kind = "anthropic"
@@ -105,6 +133,8 @@ def resolve_fallback(
                 "use when the primary keeps failing (with: fallback-model: gpt-4.1-mini)."
             )
         return None
+    if primary.kind in CLOUD_KINDS or provider in CLOUD_KINDS:
+        return _cloud_fallback(primary, provider, api_key, model, base_url)
     if provider and provider not in PROVIDER_KINDS:
         raise UsageError(
             f"Input 'fallback-provider' is {provider!r}; it must be one of "
@@ -143,3 +173,21 @@ def make_provider(settings: ProviderSettings) -> Provider:
     cls = getattr(importlib.import_module(module_name), class_name)
     provider: Provider = cls(settings)
     return provider
+
+
+def _cloud_fallback(
+    primary: ProviderSettings, provider: str, api_key: str, model: str, base_url: str
+) -> ProviderSettings:
+    """A cloud provider's fallback is another model (deployment) of the same account, region and credentials:
+    code then goes to no host the primary's inputs did not name."""
+    if provider not in ("", primary.kind) or base_url or api_key:
+        raise UsageError(
+            f"Input 'fallback-provider' is {provider or primary.kind!r} with provider {primary.kind!r}: a cloud "
+            "provider's fallback is another model of the same provider; set only fallback-model."
+        )
+    if not model or model == primary.model:
+        raise UsageError(
+            f"Input 'fallback-model' is {model!r}: name another model (deployment) of {primary.host}, "
+            "or remove the fallback-* inputs."
+        )
+    return replace(primary, model=model, input_prefix="fallback-", family="")

@@ -68,9 +68,10 @@ class AnthropicMessages:
             # The SDK does not validate a 200's body: a proxy or a compatible server may send anything.
             raise AnswerError(f"{self._host} answered in an unexpected shape (not a message).") from None
 
-    def _client(self) -> anthropic.Anthropic:
+    def _http(self) -> httpx2.Client:
+        """The HTTP client under the SDK's (the Bedrock and Vertex adapters use it too)."""
         s = self._settings
-        http = httpx2.Client(
+        return httpx2.Client(
             # A redirect would send the code and the key to another host: it is an error, never followed.
             follow_redirects=False,
             timeout=s.timeout,
@@ -78,6 +79,10 @@ class AnthropicMessages:
             trust_env=s.trust_env,
             event_hooks={"response": [stop_long_sdk_retries]},
         )
+
+    def _client(self) -> anthropic.Anthropic:
+        s = self._settings
+        http = self._http()
         client = anthropic.Anthropic(
             # An explicit key, even empty, stops ANTHROPIC_API_KEY/_AUTH_TOKEN, ANTHROPIC_PROFILE, the
             # config directory and the workload-identity variables from being consulted.

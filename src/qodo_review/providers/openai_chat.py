@@ -109,7 +109,8 @@ class OpenAIChat:
         raise AssertionError("unreachable: the last format either returns or raises")
 
     def _create(self, client: openai.OpenAI, prompt: Prompt, response_format: ResponseFormat | None) -> ChatCompletion:
-        official = self._settings.kind == "openai"
+        # Azure OpenAI serves OpenAI's models: the o-series and gpt-5 there reject max_tokens too.
+        official = self._settings.kind in ("openai", "azure-openai")
         messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": prompt.system},
             {"role": "user", "content": prompt.user},
@@ -122,7 +123,7 @@ class OpenAIChat:
             max_completion_tokens=prompt.max_output_tokens if official else openai.omit,
             max_tokens=openai.omit if official else prompt.max_output_tokens,
             response_format=response_format if response_format is not None else openai.omit,
-            store=False if official else openai.omit,  # no retention on OpenAI's side
+            store=False if self._settings.kind == "openai" else openai.omit,  # no retention on OpenAI's side
         )
 
     def _not_json(self) -> ProviderUnavailable:
