@@ -47,6 +47,14 @@ class ReviewConfig:
     # generated marker, long lines, built-in ignores of code, unverified files): coverage.py. A .qodo.yml
     # key only (read from the base branch), never an input: never a failed call, max-calls or a cost cap.
     allow_partial: bool = False
+    # /similar_issue (commands/similar.py): matches shown, issues read (newest first), pull requests included,
+    # issues whose comments are read (one request each), the embeddings model ("" off), the chat re-rank.
+    similar_max: int = 5
+    similar_scan: int = 2000
+    similar_include_prs: bool = False
+    similar_comments: int = 0
+    similar_embeddings: str = ""
+    similar_rerank: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -95,6 +103,19 @@ def _bounded_int(low: int, high: int) -> Callable[[object], int]:
     return convert
 
 
+DEFAULT_EMBEDDINGS_MODEL = "text-embedding-3-small"  # OpenAI's; an OpenAI-compatible server names its own
+
+
+def _embeddings(value: object) -> str:
+    """true (OpenAI's text-embedding-3-small), false, or the name of the endpoint's embeddings model."""
+    if isinstance(value, bool):
+        return DEFAULT_EMBEDDINGS_MODEL if value else ""
+    text = _text(value).strip()
+    if text.lower() in ("", "false", "no", "off", "0"):
+        return ""
+    return DEFAULT_EMBEDDINGS_MODEL if text.lower() in ("true", "yes", "on", "1") else text
+
+
 def _bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -126,6 +147,12 @@ KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "labels": ("labels", _str_list),
     "max-suggestions": ("max_suggestions", _bounded_int(0, 100)),
     "allow-partial": ("allow_partial", _bool),
+    "similar-max": ("similar_max", _bounded_int(1, 20)),
+    "similar-scan": ("similar_scan", _bounded_int(1, 10_000)),
+    "similar-include-prs": ("similar_include_prs", _bool),
+    "similar-comments": ("similar_comments", _bounded_int(0, 100)),
+    "similar-embeddings": ("similar_embeddings", _embeddings),
+    "similar-rerank": ("similar_rerank", _bool),
 }
 assert {f for f, _ in KEYS.values()} <= {f.name for f in fields(ReviewConfig)}
 

@@ -73,6 +73,7 @@ class Task(Generic[T]):
     focus: str = ""  # a path sent first, so it fits the budget (the file of a review thread)
     list_not_shown: bool = False  # name the files that are not shown, so the model knows they changed
     scan_secrets: bool = False  # the secret scan of every changed file (the review)
+    always_call: bool = False  # one call even without a diff: the data is the context (/similar_issue's re-rank)
 
 
 def run_task(
@@ -123,6 +124,8 @@ def run_task(
         max_calls=max_calls,
         notices=notices,
     )
+    if task.always_call and not plan.chunks:
+        plan = replace(plan, chunks=(Chunk(()),))
     outcome.notices.extend(plan.notices)
     not_shown = [replace(s, reason=NOT_SHOWN_REASON) if task.max_calls == 1 else s for s in plan.not_reviewed]
     outcome.skipped.extend(not_shown)

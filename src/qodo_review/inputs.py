@@ -14,7 +14,7 @@ from typing import Any
 from .config import convert_settings
 from .errors import ConfigError, UsageError
 
-COMMANDS = ("review", "describe", "improve", "ask", "help")
+COMMANDS = ("review", "describe", "improve", "ask", "help", "similar-issue")
 
 # input name -> environment variable set in action.yml
 INPUT_ENV = {
@@ -38,6 +38,7 @@ INPUT_ENV = {
     "fallback-api-key": "QODO_FALLBACK_API_KEY",
     "fallback-base-url": "QODO_FALLBACK_BASE_URL",
     "use-proxy-env": "QODO_USE_PROXY_ENV",
+    "issue-number": "QODO_ISSUE_NUMBER",
 }
 # inputs that are also .qodo.yml keys: a non-empty input overrides the file
 CONFIG_INPUTS = ("model", "fail-on", "publish", "max-input-tokens", "max-calls")
@@ -63,6 +64,7 @@ class Inputs:
     fallback_base_url: str = ""
     # Honour HTTP(S)_PROXY, ALL_PROXY, SSL_CERT_FILE/DIR, REQUESTS_CA_BUNDLE: only when the workflow says so.
     use_proxy_env: bool = False
+    issue_number: int | None = None  # command similar-issue: the issue (or PR) to find similar issues for
 
 
 def _bool_input(name: str, value: str) -> bool:
@@ -85,6 +87,11 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         if not raw["pr-number"].isdigit() or int(raw["pr-number"]) <= 0:
             raise UsageError(f"Input 'pr-number' is {raw['pr-number']!r}; it must be a pull request number like 42.")
         pr_number = int(raw["pr-number"])
+    issue_number = None
+    if raw["issue-number"]:
+        if not raw["issue-number"].isdigit() or int(raw["issue-number"]) <= 0:
+            raise UsageError(f"Input 'issue-number' is {raw['issue-number']!r}; it must be an issue number like 42.")
+        issue_number = int(raw["issue-number"])
     settings = {name: raw[name] for name in CONFIG_INPUTS if raw[name]}
     try:
         overrides = convert_settings(settings, "the workflow inputs", is_file=False)
@@ -110,6 +117,7 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         fallback_api_key=raw["fallback-api-key"],
         fallback_base_url=raw["fallback-base-url"],
         use_proxy_env=_bool_input("use-proxy-env", raw["use-proxy-env"]),
+        issue_number=issue_number,
     )
 
 

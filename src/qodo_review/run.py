@@ -45,6 +45,7 @@ class Env:
     server_url: str
     workspace: str
     runner_temp: str = ""
+    sha: str = ""  # GITHUB_SHA: the commit the workflow runs from (the default branch's, for issue_comment)
 
 
 @dataclass(frozen=True)
