@@ -168,6 +168,15 @@ def test_unauthorized_commenter_is_refused(tmp_path: Path, github: FakeGitHub, l
     assert [c["body"] for c in replies(github)] == [f"{REPLY_MARKER}\n{UNAUTHORIZED_REPLY}"]
 
 
+def test_unknown_argument_on_a_plain_issue_is_refused(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
+    cid = github.add_issue_comment(TARGET, "/similar_issue --scan 99999", user="maintainer")
+    payload = comment_event("/similar_issue --scan 99999", cid, number=TARGET, on_pr=False)
+    result = run(tmp_path, github, llm, "issue_comment", payload)
+    assert result.code == 0 and github.find("GET", r"/issues$") == []
+    (reply,) = replies(github)
+    assert reply["body"].startswith(f"{REPLY_MARKER}\n⚠️ ") and reply["issue_number"] == TARGET
+
+
 def test_repeated_command_edits_its_reply(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     ask(tmp_path / "1", github, llm)
     github.add_issue(299, "PNG avatar upload crashes the app", "avatar PNG upload crash out of memory large")

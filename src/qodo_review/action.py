@@ -120,8 +120,12 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor, clock: Clock = S
     authorized = _authorized(github, activity)
     if authorized and activity.kind == "review" and activity.comment_id:
         _react(github, activity, out)
-    similar = activity.command == "similar-issue"
-    pr = _issue(github, activity.pr_number, env) if similar else _pull(github, activity.pr_number, env.repository)
+    number = activity.pr_number
+    if activity.command == "similar-issue" or activity.plain_issue:  # a plain issue has no pull request
+        pr, plain = _issue(github, number, env)
+        activity = replace(activity, plain_issue=plain)
+    else:
+        pr = _pull(github, number, env.repository)
     config = _config_for(github, pr, inputs, authorized, out)
     decision = decide(activity, pr, config, authorized=authorized)
     if not decision.go:
@@ -155,9 +159,10 @@ def _pull(github: GitHub, number: int, repository: str) -> PullRequest:
         ) from None
 
 
-def _issue(github: GitHub, number: int, env: Env) -> PullRequest:
-    """/similar_issue's subject, an issue or a pull request, as the run's thread. Its config is read at the
-    commit the workflow runs from (the default branch for a comment): an issue has no base branch."""
+def _issue(github: GitHub, number: int, env: Env) -> tuple[PullRequest, bool]:
+    """/similar_issue's subject, an issue or a pull request, as the run's thread, and whether it is a plain
+    issue. Its config is read at the commit the workflow runs from (the default branch for a comment): an
+    issue has no base branch."""
     try:
         issue = github.get_issue(number)
     except GitHubError as exc:
@@ -167,7 +172,7 @@ def _issue(github: GitHub, number: int, env: Env) -> PullRequest:
             f"Issue #{number} was not found in {env.repository} (HTTP {exc.status}). Check the issue-number "
             "input, and that github-token can read this repository's issues."
         ) from None
-    return replace(thread_of(issue), base_sha=env.sha)
+    return replace(thread_of(issue), base_sha=env.sha), not issue.is_pull
 
 
 def _client(env: Env, inputs: Inputs, clock: Clock) -> GitHub:
