@@ -4,6 +4,6 @@ one run, never written anywhere) and ``fuse`` (combining rankings: BM25 with emb
 from __future__ import annotations
 
 from .bm25 import BM25, tokenize
-from .fuse import cosine, reciprocal_rank_fusion
+from .fuse import cosine, dot, reciprocal_rank_fusion, unit
 
-__all__ = ["BM25", "cosine", "reciprocal_rank_fusion", "tokenize"]
+__all__ = ["BM25", "cosine", "dot", "reciprocal_rank_fusion", "tokenize", "unit"]

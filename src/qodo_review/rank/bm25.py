@@ -19,6 +19,7 @@ K1 = 1.2
 B = 0.75
 # A document's first tokens only: a 1 MB log pasted into an issue costs no more than a long report.
 MAX_TOKENS_PER_DOC = 4000
+CHARS_PER_TOKEN_READ = 16  # the text read for them: enough characters for MAX_TOKENS_PER_DOC words and more
 _WORD = re.compile(r"[^\W_]+")  # letters and digits; snake_case and kebab-case split into their words
 # Words that say nothing about what an issue is about (English function words and issue-template filler).
 STOPWORDS = frozenset(
@@ -42,15 +43,8 @@ def _stem(word: str) -> str:
 
 def tokenize(text: str, limit: int = MAX_TOKENS_PER_DOC) -> list[str]:
     """Lower-cased words of two characters or more, stop words dropped, lightly stemmed; at most ``limit``."""
-    out: list[str] = []
-    for match in _WORD.finditer(text.lower()):
-        word = match.group()
-        if len(word) < 2 or word in STOPWORDS:
-            continue
-        out.append(_stem(word))
-        if len(out) >= limit:
-            break
-    return out
+    words = _WORD.findall(text[: limit * CHARS_PER_TOKEN_READ].lower())
+    return [_stem(w) for w in words if len(w) > 1 and w not in STOPWORDS][:limit]
 
 
 @dataclass(frozen=True)

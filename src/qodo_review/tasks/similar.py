@@ -16,7 +16,7 @@ from ..errors import AnswerError
 from ..findings import extract_json
 from ..models import Issue, Prompt, PullRequest
 from ..prompt import fenced
-from ..rank import BM25, cosine, reciprocal_rank_fusion, tokenize
+from ..rank import BM25, dot, reciprocal_rank_fusion, tokenize, unit
 from ..redact import Redactor
 from ..sanitize import HIDDEN_MARKER_PREFIX, inline_code, plain
 
@@ -115,7 +115,9 @@ class Hit:
 
 def fuse(lexical: Sequence[Hit], target_vector: Sequence[float], vectors: Sequence[Sequence[float]]) -> list[Hit]:
     """BM25's order fused with the embeddings' (cosine to the target, over every candidate) by reciprocal rank."""
-    by_cosine = sorted(range(len(vectors)), key=lambda i: (-cosine(target_vector, vectors[i]), i))[:POOL]
+    query = unit(target_vector)
+    likeness = [dot(query, unit(v)) if len(v) == len(query) else 0.0 for v in vectors]
+    by_cosine = sorted(range(len(vectors)), key=lambda i: (-likeness[i], i))[:POOL]
     terms = {h.doc: h.terms for h in lexical}
     order = reciprocal_rank_fusion([[h.doc for h in lexical], by_cosine])
     return [Hit(doc, 0.0, terms.get(doc, ())) for doc in order[:POOL]]
