@@ -154,6 +154,13 @@ def test_pagination_reads_every_page_newest_first(tmp_path: Path, github: FakeGi
     assert searched["oldest"].startswith("2020-01-01")
 
 
+def test_rate_limit_while_paginating_is_waited_for(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
+    github.fail("GET", r"/issues$", 429, times=1, headers={"Retry-After": "7"})
+    result = ask(tmp_path, github, llm)
+    assert result.code == 0 and any(7 <= w <= 8 for w in result.waits)
+    assert result.findings is not None and result.findings["similar"]["searched"] == 150
+
+
 def test_similar_scan_caps_what_is_read(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     github.set_file(".qodo.yml", DEFAULT_BRANCH_SHA, "similar-scan: 50\nsimilar-max: 3\n")
     result = ask(tmp_path, github, llm)
@@ -294,9 +301,11 @@ def test_dry_run_shows_what_would_be_sent(tmp_path: Path, github: FakeGitHub, ll
 def test_nothing_is_left_on_disk(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     """Through entrypoint.py in a subprocess: the reply, the summary and the outputs are the only results."""
     github.set_file(".qodo.yml", DEFAULT_BRANCH_SHA, "similar-embeddings: true\nsimilar-comments: 5\n")
+    github.add_issue_comment(DUPLICATE, "Same here with a 7 MB PNG avatar.")
     (tmp_path / "runner-temp").mkdir()
     result = ask(tmp_path, github, llm, subprocess=True)
     assert result.code == 0 and ranked(replies(github)[0]["body"])[0] == DUPLICATE
+    assert len(github.find("GET", rf"/issues/{DUPLICATE}/comments$")) == 1 and len(llm.requests) == 2
     assert list((tmp_path / "runner-temp").iterdir()) == []
     assert sorted(p.name for p in (tmp_path / "workspace").iterdir()) == ["qodo-findings.json"]
     home = {p.name for p in tmp_path.iterdir()}
