@@ -281,3 +281,13 @@ def test_cli_bad_flag_names_it(github: FakeGitHub, capsys: pytest.CaptureFixture
     argv = ["similar-issue", "--repo", "owner/repo", "--issue", "1", "--max", "99"]
     assert cli.main(argv, env=env, stdout=io.StringIO()) == 2
     assert "--max must be between 1 and 20" in capsys.readouterr().err
+
+
+def test_fuse_adds_what_only_the_embeddings_find() -> None:
+    lexical = [similar.Hit(0, 5.0, ("crash",)), similar.Hit(1, 4.0, ("png",))]
+    vectors = [[1.0, 0.0], [0.0, 1.0], [0.9, 0.1], [1.0, 0.0, 0.0]]  # the last: a server's odd length, never first
+    fused = similar.fuse(lexical, [1.0, 0.0], vectors)
+    assert [h.doc for h in fused] == [0, 1, 2, 3]  # 1: second for BM25, third by cosine; 2: second by cosine only
+    only_embedded = next(h for h in fused if h.doc == 2)
+    assert similar.lexical_reason(only_embedded) == "close in meaning (embeddings)"
+    assert similar.lexical_reason(fused[0]) == "shares “crash”"
