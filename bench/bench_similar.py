@@ -129,11 +129,14 @@ def corpus(size: int, pairs: int, seed: int) -> tuple[list[Issue], list[tuple[in
     rows: list[tuple[str, str, str]] = [(t, b, f"real: {s}") for t, b, s in real_texts()]
     planted: list[tuple[int, int]] = []
     while len(rows) < size - 2 * pairs:
-        rows.append((*_generated(rng, TEMPLATES, alt=False), "generated"))
+        rows.append((*_render(rng, TEMPLATES, _facts(rng)), "generated"))
     for _ in range(pairs):
         facts = _facts(rng)
-        rows.append((*_render(rng, TEMPLATES, facts, alt=False), "generated: planted original"))
-        rows.append((*_render(rng, DUP_TEMPLATES, facts, alt=True), "generated: planted duplicate"))
+        rows.append((*_render(rng, TEMPLATES, facts), "generated: planted original"))
+        # Another template and other filler; the symptom and the context each reworded with probability 1/2
+        # (a quarter of the pairs share only the component and the error code).
+        reword = (rng.random() < 0.5, rng.random() < 0.5)
+        rows.append((*_render(rng, DUP_TEMPLATES, facts, reword=reword), "generated: planted duplicate"))
         planted.append((len(rows) - 1, len(rows)))  # 1-based numbers of the pair
     order = list(range(len(rows)))
     rng.shuffle(order)
@@ -158,26 +161,26 @@ def _facts(rng: random.Random) -> dict[str, Any]:
 
 
 def _render(
-    rng: random.Random, templates: Sequence[tuple[str, str]], facts: dict[str, Any], *, alt: bool
+    rng: random.Random,
+    templates: Sequence[tuple[str, str]],
+    facts: dict[str, Any],
+    *,
+    reword: tuple[bool, bool] = (False, False),
 ) -> tuple[str, str]:
     title, body = rng.choice(templates)
     values = {
         "c": facts["c"],
         "C": facts["c"].capitalize(),
         "s": facts["s"][0],
-        "s2": facts["s"][1 if alt else 0],
+        "s2": facts["s"][1 if reword[0] else 0],
         "x": facts["x"][0],
-        "x2": facts["x"][1 if alt else 0],
+        "x2": facts["x"][1 if reword[1] else 0],
         "e": facts["e"],
     }
     fill = iter(rng.sample(FILLER, 4))
     return title.format(**values), body.replace("{f}", "{f0}", 1).replace("{f}", "{f1}", 1).format(
         f0=next(fill), f1=next(fill), **values
     )
-
-
-def _generated(rng: random.Random, templates: Sequence[tuple[str, str]], *, alt: bool) -> tuple[str, str]:
-    return _render(rng, templates, _facts(rng), alt=alt)
 
 
 class Corpus:
