@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fakes.llm_server import fake_embedding  # noqa: E402
 
 from qodo_review.config import ReviewConfig  # noqa: E402
+from qodo_review.github.issues import issue_from_json  # noqa: E402
 from qodo_review.models import Issue  # noqa: E402
 from qodo_review.rank import BM25  # noqa: E402
 from qodo_review.redact import Redactor  # noqa: E402
@@ -183,6 +184,28 @@ def _render(
     )
 
 
+def pages_peak(issues: list[Issue]) -> tuple[float, int]:
+    """Peak traced memory of the action's path from GitHub's pages to the answer: 20 pages of 100 issues in the
+    real payload's shape (octokit's paginate-issues fixture, about 2.5 KB of metadata each) decoded and held as the
+    client's pagination holds them, converted, then searched. Returns (MB, bytes of JSON)."""
+    fixture = REALDATA / "github-api" / "octokit-fixtures" / "paginate-issues.normalized-fixture.json"
+    shape: dict[str, Any] = {"labels": [], "user": {"login": "user"}, "state": "open"}
+    if fixture.is_file():
+        shape = json.loads(fixture.read_text(encoding="utf-8"))[0]["response"][0]
+    rows = [{**shape, "number": i.number, "title": i.title, "body": i.body, "created_at": i.created_at} for i in issues]
+    pages = [json.dumps(rows[k : k + 100]) for k in range(0, len(rows), 100)]
+    size = sum(len(p) for p in pages)
+    tracemalloc.start()
+    items: list[dict[str, Any]] = []
+    for page in pages:
+        items.extend(json.loads(page))
+    read = [issue_from_json(d) for d in items]
+    search(Corpus(read), read[0], ReviewConfig(), Providers(settings=None), redactor=Redactor(), nonce="n")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 1e6, size
+
+
 class Corpus:
     """The GitHub client's two reads, from memory."""
 
@@ -304,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         f"whole search with {EMBED_DIMS}-dimension embeddings ready (redaction, cosines, fusion): "
         f"{t['embeddings']:.3f} s"
     )
+    peak, size = pages_peak(issues)
+    print(f"from {len(issues)} issues' JSON pages ({size / 1e6:.1f} MB) to the answer: tracemalloc peak {peak:.1f} MB")
     print(
         f"memory: tracemalloc peak of one search {t['traced'] / 1e6:.1f} MB; "
         f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"

@@ -291,3 +291,15 @@ def test_fuse_adds_what_only_the_embeddings_find() -> None:
     only_embedded = next(h for h in fused if h.doc == 2)
     assert similar.lexical_reason(only_embedded) == "close in meaning (embeddings)"
     assert similar.lexical_reason(fused[0]) == "shares “crash”"
+
+
+def test_issues_are_read_page_by_page_with_their_bodies_cut(github: FakeGitHub) -> None:
+    from qodo_review.github import GitHub
+    from qodo_review.github.issues import MAX_BODY_CHARS
+
+    github.add_issue(TARGET, "huge", "x" * (MAX_BODY_CHARS * 3), user="ghost", labels=["spam"])
+    with GitHub(github.token, github.url, "owner/repo") as client:
+        read = client.list_issues(120)
+    assert len(read) == 120 and [i.number for i in read][:2] == [TARGET, 150]  # newest first, across 2 pages
+    huge = read[0]
+    assert len(huge.body) == MAX_BODY_CHARS and huge.author == "ghost" and huge.labels == ("spam",)

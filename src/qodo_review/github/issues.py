@@ -11,6 +11,22 @@ from qodo_review.models import Issue
 from .payloads import _obj
 from .transport import PER_PAGE, Transport, _decode
 
+# What /similar_issue reads of an issue's body: enough words to rank by (BM25 reads up to 4,000 tokens), while
+# 2,000 bodies of GitHub's maximum (65,536 characters) would hold hundreds of MB.
+MAX_BODY_CHARS = 20_000
+_KEPT = (
+    "number",
+    "title",
+    "state",
+    "state_reason",
+    "labels",
+    "locked",
+    "pull_request",
+    "created_at",
+    "html_url",
+    "comments",
+)
+
 
 class IssuesAPI(Transport):
     """Read issues (GitHub's issues API answers for pull requests too, with a `pull_request` key)."""
@@ -20,7 +36,7 @@ class IssuesAPI(Transport):
 
     def list_issues(self, limit: int) -> list[Issue]:
         """At most ``limit`` issues and pull requests of every state, newest first (creation time)."""
-        items = self._paginate("issues?state=all&sort=created&direction=desc", limit=limit)
+        items = self._paginate("issues?state=all&sort=created&direction=desc", limit=limit, shrink=_shrink)
         return [issue_from_json(i) for i in items if isinstance(i.get("number"), int)]
 
     def first_comments(self, number: int) -> list[str]:
@@ -28,6 +44,15 @@ class IssuesAPI(Transport):
         resp = self._request("GET", self._url(f"issues/{number}/comments"), params={"per_page": PER_PAGE})
         data = _decode(resp) if resp.content else []
         return [str(c.get("body") or "") for c in data if isinstance(c, dict)] if isinstance(data, list) else []
+
+
+def _shrink(d: dict[str, Any]) -> dict[str, Any]:
+    """The fields an Issue is made of, the body cut to MAX_BODY_CHARS: kept as each page arrives."""
+    kept = {k: d.get(k) for k in _KEPT}
+    kept["body"] = str(d.get("body") or "")[:MAX_BODY_CHARS]
+    user = d.get("user")
+    kept["user"] = {"login": user.get("login")} if isinstance(user, dict) else None
+    return kept
 
 
 def issue_from_json(d: Mapping[str, Any]) -> Issue:
