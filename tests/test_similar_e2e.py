@@ -161,6 +161,12 @@ def test_rate_limit_while_paginating_is_waited_for(tmp_path: Path, github: FakeG
     assert result.findings is not None and result.findings["similar"]["searched"] == 150
 
 
+def test_a_token_that_cannot_read_issues_is_named(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
+    github.fail("GET", r"/issues$", 403, body={"message": "Resource not accessible by integration"})
+    result = ask(tmp_path, github, llm)
+    assert result.code == 3 and "`issues: read`" in result.summary and replies(github) == []
+
+
 def test_similar_scan_caps_what_is_read(tmp_path: Path, github: FakeGitHub, llm: FakeLLM) -> None:
     github.set_file(".qodo.yml", DEFAULT_BRANCH_SHA, "similar-scan: 50\nsimilar-max: 3\n")
     result = ask(tmp_path, github, llm)

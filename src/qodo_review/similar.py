@@ -51,7 +51,7 @@ def search(
 ) -> tuple[task.Search, Outcome[Any]]:
     """Gather, rank, and (when configured) embed and re-rank. ``github`` is the client (``list_issues``,
     ``first_comments``); GitHub errors propagate (there is nothing to rank without the issues)."""
-    read = github.list_issues(config.similar_scan + 1)  # the target itself may be among the newest
+    read = _issues(github, config.similar_scan + 1)  # the target itself may be among the newest
     read = [i for i in read if i.number != target.number][: config.similar_scan]
     skipped: dict[str, int] = {}
     candidates: list[Issue] = []
@@ -93,6 +93,20 @@ def search(
         sent=tuple(sent),
     )
     return found, outcome
+
+
+def _issues(github: Any, limit: int) -> list[Issue]:
+    try:
+        issues: list[Issue] = github.list_issues(limit)
+    except GitHubError as exc:
+        if exc.status not in (403, 404) or "rate limit" in str(exc):
+            raise
+        raise GitHubError(
+            f"{exc} /similar_issue reads the repository's issues: the token needs `issues: read` (the comments "
+            "workflow's `issues: write` includes it).",
+            exc.status,
+        ) from None
+    return issues
 
 
 def thread_of(issue: Issue) -> PullRequest:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..budget import estimate_tokens
@@ -36,7 +36,7 @@ TITLE_WEIGHT = 2  # a title says what the issue is about: its words count twice
 
 @dataclass(frozen=True)
 class Match:
-    """One similar issue in the reply: its issue, the one-line reason (plain text) and how it was found."""
+    """One similar issue in the reply: its issue and the one-line reason (BM25's shared words, or the model's)."""
 
     issue: Issue
     reason: str
@@ -56,7 +56,6 @@ class Search:
     comments_read: int = 0  # issues whose comments were read
     notices: tuple[str, ...] = ()
     sent: tuple[str, ...] = ()  # what left the runner, one line each (embeddings, re-rank)
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
