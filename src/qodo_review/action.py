@@ -220,7 +220,8 @@ def _load_config(github: GitHub, pr: PullRequest, inputs: Inputs) -> ReviewConfi
 def _activity(env: Env, inputs: Inputs) -> Activity:
     if not env.event_path:
         if inputs.command == "similar-issue" and (inputs.issue_number or inputs.pr_number):
-            return Activity("review", pr_number=inputs.issue_number or inputs.pr_number, command=inputs.command)
+            number = inputs.issue_number or inputs.pr_number
+            return Activity("review", pr_number=number, command=inputs.command, action="dispatch")
         if inputs.pr_number is None:
             raise UsageError(
                 "GITHUB_EVENT_PATH is not set: run this action in a GitHub workflow, or set the 'pr-number' input."

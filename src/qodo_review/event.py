@@ -21,6 +21,7 @@ COMMAND_WORDS = ("review", "describe", "improve", "ask", "help", "similar_issue"
 COMMAND_NAMES = {"similar_issue": "similar-issue"}
 # The one command that also runs on a plain issue (no pull request).
 ISSUE_COMMANDS = ("similar_issue",)
+_COMMAND_WORD = re.compile(r"/([a-z]+(?:_[a-z]+)*)\b")  # a comment's first word, when it is a slash command
 OWN_LOGINS = ("github-actions[bot]",)
 MAX_QUESTION_CHARS = 2000
 
@@ -69,7 +70,7 @@ def parse_command(body: str) -> tuple[str, str, bool] | None:
     command of ours with arguments outside its allowlist.
     """
     text = body.lstrip()
-    match = re.match(r"/([a-z]+(?:_[a-z]+)*)\b", text)
+    match = _COMMAND_WORD.match(text)
     if not match or match.group(1) not in COMMAND_WORDS:
         return None
     word = match.group(1)
@@ -177,7 +178,7 @@ def _from_comment(event_name: str, action: str, payload: dict[str, Any]) -> Acti
     if event_name == "issue_comment":
         issue = _obj(payload, "issue")
         plain_issue = not issue.get("pull_request")
-        asked = re.match(r"/([a-z]+(?:_[a-z]+)*)\b", str(comment.get("body") or "").lstrip())
+        asked = _COMMAND_WORD.match(str(comment.get("body") or "").lstrip())
         if plain_issue and not (asked and asked.group(1) in ISSUE_COMMANDS):
             return Activity("skip", reason="The comment is on an issue, not a pull request.")
         number = _pr_number(issue.get("number"))
