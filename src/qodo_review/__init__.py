@@ -8,9 +8,11 @@ The map, in pipeline order:
 - ``run.py``: the action run's frozen facts (PR, config, settings, host, nonce, clock); the PR's files are
   fetched once, explicitly, by the command that needs them (``fetch``, ``diff/``, ``gitread``).
 - ``commands/``: the registry ``COMMANDS``: a command is its task (from ``tasks.TASKS``) plus its channels,
-  and one module per command (review, describe, improve, ask, help) with its own work on a pull request
+  and one module per command (review, describe, improve, ask, help, similar) with its own work on a pull request
   around the task (the review's incremental scope, signed state and thread settling; /ask's thread;
-  /improve's earlier suggestions).
+  /improve's earlier suggestions). /similar_issue runs on issues too: ``similar.py`` (shared with the CLI's
+  ``cli_similar.py``) reads the issues, ranks them with ``rank/`` (BM25, rank fusion; in memory only) and, when
+  asked, the provider's embeddings (``providers/openai_embeddings``) and a re-rank through ``run_task``.
 - ``engine.py``: ``run_task``, the one chunk runner: ``select`` -> ``budget`` -> ``redact/`` -> ``prompt`` ->
   ``providers/`` (through ``retry``) -> parse -> merge, halving a part that overflows, with ``coverage``;
   ``budget`` packs files into calls by the estimates and model limits of ``tokens``; ``guidance`` adds the

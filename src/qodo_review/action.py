@@ -35,6 +35,7 @@ from .providers import resolve_fallback, resolve_settings
 from .providers.cloud import CLOUD_KINDS, has_credentials, missing_credentials
 from .redact import Redactor
 from .run import Env, Run, preload_sdk
+from .similar import thread_of
 
 TRUSTED_PERMISSIONS = ("admin", "maintain", "write")
 PERMISSIONS_YAML = "permissions:\n  contents: read\n  pull-requests: write\n  checks: write"
@@ -49,6 +50,7 @@ def read_env(env: Mapping[str, str]) -> Env:
         server_url=(env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
         workspace=env.get("GITHUB_WORKSPACE") or os.getcwd(),
         runner_temp=env.get("RUNNER_TEMP", ""),
+        sha=env.get("GITHUB_SHA", ""),
     )
 
 
@@ -130,7 +132,12 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor, clock: Clock = S
     authorized = _authorized(github, activity)
     if authorized and activity.kind == "review" and activity.comment_id:
         _react(github, activity, out)
-    pr = _pull(github, activity.pr_number, env.repository)
+    number = activity.pr_number
+    if activity.command == "similar-issue" or activity.plain_issue:  # a plain issue has no pull request
+        pr, plain = _issue(github, number, env)
+        activity = replace(activity, plain_issue=plain)
+    else:
+        pr = _pull(github, number, env.repository)
     config = _config_for(github, pr, inputs, authorized, out, redactor)
     decision = decide(activity, pr, config, authorized=authorized)
     if not decision.go:
@@ -152,7 +159,8 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor, clock: Clock = S
     settings = replace(settings, timeout=config.request_timeout)
     # A local or self-hosted server (Ollama, vLLM, llama.cpp) often needs no key: it is called without one.
     keyed = settings.kind == "openai-compatible" or has_credentials(settings.kind, inputs.api_key, env.credentials)
-    if not keyed and not inputs.dry_run and activity.command != "help":
+    # /similar_issue ranks on the runner; its provider steps (opt-in) say so when there is no key.
+    if not keyed and not inputs.dry_run and activity.command not in ("help", "similar-issue"):
         return _no_key(pr, env, config.fail_on is not None, out, settings.kind)
     fallback = resolve_fallback(
         settings, inputs.fallback_provider, inputs.fallback_api_key, inputs.fallback_model, inputs.fallback_base_url
@@ -160,7 +168,7 @@ def run(env: Env, inputs: Inputs, out: Out, redactor: Redactor, clock: Clock = S
     # A cap on a model of unknown price (the primary's or the fallback's): a usage error now, before any fetch.
     cost_cap([settings.model] + ([fallback.model] if fallback else []), config.max_cost, config.prices)
     facts = Run(env, inputs, activity, pr, config, settings, fallback, secrets.token_hex(8), clock)
-    if not inputs.dry_run and activity.command != "help":
+    if not inputs.dry_run and activity.command not in ("help", "similar-issue"):
         preload_sdk(settings)  # overlaps the SDK's import with the waits on GitHub for the diff
     return run_command(facts, github, out, redactor)
 
@@ -176,6 +184,22 @@ def _pull(github: GitHub, number: int, repository: str) -> PullRequest:
             f"Pull request #{number} was not found in {repository} (HTTP 404). Check the pr-number "
             "input, and that github-token can read this repository."
         ) from None
+
+
+def _issue(github: GitHub, number: int, env: Env) -> tuple[PullRequest, bool]:
+    """/similar_issue's subject, an issue or a pull request, as the run's thread, and whether it is a plain
+    issue. Its config is read at the commit the workflow runs from (the default branch for a comment): an
+    issue has no base branch."""
+    try:
+        issue = github.get_issue(number)
+    except GitHubError as exc:
+        if exc.status not in (404, 410):
+            raise
+        raise UsageError(
+            f"Issue #{number} was not found in {env.repository} (HTTP {exc.status}). Check the issue-number "
+            "input, and that github-token can read this repository's issues."
+        ) from None
+    return replace(thread_of(issue), base_sha=env.sha), not issue.is_pull
 
 
 def _client(env: Env, inputs: Inputs, clock: Clock) -> GitHub:
@@ -228,6 +252,9 @@ def _load_config(github: GitHub, pr: PullRequest, inputs: Inputs) -> ReviewConfi
 
 def _activity(env: Env, inputs: Inputs) -> Activity:
     if not env.event_path:
+        if inputs.command == "similar-issue" and (inputs.issue_number or inputs.pr_number):
+            number = inputs.issue_number or inputs.pr_number
+            return Activity("review", pr_number=number, command=inputs.command, action="dispatch")
         if inputs.pr_number is None:
             raise UsageError(
                 "GITHUB_EVENT_PATH is not set: run this action in a GitHub workflow, or set the 'pr-number' input."
@@ -239,7 +266,9 @@ def _activity(env: Env, inputs: Inputs) -> Activity:
     except OSError as exc:
         raise EventError(f"The event file {env.event_path} cannot be read ({exc.strerror}).") from None
     payload = load_event(text, env.event_path)
-    activity = find_activity(env.event_name, payload, inputs.pr_number)
+    activity = find_activity(
+        env.event_name, payload, inputs.pr_number, command=inputs.command, issue_input=inputs.issue_number
+    )
     if activity.kind == "review" and activity.action != "comment" and inputs.command != "review":
         activity = replace(activity, command=inputs.command, args=inputs.command_args)
     return activity

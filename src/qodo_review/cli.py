@@ -4,6 +4,7 @@ qodo-review review --diff pr.diff
 qodo-review review --base origin/main --format json
 qodo-review describe|improve --diff pr.diff
 qodo-review ask --base origin/main --question "Why is the cache not invalidated?"
+qodo-review similar-issue --repo OWNER/NAME --issue 42   (cli_similar.py)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import IO, Any
 
-from . import __version__
+from . import __version__, cli_similar
 from .channels.terminal import Screen, Terminal
 from .clock import SYSTEM_CLOCK, Clock
 from .config import convert_settings, merge, parse_config_text
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         tool = sub.add_parser(name, help=about, parents=[review], conflict_handler="resolve")
         if name == "ask":
             tool.add_argument("--question", required=True, help="the question about the change")
+    cli_similar.add_parser(sub)
     return parser
 
 
@@ -96,6 +98,8 @@ SECRET_VARS = ("QODO_API_KEY", "QODO_FALLBACK_API_KEY", "OPENAI_API_KEY", "ANTHR
 
 def run_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
     """Every key this run could use, whichever is picked: each is redacted from everything printed."""
+    if args.command == "similar-issue":
+        return cli_similar.secrets_of(args, env)
     keys = [args.api_key, args.fallback_api_key, *(env.get(v, "") for v in SECRET_VARS)]
     keys += [env.get(v, "") for vs in KEY_VARS.values() for v in vs]
     return [k for k in keys if k]
@@ -203,6 +207,8 @@ def run(
     redactor: Redactor,
     clock: Clock = SYSTEM_CLOCK,
 ) -> ExitCode:
+    if args.command == "similar-issue":
+        return cli_similar.run(args, env, stdout, redactor, clock)
     layers = _config(args)
     config = merge(layers["file"], layers["flags"])  # type: ignore[arg-type]
     text = _read_diff(args, stdin)

@@ -89,6 +89,14 @@ class ReviewConfig:
     rule_files: tuple[RuleFile, ...] = ()  # what the loader read (not a key): guidance.py
     # Findings below this severity go to the summary only (one at or above fail-on is always inline).
     inline_min_severity: Severity = Severity.MEDIUM
+    # /similar_issue (commands/similar.py): matches shown, issues read (newest first), pull requests included,
+    # issues whose comments are read (one request each), the embeddings model ("" off), the chat re-rank.
+    similar_max: int = 5
+    similar_scan: int = 2000
+    similar_include_prs: bool = False
+    similar_comments: int = 0
+    similar_embeddings: str = ""
+    similar_rerank: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
     # Seconds one model call may take: CPU-served local models need minutes (providers.ProviderSettings).
     request_timeout: float = 120.0
@@ -159,6 +167,17 @@ def _seconds(value: object) -> float:
     if not MIN_TIMEOUT <= number <= MAX_TIMEOUT:  # nan fails this too
         raise ValueError(f"must be between {MIN_TIMEOUT:g} and {MAX_TIMEOUT:g} seconds")
     return number
+DEFAULT_EMBEDDINGS_MODEL = "text-embedding-3-small"  # OpenAI's; an OpenAI-compatible server names its own
+
+
+def _embeddings(value: object) -> str:
+    """true (OpenAI's text-embedding-3-small), false, or the name of the endpoint's embeddings model."""
+    if isinstance(value, bool):
+        return DEFAULT_EMBEDDINGS_MODEL if value else ""
+    text = _text(value).strip()
+    if text.lower() in ("", "false", "no", "off", "0"):
+        return ""
+    return DEFAULT_EMBEDDINGS_MODEL if text.lower() in ("true", "yes", "on", "1") else text
 
 
 def _bool(value: object) -> bool:
@@ -253,6 +272,12 @@ KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "request-timeout": ("request_timeout", _seconds),
     "max-cost": ("max_cost", parse_max_cost),
     "prices": ("prices", parse_prices),
+    "similar-max": ("similar_max", _bounded_int(1, 20)),
+    "similar-scan": ("similar_scan", _bounded_int(1, 10_000)),
+    "similar-include-prs": ("similar_include_prs", _bool),
+    "similar-comments": ("similar_comments", _bounded_int(0, 100)),
+    "similar-embeddings": ("similar_embeddings", _embeddings),
+    "similar-rerank": ("similar_rerank", _bool),
 }
 assert {f for f, _ in KEYS.values()} <= {f.name for f in fields(ReviewConfig)}
 

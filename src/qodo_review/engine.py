@@ -78,6 +78,7 @@ class Task(Generic[T]):
     scan_secrets: bool = False  # the secret scan of every changed file (the review)
     # What a part's answer may say about its own files only (the review's walkthrough lines): (answer, paths)
     scope: Callable[[T, frozenset[str]], T] | None = None
+    always_call: bool = False  # one call even without a diff: the data is the context (/similar_issue's re-rank)
 
 
 def run_task(
@@ -137,6 +138,8 @@ def run_task(
         max_calls=max_calls,
         notices=notices,
     )
+    if task.always_call and not plan.chunks:
+        plan = replace(plan, chunks=(Chunk(()),))
     outcome.notices.extend(plan.notices)
     not_shown = [replace(s, reason=NOT_SHOWN_REASON) if task.max_calls == 1 else s for s in plan.not_reviewed]
     outcome.skipped.extend(not_shown)

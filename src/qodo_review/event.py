@@ -16,7 +16,12 @@ from .errors import EventError, UsageError
 PR_EVENTS = ("pull_request", "pull_request_target")
 PR_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
 # Slash commands and the arguments each accepts: an allowlist, never a blocklist.
-COMMAND_WORDS = ("review", "describe", "improve", "ask", "help")
+COMMAND_WORDS = ("review", "describe", "improve", "ask", "help", "similar_issue")
+# The comment word of a command whose name has a hyphen elsewhere (input `command:`, the CLI).
+COMMAND_NAMES = {"similar_issue": "similar-issue"}
+# The one command that also runs on a plain issue (no pull request).
+ISSUE_COMMANDS = ("similar_issue",)
+_COMMAND_WORD = re.compile(r"/([a-z]+(?:_[a-z]+)*)\b")  # a comment's first word, when it is a slash command
 OWN_LOGINS = ("github-actions[bot]",)
 MAX_QUESTION_CHARS = 2000
 
@@ -38,6 +43,7 @@ class Activity:
     draft: bool = False
     author: str = ""
     action: str = ""
+    plain_issue: bool = False  # pr_number is an issue's, not a pull request's (/similar_issue)
 
 
 def load_event(text: str, path: str = "GITHUB_EVENT_PATH") -> dict[str, Any]:
@@ -64,7 +70,7 @@ def parse_command(body: str) -> tuple[str, str, bool] | None:
     command of ours with arguments outside its allowlist.
     """
     text = body.lstrip()
-    match = re.match(r"/([a-z]+)\b", text)
+    match = _COMMAND_WORD.match(text)
     if not match or match.group(1) not in COMMAND_WORDS:
         return None
     word = match.group(1)
@@ -96,11 +102,34 @@ def _pr_number(value: object) -> int | None:
     return None
 
 
-def find_activity(event_name: str, payload: dict[str, Any], pr_input: int | None) -> Activity:
-    """Decide what this run does. Pure: no network, no environment."""
+def find_activity(
+    event_name: str,
+    payload: dict[str, Any],
+    pr_input: int | None,
+    *,
+    command: str = "review",
+    issue_input: int | None = None,
+) -> Activity:
+    """Decide what this run does. Pure: no network, no environment. ``command`` and ``issue_input`` are the
+    workflow's inputs (a dispatched similar-issue names an issue, not a pull request)."""
     action = str(payload.get("action") or "")
     if event_name in PR_EVENTS:
         return _from_pull_request(event_name, action, payload)
+    if event_name == "workflow_dispatch" and command == "similar-issue":
+        inputs = _obj(payload, "inputs")
+        number = (
+            issue_input
+            or _pr_number(inputs.get("issue-number"))
+            or _pr_number(inputs.get("issue_number"))
+            or pr_input
+            or _pr_number(inputs.get("pr-number"))
+        )
+        if number is None:
+            raise UsageError(
+                "command: similar-issue needs an issue: set the 'issue-number' input "
+                "(with: issue-number: ${{ inputs.issue-number }})."
+            )
+        return Activity("review", pr_number=number, command="similar-issue", action="dispatch")
     if event_name == "workflow_dispatch":
         inputs = _obj(payload, "inputs")
         number = pr_input or _pr_number(inputs.get("pr-number")) or _pr_number(inputs.get("pr_number"))
@@ -145,9 +174,12 @@ def _from_comment(event_name: str, action: str, payload: dict[str, Any]) -> Acti
         return Activity("skip", reason=f"Comment {action or 'event'}: only new comments are read.")
     if login in OWN_LOGINS or str(comment.get("body") or "").lstrip().startswith("<!-- qodo-review"):
         return Activity("skip", reason="The comment is the action's own.")
+    plain_issue = False
     if event_name == "issue_comment":
         issue = _obj(payload, "issue")
-        if not issue.get("pull_request"):
+        plain_issue = not issue.get("pull_request")
+        asked = _COMMAND_WORD.match(str(comment.get("body") or "").lstrip())
+        if plain_issue and not (asked and asked.group(1) in ISSUE_COMMANDS):
             return Activity("skip", reason="The comment is on an issue, not a pull request.")
         number = _pr_number(issue.get("number"))
     else:
@@ -165,6 +197,7 @@ def _from_comment(event_name: str, action: str, payload: dict[str, Any]) -> Acti
             comment_id=comment_id,
             commenter=login,
             review_comment=event_name != "issue_comment",
+            plain_issue=plain_issue,
         )
     if parsed is None:
         return Activity("skip", reason="The comment is not a qodo-review command.")
@@ -174,11 +207,12 @@ def _from_comment(event_name: str, action: str, payload: dict[str, Any]) -> Acti
     return Activity(
         "review",
         pr_number=number,
-        command=word,
+        command=COMMAND_NAMES.get(word, word),
         args=args,
         full=full,
         comment_id=comment_id,
         review_comment=event_name != "issue_comment",
         commenter=login,
         action="comment",
+        plain_issue=plain_issue,
     )

@@ -15,7 +15,7 @@ from .config import KEYS, convert_settings, did_you_mean, kebab_case
 from .errors import ConfigError, UsageError
 from .providers.cloud import CloudInputs
 
-COMMANDS = ("review", "describe", "improve", "ask", "help")
+COMMANDS = ("review", "describe", "improve", "ask", "help", "similar-issue")
 
 # input name -> environment variable set in action.yml
 INPUT_ENV = {
@@ -49,6 +49,7 @@ INPUT_ENV = {
     # Credentials: read by main() with the environment's (providers/cloud.py CloudCredentials), masked first.
     "azure-ad-token": "QODO_AZURE_AD_TOKEN",
     "gcp-credentials": "QODO_GCP_CREDENTIALS",
+    "issue-number": "QODO_ISSUE_NUMBER",
 }
 # inputs that are also .qodo.yml keys: a non-empty input overrides the file
 CONFIG_INPUTS = ("model", "fail-on", "publish", "max-input-tokens", "max-calls", "request-timeout", "max-cost")
@@ -76,6 +77,7 @@ class Inputs:
     use_proxy_env: bool = False
     # The cloud providers' provider-choosing inputs (api-version, model-family, aws-region, gcp-*).
     cloud: CloudInputs = field(default_factory=CloudInputs)
+    issue_number: int | None = None  # command similar-issue: the issue (or PR) to find similar issues for
 
 
 def _bool_input(name: str, value: str) -> bool:
@@ -99,6 +101,11 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         if not raw["pr-number"].isdigit() or int(raw["pr-number"]) <= 0:
             raise UsageError(f"Input 'pr-number' is {raw['pr-number']!r}; it must be a pull request number like 42.")
         pr_number = int(raw["pr-number"])
+    issue_number = None
+    if raw["issue-number"]:
+        if not raw["issue-number"].isdigit() or int(raw["issue-number"]) <= 0:
+            raise UsageError(f"Input 'issue-number' is {raw['issue-number']!r}; it must be an issue number like 42.")
+        issue_number = int(raw["issue-number"])
     settings = {name: raw[name] for name in CONFIG_INPUTS if raw[name]}
     try:
         overrides = convert_settings(settings, "the workflow inputs", is_file=False)
@@ -131,6 +138,7 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
             gcp_project=raw["gcp-project"],
             gcp_region=raw["gcp-region"],
         ),
+        issue_number=issue_number,
     )
 
 

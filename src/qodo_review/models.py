@@ -260,3 +260,21 @@ class Manifest:
     guidance: list[str] = field(default_factory=list)  # the team's rules sent with the calls (guidance.py)
     # Hosts asked for an access token (a cloud provider's token endpoints): credentials went there, never code.
     token_hosts: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """An issue (or a pull request, seen through the issues API) as /similar_issue reads it."""
+
+    number: int
+    title: str
+    body: str
+    state: str = "open"  # open | closed
+    state_reason: str = ""  # completed | not_planned | duplicate | reopened | "" (GitHub's state_reason)
+    labels: tuple[str, ...] = ()
+    author: str = ""  # "" or "ghost": the account was deleted
+    locked: bool = False
+    is_pull: bool = False
+    created_at: str = ""  # ISO 8601, as GitHub writes it
+    html_url: str = ""
+    comments: int = 0  # how many comments GitHub counts (reading them costs a request)

@@ -51,6 +51,8 @@ def decide(activity: Activity, pr: PullRequest, config: ReviewConfig, *, authori
         )
     if activity.kind == "reject":
         return _refuse(f"Refused command: {activity.reason}", REJECTED_REPLY, config)
+    if activity.command == "similar-issue":  # asked by name, on an issue or a PR, open or closed
+        return Decision(True)
     if pr.state != "open":
         return Decision(False, f"Pull request #{pr.number} is {pr.state}; nothing to review.")
     if activity.action not in PR_ACTIONS:  # a command or a dispatch: someone asked explicitly

@@ -48,6 +48,7 @@ class Env:
     runner_temp: str = ""
     # What aws-actions/configure-aws-credentials, google-github-actions/auth or the credential inputs left.
     credentials: CloudCredentials = field(default_factory=CloudCredentials, repr=False)
+    sha: str = ""  # GITHUB_SHA: the commit the workflow runs from (the default branch's, for issue_comment)
 
 
 @dataclass(frozen=True)

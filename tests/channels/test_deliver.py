@@ -81,5 +81,7 @@ def test_every_command_is_a_task_and_channels_ending_in_the_findings_file_and_ou
         "improve": ["suggestions", "summary comment", "findings file", "summary", "outputs"],
         "ask": ["reply", "findings file", "summary", "outputs"],
         "help": ["reply", "summary"],
+        "similar-issue": ["reply", "findings file", "summary", "outputs"],
     }
-    assert all(c.task is not None for n, c in COMMANDS.items() if n != "help")
+    # /help calls no model; /similar_issue builds its one optional call (the re-rank) from the issues it read.
+    assert all(c.task is not None for n, c in COMMANDS.items() if n not in ("help", "similar-issue"))

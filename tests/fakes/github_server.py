@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
@@ -299,6 +300,7 @@ class FakeGitHub:
         self.graphql_calls: list[dict[str, Any]] = []
         self.body_updates: list[tuple[int, str]] = []
         self._pulls: dict[int, dict[str, Any]] = {}
+        self._issues: dict[int, dict[str, Any]] = {}  # plain issues (pull requests are issues too when listed)
         self._files: dict[tuple[str, str], str] = {}
         self._permissions: dict[str, str] = {}
         self._comments: list[dict[str, Any]] = []
@@ -399,6 +401,34 @@ class FakeGitHub:
                 "base_ref": base_ref,
                 "head_ref": head_ref,
                 "diff_too_large": diff_too_large,
+            }
+
+    def add_issue(
+        self,
+        number: int,
+        title: str,
+        body: str | None = "",
+        *,
+        state: str = "open",
+        state_reason: str | None = None,
+        labels: Iterable[str] = (),
+        user: str | None = "alice",
+        locked: bool = False,
+        created_at: str = "",
+    ) -> None:
+        """A plain issue. user None is a deleted account (GitHub shows its issues under the ghost user or
+        null); created_at defaults to one hour per number after 2020-01-01, so newer numbers are newer."""
+        with self._lock:
+            self._issues[number] = {
+                "number": number,
+                "title": title,
+                "body": body,
+                "state": state,
+                "state_reason": state_reason,
+                "labels": list(labels),
+                "user": user,
+                "locked": locked,
+                "created_at": created_at or _created(number),
             }
 
     def set_file(self, path: str, ref: str, text: str) -> None:
@@ -665,6 +695,8 @@ class FakeGitHub:
             ("PATCH", r"pulls/(\d+)", self._patch_pull),
             ("GET", r"pulls/(\d+)/files", self._list_files),
             ("GET", r"contents/(.+)", self._get_contents),
+            ("GET", r"issues", self._list_issues),
+            ("GET", r"issues/(\d+)", self._get_issue),
             ("GET", r"issues/(\d+)/comments", self._list_issue_comments),
             ("POST", r"issues/(\d+)/comments", self._create_issue_comment),
             ("GET", r"issues/comments/(\d+)", self._get_issue_comment),
@@ -831,12 +863,58 @@ class FakeGitHub:
 
     # -- routes: conversation comments and reactions ------------------------------------------------------
 
+    def _conversation(self, number: str) -> None:
+        """Comments live on pull requests and plain issues alike."""
+        if int(number) not in self._issues:
+            self._pull(number)
+
+    def _issue_json(self, number: int) -> dict[str, Any]:
+        """The issues API's shape, for a plain issue or (with a `pull_request` key) a pull request."""
+        if number in self._issues:
+            i = self._issues[number]
+            user = i["user"]
+            extra: dict[str, Any] = {}
+        else:
+            p = self._pulls[number]
+            i = {**p, "state_reason": None, "labels": [], "locked": False, "created_at": _created(number)}
+            user = p["user"]
+            extra = {"pull_request": {"url": f"{self.url}/repos/{self.repo}/pulls/{number}"}}
+        kind = "issues" if not extra else "pull"
+        return {
+            "id": number + 900000,
+            "number": number,
+            "title": i["title"],
+            "body": i["body"],
+            "state": i["state"],
+            "state_reason": i["state_reason"],
+            "labels": [{"name": name, "color": "ededed"} for name in i["labels"]],
+            "user": {"login": user, "type": "User"} if user is not None else None,
+            "locked": i["locked"],
+            "comments": sum(1 for c in self._comments if c["issue_number"] == number),
+            "created_at": i["created_at"],
+            "html_url": f"https://github.com/{self.repo}/{kind}/{number}",
+            **extra,
+        }
+
+    def _get_issue(self, req: RecordedRequest, number: str) -> Reply:
+        if int(number) not in self._issues and int(number) not in self._pulls:
+            raise not_found()
+        return Reply(200, self._issue_json(int(number)))
+
+    def _list_issues(self, req: RecordedRequest) -> Reply:
+        """GET /issues: state (open, closed, all; default open), sort=created, direction (default desc)."""
+        state = req.query.get("state") or "open"
+        items = [self._issue_json(n) for n in {*self._issues, *self._pulls}]
+        items = [i for i in items if state == "all" or i["state"] == state]
+        items.sort(key=lambda i: (i["created_at"], i["number"]), reverse=req.query.get("direction") != "asc")
+        return self._page(req, items)
+
     def _list_issue_comments(self, req: RecordedRequest, number: str) -> Reply:
-        self._pull(number)
+        self._conversation(number)
         return self._page(req, [c for c in self._comments if c["issue_number"] == int(number)])
 
     def _create_issue_comment(self, req: RecordedRequest, number: str) -> Reply:
-        self._pull(number)
+        self._conversation(number)
         body = self._comment_body(req, "issues/comments#create-an-issue-comment")
         return Reply(201, self._new_issue_comment(int(number), body, self.bot_login, "Bot"))
 
@@ -1140,6 +1218,11 @@ class FakeGitHub:
             [link(1, "first"), link(page - 1, "prev")] if page > 1 else []
         )
         return Reply(200, chunk, headers={"Link": ", ".join(rels)} if rels else {})
+
+
+def _created(number: int) -> str:
+    """A creation time that grows with the number (one hour each, from 2020-01-01)."""
+    return (datetime(2020, 1, 1, tzinfo=UTC) + timedelta(hours=number)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def running(**kwargs: Any) -> Iterator[FakeGitHub]:

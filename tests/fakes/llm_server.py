@@ -1,4 +1,5 @@
-"""A local LLM server speaking the OpenAI Chat Completions and Anthropic Messages wire formats (stdlib only).
+"""A local LLM server speaking the OpenAI Chat Completions (and Embeddings) and Anthropic Messages wire formats
+(stdlib only).
 
 In tests: ``with FakeLLM() as llm: ...``, script replies with ``llm.enqueue(...)``, inspect ``llm.requests``.
 Standalone (end-to-end tests, benchmark): ``python tests/fakes/llm_server.py --port 0 --delay 0.5``
@@ -8,7 +9,10 @@ prints ``READY http://127.0.0.1:PORT`` once it listens and serves until SIGTERM 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
+import re
 import signal
 import sys
 import threading
@@ -121,12 +125,42 @@ def anthropic_error(
     return {"type": "error", "error": error, "request_id": request_id}
 
 
+EMBEDDING_DIMS = 64
+
+
+def fake_embedding(text: str, dims: int = EMBEDDING_DIMS) -> list[float]:
+    """A deterministic unit vector: the character trigrams of the text's lower-cased words, hashed into ``dims``
+    buckets. Lexical, not semantic: alike texts get alike vectors, which is all the tests need."""
+    vector = [0.0] * dims
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        padded = f" {word} "
+        for i in range(len(padded) - 2):
+            digest = hashlib.blake2b(padded[i : i + 3].encode(), digest_size=4).digest()
+            vector[int.from_bytes(digest, "big") % dims] += 1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
+
+
+def embeddings_response(texts: list[str], model: str = "fake-embeddings") -> dict[str, Any]:
+    """An OpenAI ``list`` of ``embedding`` objects, one per input, in order."""
+    tokens = sum(len(t) // 4 + 1 for t in texts)
+    return {
+        "object": "list",
+        "data": [{"object": "embedding", "index": i, "embedding": fake_embedding(t)} for i, t in enumerate(texts)],
+        "model": model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
 def default_reply(request: Request) -> Reply:
     """A valid answer in the wire format of the request's path, carrying ``DEFAULT_ANSWER``."""
     body = request.json if isinstance(request.json, dict) else {}
     model = str(body.get("model") or "fake-model")
     if _route(request.path) == "openai":
         return Reply(json=chat_completion(json.dumps(DEFAULT_ANSWER), model=model))
+    if _route(request.path) == "embeddings":
+        texts = body.get("input")
+        return Reply(json=embeddings_response([texts] if isinstance(texts, str) else list(texts or []), model))
     if _route(request.path) == "anthropic":
         choice = body.get("tool_choice")
         name = choice.get("name", "review") if isinstance(choice, dict) else "review"
@@ -163,6 +197,8 @@ def _route(path: str) -> str:
         return "anthropic"
     if bare.endswith(("/token", ":generateAccessToken")) or bare.startswith("/oidc"):
         return "token"
+    if bare.endswith("/embeddings"):
+        return "embeddings"
     return ""
 
 

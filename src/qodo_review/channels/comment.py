@@ -33,16 +33,19 @@ def find_summary(github: GitHub, number: int) -> Comment | None:
     return find_marked(github, number, SUMMARY_MARKER)
 
 
-def upsert_marked(github: GitHub, number: int, marker: str, text: str) -> str:
+def upsert_marked(
+    github: GitHub, number: int, marker: str, text: str, *, permission: str = "pull-requests: write"
+) -> str:
     """Edit our comment in place, else create it once: a create that failed after GitHub acted
-    (a 5xx) is looked for before it is sent again, so a comment is never duplicated."""
+    (a 5xx) is looked for before it is sent again, so a comment is never duplicated. ``permission``: what a
+    403 asks for (``issues: write`` on a plain issue)."""
     found = find_marked(github, number, marker)
     if found is not None:
-        github.update_issue_comment(found.id, text)
+        github.update_issue_comment(found.id, text, permission=permission)
         return f"updated comment {found.id}"
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
-            return f"created comment {github.create_issue_comment(number, text).id}"
+            return f"created comment {github.create_issue_comment(number, text, permission=permission).id}"
         except GitHubError as exc:
             if not maybe_done(exc) or attempt == CREATE_ATTEMPTS:
                 raise

@@ -20,6 +20,7 @@ from ..channels.comment import SuggestionsComment, SummaryComment
 from ..channels.inline import InlineReview, Suggestions
 from ..channels.outputs import FindingsFile, StepOutputs
 from ..channels.reply import Reply
+from ..channels.similar import SimilarReply
 from ..channels.summary import JobSummary
 from ..errors import ExitCode
 from ..github import GitHub
@@ -28,7 +29,7 @@ from ..output import Out
 from ..redact import Redactor
 from ..run import Run
 from ..tasks import TASKS, TaskFor
-from . import ask, describe, improve, review
+from . import ask, describe, improve, review, similar
 from . import help as help_command
 
 
@@ -65,6 +66,8 @@ COMMANDS: dict[str, Command] = {
         (Reply(), *ENDINGS),
     ),
     "help": Command(None, help_command.prepare, (Reply(), JobSummary(always=True))),
+    # No task of its own in TASKS: its one optional model call (the re-rank) is built from the issues it read.
+    "similar-issue": Command(None, similar.prepare, (SimilarReply(), *ENDINGS)),
 }
 
 

@@ -17,6 +17,7 @@ HELP = """\
 | `/describe` | writes the PR description between hidden markers, keeping yours |
 | `/improve` | suggests committable code changes |
 | `/ask <question>` | answers a question about the PR |
+| `/similar_issue` | lists the issues most like this one (also on plain issues) |
 | `/help` | this list |
 
 Only collaborators with write access can run commands."""

@@ -6,10 +6,11 @@ from .checks import ChecksAPI
 from .comments import CommentsAPI
 from .contents import ContentsAPI
 from .graphql import GraphQLAPI
+from .issues import IssuesAPI
 from .pulls import PullsAPI
 
 
-class GitHub(PullsAPI, ContentsAPI, CommentsAPI, ChecksAPI, GraphQLAPI):
+class GitHub(PullsAPI, ContentsAPI, CommentsAPI, ChecksAPI, GraphQLAPI, IssuesAPI):
     """A small GitHub REST client for one repository. Every request is counted in `requests_made`.
 
     Each base adds the endpoints of one area on top of the shared `Transport` (which alone holds state:

@@ -18,26 +18,27 @@ class CommentsAPI(IdentityAPI):
     def list_issue_comments(self, number: int) -> list[Comment]:
         return [_comment(c) for c in self._paginate(f"issues/{number}/comments")]
 
-    def create_issue_comment(self, number: int, body: str) -> Comment:
+    def create_issue_comment(self, number: int, body: str, *, permission: str = "pull-requests: write") -> Comment:
+        """``permission`` names what the token lacks on a 403 (``issues: write`` on a plain issue)."""
         comment = _comment(
             self._json(
                 "POST",
                 f"issues/{number}/comments",
                 json={"body": body},
-                permission="pull-requests: write",
+                permission=permission,
                 resend=False,
             )
         )
         self._learn_login(comment.user_login)
         return comment
 
-    def update_issue_comment(self, comment_id: int, body: str) -> Comment:
+    def update_issue_comment(self, comment_id: int, body: str, *, permission: str = "pull-requests: write") -> Comment:
         return _comment(
             self._json(
                 "PATCH",
                 f"issues/comments/{comment_id}",
                 json={"body": body},
-                permission="pull-requests: write",
+                permission=permission,
             )
         )
 

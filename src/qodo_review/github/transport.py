@@ -85,8 +85,15 @@ class Transport:
         resp = self._request(method, self._url(path), json=json, permission=permission, resend=resend)
         return _decode(resp) if resp.content else {}
 
-    def _paginate(self, path: str, *, limit: int = MAX_PAGES * PER_PAGE) -> list[dict[str, Any]]:
-        """Every item of a list endpoint: follows the Link header (GitHub may switch URL forms mid-way)."""
+    def _paginate(
+        self,
+        path: str,
+        *,
+        limit: int = MAX_PAGES * PER_PAGE,
+        shrink: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every item of a list endpoint: follows the Link header (GitHub may switch URL forms mid-way).
+        ``shrink`` keeps what the caller needs of each item as its page arrives (2,000 issues are not held whole)."""
         url: str | None = self._url(path)
         params: dict[str, Any] | None = {"per_page": PER_PAGE}
         items: list[dict[str, Any]] = []
@@ -96,7 +103,7 @@ class Transport:
             batch = _decode(resp)
             if not isinstance(batch, list):
                 raise GitHubError(f"GitHub returned {type(batch).__name__} for the list {path}", resp.status_code)
-            items.extend(b for b in batch if isinstance(b, dict))
+            items.extend((shrink or _same)(b) for b in batch if isinstance(b, dict))
             if len(items) >= limit:
                 return items[:limit]
             url, params = resp.links.get("next", {}).get("url"), None
@@ -275,6 +282,10 @@ def _error_item(item: object) -> str:
     if item.get("message"):
         return str(item["message"])
     return " ".join(str(item[k]) for k in ("resource", "field", "code") if item.get(k))
+
+
+def _same(item: dict[str, Any]) -> dict[str, Any]:
+    return item
 
 
 def _is_404(resp: requests.Response) -> bool:
