@@ -1,34 +1,45 @@
-"""The local CLI: the same engine on a diff file, standard input, or a git branch.
+"""The local CLI: the same engine on a diff file, standard input, the local git repository or a GitHub pull request.
 
-qodo-review review --diff pr.diff
+qodo-review review --uncommitted
 qodo-review review --base origin/main --format json
+qodo-review review --pr https://github.com/OWNER/REPO/pull/42
 qodo-review describe|improve --diff pr.diff
 qodo-review ask --base origin/main --question "Why is the cache not invalidated?"
+
+Results go to stdout (rendered on a terminal, Markdown when piped, or --format json|sarif); errors and
+progress to stderr. Exit codes are the action's: 0 done, 1 the gate failed, 2 usage, 3 incomplete or an
+internal error (never 1).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
-import subprocess
+import shutil
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from dataclasses import replace
+from typing import IO, Any, NoReturn
 
 from . import __version__
 from .channels.terminal import Screen, Terminal
 from .clock import SYSTEM_CLOCK, Clock
-from .config import convert_settings, merge, parse_config_text
-from .diff import decode_diff, split_diff
+from .config import ReviewConfig, convert_settings, merge, parse_config_text
+from .diff import RawFile, split_diff
 from .engine import run_task
-from .errors import ConfigError, ExitCode, QodoError, UsageError
+from .errors import ConfigError, ExitCode, GitHubError, QodoError, UsageError
+from .fetch import Fetched, fetch_files
 from .models import PullRequest
 from .outcome import Outcome
-from .providers import resolve_fallback, resolve_settings
+from .progress import StatusLine
+from .providers import PROVIDER_KINDS, resolve_fallback, resolve_settings
 from .redact import Redactor
 from .retry import resilient
 from .review import review_diff
+from .sources import PullRef, git_diff, github_token, local_source, not_found, parse_pull_ref, read_diff_file
 from .tasks import TASKS
 
 COMMAND_HELP = {
@@ -41,48 +52,156 @@ KEY_VARS = {
     "anthropic": ("ANTHROPIC_API_KEY",),
     "openai-compatible": ("OPENAI_API_KEY",),
 }
+FAIL_ON = ("none", "critical", "high", "medium", "low")
+FORMATS = {"review": ("pretty", "markdown", "json", "sarif")}  # the tools: no SARIF (they have no findings)
+TOOL_FORMATS = ("pretty", "markdown", "json")
+EXAMPLES = {
+    "review": """examples:
+  qodo-review review --uncommitted             your changes against HEAD, before you commit
+  qodo-review review --staged                  what `git commit` would commit
+  qodo-review review --base origin/main        your branch (git diff origin/main...HEAD)
+  git diff | qodo-review review --diff -       any unified diff on standard input
+  qodo-review review --pr OWNER/REPO#42        a pull request on GitHub (prints; posts nothing)
+  qodo-review review --base origin/main --fail-on high --format sarif > qodo.sarif""",
+    "describe": """examples:
+  qodo-review describe --base origin/main
+  qodo-review describe --pr https://github.com/OWNER/REPO/pull/42 --format markdown""",
+    "improve": """examples:
+  qodo-review improve --uncommitted
+  qodo-review improve --diff pr.diff --format json""",
+    "ask": """examples:
+  qodo-review ask --base origin/main --question "Is the cache invalidated on logout?"
+  qodo-review ask --pr OWNER/REPO#42 --question "What could this break?\"""",
+}
+ENVIRONMENT = """environment:
+  QODO_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY   the provider key (or --api-key); none: a dry run
+  GH_TOKEN, GITHUB_TOKEN                            GitHub token for --pr (else `gh auth token`)
+  GITHUB_API_URL                                    GitHub Enterprise Server's API for --pr
+  NO_COLOR                                          no colours in the rendered output
+"""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qodo-review", description="AI review of a diff, on your machine.")
-    parser.add_argument("--version", action="version", version=f"qodo-review {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    review = sub.add_parser("review", help="review a diff file, standard input, or the current branch")
-    source = review.add_mutually_exclusive_group(required=True)
+class Parser(argparse.ArgumentParser):
+    """argparse writing to the streams main() was given (help to stdout, errors to stderr)."""
+
+    def __init__(self, *args: Any, out: IO[str] | None = None, err: IO[str] | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.out, self.err = out, err
+        self.commands: dict[str, argparse.ArgumentParser] = {}  # the subcommands' parsers (for `help COMMAND`)
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message:
+            stream = self.out if file is None or file is sys.stdout else self.err
+            (stream or file or sys.stderr).write(message)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(self.err or sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _add_common(common: argparse.ArgumentParser) -> None:
+    """The flags every command shares: where the diff comes from, the provider, the config, the caps."""
+    source = common.add_argument_group("what to review (one of)").add_mutually_exclusive_group(required=True)
     source.add_argument("--diff", metavar="FILE", help="a unified diff file ('-' reads standard input)")
-    source.add_argument("--base", metavar="REF", help="review `git diff REF...HEAD` in the current repository")
-    review.add_argument("--provider", default="auto", help="auto, openai, anthropic or openai-compatible")
-    review.add_argument("--model", default="", help="model name (default chosen per provider)")
-    review.add_argument("--base-url", default="", help="OpenAI- or Anthropic-compatible endpoint URL")
-    review.add_argument(
+    source.add_argument("--base", metavar="REF", help="your branch: `git diff REF...HEAD` in the current repository")
+    source.add_argument(
+        "--uncommitted", action="store_true", help="the working tree and the index against HEAD (not untracked files)"
+    )
+    source.add_argument("--staged", action="store_true", help="the index against HEAD (what `git commit` would commit)")
+    source.add_argument(
+        "--pr", metavar="URL", help="a GitHub pull request: https://github.com/OWNER/REPO/pull/N or OWNER/REPO#N"
+    )
+    model = common.add_argument_group("model")
+    model.add_argument("--provider", default="auto", choices=PROVIDER_KINDS, help="default: auto (from the key)")
+    model.add_argument("--model", default="", help="model name (default chosen per provider)")
+    model.add_argument("--base-url", default="", help="OpenAI- or Anthropic-compatible endpoint URL")
+    model.add_argument(
         "--api-key",
         default="",
         help="provider key (default: QODO_API_KEY, OPENAI_API_KEY or ANTHROPIC_API_KEY from the environment)",
     )
-    review.add_argument("--config", default="", help="review config file (default: ./.qodo.yml when present)")
-    review.add_argument("--fail-on", default="", help="none, critical, high, medium or low: exit 1 when met")
-    review.add_argument("--max-input-tokens", default="", help="cap on prompt tokens per model call")
-    review.add_argument("--max-calls", default="", help="cap on the number of model calls")
-    review.add_argument("--title", default="", help="a title for the change, shown to the model")
-    review.add_argument("--fallback-model", default="", help="a second model used when the first keeps failing")
-    review.add_argument("--fallback-provider", default="", help="provider of the fallback model (default: the same)")
-    review.add_argument("--fallback-base-url", default="", help="endpoint of the fallback model, if not the same")
-    review.add_argument(
+    model.add_argument("--fallback-model", default="", help="a second model used when the first keeps failing")
+    model.add_argument(
+        "--fallback-provider",
+        default="",
+        choices=("", *PROVIDER_KINDS),
+        metavar="{" + ",".join(PROVIDER_KINDS) + "}",
+        help="provider of the fallback model (default: the same)",
+    )
+    model.add_argument("--fallback-base-url", default="", help="endpoint of the fallback model, if not the same")
+    model.add_argument(
         "--fallback-api-key",
         default="",
         help="key for the fallback endpoint (default: "
         "QODO_FALLBACK_API_KEY; the first key is reused only for the same endpoint)",
     )
-    review.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    review.add_argument("--dry-run", action="store_true", help="call no provider; print what would be sent")
-    for name, about in COMMAND_HELP.items():  # the tools share every review flag
-        tool = sub.add_parser(name, help=about, parents=[review], conflict_handler="resolve")
+    run = common.add_argument_group("run")
+    run.add_argument("--config", default="", help="config file (default: ./.qodo.yml; with --pr, the base branch's)")
+    run.add_argument("--max-input-tokens", default="", metavar="N", help="cap on prompt tokens per model call")
+    run.add_argument("--max-calls", default="", metavar="N", help="cap on the number of model calls")
+    run.add_argument("--title", default="", help="a title for the change, shown to the model")
+    run.add_argument("--dry-run", action="store_true", help="call no provider; print what would be sent")
+
+
+def build_parser(out: IO[str] | None = None, err: IO[str] | None = None) -> Parser:
+    parser = Parser(
+        prog="qodo-review",
+        description="AI review of a diff, on your machine. `qodo-review help COMMAND` shows a command's options.",
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        out=out,
+        err=err,
+    )
+    parser.add_argument("--version", action="version", version=f"qodo-review {__version__}")
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+    )
+    about = {"review": "review a diff, your uncommitted or staged changes, your branch, or a pull request"}
+    for name, text in {**about, **COMMAND_HELP}.items():
+        cmd = sub.add_parser(
+            name,
+            help=text,
+            description=text[0].upper() + text[1:] + ".",
+            epilog=EXAMPLES[name] + "\n\n" + ENVIRONMENT,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        parser.commands[name] = cmd
+        cmd.out, cmd.err = out, err
+        _add_common(cmd)
+        output = cmd.add_argument_group("output")
+        output.add_argument(
+            "--format",
+            choices=FORMATS.get(name, TOOL_FORMATS),
+            default=None,
+            help="default: pretty on a terminal, markdown when piped",
+        )
+        if name == "review":
+            output.add_argument(
+                "--fail-on",
+                default="",
+                choices=("", *FAIL_ON),
+                metavar="{" + ",".join(FAIL_ON) + "}",
+                help="exit 1 when a finding is at least this severe (or a gated review is incomplete)",
+            )
         if name == "ask":
-            tool.add_argument("--question", required=True, help="the question about the change")
+            cmd.add_argument("--question", required=True, help="the question about the change")
+    helper = sub.add_parser("help", help="show the help of qodo-review or of one command")
+    parser.commands["help"] = helper
+    helper.out, helper.err = out, err
+    helper.add_argument("topic", nargs="?", choices=[*about, *COMMAND_HELP, "help"], metavar="COMMAND")
     return parser
 
 
-SECRET_VARS = ("QODO_API_KEY", "QODO_FALLBACK_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+SECRET_VARS = (
+    "QODO_API_KEY",
+    "QODO_FALLBACK_API_KEY",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GH_TOKEN",
+    "GITHUB_TOKEN",
+)
 
 
 def run_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
@@ -92,17 +211,37 @@ def run_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
     return [k for k in keys if k]
 
 
+def cli_words(message: str) -> str:
+    """The engine's messages name the action's inputs (`Input 'base-url'`); here they are flags."""
+    message = re.sub(r"\(with: ([a-z-]+): \$\{\{[^)]*\}\}\)", r"(--\1)", message)
+    message = re.sub(r"Input '([a-z-]+)'", r"--\1", message)
+    return re.sub(r"'(base-url|model|provider|fallback-[a-z-]+|api-key)'", r"--\1", message)
+
+
 def main(
     argv: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
     stdin: IO[str] | None = None,
     stdout: IO[str] | None = None,
     *,
+    stderr: IO[str] | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> int:
+    """The CLI's one error boundary: a usage problem exits 2 with a message naming the flag, an incomplete run
+    3, an internal error 3 with a redacted trace (never 1: that is the gate's)."""
     env = os.environ if env is None else env
     stdout = sys.stdout if stdout is None else stdout
-    args = build_parser().parse_args(argv)
+    stderr = sys.stderr if stderr is None else stderr
+    parser = build_parser(stdout, stderr)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # said by the command's parser, with the command that has the option, if one does
+            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}{_elsewhere(parser, extra)}")
+    except SystemExit as exc:  # --help, --version, or a usage error argparse has printed
+        return int(exc.code or 0) if isinstance(exc.code, int | None) else int(ExitCode.USAGE)
+    if args.command == "help":
+        (parser.commands[args.topic] if args.topic else parser).print_help()
+        return int(ExitCode.OK)
     redactor = Redactor(run_secrets=run_secrets(args, env))
     # In a workflow step the runner executes workflow commands found in the output (`::cmd::` at a line start,
     # `##[cmd]` anywhere): PR text and the model's answer are printed between ::stop-commands:: and a
@@ -110,59 +249,116 @@ def main(
     guard = secrets.token_hex(16) if env.get("GITHUB_ACTIONS") == "true" else ""
     if guard:
         stdout.write(f"::stop-commands::{guard}\n")
+    progress = StatusLine(stderr) if _isatty(stderr) else None
     try:
-        return int(run(args, env, stdin or sys.stdin, stdout, redactor, clock))
+        token = ""
+        if args.pr:
+            ref = parse_pull_ref(args.pr)
+            token = github_token(env, ref.host)
+            redactor = Redactor(run_secrets=[*run_secrets(args, env), token])
+        return int(run(args, env, stdin or sys.stdin, stdout, redactor, clock, progress=progress, token=token))
     except QodoError as exc:
-        sys.stderr.write(f"qodo-review: {redactor.redact(str(exc))}\n")
+        _close(progress)
+        stderr.write(f"qodo-review: {cli_words(redactor.redact(str(exc)))}\n")
         return int(exc.exit_code)
+    except KeyboardInterrupt:
+        _close(progress)
+        stderr.write("qodo-review: interrupted.\n")
+        return 130
+    except Exception as exc:  # a bug of ours: said plainly, with a redacted trace for the report
+        _close(progress)
+        stderr.write(
+            f"qodo-review: internal error ({type(exc).__name__}); the review did not complete. "
+            "Please report it with this trace:\n" + redactor.redact("".join(traceback.format_exception(exc)))
+        )
+        return int(ExitCode.INCOMPLETE)
     finally:
+        _close(progress)
         if guard:
             stdout.write(f"::{guard}::\n")
 
 
-def _read_diff(args: argparse.Namespace, stdin: IO[str]) -> str:
-    if args.diff == "-":
-        return stdin.read()
-    if args.diff:
-        try:
-            with open(args.diff, "rb") as fh:
-                return decode_diff(fh.read())
-        except OSError as exc:
-            raise UsageError(f"--diff {args.diff}: cannot read it ({exc.strerror}).") from None
-    cmd = ["git", "diff", "--no-ext-diff", "--no-textconv", "--no-color", f"{args.base}...HEAD"]
+def _elsewhere(parser: Parser, extra: Sequence[str]) -> str:
+    """ " (--fail-on is an option of: review)" for a flag another command takes."""
+    for arg in extra:
+        flag = arg.split("=", 1)[0]
+        owners = [n for n, p in parser.commands.items() if flag in p._option_string_actions]
+        if flag.startswith("--") and owners:
+            return f" ({flag} is an option of: {', '.join(owners)})"
+    return ""
+
+
+def _isatty(stream: IO[str]) -> bool:
     try:
-        done = subprocess.run(cmd, capture_output=True, check=False)
-    except OSError:
-        raise UsageError("--base needs git on PATH; or pass a diff file with --diff.") from None
-    if done.returncode != 0:
-        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(
-            f"--base {args.base}: git diff failed ({err[0] if err else 'unknown error'}). "
-            "Run it inside a git repository with that ref fetched (git fetch origin main)."
-        )
-    return decode_diff(done.stdout)
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
-def _config(args: argparse.Namespace) -> dict[str, object]:
-    path = args.config or (".qodo.yml" if os.path.exists(".qodo.yml") else "")
-    file_overrides: dict[str, object] = {}
-    if path:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                file_overrides = parse_config_text(fh.read(1_000_000), path)
-        except OSError as exc:
-            raise UsageError(f"--config {path}: cannot read it ({exc.strerror}).") from None
+def _close(progress: StatusLine | None) -> None:
+    if progress is not None:
+        progress.close()
+
+
+def _flags(args: argparse.Namespace) -> dict[str, object]:
     flags = {
         "model": args.model,
-        "fail-on": args.fail_on,
+        "fail-on": getattr(args, "fail_on", ""),
         "max-input-tokens": args.max_input_tokens,
         "max-calls": args.max_calls,
     }
     try:
-        overrides = convert_settings({k: v for k, v in flags.items() if v}, "flags", is_file=False)
+        return convert_settings({k: v for k, v in flags.items() if v}, "flags", is_file=False)
     except ConfigError as exc:
         raise UsageError(str(exc).replace("flags: '", "--")) from None
-    return {"file": file_overrides, "flags": overrides}
+
+
+def _config_file(path: str) -> dict[str, object]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return parse_config_text(fh.read(1_000_000), path)
+    except OSError as exc:
+        raise UsageError(f"--config {path}: cannot read it ({exc.strerror}).") from None
+
+
+def _local(args: argparse.Namespace, stdin: IO[str]) -> tuple[PullRequest, list[RawFile], str, ReviewConfig]:
+    path = args.config or (".qodo.yml" if os.path.exists(".qodo.yml") else "")
+    config = merge(_config_file(path) if path else {}, _flags(args))
+    revisions, source = local_source(args.diff, args.base, args.uncommitted, args.staged)
+    flag = "--base " + args.base if args.base else "--uncommitted" if args.uncommitted else "--staged"
+    text = git_diff(flag, revisions) if revisions else read_diff_file(args.diff, stdin)
+    pr = PullRequest(number=0, title=args.title, body="", base_sha="", head_sha="")
+    return pr, split_diff(text), source, config
+
+
+def _pull(
+    args: argparse.Namespace, env: Mapping[str, str], token: str, clock: Clock, progress: StatusLine | None
+) -> tuple[PullRequest, list[RawFile], str, ReviewConfig, Fetched]:
+    """The pull request, its files (as the action reads them, without a checkout) and its config: --config,
+    else the base branch's .qodo.yml."""
+    from .github import GitHub
+
+    ref: PullRef = parse_pull_ref(args.pr)
+    api = (env.get("GITHUB_API_URL") or ref.api_url).rstrip("/")
+    trust_env = env.get("GITHUB_ACTIONS") != "true" or env.get("QODO_USE_PROXY_ENV", "").lower() == "true"
+    with GitHub(token, api, ref.repo, sleep=clock.sleep, clock=clock.now, trust_env=trust_env) as github:
+        try:
+            pr = github.get_pull(ref.number)
+        except GitHubError as exc:
+            if exc.status in (401, 403, 404):
+                raise not_found(ref, exc) from None
+            raise
+        if args.title:
+            pr = replace(pr, title=args.title)
+        if args.config:
+            file_layer = _config_file(args.config)
+        else:
+            text = github.get_text(".qodo.yml", pr.base_sha)
+            file_layer = parse_config_text(text, f".qodo.yml of {ref} (base branch)") if text else {}
+        fetched = fetch_files(github, pr, None)
+    if progress is not None:
+        progress.read(len(fetched.files), str(ref))
+    return pr, fetched.files, f"{ref} ({fetched.source})", merge(file_layer, _flags(args)), fetched
 
 
 def run(
@@ -172,16 +368,21 @@ def run(
     stdout: IO[str],
     redactor: Redactor,
     clock: Clock = SYSTEM_CLOCK,
+    *,
+    progress: StatusLine | None = None,
+    token: str = "",
 ) -> ExitCode:
-    layers = _config(args)
-    config = merge(layers["file"], layers["flags"])  # type: ignore[arg-type]
-    text = _read_diff(args, stdin)
-    raw_files = split_diff(text)
-    pr = PullRequest(number=0, title=args.title, body="", base_sha="", head_sha="")
+    fetched = None
+    if args.pr:
+        pr, raw_files, source, config, fetched = _pull(args, env, token, clock, progress)
+    else:
+        pr, raw_files, source, config = _local(args, stdin)
+        if progress is not None:
+            progress.read(len(raw_files), "")
     settings_key = args.api_key or env.get("QODO_API_KEY", "")
     probe = resolve_settings(args.provider, settings_key or "x", config.model, args.base_url)
     if not settings_key:
-        settings_key = next((env[v] for v in KEY_VARS[probe.kind] if env.get(v)), "")
+        settings_key = next((env[v] for v in KEY_VARS.get(probe.kind, ()) if env.get(v)), "")
     # A developer's shell is theirs to trust (proxies, CA bundles); in a workflow step an earlier step may have
     # set them through $GITHUB_ENV, as for the action (input use-proxy-env).
     trust_env = env.get("GITHUB_ACTIONS") != "true" or env.get("QODO_USE_PROXY_ENV", "").lower() == "true"
@@ -206,6 +407,7 @@ def run(
             nonce=nonce,
             provider_host=settings.host,
             model=settings.model,
+            progress=progress,
         )
     else:
         if args.command == "ask" and not question.strip():
@@ -220,13 +422,34 @@ def run(
             nonce=nonce,
             host=settings.host,
             model=settings.model,
+            progress=progress,
         )
+    if fetched is not None:
+        from .run import record_fetch
+
+        record_fetch(outcome, fetched)
     if not raw_files:  # an empty `git diff` is common (nothing committed yet): say so rather than "no findings"
-        source = f"--diff {args.diff}" if args.diff else f"git diff {args.base}...HEAD"
         outcome.notices.append(f"The diff is empty ({source}): there is nothing to review.")
-    screen = Screen(stdout, redactor, config, args.format, question, args.dry_run, not settings_key)
+    _close(progress)  # the status line goes before the results are printed
+    fmt = args.format or ("pretty" if _isatty(stdout) else "markdown")
+    color = (_isatty(stdout) and not env.get("NO_COLOR")) or bool(env.get("FORCE_COLOR"))
+    screen = Screen(
+        stdout, redactor, config, fmt, question, args.dry_run, not settings_key, width=_width(env, stdout), color=color
+    )
     Terminal().deliver(outcome, screen)  # the CLI's one channel; the action's are in the registry
     return outcome.exit_code()
+
+
+def _width(env: Mapping[str, str], stdout: IO[str]) -> int:
+    """COLUMNS when set (as rich and most tools read it), else the terminal's, else 100; between 40 and 200."""
+    columns = env.get("COLUMNS", "")
+    if columns.isdigit():
+        width = int(columns)
+    elif _isatty(stdout):
+        width = shutil.get_terminal_size((100, 24)).columns
+    else:
+        width = 100
+    return max(40, min(200, width))
 
 
 if __name__ == "__main__":  # pragma: no cover

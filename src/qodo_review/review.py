@@ -16,6 +16,7 @@ from .engine import UNVERIFIED_REASON, run_task
 from .findings import KnownFiles
 from .models import Answer, PullRequest
 from .outcome import Outcome
+from .progress import Progress
 from .providers import Provider
 from .redact import Redactor
 from .retry import Resilient
@@ -35,6 +36,7 @@ def review_diff(
     provider_host: str = "",
     model: str = "",
     known: KnownFiles | None = None,
+    progress: Progress | None = None,
 ) -> Outcome[Answer]:
     """Review the files; provider None means dry run (build and record the prompts, call nothing).
 
@@ -49,6 +51,7 @@ def review_diff(
         nonce=nonce,
         model=model,
         host=provider_host,
+        progress=progress,
     )
     start = time.perf_counter()
     review_task.settle(outcome, raw_files, known)
