@@ -346,7 +346,7 @@ def _pull(
             pr = github.get_pull(ref.number)
         except GitHubError as exc:
             if exc.status in (401, 403, 404):
-                raise not_found(ref, exc) from None
+                raise not_found(ref, api, exc) from None
             raise
         if args.title:
             pr = replace(pr, title=args.title)

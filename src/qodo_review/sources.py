@@ -49,7 +49,7 @@ def parse_pull_ref(text: str) -> PullRef:
     """`https://github.com/OWNER/REPO/pull/N` (any page of it) or `OWNER/REPO#N`; else a UsageError."""
     value = text.strip()
     short = _SHORT.fullmatch(value)
-    if short:
+    if short and int(short[3]) > 0:
         return PullRef("github.com", f"{short[1]}/{short[2]}", int(short[3]))
     parts = urlsplit(value if "://" in value else "https://" + value)  # github.com/OWNER/REPO/pull/N too
     path = _PATH.fullmatch(parts.path) if parts.scheme == "https" and parts.hostname else None
@@ -86,9 +86,9 @@ def github_token(env: Mapping[str, str], host: str) -> str:
     )
 
 
-def not_found(ref: PullRef, exc: GitHubError) -> UsageError:
+def not_found(ref: PullRef, api: str, exc: GitHubError) -> UsageError:
     return UsageError(
-        f"--pr {ref}: not found at {ref.api_url} (HTTP {exc.status}). Check the number, and that the token "
+        f"--pr {ref}: not found at {api} (HTTP {exc.status}). Check the number, and that the token "
         "can read the repository (GH_TOKEN, GITHUB_TOKEN or `gh auth login`)."
     )
 

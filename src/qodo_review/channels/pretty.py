@@ -116,10 +116,16 @@ def verdict_text(outcome: Outcome[Any]) -> RenderableType:
 
     worst = outcome.max_severity
     gate = f"fail-on {outcome.fail_on.value}" if outcome.fail_on else "no gate"
-    passed = outcome.verdict == "pass"
-    parts: list[tuple[str, str] | str] = [("✔ pass" if passed else "✖ fail", "bold green" if passed else "bold red")]
-    if not outcome.complete:
-        parts += [" · ", ("incomplete review", "bold yellow")]
+    failed = outcome.verdict == "fail"
+    # A dry run reviewed nothing and an incomplete review is not a pass: neither is ever shown next to one.
+    if outcome.dry_run:
+        parts: list[tuple[str, str] | str] = [("○ not reviewed (dry run)", "bold")]
+    elif not outcome.complete:
+        parts = [("⚠ incomplete", "bold yellow")]
+        if failed:
+            parts += [" · ", ("✖ fail", "bold red")]
+    else:
+        parts = [("✖ fail", "bold red") if failed else ("✔ pass", "bold green")]
     n = len(outcome.findings)
     parts.append(f" · {n} finding{'s' if n != 1 else ''} · worst: {worst.value if worst else 'none'} · {gate}")
     return Text.assemble(*parts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -21,6 +22,7 @@ from ..sanitize import suggestion_block
 from ..tasks import ask, describe, improve
 from . import Delivery
 
+_TRAILING = re.compile(r" +((?:\x1b\[0m)?)$", re.MULTILINE)
 NO_KEY = (
     "\n\nNo API key is set, so nothing was sent. To get {what}, set one:\n"
     "  export OPENAI_API_KEY=...     (or ANTHROPIC_API_KEY=..., or pass --api-key)"
@@ -91,7 +93,9 @@ def pretty_print(outcome: Outcome[Any], ctx: Screen, *, record: bool = False) ->
         color=ctx.color,
         record=record,
     )
-    ctx.stream.write(ctx.redactor.redact(buffer.getvalue()))  # and a last pass over what was rendered
+    # rich pads Markdown to the full width: trailing blanks (also before a line's last reset code) are dropped
+    text = _TRAILING.sub(r"\1", buffer.getvalue())
+    ctx.stream.write(ctx.redactor.redact(text))  # and a last pass over what was rendered
     return console
 
 
