@@ -22,7 +22,7 @@ import sys
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .channels.terminal import Screen, Terminal
@@ -31,7 +31,6 @@ from .config import ReviewConfig, convert_settings, merge, parse_config_text
 from .diff import RawFile, split_diff
 from .engine import run_task
 from .errors import ConfigError, ExitCode, GitHubError, QodoError, UsageError
-from .fetch import Fetched, fetch_files
 from .models import PullRequest
 from .outcome import Outcome
 from .progress import StatusLine
@@ -41,6 +40,9 @@ from .retry import resilient
 from .review import review_diff
 from .sources import PullRef, git_diff, github_token, local_source, not_found, parse_pull_ref, read_diff_file
 from .tasks import TASKS
+
+if TYPE_CHECKING:  # --pr only: GitHub's client (and requests) are imported when a pull request is read
+    from .fetch import Fetched
 
 COMMAND_HELP = {
     "describe": "write a description of the change (summary, type, walkthrough, notes)",
@@ -336,6 +338,7 @@ def _pull(
 ) -> tuple[PullRequest, list[RawFile], str, ReviewConfig, Fetched]:
     """The pull request, its files (as the action reads them, without a checkout) and its config: --config,
     else the base branch's .qodo.yml."""
+    from .fetch import fetch_files
     from .github import GitHub
 
     ref: PullRef = parse_pull_ref(args.pr)

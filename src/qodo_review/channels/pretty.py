@@ -144,6 +144,7 @@ def finding_renderables(f: Finding) -> Iterator[RenderableType]:
     if f.body.strip():
         yield Markdown(clean(f.body))
     if f.suggestion is not None:
+        yield Text("")
         yield Text("Suggested change:", style="bold")
         lexer = Syntax.guess_lexer(f.path or "x.txt", code=f.suggestion) if f.path else "text"
         yield Syntax(
