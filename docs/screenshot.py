@@ -36,7 +36,7 @@ ANSWER = {
             "severity": "critical",
             "category": "security",
             "title": "SQL injection in find_users",
-            "body": "The name is interpolated into the SQL string: `name = \"%' OR 1=1 --\"` returns every user.",
+            "body": 'The name is interpolated into the SQL string: `name = "%\' OR 1=1 --"` returns every user.',
             "suggestion": (
                 '    rows = conn.execute("SELECT id, name FROM users WHERE name LIKE ?", (f"%{name}%",)).fetchall()'
             ),
