@@ -225,6 +225,10 @@ def test_wrong_values_name_the_valid_ones_in_the_clis_words() -> None:
     )
     code, _, err = run(["review", "--diff", str(SAMPLE), "--provider", "openai-compatible"])
     assert code == 2 and "--provider is openai-compatible but --base-url is empty" in err
+    code, _, err = run(["review", "--diff", str(SAMPLE), "--max-calls", "many"])
+    assert code == 2 and err == "qodo-review: --max-calls must be a whole number (got 'many').\n"
+    code, _, err = run(["review", "--diff", str(SAMPLE), "--fallback-api-key", "sk-fallback-0123456789"])
+    assert code == 2 and "(--fallback-model gpt-4.1-mini)" in err and "with:" not in err
 
 
 def test_an_internal_error_exits_3_with_a_redacted_trace(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -413,3 +417,13 @@ def test_a_pull_request_that_is_not_there_is_a_usage_error(github: FakeGitHub) -
     code, out, err = run(["review", "--pr", "octo/app#9"], env)
     assert code == 2 and out == ""
     assert err.startswith(f"qodo-review: --pr octo/app#9: not found at {github.url} (HTTP 404).")
+
+
+def test_describe_a_pull_request_writes_nothing_on_it(github: FakeGitHub) -> None:
+    env = {"GH_TOKEN": GH_TOKEN, "GITHUB_API_URL": github.url}
+    code, out, err = run(["describe", "--pr", "octo/app#42", "--format", "json", "--dry-run"], env)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["command"] == "describe" and doc["dry_run"] is True
+    assert "Add user search" in doc["prompts"][0]["user"]  # the PR's title, read from GitHub
+    assert {r.method for r in github.requests} == {"GET"} and github.body_updates == []

@@ -214,8 +214,12 @@ def run_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
 
 
 def cli_words(message: str) -> str:
-    """The engine's messages name the action's inputs (`Input 'base-url'`); here they are flags."""
+    """The engine's messages name the action's inputs (`Input 'base-url'`); here they are flags. Only such
+    messages are reworded: a config file's own errors name its keys, which are not flags."""
+    if not message.startswith("Input '"):
+        return message
     message = re.sub(r"\(with: ([a-z-]+): \$\{\{[^)]*\}\}\)", r"(--\1)", message)
+    message = re.sub(r"\(with: ([a-z-]+): ([^)\s]+)\)", r"(--\1 \2)", message)
     message = re.sub(r"Input '([a-z-]+)'", r"--\1", message)
     return re.sub(r"'(base-url|model|provider|fallback-[a-z-]+|api-key)'", r"--\1", message)
 
@@ -312,7 +316,7 @@ def _flags(args: argparse.Namespace) -> dict[str, object]:
     try:
         return convert_settings({k: v for k, v in flags.items() if v}, "flags", is_file=False)
     except ConfigError as exc:
-        raise UsageError(str(exc).replace("flags: '", "--")) from None
+        raise UsageError(re.sub(r"flags: '([a-z-]+)'", r"--\1", str(exc))) from None
 
 
 def _config_file(path: str) -> dict[str, object]:
