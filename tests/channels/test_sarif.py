@@ -17,6 +17,7 @@ from fakes.llm_server import FakeLLM, chat_completion
 
 from qodo_review import __version__
 from qodo_review.channels.sarif import FINGERPRINT_KEY, sarif_document, text
+from qodo_review.diff import RawFile, split_diff
 from qodo_review.models import Finding, PullRequest, Severity
 from qodo_review.outcome import Outcome
 from qodo_review.render import fingerprint_marker
@@ -85,9 +86,10 @@ def test_a_review_is_a_valid_sarif_log_with_rules_levels_locations_and_fingerpri
     assert "region" not in results[2]["locations"][0]["physicalLocation"]  # a file-level finding
     assert "region" not in results[3]["locations"][0]["physicalLocation"]  # a line of the old file: not in head
     assert "line 7 of the old file" in results[3]["message"]["text"]
-    # the same fingerprint as the hidden marker of the finding's inline comment
-    digest = results[0]["partialFingerprints"][FINGERPRINT_KEY]
-    assert fingerprint_marker(findings[0]).split("fp=")[1].removesuffix(" -->") == digest[:16]
+    # the hidden marker of the finding's inline comment, to match the two
+    marker = fingerprint_marker(findings[0]).split("fp=")[1].removesuffix(" -->")
+    assert results[0]["properties"]["inlineFingerprint"] == marker
+    assert all(len(r["partialFingerprints"][FINGERPRINT_KEY]) == 64 for r in results)
     assert run["invocations"] == [{"executionSuccessful": True}]
 
 
@@ -194,3 +196,34 @@ def test_the_action_declares_every_output_it_writes() -> None:
     declared = set(yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["outputs"])
     written = set(outcome().outputs("x")) | {"sarif_file"}
     assert written <= declared
+
+
+def diff_with(lines_before: int, line: str) -> list[RawFile]:
+    added = [f"+pad{i} = {i}" for i in range(lines_before)] + [f"+{line}"]
+    text = f"diff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -0,0 +1,{len(added)} @@\n"
+    return split_diff(text + "\n".join(added) + "\n")
+
+
+def fingerprints(lines_before: int, line: str, title: str = "eval of user input") -> list[str]:
+    at = lines_before + 1
+    out = outcome(finding(path="app.py", line=at, end_line=at, title=title), files=diff_with(lines_before, line))
+    return [r["partialFingerprints"][FINGERPRINT_KEY] for r in sarif_document(out)["runs"][0]["results"]]
+
+
+def test_the_fingerprint_survives_lines_added_above_and_changes_with_the_code() -> None:
+    """Code scanning takes a changed fingerprint for a new alert: a finding that only moved keeps its own."""
+    first = fingerprints(0, "x = eval(s)")
+    assert fingerprints(5, "x = eval(s)") == first  # moved down five lines
+    assert fingerprints(5, "x  =  eval(s)") == first  # blanks do not count
+    assert fingerprints(0, "x = eval(t)") != first  # other code
+    assert fingerprints(0, "x = eval(s)", title="another problem") != first
+
+
+def test_two_findings_on_the_same_text_stay_two_alerts() -> None:
+    files = split_diff(
+        "diff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -0,0 +1,2 @@\n+x = eval(s)\n+x = eval(s)\n"
+    )
+    found = [finding(path="app.py", line=n, end_line=n, title="eval") for n in (1, 2)]
+    results = sarif_document(outcome(*found, files=files))["runs"][0]["results"]
+    first, second = (r["partialFingerprints"][FINGERPRINT_KEY] for r in results)
+    assert second == first + ":2"

@@ -2,8 +2,11 @@
 ``sarif_file`` and the CLI's ``--format sarif``.
 
 One rule per category (``qodo-review/bug`` ...; the secret scan's findings are ``qodo-review/secret``), the
-severity as the result's level, the finding's place as its location, and our fingerprint (the one hidden in
-the inline comment) as a partial fingerprint, so code scanning keeps one alert per finding across pushes.
+severity as the result's level, the finding's place as its location, and our fingerprint as a partial
+fingerprint, so code scanning keeps one alert per finding across pushes. That fingerprint leaves the line
+number out (rule, path, side, the gist of the title, the text of the flagged line): code scanning takes a
+changed fingerprint for a new alert, so one with the number would reopen every finding below an added line. The
+inline comment's own fingerprint (which has the number) is kept in the result's properties, to match the two.
 Model-written text is untrusted: controls and bidi characters are dropped and SARIF's embedded-link brackets
 escaped, so a message links nowhere; every string is redacted when the file is written.
 """
@@ -25,8 +28,8 @@ SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 TOOL_NAME = "qodo-review"
 RULE_PREFIX = "qodo-review/"
-# The key of our fingerprint in `partialFingerprints` (SARIF §3.27.17: "name/vN"; GitHub adds its own
-# primaryLocationLineHash beside it when the checkout is there).
+# The key of our fingerprint in `partialFingerprints` (SARIF §3.27.17: "name/vN"). Not primaryLocationLineHash:
+# upload-sarif computes that one itself from a checkout, and warns when a given value differs from its own.
 FINGERPRINT_KEY = "qodoReviewFinding/v1"
 # docs.github.com "SARIF support for code scanning": at most 25,000 results per run are accepted (the rest are
 # dropped, only the first 5,000 shown); our findings are far fewer, and a run that had more would say so.
@@ -60,9 +63,28 @@ def rule_id(finding: Finding) -> str:
     return RULE_PREFIX + (finding.category if finding.category in CATEGORIES else "maintainability")
 
 
-def finding_fingerprint(finding: Finding) -> str:
+def inline_fingerprint(finding: Finding) -> str:
     """The fingerprint hidden in the finding's inline comment (render.fingerprint_marker), in full."""
     return hashlib.sha256(fingerprint(finding).encode("utf-8", "replace")).hexdigest()
+
+
+def stable_fingerprint(finding: Finding, line_text: str) -> str:
+    """The finding's identity without its line number: rule, path, side, the gist of the title (as
+    findings.fingerprint reads it) and the flagged line's text, blanks collapsed."""
+    gist = fingerprint(finding).rsplit(":", 1)[-1]
+    code = " ".join(line_text.split())
+    key = "\0".join((rule_id(finding), finding.path, finding.side, gist, code))
+    return hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
+
+
+def line_text(outcome: Outcome[Any], finding: Finding) -> str:
+    """The text of the finding's first line in the diff ("" when the line is not in the diff)."""
+    diff = outcome.file(finding.path) if finding.line is not None else None
+    for hunk in diff.hunks if diff is not None else ():
+        for ln in hunk.lines:
+            if (ln.old if finding.side == "LEFT" else ln.new) == finding.line:
+                return ln.text
+    return ""
 
 
 def text(value: str, limit: int = MESSAGE_MAX_CHARS) -> str:
@@ -74,7 +96,7 @@ def text(value: str, limit: int = MESSAGE_MAX_CHARS) -> str:
     return _LINK_CHARS.sub(lambda m: "\\" + m[0], cleaned)
 
 
-def _result(finding: Finding, rules: dict[str, int]) -> dict[str, Any]:
+def _result(finding: Finding, rules: dict[str, int], stable: str) -> dict[str, Any]:
     body = finding.body.strip()
     message = text(finding.title, 300) + (("\n\n" + text(body)) if body else "")
     if finding.side == "LEFT" and finding.line is not None:
@@ -94,8 +116,13 @@ def _result(finding: Finding, rules: dict[str, int]) -> dict[str, Any]:
         "level": LEVEL[finding.severity],
         "message": {"text": message},
         "locations": [{"physicalLocation": physical}],
-        "partialFingerprints": {FINGERPRINT_KEY: finding_fingerprint(finding)},
-        "properties": {"severity": finding.severity.value, "category": finding.category, "source": finding.source},
+        "partialFingerprints": {FINGERPRINT_KEY: stable},
+        "properties": {
+            "severity": finding.severity.value,
+            "category": finding.category,
+            "source": finding.source,
+            "inlineFingerprint": inline_fingerprint(finding)[:16],
+        },
     }
 
 
@@ -116,6 +143,7 @@ def sarif_document(outcome: Outcome[Any]) -> dict[str, Any]:
     """The review as one SARIF 2.1.0 log (pure). Findings without a file, or on paths that do not exist,
     cannot be shown by code scanning: they are named in the run's notifications instead (never lost)."""
     placeable = [f for f in outcome.findings if f.path]
+    shown = placeable[:MAX_RESULTS]
     rules: dict[str, int] = {}
     for rid in sorted({rule_id(f) for f in placeable}):
         rules[rid] = len(rules)
@@ -143,7 +171,7 @@ def sarif_document(outcome: Outcome[Any]) -> dict[str, Any]:
             }
         },
         "invocations": [invocation],
-        "results": [_result(f, rules) for f in placeable[:MAX_RESULTS]],
+        "results": [_result(f, rules, fp) for f, fp in zip(shown, _stable(outcome, shown), strict=True)],
         "properties": {
             "verdict": outcome.verdict,
             "complete": outcome.complete,
@@ -151,6 +179,17 @@ def sarif_document(outcome: Outcome[Any]) -> dict[str, Any]:
         },
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def _stable(outcome: Outcome[Any], findings: list[Finding]) -> list[str]:
+    """Each finding's stable fingerprint; a repeat in the same run (the same line text twice) gets its count."""
+    seen: dict[str, int] = {}
+    out = []
+    for f in findings:
+        fp = stable_fingerprint(f, line_text(outcome, f))
+        seen[fp] = seen.get(fp, 0) + 1
+        out.append(fp if seen[fp] == 1 else f"{fp}:{seen[fp]}")
+    return out
 
 
 class SarifFile:
