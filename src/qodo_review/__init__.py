@@ -3,8 +3,9 @@
 The map, in pipeline order:
 
 - Entry points: ``action.py`` (environment in, one error boundary; event, authorization, trigger ``policy``,
-  base-branch ``config``) and ``cli.py`` (argv in, one error boundary; its diff from ``sources``: a diff file,
-  stdin, git's uncommitted or staged changes or a branch, or a GitHub pull request; ``progress`` on stderr).
+  base-branch ``config``) and ``cli.py`` (argv in through ``cliargs``, one error boundary; its diff from
+  ``sources``: a diff file, stdin, git's uncommitted or staged changes or a branch, or a GitHub pull request;
+  ``progress`` on stderr).
   Both build the run and call the same engine; they differ only in where results go.
 - ``run.py``: the action run's frozen facts (PR, config, settings, host, nonce, clock); the PR's files are
   fetched once, explicitly, by the command that needs them (``fetch``, ``diff/``, ``gitread``).
