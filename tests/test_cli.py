@@ -151,7 +151,13 @@ def test_a_rendered_dry_run_never_says_pass() -> None:
 def test_model_text_cannot_drive_the_terminal(llm: FakeLLM) -> None:
     hostile = {
         "summary": "fine \x1b]0;pwned\x07 \x1b[2J",
-        "findings": [{**ANSWER["findings"][1], "title": "[bold red]x[/] \x1b[31mred \u202eevil", "body": "\x1b[1A up"}],
+        "findings": [
+            {
+                **ANSWER["findings"][1],
+                "title": "[bold red]x[/] \x1b[31mred \u202eevil",
+                "body": "\x1b[1A up, see [the docs](https://evil.example/login)",
+            }
+        ],
     }
     code, out, _ = run(
         ["review", "--diff", str(SAMPLE), "--format", "pretty", *with_model(llm, hostile)],
@@ -160,6 +166,7 @@ def test_model_text_cannot_drive_the_terminal(llm: FakeLLM) -> None:
     assert code == 0
     assert "\x1b]0;" not in out and "\x1b[2J" not in out and "\x1b[1A" not in out and "\u202e" not in out
     assert "[bold red]x[/]" in out  # shown as text, not taken as markup
+    assert "\x1b]8;" not in out and "https://evil.example/login" in out  # no hyperlink hides the address
 
 
 def test_a_tool_is_rendered_too(llm: FakeLLM) -> None:

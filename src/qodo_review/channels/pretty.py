@@ -3,7 +3,8 @@ with its Markdown body and its suggestion as highlighted code, then coverage and
 
 rich is imported here only, and only when this output is asked for. Every string from the PR or the model goes
 into a ``Text`` or a ``Markdown`` (never into rich markup), cleaned of escape sequences, controls and bidi
-characters first (``log_safe``), so a title cannot style, move or hide anything on the terminal.
+characters first (``log_safe``), so a title cannot style, move or hide anything on the terminal; Markdown links
+are shown with their address (no terminal hyperlink hides where one points).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def review_renderables(outcome: Outcome[Any], *, tail: str = "") -> Iterator[Ren
         yield Text("› " + clean(notice), style="dim")
     if outcome.summary:
         yield Text("")
-        yield Markdown(clean(outcome.summary))
+        yield Markdown(clean(outcome.summary), hyperlinks=False)
     if outcome.findings:
         table = Table(show_header=True, header_style="bold", expand=False, box=None, pad_edge=False)
         for name in ("Severity", "Where", "Category", "Finding"):
@@ -142,7 +143,7 @@ def finding_renderables(f: Finding) -> Iterator[RenderableType]:
     yield Rule(head, align="left", style=STYLE[f.severity])
     yield Text(clean(f"{where(f)} · {f.category}" + (" · secret scan" if f.source == "secret-scan" else "")), "dim")
     if f.body.strip():
-        yield Markdown(clean(f.body))
+        yield Markdown(clean(f.body), hyperlinks=False)
     if f.suggestion is not None:
         yield Text("")
         yield Text("Suggested change:", style="bold")
@@ -195,7 +196,7 @@ def tool_renderables(outcome: Outcome[Any], markdown: str, *, tail: str = "") ->
     from rich.text import Text
 
     text = _DETAILS.sub(lambda m: f"**{m[1]}**" if m[1] else "", clean(markdown))
-    yield Markdown(text)
+    yield Markdown(text, hyperlinks=False)
     if tail:
         yield Text("")
         yield Text(clean(tail))
