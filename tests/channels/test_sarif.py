@@ -227,3 +227,12 @@ def test_two_findings_on_the_same_text_stay_two_alerts() -> None:
     results = sarif_document(outcome(*found, files=files))["runs"][0]["results"]
     first, second = (r["partialFingerprints"][FINGERPRINT_KEY] for r in results)
     assert second == first + ":2"
+
+
+def test_sarif_file_false_writes_none(tmp_path: Path, github: FakeGitHub) -> None:
+    with FakeLLM() as llm:
+        llm.enqueue(json=chat_completion(json.dumps(ANSWER)))
+        run = run_action(tmp_path, github_url=github.url, llm_url=llm.url, inputs={"sarif-file": "false"})
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["sarif_file"] == "" and not list((tmp_path / "workspace").glob("*.sarif"))
