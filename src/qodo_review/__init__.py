@@ -3,8 +3,10 @@
 The map, in pipeline order:
 
 - Entry points: ``action.py`` (environment in, one error boundary; event, authorization, trigger ``policy``,
-  base-branch ``config``) and ``cli.py`` (argv in; a diff file, stdin or a git branch). Both build the run and
-  call the same engine; they differ only in where results go.
+  base-branch ``config``) and ``cli.py`` (argv in through ``cliargs``, one error boundary; its diff from
+  ``sources``: a diff file, stdin, git's uncommitted or staged changes or a branch, or a GitHub pull request;
+  ``progress`` on stderr).
+  Both build the run and call the same engine; they differ only in where results go.
 - ``run.py``: the action run's frozen facts (PR, config, settings, host, nonce, clock); the PR's files are
   fetched once, explicitly, by the command that needs them (``fetch``, ``diff/``, ``gitread``).
 - ``commands/``: the registry ``COMMANDS``: a command is its task (from ``tasks.TASKS``) plus its channels,
@@ -28,8 +30,9 @@ The map, in pipeline order:
 - ``channels/``: where a result goes: one ``Channel`` protocol (``deliver(outcome, ctx) -> Delivery``) and one
   module per place: ``inline`` (one pull-request review), ``comment`` (the summary comments), ``body`` (PR
   body and labels), ``reply``, ``check`` (check run, or annotations without one), ``summary`` (job summary),
-  ``outputs`` (findings file and step outputs), ``terminal`` (the CLI's text or JSON, its one channel);
-  ``config_error`` (an invalid .qodo.yml: the failed check and the one comment, later marked fixed). Each
+  ``outputs`` (findings file and step outputs), ``sarif`` (the review for code scanning), ``terminal`` (the
+  CLI's one channel: rendered by ``pretty`` with rich, Markdown, JSON or SARIF); ``config_error`` (an invalid
+  .qodo.yml: the failed check and the one comment, later marked fixed). Each
   fails alone: a GitHub error is a delivery line, and the others still run. The action runs a command's
   channels from the registry; the CLI hands the same Outcome to the terminal.
 - Around them: ``render`` and ``sanitize`` (Markdown for every channel), ``layout`` (the review's summary in

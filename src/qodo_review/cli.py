@@ -1,46 +1,55 @@
-"""The local CLI: the same engine on a diff file, standard input, or a git branch.
+"""The local CLI: the same engine on a diff file, standard input, the local git repository or a GitHub pull request.
 
-qodo-review review --diff pr.diff
+qodo-review review --uncommitted
 qodo-review review --base origin/main --format json
+qodo-review review --pr https://github.com/OWNER/REPO/pull/42
 qodo-review describe|improve --diff pr.diff
 qodo-review ask --base origin/main --question "Why is the cache not invalidated?"
 qodo-review similar-issue --repo OWNER/NAME --issue 42   (cli_similar.py)
+
+Results go to stdout (rendered on a terminal, Markdown when piped, or --format json|sarif); errors and
+progress to stderr. Exit codes are the action's: 0 done, 1 the gate failed, 2 usage, 3 incomplete or an
+internal error (never 1).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
+import shutil
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from . import __version__, cli_similar
+from . import cli_similar
 from .channels.terminal import Screen, Terminal
+from .cliargs import build_parser, elsewhere
 from .clock import SYSTEM_CLOCK, Clock
-from .config import convert_settings, merge, parse_config_text
+from .config import ReviewConfig, convert_settings, merge, parse_config_text
 from .cost import cost_cap
-from .diff import decode_diff, split_diff
+from .diff import RawFile, split_diff
 from .engine import run_task
-from .errors import ConfigError, ExitCode, QodoError, UsageError
+from .errors import ConfigError, ExitCode, GitHubError, QodoError, UsageError
 from .guidance import MAX_RULE_FILE_BYTES, with_rule_files
 from .models import PullRequest
 from .outcome import Outcome
+from .progress import StatusLine
 from .providers import resolve_fallback, resolve_settings
 from .providers.cloud import CLOUD_KINDS
 from .redact import Redactor
 from .retry import resilient
 from .review import review_diff
+from .sources import PullRef, git_diff, github_token, local_source, not_found, parse_pull_ref, read_diff_file
 from .tasks import TASKS
 
-COMMAND_HELP = {
-    "describe": "write a description of the change (summary, type, walkthrough, notes)",
-    "improve": "suggest concrete code changes for the changed lines",
-    "ask": "answer a question about the change (--question)",
-}
+if TYPE_CHECKING:  # --pr only: GitHub's client (and requests) are imported when a pull request is read
+    from .fetch import Fetched
+
 KEY_VARS = {
     "openai": ("OPENAI_API_KEY",),
     "anthropic": ("ANTHROPIC_API_KEY",),
@@ -49,51 +58,14 @@ KEY_VARS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qodo-review", description="AI review of a diff, on your machine.")
-    parser.add_argument("--version", action="version", version=f"qodo-review {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    review = sub.add_parser("review", help="review a diff file, standard input, or the current branch")
-    source = review.add_mutually_exclusive_group(required=True)
-    source.add_argument("--diff", metavar="FILE", help="a unified diff file ('-' reads standard input)")
-    source.add_argument("--base", metavar="REF", help="review `git diff REF...HEAD` in the current repository")
-    review.add_argument("--provider", default="auto", help="auto, openai, anthropic or openai-compatible")
-    review.add_argument("--model", default="", help="model name (default chosen per provider)")
-    review.add_argument("--base-url", default="", help="OpenAI- or Anthropic-compatible endpoint URL")
-    review.add_argument(
-        "--api-key",
-        default="",
-        help="provider key (default: QODO_API_KEY, OPENAI_API_KEY or ANTHROPIC_API_KEY from the environment)",
-    )
-    review.add_argument("--config", default="", help="review config file (default: ./.qodo.yml when present)")
-    review.add_argument("--fail-on", default="", help="none, critical, high, medium or low: exit 1 when met")
-    review.add_argument("--max-input-tokens", default="", help="cap on prompt tokens per model call")
-    review.add_argument("--max-calls", default="", help="cap on the number of model calls")
-    review.add_argument("--title", default="", help="a title for the change, shown to the model")
-    review.add_argument(
-        "--request-timeout", default="", help="seconds one model call may take (default 120; CPU-served models: more)"
-    )
-    review.add_argument("--max-cost", default="", help="most US dollars the run may spend on model calls, e.g. 0.50")
-    review.add_argument("--fallback-model", default="", help="a second model used when the first keeps failing")
-    review.add_argument("--fallback-provider", default="", help="provider of the fallback model (default: the same)")
-    review.add_argument("--fallback-base-url", default="", help="endpoint of the fallback model, if not the same")
-    review.add_argument(
-        "--fallback-api-key",
-        default="",
-        help="key for the fallback endpoint (default: "
-        "QODO_FALLBACK_API_KEY; the first key is reused only for the same endpoint)",
-    )
-    review.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    review.add_argument("--dry-run", action="store_true", help="call no provider; print what would be sent")
-    for name, about in COMMAND_HELP.items():  # the tools share every review flag
-        tool = sub.add_parser(name, help=about, parents=[review], conflict_handler="resolve")
-        if name == "ask":
-            tool.add_argument("--question", required=True, help="the question about the change")
-    cli_similar.add_parser(sub)
-    return parser
-
-
-SECRET_VARS = ("QODO_API_KEY", "QODO_FALLBACK_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+SECRET_VARS = (
+    "QODO_API_KEY",
+    "QODO_FALLBACK_API_KEY",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GH_TOKEN",
+    "GITHUB_TOKEN",
+)
 
 
 def run_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
@@ -105,17 +77,41 @@ def run_secrets(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:
     return [k for k in keys if k]
 
 
+def cli_words(message: str) -> str:
+    """The engine's messages name the action's inputs (`Input 'base-url'`); here they are flags. Only such
+    messages are reworded: a config file's own errors name its keys, which are not flags."""
+    if not message.startswith("Input '"):
+        return message
+    message = re.sub(r"\(with: ([a-z-]+): \$\{\{[^)]*\}\}\)", r"(--\1)", message)
+    message = re.sub(r"\(with: ([a-z-]+): ([^)\s]+)\)", r"(--\1 \2)", message)
+    message = re.sub(r"Input '([a-z-]+)'", r"--\1", message)
+    return re.sub(r"'(base-url|model|provider|fallback-[a-z-]+|api-key)'", r"--\1", message)
+
+
 def main(
     argv: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
     stdin: IO[str] | None = None,
     stdout: IO[str] | None = None,
     *,
+    stderr: IO[str] | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> int:
+    """The CLI's one error boundary: a usage problem exits 2 with a message naming the flag, an incomplete run
+    3, an internal error 3 with a redacted trace (never 1: that is the gate's)."""
     env = os.environ if env is None else env
     stdout = sys.stdout if stdout is None else stdout
-    args = build_parser().parse_args(argv)
+    stderr = sys.stderr if stderr is None else stderr
+    parser = build_parser(stdout, stderr)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # said by the command's parser, with the command that has the option, if one does
+            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}{elsewhere(parser, extra)}")
+    except SystemExit as exc:  # --help, --version, or a usage error argparse has printed
+        return int(exc.code or 0) if isinstance(exc.code, int | None) else int(ExitCode.USAGE)
+    if args.command == "help":
+        (parser.commands[args.topic] if args.topic else parser).print_help()
+        return int(ExitCode.OK)
     redactor = Redactor(run_secrets=run_secrets(args, env))
     # In a workflow step the runner executes workflow commands found in the output (`::cmd::` at a line start,
     # `##[cmd]` anywhere): PR text and the model's answer are printed between ::stop-commands:: and a
@@ -123,37 +119,40 @@ def main(
     guard = secrets.token_hex(16) if env.get("GITHUB_ACTIONS") == "true" else ""
     if guard:
         stdout.write(f"::stop-commands::{guard}\n")
+    progress = StatusLine(stderr) if _isatty(stderr) else None
     try:
-        return int(run(args, env, stdin or sys.stdin, stdout, redactor, clock))
+        token = ""
+        if getattr(args, "pr", None):  # similar-issue reads its own token (cli_similar)
+            ref = parse_pull_ref(args.pr)
+            token = github_token(env, ref.host)
+            redactor = Redactor(run_secrets=[*run_secrets(args, env), token])
+        return int(run(args, env, stdin or sys.stdin, stdout, redactor, clock, progress=progress, token=token))
     except QodoError as exc:
-        sys.stderr.write(f"qodo-review: {redactor.redact(str(exc))}\n")
+        _close(progress)
+        stderr.write(f"qodo-review: {cli_words(redactor.redact(str(exc)))}\n")
         return int(exc.exit_code)
+    except KeyboardInterrupt:
+        _close(progress)
+        stderr.write("qodo-review: interrupted.\n")
+        return 130
+    except Exception as exc:  # a bug of ours: said plainly, with a redacted trace for the report
+        _close(progress)
+        stderr.write(
+            f"qodo-review: internal error ({type(exc).__name__}); the review did not complete. "
+            "Please report it with this trace:\n" + redactor.redact("".join(traceback.format_exception(exc)))
+        )
+        return int(ExitCode.INCOMPLETE)
     finally:
+        _close(progress)
         if guard:
             stdout.write(f"::{guard}::\n")
 
 
-def _read_diff(args: argparse.Namespace, stdin: IO[str]) -> str:
-    if args.diff == "-":
-        return stdin.read()
-    if args.diff:
-        try:
-            with open(args.diff, "rb") as fh:
-                return decode_diff(fh.read())
-        except OSError as exc:
-            raise UsageError(f"--diff {args.diff}: cannot read it ({exc.strerror}).") from None
-    cmd = ["git", "diff", "--no-ext-diff", "--no-textconv", "--no-color", f"{args.base}...HEAD"]
+def _isatty(stream: IO[str]) -> bool:
     try:
-        done = subprocess.run(cmd, capture_output=True, check=False)
-    except OSError:
-        raise UsageError("--base needs git on PATH; or pass a diff file with --diff.") from None
-    if done.returncode != 0:
-        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(
-            f"--base {args.base}: git diff failed ({err[0] if err else 'unknown error'}). "
-            "Run it inside a git repository with that ref fetched (git fetch origin main)."
-        )
-    return decode_diff(done.stdout)
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _git_reader(ref: str) -> Callable[[str], str | None]:
@@ -175,28 +174,78 @@ def _git_reader(ref: str) -> Callable[[str], str | None]:
     return read
 
 
-def _config(args: argparse.Namespace) -> dict[str, object]:
-    path = args.config or (".qodo.yml" if os.path.exists(".qodo.yml") else "")
-    file_overrides: dict[str, object] = {}
-    if path:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                file_overrides = parse_config_text(fh.read(1_000_000), path)
-        except OSError as exc:
-            raise UsageError(f"--config {path}: cannot read it ({exc.strerror}).") from None
+def _close(progress: StatusLine | None) -> None:
+    if progress is not None:
+        progress.close()
+
+
+def _flags(args: argparse.Namespace) -> dict[str, object]:
     flags = {
         "model": args.model,
-        "fail-on": args.fail_on,
+        "fail-on": getattr(args, "fail_on", ""),
         "max-input-tokens": args.max_input_tokens,
         "max-calls": args.max_calls,
         "request-timeout": args.request_timeout,
         "max-cost": args.max_cost,
     }
     try:
-        overrides = convert_settings({k: v for k, v in flags.items() if v}, "flags", is_file=False)
+        return convert_settings({k: v for k, v in flags.items() if v}, "flags", is_file=False)
     except ConfigError as exc:
-        raise UsageError(str(exc).replace("flags: '", "--")) from None
-    return {"file": file_overrides, "flags": overrides}
+        raise UsageError(re.sub(r"flags: '([a-z-]+)'", r"--\1", str(exc))) from None
+
+
+def _config_file(path: str) -> dict[str, object]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return parse_config_text(fh.read(1_000_000), path)
+    except OSError as exc:
+        raise UsageError(f"--config {path}: cannot read it ({exc.strerror}).") from None
+
+
+def _local(args: argparse.Namespace, stdin: IO[str]) -> tuple[PullRequest, list[RawFile], str, ReviewConfig]:
+    path = args.config or (".qodo.yml" if os.path.exists(".qodo.yml") else "")
+    config = merge(_config_file(path) if path else {}, _flags(args))
+    revisions, source = local_source(args.diff, args.base, args.uncommitted, args.staged)
+    flag = "--base " + args.base if args.base else "--uncommitted" if args.uncommitted else "--staged"
+    text = git_diff(flag, revisions) if revisions else read_diff_file(args.diff, stdin)
+    if args.base:  # the team's rule files from the base ref, as the action reads them from the base commit
+        config = with_rule_files(config, _git_reader(args.base))
+    pr = PullRequest(number=0, title=args.title, body="", base_sha="", head_sha="")
+    return pr, split_diff(text), source, config
+
+
+def _pull(
+    args: argparse.Namespace, env: Mapping[str, str], token: str, clock: Clock, progress: StatusLine | None
+) -> tuple[PullRequest, list[RawFile], str, ReviewConfig, Fetched]:
+    """The pull request, its files (as the action reads them, without a checkout) and its config: --config,
+    else the base branch's .qodo.yml."""
+    from .fetch import fetch_files
+    from .github import GitHub
+
+    ref: PullRef = parse_pull_ref(args.pr)
+    api = (env.get("GITHUB_API_URL") or ref.api_url).rstrip("/")
+    trust_env = env.get("GITHUB_ACTIONS") != "true" or env.get("QODO_USE_PROXY_ENV", "").lower() == "true"
+    with GitHub(token, api, ref.repo, sleep=clock.sleep, clock=clock.now, trust_env=trust_env) as github:
+        try:
+            pr = github.get_pull(ref.number)
+        except GitHubError as exc:
+            if exc.status in (401, 403, 404):
+                raise not_found(ref, api, exc) from None
+            raise
+        if args.title:
+            pr = replace(pr, title=args.title)
+        if args.config:
+            file_layer = _config_file(args.config)
+        else:
+            text = github.get_text(".qodo.yml", pr.base_sha)
+            file_layer = parse_config_text(text, f".qodo.yml of {ref} (base branch)") if text else {}
+        config = merge(file_layer, _flags(args))
+        # the team's rule files from the base commit, as the action reads them
+        config = with_rule_files(config, lambda path: github.get_text(path, pr.base_sha))
+        fetched = fetch_files(github, pr, None)
+    if progress is not None:
+        progress.read(len(fetched.files), str(ref))
+    return pr, fetched.files, f"{ref} ({fetched.source})", config, fetched
 
 
 def run(
@@ -206,25 +255,28 @@ def run(
     stdout: IO[str],
     redactor: Redactor,
     clock: Clock = SYSTEM_CLOCK,
+    *,
+    progress: StatusLine | None = None,
+    token: str = "",
 ) -> ExitCode:
     if args.command == "similar-issue":
         return cli_similar.run(args, env, stdout, redactor, clock)
-    layers = _config(args)
-    config = merge(layers["file"], layers["flags"])  # type: ignore[arg-type]
-    text = _read_diff(args, stdin)
-    raw_files = split_diff(text)
-    if args.base:  # the team's rule files from the base ref, as the action reads them from the base commit
-        config = with_rule_files(config, _git_reader(args.base))
-    pr = PullRequest(number=0, title=args.title, body="", base_sha="", head_sha="")
     if args.provider.strip().lower() in CLOUD_KINDS:
         raise UsageError(
             f"--provider {args.provider} is available in the GitHub Action only, where its credentials come from "
             "the workflow (README: Your own cloud); on your machine use openai, anthropic or openai-compatible."
         )
+    fetched = None
+    if args.pr:
+        pr, raw_files, source, config, fetched = _pull(args, env, token, clock, progress)
+    else:
+        pr, raw_files, source, config = _local(args, stdin)
+        if progress is not None:
+            progress.read(len(raw_files), "")
     settings_key = args.api_key or env.get("QODO_API_KEY", "")
     probe = resolve_settings(args.provider, settings_key or "x", config.model, args.base_url)
     if not settings_key:
-        settings_key = next((env[v] for v in KEY_VARS[probe.kind] if env.get(v)), "")
+        settings_key = next((env[v] for v in KEY_VARS.get(probe.kind, ()) if env.get(v)), "")
     # A developer's shell is theirs to trust (proxies, CA bundles); in a workflow step an earlier step may have
     # set them through $GITHUB_ENV, as for the action (input use-proxy-env).
     trust_env = env.get("GITHUB_ACTIONS") != "true" or env.get("QODO_USE_PROXY_ENV", "").lower() == "true"
@@ -255,6 +307,7 @@ def run(
             nonce=nonce,
             provider_host=settings.host,
             model=settings.model,
+            progress=progress,
         )
     else:
         if args.command == "ask" and not question.strip():
@@ -269,13 +322,34 @@ def run(
             nonce=nonce,
             host=settings.host,
             model=settings.model,
+            progress=progress,
         )
+    if fetched is not None:
+        from .run import record_fetch
+
+        record_fetch(outcome, fetched)
     if not raw_files:  # an empty `git diff` is common (nothing committed yet): say so rather than "no findings"
-        source = f"--diff {args.diff}" if args.diff else f"git diff {args.base}...HEAD"
         outcome.notices.append(f"The diff is empty ({source}): there is nothing to review.")
-    screen = Screen(stdout, redactor, config, args.format, question, args.dry_run, no_key)
+    _close(progress)  # the status line goes before the results are printed
+    fmt = args.format or ("pretty" if _isatty(stdout) else "markdown")
+    color = (_isatty(stdout) and not env.get("NO_COLOR")) or bool(env.get("FORCE_COLOR"))
+    screen = Screen(
+        stdout, redactor, config, fmt, question, args.dry_run, no_key, width=_width(env, stdout), color=color
+    )
     Terminal().deliver(outcome, screen)  # the CLI's one channel; the action's are in the registry
     return outcome.exit_code()
+
+
+def _width(env: Mapping[str, str], stdout: IO[str]) -> int:
+    """COLUMNS when set (as rich and most tools read it), else the terminal's, else 100; between 40 and 200."""
+    columns = env.get("COLUMNS", "")
+    if columns.isdigit():
+        width = int(columns)
+    elif _isatty(stdout):
+        width = shutil.get_terminal_size((100, 24)).columns
+    else:
+        width = 100
+    return max(40, min(200, width))
 
 
 if __name__ == "__main__":  # pragma: no cover

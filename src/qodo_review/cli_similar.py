@@ -27,8 +27,8 @@ TOKEN_VARS = ("GH_TOKEN", "GITHUB_TOKEN")
 KEY_VARS = ("QODO_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 
 
-def add_parser(sub: Any) -> None:
-    """The subcommand's flags (called by cli.build_parser)."""
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """The subcommand's parser and flags (called by cliargs.build_parser)."""
     p = sub.add_parser("similar-issue", help="list the issues most like one issue (nothing is stored or posted)")
     p.add_argument("--repo", required=True, metavar="OWNER/NAME", help="the repository, e.g. octo/app")
     p.add_argument("--issue", required=True, type=int, metavar="N", help="the issue (or pull request) number")
@@ -44,6 +44,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--api-key", default="", help="provider key (default: QODO_API_KEY or OPENAI_API_KEY)")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown")
     p.add_argument("--dry-run", action="store_true", help="call no provider; print what would be sent")
+    return p  # type: ignore[no-any-return]
 
 
 def secrets_of(args: argparse.Namespace, env: Mapping[str, str]) -> list[str]:

@@ -167,6 +167,8 @@ def _seconds(value: object) -> float:
     if not MIN_TIMEOUT <= number <= MAX_TIMEOUT:  # nan fails this too
         raise ValueError(f"must be between {MIN_TIMEOUT:g} and {MAX_TIMEOUT:g} seconds")
     return number
+
+
 DEFAULT_EMBEDDINGS_MODEL = "text-embedding-3-small"  # OpenAI's; an OpenAI-compatible server names its own
 
 

@@ -32,6 +32,7 @@ from .errors import (
 from .guidance import guided, manifest_lines, rule_notices
 from .models import Completion, FileDiff, Finding, Manifest, Prompt, PullRequest, Skipped, Usage
 from .outcome import Outcome
+from .progress import Progress
 from .prompt import RenderedFile, render_chunk
 from .providers import Provider
 from .redact import Redactor, secret_findings, withheld_reason
@@ -94,8 +95,10 @@ def run_task(
     host: str = "",
     family: str = "",
     token_hosts: Sequence[str] = (),
+    progress: Progress | None = None,
 ) -> Outcome[T]:
     """Run one task over the files; caller None means dry run (build and record the prompts, call nothing).
+    ``progress`` is told the plan and each part as it ends (the CLI's status line).
 
     The Outcome's ``findings`` hold the secret scan's findings (when the task asks for it), its ``answer``
     the merged answer of every call, or None when no call answered."""
@@ -144,6 +147,8 @@ def run_task(
     not_shown = [replace(s, reason=NOT_SHOWN_REASON) if task.max_calls == 1 else s for s in plan.not_reviewed]
     outcome.skipped.extend(not_shown)
     outcome.calls_planned = len(plan.chunks)
+    if progress is not None:
+        progress.planned(len(plan.chunks))
     context = task.context
     if task.list_not_shown:
         context = _not_shown_block([*selection.skipped, *not_shown]) + context
@@ -177,8 +182,15 @@ def run_task(
         meter = Meter([resilient.primary.model or model, *fallback], config.max_cost, config.prices)
     runner = _Runner(task, pr, plan, resilient, redactor, nonce, context, scanned if task.scan_secrets else None)
     runner.meter = meter
+
+    def run_part(chunk: Chunk, index: int) -> _Result[T]:
+        result = runner.run(chunk, index)
+        if progress is not None:
+            progress.part_done(result.usage)
+        return result
+
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
-        parts = pool.map(runner.run, plan.chunks, range(len(plan.chunks)))  # every part submitted at once
+        parts = pool.map(run_part, plan.chunks, range(len(plan.chunks)))  # every part submitted at once
         found.update(_scan_quick(quick, raw_files, redactor))  # while the workers wait for the model
         results = list(parts)
     secrets = [finding for index in sorted(found) for finding in found[index]]

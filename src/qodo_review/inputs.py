@@ -34,6 +34,7 @@ INPUT_ENV = {
     "dry-run": "QODO_DRY_RUN",
     "question": "QODO_QUESTION",
     "findings-file": "QODO_FINDINGS_FILE",
+    "sarif-file": "QODO_SARIF_FILE",
     "fallback-model": "QODO_FALLBACK_MODEL",
     "fallback-provider": "QODO_FALLBACK_PROVIDER",
     "fallback-api-key": "QODO_FALLBACK_API_KEY",
@@ -67,6 +68,7 @@ class Inputs:
     pr_number: int | None = None
     dry_run: bool = False
     findings_file: str = "qodo-findings.json"
+    sarif_file: str = "qodo-review.sarif"  # "" (input "false"): none written
     overrides: Mapping[str, Any] = field(default_factory=dict)
     # The model used when the primary keeps failing (resolved against the primary in providers.resolve_fallback).
     fallback_model: str = ""
@@ -125,6 +127,7 @@ def parse_inputs(env: Mapping[str, str]) -> Inputs:
         pr_number=pr_number,
         dry_run=_bool_input("dry-run", raw["dry-run"]),
         findings_file=findings_path(raw["findings-file"]),
+        sarif_file=sarif_path(raw["sarif-file"]),
         overrides=overrides,
         fallback_model=raw["fallback-model"],
         fallback_provider=raw["fallback-provider"],
@@ -162,7 +165,14 @@ def _refuse_misspelt_inputs(env: Mapping[str, str]) -> None:
             )
 
 
-def findings_path(value: str) -> str:
+def sarif_path(value: str) -> str:
+    """The SARIF file's place (input sarif-file), checked like the findings file's; "false" turns it off."""
+    if value.lower() == "false":
+        return ""
+    return findings_path(value or "qodo-review.sarif", name="sarif-file", example="qodo-review.sarif")
+
+
+def findings_path(value: str, *, name: str = "findings-file", example: str = "qodo-findings.json") -> str:
     """The findings file's place, decided once: a normalised path relative to the workspace. The step
     output is this same relative path, which a later step (whose working directory is the workspace) opens
     as is; the container's own absolute path (/github/workspace/...) would mean nothing there."""
@@ -170,7 +180,7 @@ def findings_path(value: str) -> str:
     path = posixpath.normpath(value)
     if value.startswith("/") or path in (".", "..") or path.startswith("../") or "\0" in value:
         raise UsageError(
-            f"Input 'findings-file' is {value[:200]!r}; give a path relative to the workspace, like "
-            "qodo-findings.json or reports/qodo.json (later steps open it from there)."
+            f"Input '{name}' is {value[:200]!r}; give a path relative to the workspace, like "
+            f"{example} or reports/{example} (later steps open it from there)."
         )
     return path

@@ -16,6 +16,7 @@ from .engine import UNVERIFIED_REASON, run_task
 from .findings import KnownFiles
 from .models import Answer, PullRequest
 from .outcome import Outcome
+from .progress import Progress
 from .providers import Provider
 from .redact import Redactor
 from .retry import Resilient
@@ -37,6 +38,7 @@ def review_diff(
     known: KnownFiles | None = None,
     family: str = "",
     token_hosts: Sequence[str] = (),
+    progress: Progress | None = None,
 ) -> Outcome[Answer]:
     """Review the files; provider None means dry run (build and record the prompts, call nothing).
 
@@ -53,6 +55,7 @@ def review_diff(
         host=provider_host,
         family=family,
         token_hosts=token_hosts,
+        progress=progress,
     )
     start = time.perf_counter()
     review_task.settle(outcome, raw_files, known)

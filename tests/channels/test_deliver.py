@@ -76,7 +76,7 @@ def test_a_channel_that_could_not_carry_the_result_makes_it_undelivered() -> Non
 def test_every_command_is_a_task_and_channels_ending_in_the_findings_file_and_outputs() -> None:
     names = {name: [c.name for c in command.channels] for name, command in COMMANDS.items()}
     assert names == {
-        "review": ["inline", "comment", "check", "findings file", "summary", "outputs", "annotations"],
+        "review": ["inline", "comment", "check", "findings file", "sarif file", "summary", "outputs", "annotations"],
         "describe": ["description", "labels", "findings file", "summary", "outputs"],
         "improve": ["suggestions", "summary comment", "findings file", "summary", "outputs"],
         "ask": ["reply", "findings file", "summary", "outputs"],

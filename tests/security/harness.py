@@ -116,6 +116,7 @@ class Run:
     workspace_files: list[str]
     findings_file: str
     preexisting: frozenset[str] = field(default_factory=frozenset)
+    sarif_file: str = "qodo-review.sarif"  # written by a review that is not a dry run
 
     @property
     def code(self) -> int:
@@ -146,6 +147,7 @@ class Run:
         place the run's secrets must appear (so that the runner hides them)."""
         outputs = self.tmp / "output.txt"
         findings = self.tmp / "workspace" / self.findings_file
+        sarif = self.tmp / "workspace" / self.sarif_file
         stdout = "".join(line for line in self.stdout.splitlines(keepends=True) if not line.startswith("::add-mask::"))
         return {
             "stdout": stdout,
@@ -153,6 +155,7 @@ class Run:
             "job summary": self.summary,
             "outputs": outputs.read_text("utf-8") if outputs.exists() else "",
             "findings file": findings.read_text("utf-8") if findings.exists() else "",
+            "sarif file": sarif.read_text("utf-8") if sarif.exists() else "",
         }
 
     def commands(self) -> list[Command]:
@@ -174,10 +177,11 @@ class Run:
         # Processes: none but git's read-only subcommands (the lockdown refuses the rest; this says so here).
         for event in self.events("process"):
             assert Path(event["argv"][0]).name == "git", event
-        # Retention: writes only to the outputs GitHub gave us, the findings file, and RUNNER_TEMP.
+        # Retention: writes only to the outputs GitHub gave us, the findings and SARIF files, and RUNNER_TEMP.
         runner_temp = str(self.tmp / "runner-temp")
         allowed = {str(self.tmp / n) for n in ("summary.md", "output.txt", "violations.txt", "audit.jsonl")}
         allowed.add(str(self.tmp / "workspace" / self.findings_file))
+        allowed.add(str(self.tmp / "workspace" / self.sarif_file))
         for event in self.events("write") + self.events("mkstemp"):  # (O_TMPFILE opens the directory itself)
             assert event["path"] in allowed or (event["path"] + "/").startswith(runner_temp + "/"), event
         for event in self.events("mkdir") + self.events("mkdtemp"):
@@ -185,7 +189,7 @@ class Run:
                 str(Path(p).parent) for p in allowed
             ), event
         assert self.runner_temp_left == [], self.runner_temp_left
-        extra = set(self.workspace_files) - self.preexisting - {self.findings_file}
+        extra = set(self.workspace_files) - self.preexisting - {self.findings_file, self.sarif_file}
         assert not extra, extra
         # Workflow commands: only ours (masks of the run's secrets, annotations, stop/resume pairs), each
         # printed by us at the start of a line: a command found anywhere else was smuggled in.
@@ -234,6 +238,7 @@ def run(
         _listing(space),
         values.get("findings-file") or "qodo-findings.json",
         preexisting,
+        values.get("sarif-file") or "qodo-review.sarif",
     )
 
 

@@ -8,10 +8,10 @@ and the others still run.
 The places: ``inline`` (one pull-request review: the review's findings, /improve's suggestions),
 ``comment`` (the summary comments we keep one of), ``body`` (/describe's PR body and labels), ``reply``
 (/ask's answer, /help, the refusal of a command), ``check`` (the check run, or annotations without one),
-``summary`` (the job summary), ``outputs`` (the findings file and the step outputs), and ``terminal``
-(the CLI's text or JSON). ``views`` holds what each command hands its channels; ``threads`` the markers of
-our inline comments and the settling of their threads; ``noise`` which findings earn an inline comment
-(inline-min-severity, findings a person dismissed earlier).
+``summary`` (the job summary), ``outputs`` (the findings file and the step outputs), ``sarif`` (the
+review for code scanning), and ``terminal`` (the CLI's text, JSON or SARIF). ``views`` holds what each
+command hands its channels; ``threads`` the markers of our inline comments and the settling of their threads;
+``noise`` which findings earn an inline comment (inline-min-severity, findings a person dismissed earlier).
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ class Context:
     delivery: list[str] = field(default_factory=list)
     delivered: bool = True  # every channel that was to carry the result did
     findings_path: str = ""  # the findings file, once written (the step output)
+    sarif_path: str = ""  # the SARIF file, once written (the step output sarif_file)
 
     @property
     def host(self) -> str:

@@ -43,7 +43,7 @@ class StepOutputs:
         if outcome.is_review:
             if outcome.gate_reason:
                 out.error(outcome.gate_reason)
-            out.outputs(outcome.outputs(ctx.findings_path))
+            out.outputs({**outcome.outputs(ctx.findings_path), "sarif_file": ctx.sarif_path})
             # never "pass" for what was not reviewed: a dry run, or an incomplete review, says so first
             state = (
                 "not reviewed (dry run)"
@@ -66,7 +66,7 @@ class StepOutputs:
         return SKIP
 
 
-def write_json(workspace: str, relative: str, data: Any, redactor: Redactor) -> str:
+def write_json(workspace: str, relative: str, data: Any, redactor: Redactor, *, name: str = "findings-file") -> str:
     """Write the (redacted) JSON at `relative` (inputs.findings_path: a normalised path inside the workspace)
     and return that relative path, the step output: later steps run in the workspace and open it as is.
 
@@ -79,10 +79,10 @@ def write_json(workspace: str, relative: str, data: Any, redactor: Redactor) -> 
     for part in parts[:-1]:
         directory = os.path.join(directory, part)
         if not _is_directory(directory):
-            _remove(directory, relative)
+            _remove(directory, relative, name)
             os.mkdir(directory, 0o755)
     path = os.path.join(directory, parts[-1])
-    _remove(path, relative)
+    _remove(path, relative, name)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text + "\n")
@@ -96,7 +96,7 @@ def _is_directory(path: str) -> bool:
         return False
 
 
-def _remove(path: str, relative: str) -> None:
+def _remove(path: str, relative: str, name: str = "findings-file") -> None:
     """Remove a file or link in the way (a link is never followed); a directory is the user's to move."""
     try:
         mode = os.lstat(path).st_mode
@@ -104,7 +104,6 @@ def _remove(path: str, relative: str) -> None:
         return
     if stat.S_ISDIR(mode):
         raise UsageError(
-            f"Input 'findings-file' is {relative!r}, but the workspace has a directory there; choose "
-            "another path (the default is qodo-findings.json)."
+            f"Input '{name}' is {relative!r}, but the workspace has a directory there; choose another path."
         )
     os.unlink(path)

@@ -20,6 +20,7 @@ from ..channels.comment import SuggestionsComment, SummaryComment
 from ..channels.inline import InlineReview, Suggestions
 from ..channels.outputs import FindingsFile, StepOutputs
 from ..channels.reply import Reply
+from ..channels.sarif import SarifFile
 from ..channels.similar import SimilarReply
 from ..channels.summary import JobSummary
 from ..errors import ExitCode
@@ -48,7 +49,8 @@ COMMANDS: dict[str, Command] = {
     "review": Command(
         TASKS["review"],
         review.prepare,
-        (InlineReview(), SummaryComment(), CheckRun(), *ENDINGS, NoCheck()),
+        # The SARIF file after the findings file, so that its failure never costs the findings file.
+        (InlineReview(), SummaryComment(), CheckRun(), ENDINGS[0], SarifFile(), *ENDINGS[1:], NoCheck()),
     ),
     "describe": Command(
         TASKS["describe"],
