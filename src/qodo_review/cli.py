@@ -14,7 +14,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from . import __version__
 from .channels.terminal import Screen, Terminal
@@ -30,6 +30,9 @@ from .redact import Redactor
 from .retry import resilient
 from .review import review_diff
 from .tasks import TASKS
+
+if TYPE_CHECKING:
+    from .context import Reader
 
 COMMAND_HELP = {
     "describe": "write a description of the change (summary, type, walkthrough, notes)",
@@ -72,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         help="key for the fallback endpoint (default: "
         "QODO_FALLBACK_API_KEY; the first key is reused only for the same endpoint)",
+    )
+    review.add_argument(
+        "--repo",
+        default="",
+        metavar="DIR",
+        help="git repository whose HEAD gives the related code of a --diff (default with --base: this one)",
     )
     review.add_argument("--format", choices=("markdown", "json"), default="markdown")
     review.add_argument("--dry-run", action="store_true", help="call no provider; print what would be sent")
@@ -143,6 +152,17 @@ def _read_diff(args: argparse.Namespace, stdin: IO[str]) -> str:
     return decode_diff(done.stdout)
 
 
+def _local_reader(args: argparse.Namespace) -> Reader | None:
+    """The local repository whose HEAD gives related code: --repo, else with --base the current one; a --diff
+    file alone has none (its new side may be anywhere)."""
+    directory = args.repo or ("." if args.base else "")
+    if not directory:
+        return None
+    from .context.source import local_reader
+
+    return local_reader(directory, "--repo" if args.repo else "--base")
+
+
 def _config(args: argparse.Namespace) -> dict[str, object]:
     path = args.config or (".qodo.yml" if os.path.exists(".qodo.yml") else "")
     file_overrides: dict[str, object] = {}
@@ -196,6 +216,7 @@ def run(
     dry = args.dry_run or not settings_key
     provider = None if dry else resilient(settings, fallback, clock=clock)
     nonce, question = secrets.token_hex(8), getattr(args, "question", "")
+    related = _local_reader(args) if config.related_code_lines > 0 and raw_files else None
     if args.command == "review":
         outcome: Outcome[Any] = review_diff(
             pr,
@@ -206,6 +227,7 @@ def run(
             nonce=nonce,
             provider_host=settings.host,
             model=settings.model,
+            related=related,
         )
     else:
         if args.command == "ask" and not question.strip():
@@ -220,6 +242,7 @@ def run(
             nonce=nonce,
             host=settings.host,
             model=settings.model,
+            related=related if TASKS[args.command](config, nonce, question).related else None,
         )
     if not raw_files:  # an empty `git diff` is common (nothing committed yet): say so rather than "no findings"
         source = f"--diff {args.diff}" if args.diff else f"git diff {args.base}...HEAD"

@@ -47,6 +47,7 @@ class ReviewConfig:
     # generated marker, long lines, built-in ignores of code, unverified files): coverage.py. A .qodo.yml
     # key only (read from the base branch), never an input: never a failed call, max-calls or a cost cap.
     allow_partial: bool = False
+    related_code_lines: int = 800  # lines of related code per model call (context/); 0 sends none
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -126,6 +127,7 @@ KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "labels": ("labels", _str_list),
     "max-suggestions": ("max_suggestions", _bounded_int(0, 100)),
     "allow-partial": ("allow_partial", _bool),
+    "related-code-lines": ("related_code_lines", _bounded_int(0, 5000)),
 }
 assert {f for f, _ in KEYS.values()} <= {f.name for f in fields(ReviewConfig)}
 

@@ -234,3 +234,14 @@ class Manifest:
     files: list[tuple[str, int]] = field(default_factory=list)  # (path, lines sent)
     redactions: dict[str, int] = field(default_factory=dict)
     sent: bool = False
+    related: list[tuple[str, int]] = field(default_factory=list)  # (path, lines) of each related-code block sent
+    related_source: str = ""  # where related code was read from, and what that source could not do
+
+    def related_line(self) -> str:
+        """"Related code: 14 snippets from 6 files, 612 lines (…)", or "" when none was read."""
+        if not self.related and not self.related_source:
+            return ""
+        files = len({path for path, _ in self.related})
+        lines = sum(n for _, n in self.related)
+        where = f" ({self.related_source})" if self.related_source else ""
+        return f"Related code: {len(self.related)} snippets from {files} files, {lines} lines{where}."

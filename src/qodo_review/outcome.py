@@ -165,6 +165,8 @@ class Outcome(Generic[T]):
             f"Dry run: nothing was sent. {len(self.prompts)} call(s), about {tokens} prompt tokens, would be "
             f"sent to {self.manifest.provider_host} ({self.manifest.model})."
         )
+        if self.manifest.related_line():
+            text += " " + self.manifest.related_line()
         if show_prompts:
             text += "".join(
                 f"\n----- call {i}: system -----\n{p.system}\n----- call {i}: user -----\n{p.user}"

@@ -67,6 +67,11 @@ INDENT_SIGNIFICANT_SUFFIXES = frozenset(
     }
 )
 INDENT_SIGNIFICANT_NAMES = frozenset({"makefile", "gnumakefile", "snakefile", "build", "build.bazel", "workspace"})
+# Said outside the data fence when a call carries related code (context/): it is there to be read, not reviewed.
+RELATED_NOTE = (
+    "After the diff, a `## Related code` section shows unchanged code of the repository (numbered `n |`, not "
+    "`R<n>`/`L<n>`): read-only context. Findings must cite lines of the diff only.\n"
+)
 CONTINUED = "↪"  # the mark of a row that continues the line above (MAX_LINE_CHARS characters per row)
 REINDENTED = "~"
 ROW_NOTATION = (
@@ -283,10 +288,15 @@ def build_review_prompt(
     nonce: str,
     output_tokens: int,
     part: tuple[int, int] = (1, 1),
+    related: str = "",
 ) -> Prompt:
+    """``related``: the related-code section (context/, redacted already), sent after the diff."""
     system = system_text(config, nonce)
     scope = f"This is part {part[0]} of {part[1]} of the diff; review only what is shown.\n" if part[1] > 1 else ""
     diff_text = "\n\n".join(f.text for f in files)
+    if related:
+        diff_text += "\n\n" + related
+        scope += RELATED_NOTE
     user = f"{scope}{fenced(nonce, pr_header(pr, redactor) + chr(10) + chr(10) + diff_text)}"
     return Prompt(
         system=system,

@@ -206,12 +206,20 @@ def manifest_section(report: Outcome[Any]) -> str:
         f"{len(files)} files, {sum(n for _, n in m.files)} changed lines, PR title and description.",
         f"- Model calls: {report.usage.calls}; tokens in {report.usage.tokens_in}, out {report.usage.tokens_out}.",
         f"- Secrets redacted before sending: {redactions}.",
+        *([f"- {m.related_line()}"] if m.related_line() else []),
         "- Nothing else left the runner: no telemetry, no other host, nothing stored after the job.",
     ]
     if files:
         more = f" and {len(files) - 50} more" if len(files) > 50 else ""
         shown = ", ".join(inline_code(p) for p in files[:50]) + more
         lines.append(f"- Files sent: {shown}")
+    if m.related:
+        per_file: dict[str, int] = {}
+        for path, count in m.related:
+            per_file[path] = per_file.get(path, 0) + count
+        more = f" and {len(per_file) - 50} more" if len(per_file) > 50 else ""
+        rows = ", ".join(f"{inline_code(p)} ({n} lines)" for p, n in sorted(per_file.items())[:50])
+        lines.append(f"- Related code read-only context from: {rows}{more}")
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .config import ReviewConfig
 from .diff import RawFile
@@ -20,6 +21,9 @@ from .providers import Provider
 from .redact import Redactor
 from .retry import Resilient
 from .tasks import review as review_task
+
+if TYPE_CHECKING:
+    from .context import Reader
 
 __all__ = ["UNVERIFIED_REASON", "review_diff"]
 
@@ -35,6 +39,7 @@ def review_diff(
     provider_host: str = "",
     model: str = "",
     known: KnownFiles | None = None,
+    related: Reader | None = None,
 ) -> Outcome[Answer]:
     """Review the files; provider None means dry run (build and record the prompts, call nothing).
 
@@ -49,6 +54,7 @@ def review_diff(
         nonce=nonce,
         model=model,
         host=provider_host,
+        related=related,
     )
     start = time.perf_counter()
     review_task.settle(outcome, raw_files, known)

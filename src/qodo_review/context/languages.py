@@ -1,0 +1,435 @@
+"""The languages related context understands: per language, its tree-sitter grammar (a compiled wheel, loaded
+on first use, never downloaded) and the node types that define, call, name and import; ``outline`` turns a
+file's text into the facts the resolver ranks by (definitions, call sites, names per line, imports).
+
+Pure: text in, an Outline out (or None when the file has no grammar or does not parse cleanly).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# A file larger than this is not parsed (generated tables, bundles): its enclosing blocks come from the
+# indentation heuristic instead. Real source files are far smaller; parsing stays well under a few ms.
+MAX_PARSE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One language: its grammar module and what its node types mean."""
+
+    name: str
+    family: str  # files of one family resolve each other's names (JavaScript and TypeScript are one)
+    module: str  # the grammar wheel's module
+    function: str  # its function returning the language pointer
+    definitions: Mapping[str, str]  # node type -> kind: function, class, type, constant
+    calls: Mapping[str, tuple[str, ...]]  # call node type -> the fields naming the callee, in order
+    identifiers: frozenset[str]  # leaf node types that name something
+    imports: frozenset[str]  # import statement node types
+    containers: frozenset[str] = frozenset()  # definition types whose header is shown with a changed member
+    name_fields: tuple[str, ...] = ("name",)
+    constants_at_top: Mapping[str, str] = field(default_factory=dict)  # node type -> name field, top level only
+
+
+_PY = Spec(
+    "python",
+    "python",
+    "tree_sitter_python",
+    "language",
+    {"function_definition": "function", "class_definition": "class"},
+    {"call": ("function",)},
+    frozenset({"identifier"}),
+    frozenset({"import_statement", "import_from_statement"}),
+    frozenset({"class_definition"}),
+    constants_at_top={"assignment": "left"},
+)
+_JS_DEFS = {
+    "function_declaration": "function",
+    "generator_function_declaration": "function",
+    "class_declaration": "class",
+    "abstract_class_declaration": "class",
+    "method_definition": "function",
+    "interface_declaration": "type",
+    "type_alias_declaration": "type",
+    "enum_declaration": "type",
+}
+_JS_CALLS = {"call_expression": ("function",), "new_expression": ("constructor",)}
+_JS_IDS = frozenset({"identifier", "property_identifier", "type_identifier", "shorthand_property_identifier"})
+_JS_CONTAINERS = frozenset({"class_declaration", "abstract_class_declaration"})
+_JS = Spec(
+    "javascript",
+    "js",
+    "tree_sitter_javascript",
+    "language",
+    _JS_DEFS,
+    _JS_CALLS,
+    _JS_IDS,
+    frozenset({"import_statement"}),
+    _JS_CONTAINERS,
+    constants_at_top={"variable_declarator": "name"},
+)
+_TS = Spec(
+    "typescript",
+    "js",
+    "tree_sitter_typescript",
+    "language_typescript",
+    _JS_DEFS,
+    _JS_CALLS,
+    _JS_IDS,
+    frozenset({"import_statement"}),
+    _JS_CONTAINERS,
+    constants_at_top={"variable_declarator": "name"},
+)
+_TSX = Spec(
+    "tsx",
+    "js",
+    "tree_sitter_typescript",
+    "language_tsx",
+    _JS_DEFS,
+    _JS_CALLS,
+    _JS_IDS,
+    frozenset({"import_statement"}),
+    _JS_CONTAINERS,
+    constants_at_top={"variable_declarator": "name"},
+)
+_GO = Spec(
+    "go",
+    "go",
+    "tree_sitter_go",
+    "language",
+    {"function_declaration": "function", "method_declaration": "function", "type_spec": "type"},
+    {"call_expression": ("function",), "composite_literal": ("type",)},
+    frozenset({"identifier", "field_identifier", "type_identifier", "package_identifier"}),
+    frozenset({"import_spec"}),
+    constants_at_top={"const_spec": "name", "var_spec": "name"},
+)
+_JAVA = Spec(
+    "java",
+    "java",
+    "tree_sitter_java",
+    "language",
+    {
+        "class_declaration": "class",
+        "interface_declaration": "class",
+        "enum_declaration": "class",
+        "record_declaration": "class",
+        "method_declaration": "function",
+        "constructor_declaration": "function",
+    },
+    {"method_invocation": ("name",), "object_creation_expression": ("type",)},
+    frozenset({"identifier", "type_identifier"}),
+    frozenset({"import_declaration"}),
+    frozenset({"class_declaration", "interface_declaration", "enum_declaration", "record_declaration"}),
+)
+_RUST = Spec(
+    "rust",
+    "rust",
+    "tree_sitter_rust",
+    "language",
+    {
+        "function_item": "function",
+        "struct_item": "type",
+        "enum_item": "type",
+        "trait_item": "class",
+        "type_item": "type",
+        "const_item": "constant",
+        "static_item": "constant",
+        "macro_definition": "function",
+        "impl_item": "class",
+    },
+    {"call_expression": ("function",), "macro_invocation": ("macro",), "struct_expression": ("name",)},
+    frozenset({"identifier", "type_identifier", "field_identifier"}),
+    frozenset({"use_declaration"}),
+    frozenset({"impl_item", "trait_item"}),
+    name_fields=("name", "type"),
+)
+
+SPECS: dict[str, Spec] = {
+    ".py": _PY,
+    ".pyi": _PY,
+    ".js": _JS,
+    ".jsx": _JS,
+    ".mjs": _JS,
+    ".cjs": _JS,
+    ".ts": _TS,
+    ".mts": _TS,
+    ".cts": _TS,
+    ".tsx": _TSX,
+    ".go": _GO,
+    ".java": _JAVA,
+    ".rs": _RUST,
+}
+
+
+def spec_for(path: str) -> Spec | None:
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return SPECS.get(name[dot:].lower()) if dot > 0 else None
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A named definition; lines are 1-based and inclusive. ``body`` is the first line of its body (a class's
+    header is start..body-1), ``parent`` the index of the definition it is nested in (-1: top level)."""
+
+    name: str
+    kind: str
+    start: int
+    end: int
+    body: int
+    parent: int = -1
+
+
+@dataclass(frozen=True)
+class Import:
+    """One imported name: ``local`` as the file uses it, from ``module`` (as written: "a.b", "./x", "fmt"),
+    ``name`` the imported symbol ("" when the module itself is bound to ``local``)."""
+
+    local: str
+    module: str
+    name: str = ""
+    level: int = 0  # Python's relative-import dots
+
+
+@dataclass(frozen=True)
+class Outline:
+    language: str
+    family: str
+    definitions: tuple[Definition, ...]
+    calls: tuple[tuple[int, str], ...]  # (line, the called name)
+    names: Mapping[int, frozenset[str]]  # line -> names used on it (only the lines asked for)
+    imports: tuple[Import, ...]
+
+    def innermost(self, line: int) -> int:
+        """Index of the innermost definition holding the line, or -1."""
+        best = -1
+        for index, d in enumerate(self.definitions):
+            if d.start <= line <= d.end and (best < 0 or d.start >= self.definitions[best].start):
+                best = index
+        return best
+
+
+_LOCK = threading.Lock()
+_PARSERS: dict[tuple[str, str], Any] = {}
+
+
+def _parser(spec: Spec) -> Any:
+    """A tree-sitter parser for the language, built on first use (the grammar's import is the cost)."""
+    key = (spec.module, spec.function)
+    with _LOCK:
+        if key not in _PARSERS:
+            import tree_sitter
+
+            grammar = importlib.import_module(spec.module)
+            _PARSERS[key] = tree_sitter.Language(getattr(grammar, spec.function)())
+    # A Parser is not safe to share between threads; one per call costs microseconds.
+    import tree_sitter
+
+    return tree_sitter.Parser(_PARSERS[key])
+
+
+def outline(path: str, text: str, lines: Iterable[int] = (), *, strict: bool = True) -> Outline | None:
+    """The file's definitions, calls and imports, and the names used on ``lines``. None: no grammar for the
+    file, too large, or (strict) the parse has errors: a changed file then falls back to the indentation
+    heuristic; a file searched for definitions (not strict) gives what parsed."""
+    spec = spec_for(path)
+    data = text.encode("utf-8", "replace")
+    if spec is None or len(data) > MAX_PARSE_BYTES:
+        return None
+    try:
+        tree = _parser(spec).parse(data)
+    except (ImportError, AttributeError, ValueError, OSError):  # a grammar that cannot load: no outline
+        return None
+    root = tree.root_node
+    if strict and root.has_error:
+        return None
+    return _walk(spec, root, frozenset(lines))
+
+
+def _name_of(spec: Spec, node: Any) -> str:
+    for name_field in spec.name_fields:
+        child = node.child_by_field_name(name_field)
+        if child is not None:
+            text: str = child.text.decode("utf-8", "replace")
+            if child.type in ("generic_type", "scoped_type_identifier"):
+                first = child.child(0) if child.type == "generic_type" else child.child_by_field_name("name")
+                text = first.text.decode("utf-8", "replace") if first is not None else text
+            return text
+    return ""
+
+
+def _callee(node: Any, fields: tuple[str, ...]) -> str:
+    """The last identifier of a call's callee: f(), a.b.f(), pkg.F(), new K(), Vec::new()."""
+    for name_field in fields:
+        target = node.child_by_field_name(name_field)
+        while target is not None:
+            if target.child_count == 0 or target.type in ("identifier", "type_identifier", "field_identifier"):
+                return str(target.text.decode("utf-8", "replace"))
+            nxt = None
+            for sub in ("attribute", "property", "field", "name", "type"):
+                nxt = target.child_by_field_name(sub)
+                if nxt is not None:
+                    break
+            target = nxt if nxt is not None else (target.named_children[-1] if target.named_child_count else None)
+    return ""
+
+
+def _walk(spec: Spec, root: Any, lines: frozenset[int]) -> Outline:
+    definitions: list[Definition] = []
+    calls: list[tuple[int, str]] = []
+    names: dict[int, set[str]] = {}
+    imports: list[Import] = []
+    stack: list[tuple[Any, int, int]] = [(root, -1, 0)]  # node, enclosing definition, depth below the root
+    while stack:
+        node, parent, depth = stack.pop()
+        kind = node.type
+        row = node.start_point[0] + 1
+        if kind in spec.identifiers and node.child_count == 0:
+            if row in lines:
+                names.setdefault(row, set()).add(node.text.decode("utf-8", "replace"))
+            continue
+        inner = parent
+        if kind in spec.definitions:
+            name = _name_of(spec, node)
+            if name:
+                body = node.child_by_field_name("body")
+                start = row
+                outer = node.parent
+                if outer is not None and outer.type in ("decorated_definition", "export_statement"):
+                    start = outer.start_point[0] + 1
+                definitions.append(
+                    Definition(
+                        name,
+                        spec.definitions[kind],
+                        start,
+                        node.end_point[0] + 1,
+                        body.start_point[0] + 1 if body is not None else row,
+                        parent,
+                    )
+                )
+                inner = len(definitions) - 1
+        elif kind in spec.constants_at_top and parent < 0 and depth <= 4:
+            target = node.child_by_field_name(spec.constants_at_top[kind])
+            if target is not None and target.type in ("identifier", "type_identifier"):
+                value = node.child_by_field_name("value")
+                what = "function" if value is not None and "function" in value.type else "constant"
+                top = node
+                while top.parent is not None and top.parent.type != root.type:
+                    top = top.parent
+                definitions.append(
+                    Definition(
+                        target.text.decode("utf-8", "replace"),
+                        what,
+                        top.start_point[0] + 1,
+                        top.end_point[0] + 1,
+                        top.start_point[0] + 1,
+                        -1,
+                    )
+                )
+        elif kind in spec.imports:
+            imports.extend(_imports(spec, node))
+        if kind in spec.calls:
+            callee = _callee(node, spec.calls[kind])
+            if callee:
+                calls.append((row, callee))
+        stack.extend((child, inner, depth + 1) for child in reversed(node.children))
+    return Outline(
+        spec.name,
+        spec.family,
+        tuple(definitions),
+        tuple(calls),
+        {line: frozenset(found) for line, found in names.items()},
+        tuple(imports),
+    )
+
+
+def _text(node: Any) -> str:
+    return str(node.text.decode("utf-8", "replace")) if node is not None else ""
+
+
+def _imports(spec: Spec, node: Any) -> list[Import]:
+    handler = _IMPORTS.get(spec.family)
+    return handler(node) if handler is not None else []
+
+
+def _python_imports(node: Any) -> list[Import]:
+    out: list[Import] = []
+    if node.type == "import_statement":
+        for child in node.named_children:
+            if child.type == "aliased_import":
+                out.append(Import(_text(child.child_by_field_name("alias")), _text(child.child_by_field_name("name"))))
+            elif child.type == "dotted_name":
+                dotted = _text(child)
+                out.append(Import(dotted.split(".")[0], dotted))
+        return out
+    module_node = node.child_by_field_name("module_name")
+    module = _text(module_node)
+    level = len(module) - len(module.lstrip("."))
+    module = module.lstrip(".")
+    for child in node.named_children:
+        if child is module_node or (module_node is not None and child.start_byte < module_node.end_byte):
+            continue
+        if child.type == "aliased_import":
+            out.append(
+                Import(
+                    _text(child.child_by_field_name("alias")), module, _text(child.child_by_field_name("name")), level
+                )
+            )
+        elif child.type == "dotted_name":
+            out.append(Import(_text(child), module, _text(child), level))
+    return out
+
+
+def _js_imports(node: Any) -> list[Import]:
+    source = _text(node.child_by_field_name("source")).strip("'\"`")
+    out: list[Import] = []
+    stack = list(node.named_children)
+    while stack:
+        child = stack.pop()
+        if child.type == "import_specifier":
+            name = _text(child.child_by_field_name("name"))
+            alias = _text(child.child_by_field_name("alias")) or name
+            out.append(Import(alias, source, name))
+        elif child.type == "namespace_import":
+            out.extend(Import(_text(c), source) for c in child.named_children if c.type == "identifier")
+        elif child.type == "import_clause":
+            for c in child.named_children:
+                if c.type == "identifier":  # the default import
+                    out.append(Import(_text(c), source, "default"))
+                else:
+                    stack.append(c)
+        elif child.type == "named_imports":
+            stack.extend(child.named_children)
+    return out or [Import("", source)]
+
+
+def _go_imports(node: Any) -> list[Import]:
+    path = _text(node.child_by_field_name("path")).strip('"`')
+    local = _text(node.child_by_field_name("name")) or path.rsplit("/", 1)[-1]
+    return [Import(local, path)]
+
+
+def _java_imports(node: Any) -> list[Import]:
+    dotted = next((_text(c) for c in node.named_children if c.type in ("scoped_identifier", "identifier")), "")
+    return [Import(dotted.rsplit(".", 1)[-1], dotted.rsplit(".", 1)[0], dotted.rsplit(".", 1)[-1])] if dotted else []
+
+
+def _rust_imports(node: Any) -> list[Import]:
+    text = _text(node.child_by_field_name("argument"))
+    base, _, rest = text.partition("::{")
+    names = [n.strip() for n in rest.rstrip("}").split(",")] if rest else [text.rsplit("::", 1)[-1]]
+    module = base if rest else text.rsplit("::", 1)[0]
+    return [Import(n.split(" as ")[-1].strip(), module, n.split(" as ")[0].strip()) for n in names if n and n != "*"]
+
+
+_IMPORTS: dict[str, Callable[[Any], list[Import]]] = {
+    "python": _python_imports,
+    "js": _js_imports,
+    "go": _go_imports,
+    "java": _java_imports,
+    "rust": _rust_imports,
+}
