@@ -238,7 +238,7 @@ class Manifest:
     related_source: str = ""  # where related code was read from, and what that source could not do
 
     def related_line(self) -> str:
-        """"Related code: 14 snippets from 6 files, 612 lines (…)", or "" when none was read."""
+        """The manifest line, "Related code: 14 snippets from 6 files, 612 lines (…)"; "" when none was read."""
         if not self.related and not self.related_source:
             return ""
         files = len({path for path, _ in self.related})

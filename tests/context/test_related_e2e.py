@@ -58,10 +58,10 @@ def pay(basket):
     amount = total(basket)
     return amount
 '''
-SAUCE = f'''def blend(value):
+SAUCE = f"""def blend(value):
     {IGNORED_MARK} = value
     return {IGNORED_MARK}
-'''
+"""
 BROKEN_BEFORE = """def broken(x):
     first = 1
     second = 2

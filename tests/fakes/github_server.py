@@ -769,8 +769,10 @@ class FakeGitHub:
             if recursive or "/" not in path:
                 blob = hashlib.sha1(b"blob %d\0%s" % (len(data), data), usedforsecurity=False).hexdigest()
                 entries.append({"path": path, "mode": "100644", "type": "blob", "sha": blob, "size": len(data)})
-        return Reply(200, {"sha": sha, "url": f"{self.url}/repos/{self.repo}/git/trees/{sha}", "tree": entries,
-                           "truncated": False})
+        return Reply(
+            200,
+            {"sha": sha, "url": f"{self.url}/repos/{self.repo}/git/trees/{sha}", "tree": entries, "truncated": False},
+        )
 
     def _get_permission(self, req: RecordedRequest, login: str) -> Reply:
         login = unquote(login)

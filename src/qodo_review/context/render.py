@@ -88,9 +88,12 @@ def render_related(blocks: Sequence[Block], texts: Mapping[str, Sequence[str]], 
     for block in blocks:
         lines = list(texts[block.path][block.start - 1 : block.end])
         # redacted before it is cut: a cut through a secret leaves a prefix no rule recognises
-        shown = [t if len(t) <= MAX_CONTEXT_LINE_CHARS else t[:MAX_CONTEXT_LINE_CHARS] + " …" for t in redactor.redact_lines(lines)]
+        shown = [
+            t if len(t) <= MAX_CONTEXT_LINE_CHARS else t[:MAX_CONTEXT_LINE_CHARS] + " …"
+            for t in redactor.redact_lines(lines)
+        ]
         width = len(str(block.end))
         why = f" ({'; '.join(block.why)})" if block.why else ""
-        body = "\n".join(f"{n:>{width}} | {text}" for n, text in zip(range(block.start, block.end + 1), shown))
+        body = "\n".join(f"{n:>{width}} | {text}" for n, text in enumerate(shown, block.start))
         parts.append(f"### {redactor.redact(block.path)}, lines {block.start}-{block.end}{why}\n{body}")
     return "\n\n".join(parts)

@@ -431,12 +431,25 @@ def _end(path: str, ends: tuple[str, ...]) -> str:
     return next(e for e in ends if path.endswith(e))
 
 
+# Per family, lines that may define a name (group `n` or `m`); the outline confirms. One pass per file.
 _DEF_PREFIX = {
-    "python": r"(?:^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(?P<n>{names})\b|^(?P<m>{names})[ \t]*(?::[^=\n]*)?=)",
-    "js": r"(?:\b(?:function\*?|class|interface|type|enum|const|let|var)[ \t]+(?P<n>{names})\b|^[ \t]*(?:(?:static|async|get|set|public|private|protected|readonly)[ \t]+)*(?P<m>{names})[ \t]*[(<=:])",
-    "go": r"(?:\b(?:func(?:[ \t]*\([^)]*\))?|type|const|var)[ \t]+(?P<n>{names})\b|^[ \t]+(?P<m>{names})[ \t]+(?:=|[\w.*\[\]]+[ \t]*=|[\w.*\[\]]+[ \t]*$))",
+    "python": (
+        r"(?:^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(?P<n>{names})\b"
+        r"|^(?P<m>{names})[ \t]*(?::[^=\n]*)?=)"
+    ),
+    "js": (
+        r"(?:\b(?:function\*?|class|interface|type|enum|const|let|var)[ \t]+(?P<n>{names})\b"
+        r"|^[ \t]*(?:(?:static|async|get|set|public|private|protected|readonly)[ \t]+)*(?P<m>{names})[ \t]*[(<=:])"
+    ),
+    "go": (
+        r"(?:\b(?:func(?:[ \t]*\([^)]*\))?|type|const|var)[ \t]+(?P<n>{names})\b"
+        r"|^[ \t]+(?P<m>{names})[ \t]+(?:=|[\w.*\[\]]+[ \t]*=|[\w.*\[\]]+[ \t]*$))"
+    ),
     "java": r"(?:\b(?:class|interface|enum|record)[ \t]+(?P<n>{names})\b|[\w>\]][ \t]+(?P<m>{names})[ \t]*\()",
-    "rust": r"(?:\b(?:fn|struct|enum|trait|type|const|static|mod|macro_rules!)[ \t]+(?P<n>{names})\b|\bimpl(?:<[^>]*>)?[ \t]+(?P<m>{names})\b)",
+    "rust": (
+        r"(?:\b(?:fn|struct|enum|trait|type|const|static|mod|macro_rules!)[ \t]+(?P<n>{names})\b"
+        r"|\bimpl(?:<[^>]*>)?[ \t]+(?P<m>{names})\b)"
+    ),
 }
 
 

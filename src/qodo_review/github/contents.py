@@ -68,4 +68,3 @@ class ContentsAPI(Transport):
             if isinstance(e, dict) and e.get("type") == "blob" and isinstance(e.get("path"), str)
         ]
         return files, bool(data.get("truncated"))
-
