@@ -53,10 +53,12 @@ def pick(
         if lines is None:
             continue
         end = min(s.end, len(lines))
+        if s.start > end:
+            continue
         new = [n for n in range(s.start, end + 1) if not any(a <= n <= b for a, b, _ in taken.get(s.path, ()))]
-        if not new:
+        if not new:  # already shown: only its reason is added
             if s.why:
-                taken[s.path].append((s.start, end, s.why))
+                taken.setdefault(s.path, []).append((s.start, end, s.why))
             continue
         cost = sum(estimate_tokens(lines[n - 1]) + LINE_NUMBER_TOKENS for n in new)
         if used_lines + len(new) > max_lines or used_tokens + cost > max_tokens:
