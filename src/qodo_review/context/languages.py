@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 # A file larger than this is not parsed (generated tables, bundles): its enclosing blocks come from the
@@ -32,7 +32,6 @@ class Spec:
     imports: frozenset[str]  # import statement node types
     containers: frozenset[str] = frozenset()  # definition types whose header is shown with a changed member
     name_fields: tuple[str, ...] = ("name",)
-    constants_at_top: Mapping[str, str] = field(default_factory=dict)  # node type -> name field, top level only
 
 
 _PY = Spec(
@@ -45,7 +44,6 @@ _PY = Spec(
     frozenset({"identifier"}),
     frozenset({"import_statement", "import_from_statement"}),
     frozenset({"class_definition"}),
-    constants_at_top={"assignment": "left"},
 )
 _JS_DEFS = {
     "function_declaration": "function",
@@ -70,7 +68,6 @@ _JS = Spec(
     _JS_IDS,
     frozenset({"import_statement"}),
     _JS_CONTAINERS,
-    constants_at_top={"variable_declarator": "name"},
 )
 _TS = Spec(
     "typescript",
@@ -82,7 +79,6 @@ _TS = Spec(
     _JS_IDS,
     frozenset({"import_statement"}),
     _JS_CONTAINERS,
-    constants_at_top={"variable_declarator": "name"},
 )
 _TSX = Spec(
     "tsx",
@@ -94,7 +90,6 @@ _TSX = Spec(
     _JS_IDS,
     frozenset({"import_statement"}),
     _JS_CONTAINERS,
-    constants_at_top={"variable_declarator": "name"},
 )
 _GO = Spec(
     "go",
@@ -105,7 +100,6 @@ _GO = Spec(
     {"call_expression": ("function",), "composite_literal": ("type",)},
     frozenset({"identifier", "field_identifier", "type_identifier", "package_identifier"}),
     frozenset({"import_spec"}),
-    constants_at_top={"const_spec": "name", "var_spec": "name"},
 )
 _JAVA = Spec(
     "java",
@@ -217,6 +211,11 @@ _LOCK = threading.Lock()
 _PARSERS: dict[tuple[str, str], Any] = {}
 
 
+def _language(spec: Spec) -> Any:
+    _parser(spec)
+    return _PARSERS[(spec.module, spec.function)]
+
+
 def _parser(spec: Spec) -> Any:
     """A tree-sitter parser for the language, built on first use (the grammar's import is the cost)."""
     key = (spec.module, spec.function)
@@ -278,73 +277,124 @@ def _callee(node: Any, fields: tuple[str, ...]) -> str:
     return ""
 
 
+# Top-level constants (and functions bound to a name) per family, as tree-sitter query patterns capturing the name.
+_CONSTANTS = {
+    "python": ("(module (expression_statement (assignment left: (identifier) @const)))",),
+    "js": tuple(
+        f"(program {wrap.format(f'({decl} (variable_declarator name: (identifier) @const))')})"
+        for decl in ("lexical_declaration", "variable_declaration")
+        for wrap in ("{}", "(export_statement {})")
+    ),
+    "go": (
+        "(source_file (const_declaration (const_spec name: (identifier) @const)))",
+        "(source_file (var_declaration (var_spec name: (identifier) @const)))",
+    ),
+}
+_QUERIES: dict[str, tuple[Any, Any]] = {}
+
+
+def _queries(spec: Spec, language: Any) -> tuple[Any, Any]:
+    """(the structure query, the names query) of a language, compiled once. A node type a grammar lacks
+    (TypeScript's abstract classes in JavaScript) is left out rather than failing the whole query."""
+    key = f"{spec.module}.{spec.function}"
+    with _LOCK:
+        if key not in _QUERIES:
+            import tree_sitter
+
+            patterns = [f"({t}) @def" for t in spec.definitions]
+            patterns += [f"({t}) @call" for t in spec.calls]
+            patterns += [f"({t}) @imp" for t in spec.imports]
+            patterns += list(_CONSTANTS.get(spec.family, ()))
+            valid = []
+            for pattern in patterns:
+                try:
+                    tree_sitter.Query(language, pattern)
+                except (tree_sitter.QueryError, ValueError, NameError, SyntaxError):
+                    continue
+                valid.append(pattern)
+            names = " ".join(f"({t}) @id" for t in sorted(spec.identifiers))
+            _QUERIES[key] = (tree_sitter.Query(language, "\n".join(valid)), tree_sitter.Query(language, names))
+        return _QUERIES[key]
+
+
 def _walk(spec: Spec, root: Any, lines: frozenset[int]) -> Outline:
-    definitions: list[Definition] = []
-    calls: list[tuple[int, str]] = []
-    names: dict[int, set[str]] = {}
-    imports: list[Import] = []
-    stack: list[tuple[Any, int, int]] = [(root, -1, 0)]  # node, enclosing definition, depth below the root
-    while stack:
-        node, parent, depth = stack.pop()
-        kind = node.type
-        row = node.start_point[0] + 1
-        if kind in spec.identifiers and node.child_count == 0:
-            if row in lines:
-                names.setdefault(row, set()).add(node.text.decode("utf-8", "replace"))
+    """The outline from tree-sitter queries (the matching runs in C; a Python walk of every node costs ten
+    times as much on a large file)."""
+    import tree_sitter
+
+    structure, identifiers = _queries(spec, _language(spec))
+    captures = tree_sitter.QueryCursor(structure).captures(root)
+    found: list[tuple[int, Definition, int]] = []  # (start byte, definition, end byte)
+    for node in captures.get("def", []):
+        name = _name_of(spec, node)
+        if not name:
             continue
-        inner = parent
-        if kind in spec.definitions:
-            name = _name_of(spec, node)
-            if name:
-                body = node.child_by_field_name("body")
-                start = row
-                outer = node.parent
-                if outer is not None and outer.type in ("decorated_definition", "export_statement"):
-                    start = outer.start_point[0] + 1
-                definitions.append(
-                    Definition(
-                        name,
-                        spec.definitions[kind],
-                        start,
-                        node.end_point[0] + 1,
-                        body.start_point[0] + 1 if body is not None else row,
-                        parent,
-                    )
-                )
-                inner = len(definitions) - 1
-        elif kind in spec.constants_at_top and parent < 0 and depth <= 4:
-            target = node.child_by_field_name(spec.constants_at_top[kind])
-            if target is not None and target.type in ("identifier", "type_identifier"):
-                value = node.child_by_field_name("value")
-                what = "function" if value is not None and "function" in value.type else "constant"
-                top = node
-                while top.parent is not None and top.parent.type != root.type:
-                    top = top.parent
-                definitions.append(
-                    Definition(
-                        target.text.decode("utf-8", "replace"),
-                        what,
-                        top.start_point[0] + 1,
-                        top.end_point[0] + 1,
-                        top.start_point[0] + 1,
-                        -1,
-                    )
-                )
-        elif kind in spec.imports:
-            imports.extend(_imports(spec, node))
-        if kind in spec.calls:
-            callee = _callee(node, spec.calls[kind])
-            if callee:
-                calls.append((row, callee))
-        stack.extend((child, inner, depth + 1) for child in reversed(node.children))
+        body = node.child_by_field_name("body")
+        start = node.start_point[0] + 1
+        outer = node.parent
+        if outer is not None and outer.type in ("decorated_definition", "export_statement"):
+            start = outer.start_point[0] + 1
+        row = node.start_point[0] + 1
+        end = node.end_point[0] + 1
+        definition = Definition(name, spec.definitions[node.type], start, end, _body(body, row))
+        found.append((node.start_byte, definition, node.end_byte))
+    for node in captures.get("const", []):
+        top = node
+        while top.parent is not None and top.parent.parent is not None:
+            top = top.parent
+        holder = node.parent
+        value = None
+        if holder is not None:
+            value = holder.child_by_field_name("value") or holder.child_by_field_name("right")
+        what = "function" if value is not None and "function" in value.type else "constant"
+        first, last = top.start_point[0] + 1, top.end_point[0] + 1
+        found.append((top.start_byte, Definition(_text(node), what, first, last, first), top.end_byte))
+    found.sort(key=lambda item: (item[0], -item[2]))
+    definitions: list[Definition] = []
+    open_ends: list[tuple[int, int]] = []  # (end byte, index) of the definitions that hold the next one
+    for _, d, end_byte in found:
+        while open_ends and open_ends[-1][0] < end_byte:
+            open_ends.pop()
+        parent = open_ends[-1][1] if open_ends else -1
+        definitions.append(Definition(d.name, d.kind, d.start, d.end, d.body, parent))
+        open_ends.append((end_byte, len(definitions) - 1))
+    calls = []
+    for node in captures.get("call", []):
+        callee = _callee(node, spec.calls[node.type])
+        if callee:
+            calls.append((node.start_point[0] + 1, callee))
+    imports = [imp for node in captures.get("imp", []) for imp in _imports(spec, node)]
+    names: dict[int, set[str]] = {}
+    for first, last in _runs(lines):
+        cursor = tree_sitter.QueryCursor(identifiers)
+        cursor.set_point_range((first - 1, 0), (last, 0))
+        for node in cursor.captures(root).get("id", []):
+            row = node.start_point[0] + 1
+            if row in lines:
+                names.setdefault(row, set()).add(_text(node))
     return Outline(
         spec.name,
         spec.family,
         tuple(definitions),
-        tuple(calls),
-        {line: frozenset(found) for line, found in names.items()},
+        tuple(sorted(calls)),
+        {line: frozenset(found_names) for line, found_names in names.items()},
         tuple(imports),
     )
+
+
+def _body(body: Any, row: int) -> int:
+    return int(body.start_point[0]) + 1 if body is not None else row
+
+
+def _runs(lines: frozenset[int]) -> list[tuple[int, int]]:
+    """Consecutive line numbers as (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for line in sorted(lines):
+        if runs and line == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], line)
+        else:
+            runs.append((line, line))
+    return runs
 
 
 def _text(node: Any) -> str:

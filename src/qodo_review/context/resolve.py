@@ -98,6 +98,8 @@ class _Resolver:
         self.known = set(self.listing)
         self.related = Related()
         self.outlines: dict[str, Outline | None] = {}
+        self.raw: dict[str, str] = {}  # the text of each file read
+        self.searched: set[str] = set()
         self.order = 0
 
     # -- reading --------------------------------------------------------------------------------------------
@@ -109,12 +111,19 @@ class _Resolver:
         for path, text in self.reader.read(wanted).items():
             if path in self.known and "\0" not in text[:8000]:
                 self.related.texts[path] = text.splitlines()
+                self.raw[path] = text
 
     def _outline(self, path: str) -> Outline | None:
         if path not in self.outlines:
-            lines = self.related.texts.get(path)
-            self.outlines[path] = outline(path, "\n".join(lines), strict=False) if lines is not None else None
+            text = self.raw.get(path)
+            self.outlines[path] = outline(path, text, strict=False) if text is not None else None
         return self.outlines[path]
+
+    def _search(self, family: str) -> None:
+        """A searchable reader's files of one family, read in one batch before any search (not per rank)."""
+        if self.reader.searchable and family not in self.searched:
+            self.searched.add(family)
+            self._read(p for p in self.listing if _family(p) == family)
 
     def _add(self, path: str, start: int, end: int, rank: int, why: str, serves: str) -> None:
         self.order += 1
@@ -131,7 +140,7 @@ class _Resolver:
             if lines is None:
                 continue
             where = change.added | change.touched
-            parsed = outline(change.path, "\n".join(lines), where) if spec_for(change.path) else None
+            parsed = outline(change.path, self.raw[change.path], where) if spec_for(change.path) else None
             if parsed is None:
                 if self.code(change.path):
                     self.related.heuristic.add(change.path)
@@ -259,14 +268,15 @@ class _Resolver:
             candidates = [p for p in same if posixpath.dirname(p) == here] + [
                 p for p in same if _stem(p).lower().replace("-", "_") in stems
             ]
-        defines = definition_names(family, names)
+        self._search(family)
         self._read(candidates)
+        defines = definition_names(family, names)
         hits: dict[str, list[str]] = {}
         for path in candidates:
-            lines = self.related.texts.get(path)
-            if lines is None:
+            text = self.raw.get(path)
+            if text is None or not any(name in text for name in names):  # a substring test first: C speed
                 continue
-            for name in defines("\n".join(lines)):
+            for name in defines(text):
                 if path not in hits.get(name, []):
                     hits.setdefault(name, []).append(path)
         for name in names:
@@ -298,21 +308,22 @@ class _Resolver:
             candidates = [p for p in same if posixpath.dirname(p) == here] + [
                 p for p in same if TEST_PATH.search(p) and stem in p.lower()
             ]
+        self._search(family)
         self._read(candidates)
         calls = call_names(names)
         module = _stem(change.path)
         hits: dict[str, list[str]] = {}
         for path in candidates:
-            lines = self.related.texts.get(path)
-            if lines is None:
+            text = self.raw.get(path)
+            if text is None or not any(name in text for name in names):
                 continue
-            for name in set(calls("\n".join(lines))):
+            for name in set(calls(text)):
                 hits.setdefault(name, []).append(path)
         for name in names:
             # most relevant first: files that name the changed module (they import it), then the nearest
             ranked = sorted(
                 hits.get(name, []),
-                key=lambda p: (module not in "\n".join(self.related.texts.get(p, [])[:80]), _distance(here, p), p),
+                key=lambda p: (module not in self.raw.get(p, "")[:4000], _distance(here, p), p),
             )
             callers = tests = 0
             for path in ranked:
