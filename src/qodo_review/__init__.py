@@ -13,7 +13,9 @@ The map, in pipeline order:
   /improve's earlier suggestions).
 - ``engine.py``: ``run_task``, the one chunk runner: ``select`` -> ``budget`` -> ``redact/`` -> ``prompt`` ->
   ``providers/`` (through ``retry``) -> parse -> merge, halving a part that overflows, with ``coverage``;
-  ``budget`` packs files into calls by the estimates and model limits of ``tokens``.
+  ``budget`` packs files into calls by the estimates and model limits of ``tokens``; ``context/`` adds each
+  call's related code (the definitions the change is in and uses, its callers and tests; tree-sitter over the
+  head commit, read from the checkout's git objects or GitHub's API) within the room the diff leaves.
 - ``tasks/``: one pure module per command: its schema, system prompt, prompt data, parse, merge, its own
   after-processing (``findings`` placement for the review, suggestions, citations, labels) and its Markdown.
 - ``outcome.py``: the ``Outcome`` of any run, with the one exit-code mapping, the one findings-file schema and
