@@ -105,7 +105,7 @@ COVERAGE_KINDS = (
     ("not-reviewed", "⚠️ Not reviewed"),
 )
 ACCEPTED_TITLE = "Not reviewed (accepted by allow-partial)"
-STAGE_LABELS = {"model": "model calls"}
+STAGE_LABELS = {"model": "model calls", "context": "related code"}
 LISTED_IN_COMMENT = 200  # files named per list in the summary comment and the check; the rest are counted
 # The job summary names every file not reviewed while the list fits a quarter of GitHub's 1 MiB step summary
 # (about 2,500 rows); the rest of the summary (findings, what left the runner) must fit too. The findings file always
