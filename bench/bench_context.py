@@ -47,7 +47,11 @@ from qodo_review.gitread import Git
 from qodo_review.select import context_allowed, select_files
 
 REPOS = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "repos"
-PROJECTS = {"python": ("click.bundle", (".py",)), "go": ("cobra.bundle", (".go",)), "typescript": ("ky.bundle", (".ts", ".tsx"))}
+PROJECTS = {
+    "python": ("click.bundle", (".py",)),
+    "go": ("cobra.bundle", (".go",)),
+    "typescript": ("ky.bundle", (".ts", ".tsx")),
+}
 BUDGET_LINES = 800
 MAX_DIFF_LINES, MAX_DIFF_FILES = 400, 15
 
@@ -279,7 +283,9 @@ def run_repo(language: str, per_repo: int) -> tuple[list[Row], list[Row]]:
             raw_files = split_diff(git(clone, "diff", "-M", "-U3", parent, sha))
             reviewable = select_files(raw_files).reviewable
             changes = [change_of(r) for r in reviewable]
-            texts = {c.path: (clone / c.path).read_text(errors="replace") for c in changes if (clone / c.path).is_file()}
+            texts = {
+                c.path: (clone / c.path).read_text(errors="replace") for c in changes if (clone / c.path).is_file()
+            }
             reader = GitReader(Git(str(clone), executable), sha)
             start = time.perf_counter()
             related = gather(reviewable, reader, context_allowed)

@@ -245,14 +245,39 @@ class _Resolver:
                         found.add(used)
                         found.add(symbol)
                         break
-        spans = [(d.start, d.end) for d in parsed.definitions if any(d.start <= ln <= d.end for ln in change.added)]
+        # the functions the added lines are in are shown already (rank 1); a class holding them is not
+        spans = [
+            (d.start, d.end)
+            for d in (parsed.definitions[i] for i in {parsed.innermost(ln) for ln in change.added} - {-1})
+            if d.kind == "function"
+        ]
         for d in parsed.definitions:
             if d.name in names and d.name not in found and not any(a <= d.start and d.end <= b for a, b in spans):
                 self._definition(change.path, d, change.path, f"`{d.name}`, used by the change")
                 found.add(d.name)
+        if parsed.family == "python":
+            found |= self._fixtures(change, parsed, found)
         rest = sorted(names - found - {i.local for i in parsed.imports if not _local_module(parsed.family, i.module)})
         if rest:
             self._by_name(change, parsed, rest)
+
+    def _fixtures(self, change: Change, parsed: Outline, found: set[str]) -> set[str]:
+        """pytest fixtures: a test's parameter names a function of a conftest.py in its directory or above, with
+        no import to follow (any name on the added lines counts, not only calls)."""
+        here = posixpath.dirname(change.path)
+        conftests = [p for p in self.listing if p.endswith("conftest.py") and here.startswith(posixpath.dirname(p))]
+        used = {n for line in change.added for n in parsed.names.get(line, ())} - found
+        if not conftests or not used:
+            return set()
+        self._read(conftests)
+        fixtures: set[str] = set()
+        for path in sorted(conftests, key=len, reverse=True):
+            other = self._outline(path)
+            for d in other.definitions if other is not None else ():
+                if d.name in used and d.parent < 0 and d.name not in fixtures:
+                    self._definition(path, d, change.path, f"`{d.name}`, a fixture the change uses")
+                    fixtures.add(d.name)
+        return fixtures
 
     def _definition(self, path: str, d: Definition, serves: str, why: str) -> None:
         self._add(path, d.start, min(d.end, d.start + MAX_DEFINITION_LINES - 1), 2, why, serves)
