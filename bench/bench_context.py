@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qodo_review.context import Change, change_of, gather
-from qodo_review.context.languages import outline, spec_for
+from qodo_review.context.languages import spec_for
+from qodo_review.context.outline import outline
 from qodo_review.context.render import pick
 from qodo_review.context.resolve import MAX_CALLERS, Related
 from qodo_review.context.source import MAX_API_BYTES, MAX_API_READS, MAX_FILE_BYTES, GitReader

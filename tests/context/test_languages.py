@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from qodo_review.context.blocks import enclosing_block
-from qodo_review.context.languages import SPECS, Import, outline
+from qodo_review.context.languages import SPECS
+from qodo_review.context.outline import Import, outline
 
 CASES = [
     (

@@ -1,8 +1,10 @@
 """Related context: beside the diff, the code the change is in, the code it calls and the code that calls it.
 
-Modules: ``languages`` (the tree-sitter grammars and what their node types mean), ``blocks`` (the indentation
-heuristic for other files), ``resolve`` (the ranking, pure over a ``Reader``), ``render`` (one call's section,
-cut to its budget), ``source`` (the Readers: the workspace's git objects, a local repository, GitHub's API).
+Modules: ``languages`` (the tree-sitter grammars and what their node types mean), ``outline`` (a file's
+definitions, calls, imports and names, from tree-sitter queries), ``blocks`` (the indentation heuristic for
+other files), ``modules`` (imports to files, name and call patterns), ``resolve`` (the ranking, pure over a
+``Reader``), ``render`` (one call's section, cut to its budget), ``source`` (the Readers: the workspace's git
+objects, a local repository, GitHub's API), ``found`` (the engine's one call per run).
 The engine calls ``found.gather_context`` once per run and ``section`` once per model call.
 """
 

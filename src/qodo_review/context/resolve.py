@@ -12,12 +12,24 @@ import builtins
 import keyword
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from .blocks import enclosing_block
-from .languages import Definition, Outline, outline, spec_for
+from .languages import spec_for
+from .modules import (
+    TEST_PATH,
+    call_names,
+    definition_names,
+    distance,
+    family_of,
+    local_module,
+    module_files,
+    snake,
+    stem,
+)
+from .outline import Definition, Outline, outline
 
 MAX_ENCLOSING_LINES = 120  # a longer enclosing definition is shown around its changed lines
 AROUND_CHANGE = 15  # lines kept on each side of the changes of an enclosing definition cut to size
@@ -29,9 +41,6 @@ MAX_TESTS = 3  # tests per changed function
 MAX_CALLER_LINES = 40  # a caller longer than this is shown around the call
 MAX_NAMES = 60  # names of a change looked up; the rest are left (a huge PR's context is per part anyway)
 MAX_CHANGED_DEFINITIONS = 40  # changed functions whose callers are searched
-TEST_PATH = re.compile(
-    r"(^|/)(tests?|spec|__tests__|testing)/|(^|/)test_[^/]*$|_test\.[a-z]+$|\.(test|spec)\.[a-z]+$|Tests?\.java$"
-)
 _IGNORED_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | {"self", "cls", "this", "super", "_"}
 
 
@@ -123,7 +132,7 @@ class _Resolver:
         """A searchable reader's files of one family, read in one batch before any search (not per rank)."""
         if self.reader.searchable and family not in self.searched:
             self.searched.add(family)
-            self._read(p for p in self.listing if _family(p) == family)
+            self._read(p for p in self.listing if family_of(p) == family)
 
     def _add(self, path: str, start: int, end: int, rank: int, why: str, serves: str) -> None:
         self.order += 1
@@ -257,7 +266,7 @@ class _Resolver:
                 found.add(d.name)
         if parsed.family == "python":
             found |= self._fixtures(change, parsed, found)
-        rest = sorted(names - found - {i.local for i in parsed.imports if not _local_module(parsed.family, i.module)})
+        rest = sorted(names - found - {i.local for i in parsed.imports if not local_module(parsed.family, i.module)})
         if rest:
             self._by_name(change, parsed, rest)
 
@@ -285,13 +294,13 @@ class _Resolver:
     def _by_name(self, change: Change, parsed: Outline, names: Sequence[str]) -> None:
         family = parsed.family
         here = posixpath.dirname(change.path)
-        same = [p for p in self.listing if _family(p) == family and p != change.path]
+        same = [p for p in self.listing if family_of(p) == family and p != change.path]
         if self.reader.searchable:
             candidates = same
         else:  # within the bound: the change's own directory (Go's package), and files named after a symbol
-            stems = {_snake(n) for n in names} | {n.lower() for n in names}
+            stems = {snake(n) for n in names} | {n.lower() for n in names}
             candidates = [p for p in same if posixpath.dirname(p) == here] + [
-                p for p in same if _stem(p).lower().replace("-", "_") in stems
+                p for p in same if stem(p).lower().replace("-", "_") in stems
             ]
         self._search(family)
         self._read(candidates)
@@ -305,7 +314,7 @@ class _Resolver:
                 if path not in hits.get(name, []):
                     hits.setdefault(name, []).append(path)
         for name in names:
-            paths = sorted(hits.get(name, []), key=lambda p: (_distance(here, p), TEST_PATH.search(p) is not None, p))
+            paths = sorted(hits.get(name, []), key=lambda p: (distance(here, p), TEST_PATH.search(p) is not None, p))
             places: list[tuple[str, Definition]] = []
             for path in paths:
                 other = self._outline(path)
@@ -325,18 +334,18 @@ class _Resolver:
         if not names:
             return
         family, here = parsed.family, posixpath.dirname(change.path)
-        same = [p for p in self.listing if _family(p) == family]
+        same = [p for p in self.listing if family_of(p) == family]
         if self.reader.searchable:
             candidates = same
         else:
-            stem = _stem(change.path).lower()
+            name = stem(change.path).lower()
             candidates = [p for p in same if posixpath.dirname(p) == here] + [
-                p for p in same if TEST_PATH.search(p) and stem in p.lower()
+                p for p in same if TEST_PATH.search(p) and name in p.lower()
             ]
         self._search(family)
         self._read(candidates)
         calls = call_names(names)
-        module = _stem(change.path)
+        module = stem(change.path)
         hits: dict[str, list[str]] = {}
         for path in candidates:
             text = self.raw.get(path)
@@ -348,7 +357,7 @@ class _Resolver:
             # most relevant first: files that name the changed module (they import it), then the nearest
             ranked = sorted(
                 hits.get(name, []),
-                key=lambda p: (module not in self.raw.get(p, "")[:4000], _distance(here, p), p),
+                key=lambda p: (module not in self.raw.get(p, "")[:4000], distance(here, p), p),
             )
             callers = tests = 0
             for path in ranked:
@@ -382,135 +391,3 @@ class _Resolver:
 
 def _inside(span: tuple[int, int], shown: Sequence[tuple[int, int]]) -> bool:
     return any(a <= span[0] and span[1] <= b for a, b in shown)
-
-
-def _family(path: str) -> str:
-    spec = spec_for(path)
-    return spec.family if spec is not None else ""
-
-
-def _stem(path: str) -> str:
-    name = path.rsplit("/", 1)[-1]
-    return name.split(".", 1)[0]
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
-
-
-def _distance(here: str, path: str) -> int:
-    """Directory steps between a file's directory and another file."""
-    a = [p for p in here.split("/") if p]
-    b = [p for p in posixpath.dirname(path).split("/") if p]
-    common = 0
-    while common < min(len(a), len(b)) and a[common] == b[common]:
-        common += 1
-    return len(a) + len(b) - 2 * common
-
-
-def _local_module(family: str, module: str) -> bool:
-    """Whether an import names code of this repository as far as its text says (a relative path, crate::)."""
-    return module.startswith((".", "crate", "super", "self")) if family in ("js", "rust") else True
-
-
-def module_files(family: str, importer: str, module: str, level: int, known: set[str]) -> list[str]:
-    """The repository files an import's module names (none for a third-party module)."""
-    here = posixpath.dirname(importer)
-    if family == "python":
-        if level:
-            base = here
-            for _ in range(level - 1):
-                base = posixpath.dirname(base)
-            rel = posixpath.join(base, *module.split(".")) if module else base
-            return [p for p in (rel + ".py", rel + "/__init__.py") if p in known]
-        tail = "/".join(module.split("."))
-        ends = (tail + ".py", tail + "/__init__.py")
-        return sorted(
-            (p for p in known if p.endswith(ends) and (p in ends or p[: -len(_end(p, ends))].endswith("/"))), key=len
-        )[:2]
-    if family == "js":
-        if not module.startswith("."):
-            return []
-        rel = posixpath.normpath(posixpath.join(here, module))
-        stem = re.sub(r"\.(m?js|cjs|jsx)$", "", rel)
-        for candidate in (
-            rel,
-            *(stem + e for e in (".ts", ".tsx", ".js", ".jsx", ".mjs", ".mts", ".d.ts")),
-            *(rel + "/index" + e for e in (".ts", ".tsx", ".js", ".jsx")),
-        ):
-            if candidate in known:
-                return [candidate]
-        return []
-    if family == "go":
-        dirs = {posixpath.dirname(p) for p in known if p.endswith(".go")}
-        best = [d for d in dirs if d and (module == d or module.endswith("/" + d))]
-        if not best:
-            return []
-        top = max(best, key=len)
-        return sorted(
-            p for p in known if posixpath.dirname(p) == top and p.endswith(".go") and not p.endswith("_test.go")
-        )
-    if family == "java":
-        tail = module.replace(".", "/")
-        return sorted(p for p in known if p.endswith(".java") and posixpath.dirname(p).endswith(tail))[:20]
-    if family == "rust":
-        parts = [p for p in module.split("::") if p not in ("crate", "self", "super")]
-        if not parts:
-            return []
-        tail = "/".join(parts)
-        ends = (tail + ".rs", tail + "/mod.rs")
-        return sorted(p for p in known if p.endswith(ends))[:2]
-    return []
-
-
-def _end(path: str, ends: tuple[str, ...]) -> str:
-    return next(e for e in ends if path.endswith(e))
-
-
-# Per family, lines that may define a name (group `n` or `m`); the outline confirms. One pass per file.
-_DEF_PREFIX = {
-    "python": (
-        r"(?:^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(?P<n>{names})\b"
-        r"|^(?P<m>{names})[ \t]*(?::[^=\n]*)?=)"
-    ),
-    "js": (
-        r"(?:\b(?:function\*?|class|interface|type|enum|const|let|var)[ \t]+(?P<n>{names})\b"
-        r"|^[ \t]*(?:(?:static|async|get|set|public|private|protected|readonly)[ \t]+)*(?P<m>{names})[ \t]*[(<=:])"
-    ),
-    "go": (
-        r"(?:\b(?:func(?:[ \t]*\([^)]*\))?|type|const|var)[ \t]+(?P<n>{names})\b"
-        r"|^[ \t]+(?P<m>{names})[ \t]+(?:=|[\w.*\[\]]+[ \t]*=|[\w.*\[\]]+[ \t]*$))"
-    ),
-    "java": r"(?:\b(?:class|interface|enum|record)[ \t]+(?P<n>{names})\b|[\w>\]][ \t]+(?P<m>{names})[ \t]*\()",
-    "rust": (
-        r"(?:\b(?:fn|struct|enum|trait|type|const|static|mod|macro_rules!)[ \t]+(?P<n>{names})\b"
-        r"|\bimpl(?:<[^>]*>)?[ \t]+(?P<m>{names})\b)"
-    ),
-}
-
-
-def definition_names(family: str, names: Sequence[str]) -> Callable[[str], Iterator[str]]:
-    """The names a text may define (the outline confirms): one pass over each file for all the names."""
-    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    template = _DEF_PREFIX.get(family, r"\b(?P<n>{names})\b(?P<m>)")
-    pattern = re.compile(template.format(names=alternatives), re.MULTILINE)
-
-    def found(text: str) -> Iterator[str]:
-        for match in pattern.finditer(text):
-            name = match.group("n") or match.group("m")
-            if name:
-                yield name
-
-    return found
-
-
-def call_names(names: Sequence[str]) -> Callable[[str], Iterator[str]]:
-    """The names a text may call (`f(`, `new K(`, `T{`, `m!(`): one pass over each file for all the names."""
-    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    pattern = re.compile(rf"\b(?P<n>{alternatives})[ \t]*(?:!|::<[^>]*>)?[ \t]*[({{]")
-
-    def found(text: str) -> Iterator[str]:
-        for match in pattern.finditer(text):
-            yield match.group("n")
-
-    return found
