@@ -19,7 +19,9 @@ The map, in pipeline order:
   ``providers/`` (through ``retry``) -> parse -> merge, halving a part that overflows, with ``coverage``;
   ``budget`` packs files into calls by the estimates and model limits of ``tokens``; ``guidance`` adds the
   team's rules (instructions, path-instructions, the base branch's AGENTS.md/CLAUDE.md…) to every call;
-  ``cost`` prices each answer (the dated table, ``prices:``) and keeps the run under ``max-cost``.
+  ``cost`` prices each answer (the dated table, ``prices:``) and keeps the run under ``max-cost``; ``context/``
+  adds each call's related code (the definitions the change is in and uses, its callers and tests; tree-sitter
+  over the head commit, read from the checkout's git objects or GitHub's API) within the room the diff leaves.
 - ``providers/``: one adapter per provider behind one Protocol (OpenAI and compatible servers, Anthropic, and the
   clouds: ``azure_openai``, ``bedrock``, ``vertex``); ``providers/cloud.py`` decides the clouds' endpoints, token
   hosts and secrets from the inputs, ``cloudenv.py`` reads the credentials an earlier step left (action only).

@@ -48,6 +48,7 @@ from .sources import PullRef, git_diff, github_token, local_source, not_found, p
 from .tasks import TASKS
 
 if TYPE_CHECKING:  # --pr only: GitHub's client (and requests) are imported when a pull request is read
+    from .context import Reader
     from .fetch import Fetched
 
 KEY_VARS = {
@@ -153,6 +154,17 @@ def _isatty(stream: IO[str]) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def _local_reader(args: argparse.Namespace) -> Reader | None:
+    """The local repository whose HEAD gives related code: --repo, else with --base, --uncommitted or --staged
+    the current one; a --diff file or a --pr alone has none here (its new side may be anywhere)."""
+    directory = args.repo or ("." if args.base or args.uncommitted or args.staged else "")
+    if not directory:
+        return None
+    from .context.source import local_reader
+
+    return local_reader(directory, "--repo" if args.repo else "--base")
 
 
 def _git_reader(ref: str) -> Callable[[str], str | None]:
@@ -297,6 +309,8 @@ def run(
         cost_cap([settings.model] + ([fallback.model] if fallback else []), config.max_cost, config.prices)
     provider = None if dry else resilient(settings, fallback, clock=clock)
     nonce, question = secrets.token_hex(8), getattr(args, "question", "")
+    related = _local_reader(args) if config.related_code_lines > 0 and raw_files else None
+    related = _local_reader(args) if config.related_code_lines > 0 and raw_files else None
     if args.command == "review":
         outcome: Outcome[Any] = review_diff(
             pr,
@@ -308,6 +322,7 @@ def run(
             provider_host=settings.host,
             model=settings.model,
             progress=progress,
+            related=related,
         )
     else:
         if args.command == "ask" and not question.strip():
@@ -323,6 +338,7 @@ def run(
             host=settings.host,
             model=settings.model,
             progress=progress,
+            related=related if TASKS[args.command](config, nonce, question).related else None,
         )
     if fetched is not None:
         from .run import record_fetch

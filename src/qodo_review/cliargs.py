@@ -106,6 +106,12 @@ def _add_common(common: argparse.ArgumentParser) -> None:
     run.add_argument("--max-calls", default="", metavar="N", help="cap on the number of model calls")
     run.add_argument("--title", default="", help="a title for the change, shown to the model")
     run.add_argument(
+        "--repo",
+        default="",
+        metavar="DIR",
+        help="git repository whose HEAD gives the related code (default with --base, --uncommitted, --staged: here)",
+    )
+    run.add_argument(
         "--request-timeout",
         default="",
         metavar="SECONDS",

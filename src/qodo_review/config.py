@@ -97,6 +97,7 @@ class ReviewConfig:
     similar_comments: int = 0
     similar_embeddings: str = ""
     similar_rerank: bool = False
+    related_code_lines: int = 800  # lines of related code per model call (context/); 0 sends none
     extra: Mapping[str, Any] = field(default_factory=dict)
     # Seconds one model call may take: CPU-served local models need minutes (providers.ProviderSettings).
     request_timeout: float = 120.0
@@ -280,6 +281,7 @@ KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "similar-comments": ("similar_comments", _bounded_int(0, 100)),
     "similar-embeddings": ("similar_embeddings", _embeddings),
     "similar-rerank": ("similar_rerank", _bool),
+    "related-code-lines": ("related_code_lines", _bounded_int(0, 5000)),
 }
 assert {f for f, _ in KEYS.values()} <= {f.name for f in fields(ReviewConfig)}
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from .budget import BudgetPlan, Chunk, Piece, call_budget, plan_budget
 from .config import ReviewConfig
@@ -39,9 +39,14 @@ from .redact import Redactor, secret_findings, withheld_reason
 from .retry import Resilient, record_routes, wrap
 from .select import select_files
 
+if TYPE_CHECKING:  # context/ (and tree-sitter after it) is imported only by a run that sends related code
+    from .context import Reader
+    from .context.found import Found
+
 T = TypeVar("T")
 
 MAX_SPLIT_DEPTH = 4  # a context-length or truncation error halves a chunk at most this many times
+RELATED_OVERHEAD_TOKENS = 150  # the related-code section's heading and the label line of each block
 MAX_NOT_SHOWN = 200  # names of files not shown, listed for the model (describe); the rest are counted
 NOT_SHOWN_REASON = "did not fit in the one model call this tool makes (max-input-tokens)"
 UNVERIFIED_REASON = (
@@ -60,6 +65,7 @@ class PromptBuilder(Protocol):
         output_tokens: int,
         context: str,
         part: tuple[int, int],
+        related: str = "",
     ) -> Prompt: ...
 
 
@@ -80,6 +86,7 @@ class Task(Generic[T]):
     # What a part's answer may say about its own files only (the review's walkthrough lines): (answer, paths)
     scope: Callable[[T, frozenset[str]], T] | None = None
     always_call: bool = False  # one call even without a diff: the data is the context (/similar_issue's re-rank)
+    related: bool = False  # send related code (context/) beside the diff, within each call's budget
 
 
 def run_task(
@@ -96,9 +103,11 @@ def run_task(
     family: str = "",
     token_hosts: Sequence[str] = (),
     progress: Progress | None = None,
+    related: Reader | None = None,
 ) -> Outcome[T]:
     """Run one task over the files; caller None means dry run (build and record the prompts, call nothing).
-    ``progress`` is told the plan and each part as it ends (the CLI's status line).
+    ``progress`` is told the plan and each part as it ends (the CLI's status line). ``related``: where
+    related code is read (the head commit), None for none.
 
     The Outcome's ``findings`` hold the secret scan's findings (when the task asks for it), its ``answer``
     the merged answer of every call, or None when no call answered."""
@@ -153,6 +162,13 @@ def run_task(
     if task.list_not_shown:
         context = _not_shown_block([*selection.skipped, *not_shown]) + context
     watch.lap("budget")
+    found_context = None
+    if task.related and related is not None and config.related_code_lines > 0 and plan.chunks:
+        from .context.found import gather_context
+
+        found_context = gather_context(related, plan, reviewable, config.ignore)
+        outcome.manifest.related_source = found_context.source
+        watch.lap("context")
     scanned: set[str] = set()
     found: dict[int, list[Finding]] = {}  # the secret scan's findings of each file not sent whole, by index
     quick: list[tuple[int, list[str]]] = []  # files read by the redactor alone, while the calls are in flight
@@ -189,6 +205,7 @@ def run_task(
             progress.part_done(result.usage)
         return result
 
+    runner.related, runner.related_lines = found_context, config.related_code_lines
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
         parts = pool.map(run_part, plan.chunks, range(len(plan.chunks)))  # every part submitted at once
         found.update(_scan_quick(quick, raw_files, redactor))  # while the workers wait for the model
@@ -209,6 +226,7 @@ def run_task(
         outcome.errors.extend(result.errors)
         outcome.prompts.extend(result.prompts)
         outcome.manifest.files.extend(result.files_sent)
+        outcome.manifest.related.extend(result.related_sent)
         outcome.lines_reviewed += sum(lines for path, lines in result.files_reviewed if path not in unverified)
         answers.extend(result.answers)
         secrets.extend(result.secrets)
@@ -243,6 +261,7 @@ class _Result(Generic[T]):
     files_reviewed: list[tuple[str, int]] = field(default_factory=list)  # the parts the model answered
     secrets: list[Finding] = field(default_factory=list)  # found by the secret scan in what this part sends
     over_cost: list[tuple[str, int]] = field(default_factory=list)  # (path, lines) not sent: max-cost
+    related_sent: list[tuple[str, int]] = field(default_factory=list)  # related code blocks (path, lines)
     redacted: list[tuple[int, ...]] | None = None  # per piece of the part: the hunks the secret scan reads
     prompt_seconds: float = 0.0
 
@@ -322,6 +341,8 @@ class _Runner(Generic[T]):
         self.total = len(plan.chunks)
         self.scanned = scanned  # files the secret scan read whole already; None: no secret scan
         self.meter = Meter([], None, {})  # the run's cost and its max-cost account
+        self.related: Found | None = None  # related code for the parts (context/), None: none
+        self.related_lines = 0
 
     def run(self, chunk: Chunk, index: int) -> _Result[T]:
         result: _Result[T] = _Result()
@@ -343,9 +364,22 @@ class _Runner(Generic[T]):
             )
         return result
 
-    def _prompt(self, chunk: Chunk, index: int, result: _Result[T]) -> Prompt:
+    def _prompt(self, chunk: Chunk, index: int, result: _Result[T], depth: int = 0) -> Prompt:
         start = time.perf_counter()
         files = render_chunk(chunk, self.redactor)
+        related = ""
+        if self.related is not None and depth == 0:  # a part split for overflowing goes without: the diff wins
+            from .context import section
+
+            room = (self.plan.call_tokens - chunk.tokens) * 9 // 10 - RELATED_OVERHEAD_TOKENS
+            related, blocks = section(
+                self.related.related,
+                {p.raw.path for p in chunk.pieces},
+                self.redactor,
+                max_lines=self.related_lines,
+                max_tokens=room,
+            )
+            result.related_sent.extend((b.path, b.lines) for b in blocks)
         result.files_sent.extend((f.path, f.lines_sent) for f in files)
         if result.redacted is None:  # the whole part's first rendering (halves re-render the same lines)
             result.redacted = [f.redacted for f in files]
@@ -357,13 +391,14 @@ class _Runner(Generic[T]):
             output_tokens=self.plan.output_tokens,
             context=self.context,
             part=(index + 1, self.total),
+            related=related,
         )
         result.prompt_seconds += time.perf_counter() - start
         return prompt
 
     def _run(self, chunk: Chunk, index: int, result: _Result[T], depth: int) -> None:
-        mark = len(result.files_sent)
-        prompt = self._prompt(chunk, index, result)
+        mark, related_mark = len(result.files_sent), len(result.related_sent)
+        prompt = self._prompt(chunk, index, result, depth)
         if self.provider is None:
             result.prompts.append(prompt)
             result.files_reviewed.extend(result.files_sent[mark:])  # a dry run prepares what it would review
@@ -384,6 +419,7 @@ class _Runner(Generic[T]):
                 result.errors.append(f"Part {index + 1}: {exc} It could not be split further.")
                 return
             del result.files_sent[mark:]
+            del result.related_sent[related_mark:]
             for half in halves:
                 self._run(half, index, result, depth + 1)
             return

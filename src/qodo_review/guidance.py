@@ -188,9 +188,17 @@ def guided(task: Task[T], config: ReviewConfig, paths: Sequence[str]) -> Task[T]
         output_tokens: int,
         context: str,
         part: tuple[int, int],
+        related: str = "",
     ) -> Prompt:
         base = task.prompt(
-            pr, files, redactor=redactor, nonce=nonce, output_tokens=output_tokens, context=context, part=part
+            pr,
+            files,
+            redactor=redactor,
+            nonce=nonce,
+            output_tokens=output_tokens,
+            context=context,
+            part=part,
+            related=related,
         )
         system = team.get(nonce, redactor)
         here = path_text(rules, [f.path for f in files], redactor)

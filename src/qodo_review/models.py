@@ -260,6 +260,17 @@ class Manifest:
     guidance: list[str] = field(default_factory=list)  # the team's rules sent with the calls (guidance.py)
     # Hosts asked for an access token (a cloud provider's token endpoints): credentials went there, never code.
     token_hosts: list[str] = field(default_factory=list)
+    related: list[tuple[str, int]] = field(default_factory=list)  # (path, lines) of each related-code block sent
+    related_source: str = ""  # where related code was read from, and what that source could not do
+
+    def related_line(self) -> str:
+        """The manifest line, "Related code: 14 snippets from 6 files, 612 lines (…)"; "" when none was read."""
+        if not self.related and not self.related_source:
+            return ""
+        files = len({path for path, _ in self.related})
+        lines = sum(n for _, n in self.related)
+        where = f" ({self.related_source})" if self.related_source else ""
+        return f"Related code: {len(self.related)} snippets from {files} files, {lines} lines{where}."
 
 
 @dataclass(frozen=True, slots=True)

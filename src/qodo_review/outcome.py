@@ -186,6 +186,8 @@ class Outcome(Generic[T]):
             f"sent to {self.manifest.provider_host} ({self.manifest.model})."
         )
         text += "".join(f"\n{line}." for line in self.manifest.guidance)  # the team's rules, in every call
+        if self.manifest.related_line():
+            text += " " + self.manifest.related_line()
         if show_prompts:
             text += "".join(
                 f"\n----- call {i}: system -----\n{p.system}\n----- call {i}: user -----\n{p.user}"

@@ -68,6 +68,11 @@ INDENT_SIGNIFICANT_SUFFIXES = frozenset(
     }
 )
 INDENT_SIGNIFICANT_NAMES = frozenset({"makefile", "gnumakefile", "snakefile", "build", "build.bazel", "workspace"})
+# Said outside the data fence when a call carries related code (context/): it is there to be read, not reviewed.
+RELATED_NOTE = (
+    "After the diff, a `## Related code` section shows unchanged code of the repository (numbered `n |`, not "
+    "`R<n>`/`L<n>`): read-only context. Findings must cite lines of the diff only.\n"
+)
 CONTINUED = "↪"  # the mark of a row that continues the line above (MAX_LINE_CHARS characters per row)
 REINDENTED = "~"
 ROW_NOTATION = (
@@ -321,14 +326,19 @@ def build_review_prompt(
     nonce: str,
     output_tokens: int,
     part: tuple[int, int] = (1, 1),
+    related: str = "",
 ) -> Prompt:
+    """``related``: the related-code section (context/, redacted already), sent after the diff."""
     system = system_text(config, nonce)
     # What every call of the run shares comes first (the PR's title and description), the part's own diff and
     # scope after it: a provider's prompt cache serves the shared prefix to every call after the first.
     scope = f"\nThis is part {part[0]} of {part[1]} of the diff; review only what is shown." if part[1] > 1 else ""
     diff_text = "\n\n".join(f.text for f in files)
+    if related:
+        diff_text += "\n\n" + related
     head = pr_header(pr, redactor) + "\n\n"
-    user = fenced(nonce, head + diff_text) + scope
+    # the notes after the data, so the start every call shares stays the cacheable prefix (Prompt.shared)
+    user = fenced(nonce, head + diff_text) + scope + (f"\n{RELATED_NOTE.rstrip()}" if related else "")
     return Prompt(
         system=system,
         user=user,

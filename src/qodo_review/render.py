@@ -110,7 +110,7 @@ COVERAGE_KINDS = (
     ("not-reviewed", "⚠️ Not reviewed"),
 )
 ACCEPTED_TITLE = "Not reviewed (accepted by allow-partial)"
-STAGE_LABELS = {"model": "model calls"}
+STAGE_LABELS = {"model": "model calls", "context": "related code"}
 LISTED_IN_COMMENT = 200  # files named per list in the summary comment and the check; the rest are counted
 # The job summary names every file not reviewed while the list fits a quarter of GitHub's 1 MiB step summary
 # (about 2,500 rows); the rest of the summary (findings, what left the runner) must fit too. The findings file always
@@ -226,6 +226,7 @@ def manifest_section(report: Outcome[Any]) -> str:
         f"- Model calls: {report.usage.calls}; tokens in {report.usage.tokens_in}, out {report.usage.tokens_out}.",
         f"- Secrets redacted before sending: {redactions}.",
         *(f"- {plain(line, 1000)}." for line in m.guidance),  # the team's rules, sent with the calls
+        *([f"- {m.related_line()}"] if m.related_line() else []),
         "- Nothing else left the runner: no telemetry, no other host, nothing stored after the job.",
     ]
     if m.token_hosts:
@@ -235,6 +236,13 @@ def manifest_section(report: Outcome[Any]) -> str:
         more = f" and {len(files) - 50} more" if len(files) > 50 else ""
         shown = ", ".join(inline_code(p) for p in files[:50]) + more
         lines.append(f"- Files sent: {shown}")
+    if m.related:
+        per_file: dict[str, int] = {}
+        for path, count in m.related:
+            per_file[path] = per_file.get(path, 0) + count
+        more = f" and {len(per_file) - 50} more" if len(per_file) > 50 else ""
+        rows = ", ".join(f"{inline_code(p)} ({n} lines)" for p, n in sorted(per_file.items())[:50])
+        lines.append(f"- Related code read-only context from: {rows}{more}")
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .config import ReviewConfig
 from .diff import RawFile
@@ -21,6 +22,9 @@ from .providers import Provider
 from .redact import Redactor
 from .retry import Resilient
 from .tasks import review as review_task
+
+if TYPE_CHECKING:
+    from .context import Reader
 
 __all__ = ["UNVERIFIED_REASON", "review_diff"]
 
@@ -39,6 +43,7 @@ def review_diff(
     family: str = "",
     token_hosts: Sequence[str] = (),
     progress: Progress | None = None,
+    related: Reader | None = None,
 ) -> Outcome[Answer]:
     """Review the files; provider None means dry run (build and record the prompts, call nothing).
 
@@ -56,6 +61,7 @@ def review_diff(
         family=family,
         token_hosts=token_hosts,
         progress=progress,
+        related=related,
     )
     start = time.perf_counter()
     review_task.settle(outcome, raw_files, known)

@@ -14,14 +14,14 @@ import importlib
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from .clock import SYSTEM_CLOCK, Clock
 from .config import ReviewConfig
 from .engine import Task, run_task
 from .event import Activity
-from .fetch import Fetched, Git, fetch_files
+from .fetch import Fetched, Git, GitUnusable, fetch_files
 from .github import GitHub
 from .inputs import Inputs
 from .models import PullRequest
@@ -31,6 +31,9 @@ from .providers import REGISTRY, Provider, ProviderSettings
 from .providers.cloud import CloudCredentials
 from .redact import Redactor
 from .retry import resilient
+
+if TYPE_CHECKING:
+    from .context import Reader
 
 T = TypeVar("T")
 
@@ -112,10 +115,29 @@ def call_model(facts: Run, github: GitHub, out: Out, redactor: Redactor, spec: T
         model=facts.settings.model,
         family=facts.settings.family,
         token_hosts=facts.settings.cloud.token_hosts,
+        related=related_reader(facts, github, out) if spec.related else None,
     )
     if facts.dry_run:
         out.log(result.dry_run_text(show_prompts=True))
     return result
+
+
+def related_reader(facts: Run, github: GitHub, out: Out) -> Reader | None:
+    """Where related code is read at the head commit: the workspace's checkout when it holds that commit and
+    passes gitread's checks, else GitHub's API (bounded). None when related-code-lines is 0. Nothing is read
+    here but the checkout's soundness: the engine reads what it needs."""
+    if facts.config.related_code_lines <= 0:
+        return None
+    from .context.source import ApiReader, GitReader
+
+    git = Git.find(facts.env.workspace)
+    if git is not None:
+        try:
+            git.check(facts.pr.head_sha)
+            return GitReader(git, facts.pr.head_sha)
+        except GitUnusable as exc:
+            out.log(f"qodo-review: related code is read through GitHub's API; the checkout was not used ({exc}).")
+    return ApiReader(github, facts.pr.head_sha)
 
 
 def record_fetch(outcome: Outcome[Any], fetched: Fetched | None) -> None:

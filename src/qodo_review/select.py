@@ -290,6 +290,14 @@ def classify(raw: RawFile, repo_ignores: Sequence[str] = ()) -> Skipped | None:
     return None
 
 
+def context_allowed(path: str, repo_ignores: Sequence[str] = ()) -> bool:
+    """Whether a file of the repository may be read as related context: never a withheld file, nor one the
+    base config or the built-in list ignores (the same decisions as for a changed file)."""
+    if withheld_reason(path) is not None:
+        return False
+    return not any(matches(path, p) for p in repo_ignores) and not any(matches(path, p) for p, _ in DEFAULT_IGNORES)
+
+
 def priority(raw: RawFile) -> tuple[int, str]:
     """Lower sorts first: security-sensitive, source, tests, docs, then deletions of the same."""
     path = raw.path

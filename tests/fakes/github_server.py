@@ -697,6 +697,7 @@ class FakeGitHub:
             ("GET", r"contents/(.+)", self._get_contents),
             ("GET", r"issues", self._list_issues),
             ("GET", r"issues/(\d+)", self._get_issue),
+            ("GET", r"git/trees/([^/]+)", self._get_tree),
             ("GET", r"issues/(\d+)/comments", self._list_issue_comments),
             ("POST", r"issues/(\d+)/comments", self._create_issue_comment),
             ("GET", r"issues/comments/(\d+)", self._get_issue_comment),
@@ -832,6 +833,28 @@ class FakeGitHub:
                 "name": path.rsplit("/", 1)[-1],
                 "content": base64.b64encode(data).decode(),
             },
+        )
+
+    def _get_tree(self, req: RecordedRequest, sha: str) -> Reply:
+        """`git/trees/{sha}?recursive=1`: the files set (set_file) at that commit, blobs with their sizes and
+        ids, and their directories as tree entries, as GitHub lists them; 404 for a commit with no files."""
+        sha = unquote(sha)
+        files = {p: t.encode() for (p, ref), t in self._files.items() if ref == sha}
+        if not files:
+            raise not_found()
+        recursive = req.query.get("recursive", "") not in ("", "0", "false")
+        entries: list[dict[str, Any]] = []
+        dirs = sorted({"/".join(p.split("/")[:i]) for p in files for i in range(1, p.count("/") + 1)})
+        for d in dirs:
+            if recursive or "/" not in d:
+                entries.append({"path": d, "mode": "040000", "type": "tree", "sha": "0" * 40})
+        for path, data in sorted(files.items()):
+            if recursive or "/" not in path:
+                blob = hashlib.sha1(b"blob %d\0%s" % (len(data), data), usedforsecurity=False).hexdigest()
+                entries.append({"path": path, "mode": "100644", "type": "blob", "sha": blob, "size": len(data)})
+        return Reply(
+            200,
+            {"sha": sha, "url": f"{self.url}/repos/{self.repo}/git/trees/{sha}", "tree": entries, "truncated": False},
         )
 
     def _get_permission(self, req: RecordedRequest, login: str) -> Reply:

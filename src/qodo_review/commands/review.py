@@ -24,7 +24,7 @@ from ..outcome import Outcome
 from ..output import Out
 from ..render import scope_line
 from ..review import review_diff
-from ..run import Run, fetch, record_fetch
+from ..run import Run, fetch, record_fetch, related_reader
 from ..state import (
     STATE_OPEN,
     Entry,
@@ -68,6 +68,7 @@ def prepare(ctx: Context, now: Callable[[], datetime] = lambda: datetime.now(UTC
             known=KnownFiles.of(pr_files if raw_files else [], head_tree(facts, github, out)),
             family=facts.settings.family,
             token_hosts=facts.settings.cloud.token_hosts,
+            related=related_reader(facts, github, out) if raw_files else None,
         )
         record_fetch(report, fetched)
         if scope.incremental:

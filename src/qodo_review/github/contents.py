@@ -54,3 +54,17 @@ class ContentsAPI(Transport):
         if resp.headers.get("Content-Type", "").startswith("application/json") and resp.content[:1] == b"[":
             raise GitHubError(f"{path} at {ref} is a directory, not a file.")
         return resp.content.decode("utf-8", errors="replace")
+
+    def get_tree(self, sha: str) -> tuple[list[tuple[str, int]], bool]:
+        """Every file (blob) of the tree at a commit with its size, in one request, and whether GitHub cut the
+        listing short (OpenAPI `git/get-tree`: "If truncated is true ... the limit for the tree array is
+        100,000 entries with a maximum size of 7 MB")."""
+        resp = self._request("GET", self._url(f"git/trees/{quote(sha, safe='')}"), params={"recursive": "1"})
+        data = _obj(_decode(resp))
+        entries = data.get("tree")
+        files = [
+            (str(e["path"]), int(e.get("size") or 0))
+            for e in (entries if isinstance(entries, list) else [])
+            if isinstance(e, dict) and e.get("type") == "blob" and isinstance(e.get("path"), str)
+        ]
+        return files, bool(data.get("truncated"))

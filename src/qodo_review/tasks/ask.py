@@ -107,6 +107,7 @@ def spec(config: ReviewConfig, nonce: str, question: str, thread: Thread | None 
         merge_replies,
         context=question_context(question, thread),
         focus=thread.path if thread else "",
+        related=True,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from ..budget import estimate_tokens
 from ..engine import Task
 from ..models import Prompt, PullRequest
-from ..prompt import ROW_NOTATION, RenderedFile, fenced, pr_header, shared_prefix
+from ..prompt import RELATED_NOTE, ROW_NOTATION, RenderedFile, fenced, pr_header, shared_prefix
 from ..redact import Redactor
 
 T = TypeVar("T")
@@ -42,6 +42,7 @@ def tool_task(
     max_calls: int = 1,
     focus: str = "",
     list_not_shown: bool = False,
+    related: bool = False,
 ) -> Task[T]:
     """A tool's Task: one call unless it says otherwise (max_calls), its schema named after the tool."""
 
@@ -54,6 +55,7 @@ def tool_task(
         output_tokens: int,
         context: str,
         part: tuple[int, int],
+        related: str = "",
     ) -> Prompt:
         return build_tool_prompt(
             name,
@@ -66,6 +68,7 @@ def tool_task(
             output_tokens=output_tokens,
             context=context,
             part=part,
+            related=related,
         )
 
     def overhead(pr: PullRequest, redactor: Redactor, context: str) -> int:
@@ -81,6 +84,7 @@ def tool_task(
         max_calls=max_calls,
         focus=focus,
         list_not_shown=list_not_shown,
+        related=related,
     )
 
 
@@ -96,17 +100,21 @@ def build_tool_prompt(
     output_tokens: int,
     context: str = "",
     part: tuple[int, int] = (1, 1),
+    related: str = "",
 ) -> Prompt:
-    """The PR header, the diff and the tool's context, all redacted inside one data fence."""
+    """The PR header, the diff and the tool's context, all redacted inside one data fence; ``related`` (the
+    related-code section, redacted already) after the diff."""
     scope = ""
     if part[1] > 1:
         scope = f"\nThis is part {part[0]} of {part[1]} of the diff; answer only about what is shown."
-    # The shared start first (prompt caching: prompt.build_review_prompt), the part's scope last.
+    # The shared start first (prompt caching: prompt.build_review_prompt), the part's scope and notes last.
     head = pr_header(pr, redactor) + "\n\n"
     data = head + diff_text
+    if related:
+        data += "\n\n" + related
     if context.strip():
         data += "\n\n" + redactor.redact(context.strip())
-    user = fenced(nonce, data) + scope
+    user = fenced(nonce, data) + scope + (f"\n{RELATED_NOTE.rstrip()}" if related else "")
     return Prompt(
         system=system,
         user=user,

@@ -119,6 +119,7 @@ def spec(config: ReviewConfig, nonce: str) -> Task[tuple[Suggestion, ...]]:
         parse_suggestions,
         lambda parts: tuple(s for p in parts for s in p),
         max_calls=config.max_calls,
+        related=True,
     )
 
 

@@ -29,15 +29,16 @@ def task(config: ReviewConfig) -> Task[Answer]:
         output_tokens: int,
         context: str,
         part: tuple[int, int],
+        related: str = "",
     ) -> Prompt:
         return build_review_prompt(
-            pr, files, config, redactor=redactor, nonce=nonce, output_tokens=output_tokens, part=part
+            pr, files, config, redactor=redactor, nonce=nonce, output_tokens=output_tokens, part=part, related=related
         )
 
     def overhead(pr: PullRequest, redactor: Redactor, context: str) -> int:
         return overhead_tokens(pr, config)
 
-    return Task("review", prompt, overhead, parse_answer, merge_answers, scan_secrets=True, scope=scoped)
+    return Task("review", prompt, overhead, parse_answer, merge_answers, scan_secrets=True, scope=scoped, related=True)
 
 
 def merge_answers(answers: Sequence[Answer]) -> Answer:

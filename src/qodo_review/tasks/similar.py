@@ -193,6 +193,7 @@ def rerank_task(target: Issue, candidates: Sequence[Issue], top: int) -> Task[tu
         output_tokens: int,
         context: str,
         part: tuple[int, int],
+        related: str = "",
     ) -> Prompt:
         system = RERANK_SYSTEM.format(top=top, nonce=nonce)
         user = fenced(nonce, redactor.redact(context))
