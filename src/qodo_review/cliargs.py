@@ -11,6 +11,7 @@ from typing import IO, Any, NoReturn
 
 from . import __version__, cli_similar
 from .providers import PROVIDER_KINDS
+from .providers.cloud import CLOUD_KINDS
 
 COMMAND_HELP = {
     "describe": "write a description of the change (summary, type, walkthrough, notes)",
@@ -77,7 +78,13 @@ def _add_common(common: argparse.ArgumentParser) -> None:
         "--pr", metavar="URL", help="a GitHub pull request: https://github.com/OWNER/REPO/pull/N or OWNER/REPO#N"
     )
     model = common.add_argument_group("model")
-    model.add_argument("--provider", default="auto", choices=PROVIDER_KINDS, help="default: auto (from the key)")
+    model.add_argument(
+        "--provider",
+        default="auto",
+        choices=(*PROVIDER_KINDS, *CLOUD_KINDS),  # a cloud one is taken, then refused with why (cli.run)
+        metavar="{" + ",".join(PROVIDER_KINDS) + "}",
+        help="default: auto (from the key); the clouds (azure-openai, bedrock, vertex) are the action's",
+    )
     model.add_argument("--model", default="", help="model name (default chosen per provider)")
     model.add_argument("--base-url", default="", help="OpenAI- or Anthropic-compatible endpoint URL")
     model.add_argument(
