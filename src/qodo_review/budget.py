@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from .diff import RawFile, parse_file
-from .models import Hunk, Skipped
+from .models import Hunk, Line, Skipped
 from .tokens import (
     DEFAULT_CALL_INPUT_TOKENS,
     DEFAULT_OUTPUT_TOKENS,
@@ -182,6 +182,16 @@ def _part(raw: RawFile, header: str, start: int, end: int) -> RawFile:
     )
 
 
+CUT_BLOCK_LINES = 256  # lines estimated together while cutting a hunk too big for one call
+
+
+def _block_tokens(lines: Sequence[Line], start: int, end: int) -> int:
+    """Lines[start:end] as the prompt shows them: their text and newlines (one estimate of the joined text),
+    the newline before them, and a prefix per row."""
+    text = "\n".join([ln.text for ln in lines[start:end]])
+    return estimate_tokens(text) + 1 + LINE_PREFIX_TOKENS * (end - start) + row_tokens(text)
+
+
 def _cut_hunk(hunk: Hunk, budget: int) -> list[Hunk]:
     if FILE_HEADER_TOKENS + hunk_tokens(hunk) <= budget:
         return [hunk]
@@ -193,6 +203,15 @@ def _cut_hunk(hunk: Hunk, budget: int) -> list[Hunk]:
     limit = budget - FILE_HEADER_TOKENS - estimate_tokens(hunk.section) - LINE_PREFIX_TOKENS - 2
     while start < len(lines):
         tokens, end = 0, start
+        # Whole blocks of lines first, one estimate each (a hunk of a million lines costs a million estimates
+        # one line at a time), then single lines up to the limit. A block's cost bounds what its lines add to
+        # hunk_tokens exactly as the sum of their line_tokens does (the estimate is subadditive).
+        while end + CUT_BLOCK_LINES <= len(lines):
+            cost = _block_tokens(lines, end, end + CUT_BLOCK_LINES)
+            if tokens + cost > limit:
+                break
+            tokens += cost
+            end += CUT_BLOCK_LINES
         while end < len(lines):
             cost = line_tokens(lines[end].text)
             if end > start and tokens + cost > limit:

@@ -23,6 +23,9 @@ from .resolve import Change, Reader, Related, resolve
 __all__ = ["Block", "Change", "Reader", "Related", "change_of", "gather", "section"]
 
 MAX_CONTEXT_FILES = 300  # changed files whose context is resolved; past it a PR's parts go without
+# A file changed in more lines than this (generated, vendored, a data dump) gets no related code: it fills
+# its calls itself, and reading its lines for a change set would cost more than the whole rest of the PR.
+MAX_CONTEXT_FILE_CHANGES = 5_000
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 
 
@@ -60,8 +63,12 @@ def change_of(raw: RawFile) -> Change:
 
 def gather(raw_files: Sequence[RawFile], reader: Reader, allowed: Callable[[str], bool]) -> Related:
     """Every candidate snippet for these changed files (deleted files have no new side to relate)."""
-    changes = [change_of(r) for r in raw_files if r.status is not FileStatus.DELETED and not r.binary]
-    return resolve(changes[:MAX_CONTEXT_FILES], reader, allowed, is_source)
+    eligible = [
+        r
+        for r in raw_files
+        if r.status is not FileStatus.DELETED and not r.binary and r.added + r.removed <= MAX_CONTEXT_FILE_CHANGES
+    ]
+    return resolve([change_of(r) for r in eligible[:MAX_CONTEXT_FILES]], reader, allowed, is_source)
 
 
 def section(

@@ -22,6 +22,10 @@ _CONTROLS = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0x
 _DROP_IN_CODE: dict[int, None] = dict.fromkeys([*_CONTROLS, *_BIDI])
 # U+FDD0..U+FDEF are noncharacters reserved for internal use: we use two as placeholder sentinels.
 _DROP_IN_TEXT: dict[int, None] = dict.fromkeys([*_CONTROLS, *_BIDI, 0xFEFF, *range(0xFDD0, 0xFDF0)])
+# The same as character classes: re.sub scans at C speed where str.translate with a dict looks up every
+# character (a few times slower on the long texts of a big summary).
+_DROP_IN_CODE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _DROP_IN_CODE) + "]+")
+_DROP_IN_TEXT_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _DROP_IN_TEXT) + "]+")
 _PH_OPEN, _PH_CLOSE = "\ufdd0", "\ufdd1"
 _PH = re.compile(f"{_PH_OPEN}([0-9]+){_PH_CLOSE}")
 
@@ -29,12 +33,13 @@ _PH = re.compile(f"{_PH_OPEN}([0-9]+){_PH_CLOSE}")
 def _clean_code(text: str) -> str:
     """Code keeps every printable character; only line endings, controls and bidi change."""
     text = _SURROGATE.sub("\ufffd", text).replace("\r\n", "\n").replace("\r", "\n")
-    return text.translate(_DROP_IN_CODE)
+    return _DROP_IN_CODE_RE.sub("", text)
 
 
 def _clean_text(text: str) -> str:
     # U+2028/2029 are line terminators for JavaScript's /^/m: a bot could see a line start there.
-    return _clean_code(text).replace("\u2028", "\n").replace("\u2029", "\n").translate(_DROP_IN_TEXT)
+    text = _clean_code(text).replace("\u2028", "\n").replace("\u2029", "\n")
+    return _DROP_IN_TEXT_RE.sub("", text)
 
 
 _COMMENT_OPEN = re.compile("<!--")
@@ -106,7 +111,7 @@ def log_safe(text: str) -> str:
     other control characters and bidi overrides.
     """
     text = _ANSI.sub("", _SURROGATE.sub("\ufffd", text)).replace("\r", "")
-    text = text.translate(_DROP_IN_CODE)
+    text = _DROP_IN_CODE_RE.sub("", text)
     lines = text.split("\n")
     return "\n".join(_ZWSP + ln if ln.lstrip().startswith(("::", "##[")) else ln for ln in lines)
 
