@@ -1114,8 +1114,15 @@ NEGATIVE_EXCEPTIONS = {("np.generic.1", 0), ("np.generic.1", 1), ("np.npm.1", 0)
 SECRET_GROUP = {"np.mongodb.1": 2, "np.postgres.1": 2}  # these rules capture user, password, host
 
 
+# `(?: \s* .* \s* ){0,3}` (up to three lines of anything) backtracks for seconds in Python's re, which has
+# no linear-time engine like the Rust regex the rules are written for; blanks, then up to three runs that each
+# start at a non-blank and end at a line's end, then blanks, match the same texts without the overlap.
+_ANY_LINES = "(?: \\s* .* \\s* ){0,3}"
+
+
 def _compile(source: str) -> re.Pattern[str]:
     """Two rules put a global flag mid-pattern, which Python rejects: hoist it."""
+    source = source.replace(_ANY_LINES, "(?: \\s* \\S [^\\n]* ){0,3}? \\s*")
     try:
         return re.compile(source)
     except re.error:
