@@ -41,7 +41,10 @@ TOKEN = "ghs_fake-token"  # FakeGitHub's default token
 API_KEY = "sk-test-key-0123456789abcdef"
 SHA_HEAD = "c" * 40
 AUDIT_DIR = "/qodo-audit"  # where the container writes the lockdown's logs (a test-only mount)
-_EXPRESSION = re.compile(r"^\$\{\{\s*(inputs\.[\w-]+|github\.token)\s*\}\}$")
+_EXPRESSION = re.compile(r"^\$\{\{\s*(inputs\.[\w-]+|github\.token|github\.workspace)\s*\}\}$")
+# The workspace's path on a hosted runner (what ${{ github.workspace }} gives; the container sees it mounted
+# at /github/workspace).
+RUNNER_WORKSPACE = "/home/runner/work/repo/repo"
 
 
 def image() -> str:
@@ -97,7 +100,7 @@ def _action() -> dict[str, Any]:
 
 def action_env(inputs: dict[str, str]) -> dict[str, str]:
     """action.yml's `runs.env`, as the runner evaluates it: `${{ inputs.x }}` is the step's value or the
-    input's default; `${{ github.token }}` the job's token."""
+    input's default; `${{ github.token }}` the job's token, `${{ github.workspace }}` the runner's workspace."""
     action = _action()
     declared = action["inputs"]
     unknown = set(inputs) - set(declared)
@@ -109,6 +112,8 @@ def action_env(inputs: dict[str, str]) -> dict[str, str]:
         name = match.group(1)
         if name == "github.token":
             return TOKEN
+        if name == "github.workspace":
+            return RUNNER_WORKSPACE
         key = name.removeprefix("inputs.")
         if key in inputs:
             return inputs[key]
