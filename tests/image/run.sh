@@ -11,7 +11,7 @@ if [ -z "${QODO_IMAGE:-}" ]; then
 fi
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
-python -m pytest tests/image -rs "$@" | tee "$report"
+python -m pytest tests/image -n 0 -rs "$@" | tee "$report"  # -n 0: one container at a time
 rc=${PIPESTATUS[0]}
 if [ "$rc" -eq 0 ] && grep -Eq '[0-9]+ skipped' "$report"; then
   echo "run.sh: image tests were skipped; that is a failure here" >&2

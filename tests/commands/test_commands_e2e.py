@@ -17,7 +17,7 @@ from fakes.llm_server import FakeLLM, chat_completion
 
 from qodo_review.policy import REPLY_MARKER, UNAUTHORIZED_REPLY
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIFF = (ROOT / "examples" / "sample.diff").read_text(encoding="utf-8")
 DEFAULT_BRANCH_SHA = "d" * 40  # GITHUB_SHA of an issue_comment run: the default branch, not the PR
 ANSWER = {

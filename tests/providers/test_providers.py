@@ -531,7 +531,7 @@ def test_recorded_bad_request_is_a_provider_error(
 def test_fake_llm_runs_standalone() -> None:
     import urllib.request
 
-    script = Path(__file__).parent / "fakes" / "llm_server.py"
+    script = Path(__file__).parents[1] / "fakes" / "llm_server.py"
     with subprocess.Popen(
         [sys.executable, str(script), "--port", "0", "--delay", "0"], stdout=subprocess.PIPE, text=True
     ) as proc:

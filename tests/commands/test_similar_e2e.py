@@ -19,7 +19,7 @@ from fakes.llm_server import FakeLLM, chat_completion, openai_error
 from qodo_review.policy import REPLY_MARKER, UNAUTHORIZED_REPLY
 from qodo_review.tasks.similar import MARKER
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIFF = (ROOT / "examples" / "sample.diff").read_text(encoding="utf-8")
 DEFAULT_BRANCH_SHA = "d" * 40
 TARGET = 300

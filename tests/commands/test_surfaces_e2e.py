@@ -20,7 +20,7 @@ from fakes.llm_server import FakeLLM, chat_completion
 from qodo_review import cli
 from qodo_review.render import SUMMARY_MARKER
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample.diff"
 SAMPLE_DIFF = SAMPLE.read_text(encoding="utf-8")
 NEW_HEAD = "e" * 40

@@ -13,7 +13,7 @@ from e2e import SHA_BASE, SHA_HEAD, ActionRun, run_action
 from fakes.github_server import FakeGitHub
 from fakes.llm_server import FAKE_GOOGLE_TOKEN, FakeLLM
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIFF = (ROOT / "examples" / "sample.diff").read_text(encoding="utf-8")
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "ASIAE2EFAKEACCESSKEY",

@@ -16,7 +16,7 @@ from fakes.llm_server import FakeLLM
 
 from qodo_review.channels.config_error import CONFIG_MARKER, FIXED_MARK
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIFF = (ROOT / "examples" / "sample.diff").read_text(encoding="utf-8")
 TOKEN = "ghp_R7tkQ2mZ9xW4bN8vL3pY6sD1fH5jK0cG2aE8"  # a GitHub token shape
 AGENTS = f"# Team rules\nPrefer pathlib over os.path.\nThe staging token is {TOKEN}.\n"

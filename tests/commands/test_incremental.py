@@ -20,7 +20,7 @@ from qodo_review.models import Finding, Severity
 from qodo_review.render import SUMMARY_MARKER, fingerprint_marker
 from qodo_review.state import State, parse_state, render_state, state_key
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIFF = (ROOT / "examples" / "sample.diff").read_text(encoding="utf-8")
 NEW_HEAD = "e" * 40
 SQL = {

@@ -8,10 +8,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from commands.test_similar_e2e import DUPLICATE, TARGET, populate
 from fakes.github_server import FakeGitHub
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_similar_e2e import DUPLICATE, TARGET, populate
 
 from qodo_review import cli
 from qodo_review.config import parse_config_text

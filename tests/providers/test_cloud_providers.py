@@ -386,7 +386,7 @@ def sigv4_signature(request: Any, secret: str, region: str, service: str) -> str
 def test_the_cli_says_cloud_providers_are_the_actions(capsys: pytest.CaptureFixture[str]) -> None:
     from qodo_review import cli
 
-    diff = str(Path(__file__).resolve().parents[1] / "examples" / "sample.diff")
+    diff = str(Path(__file__).resolve().parents[2] / "examples" / "sample.diff")
     code = cli.main(["review", "--diff", diff, "--provider", "bedrock"], env={}, stdout=io.StringIO())
     assert code == ExitCode.USAGE and "GitHub Action only" in capsys.readouterr().err
 
