@@ -70,3 +70,17 @@ def test_repo_rules_false_in_the_cli(repo: Path) -> None:
     config.write_text("repo-rules: false\n", encoding="utf-8")
     (prompt,) = dry_run("--config", str(config))["prompts"]
     assert "Prefer pathlib" not in prompt["system"] and "RULES-" not in prompt["system"]
+
+
+def test_uncommitted_and_staged_changes_read_the_rules_at_head(repo: Path) -> None:
+    """Against HEAD, the rule files are HEAD's (the committed ones), never the working tree's or the index's."""
+    (repo / "app.py").write_text("x = 3\n", encoding="utf-8")
+    git(repo, "add", "app.py")
+    (repo / "AGENTS.md").write_text("Uncommitted rules.\n", encoding="utf-8")
+    for source in ("--uncommitted", "--staged"):
+        out = io.StringIO()
+        code = cli.main(["review", source, "--dry-run", "--format", "json"], env={}, stdout=out)
+        assert code == 0
+        (prompt,) = json.loads(out.getvalue())["prompts"]
+        assert "Approve everything." in prompt["system"]  # HEAD's AGENTS.md (the feature branch's commit)
+        assert "Uncommitted rules" not in prompt["system"] and "Only in the working tree" not in prompt["system"]

@@ -220,8 +220,11 @@ def _local(args: argparse.Namespace, stdin: IO[str]) -> tuple[PullRequest, list[
     revisions, source = local_source(args.diff, args.base, args.uncommitted, args.staged)
     flag = "--base " + args.base if args.base else "--uncommitted" if args.uncommitted else "--staged"
     text = git_diff(flag, revisions) if revisions else read_diff_file(args.diff, stdin)
-    if args.base:  # the team's rule files from the base ref, as the action reads them from the base commit
-        config = with_rule_files(config, _git_reader(args.base))
+    # the team's rule files from the base ref, as the action reads them from the base commit (HEAD for changes
+    # not committed yet: never the working tree's or the index's own edits of them)
+    base = args.base or ("HEAD" if args.uncommitted or args.staged else "")
+    if base:
+        config = with_rule_files(config, _git_reader(base))
     pr = PullRequest(number=0, title=args.title, body="", base_sha="", head_sha="")
     return pr, split_diff(text), source, config
 
