@@ -434,3 +434,24 @@ def test_describe_a_pull_request_writes_nothing_on_it(github: FakeGitHub) -> Non
     assert doc["command"] == "describe" and doc["dry_run"] is True
     assert "Add user search" in doc["prompts"][0]["user"]  # the PR's title, read from GitHub
     assert {r.method for r in github.requests} == {"GET"} and github.body_updates == []
+
+
+def test_the_configs_allow_secrets_applies_in_the_cli(tmp_path: Path) -> None:
+    """A known public test value listed in allow-secrets is sent as is (the action does the same); any other
+    secret of the same kind is still replaced."""
+    public, other = "AKIAIOSFODNN7EXAMPLE", "AKIAZ7QX3RT5UV2WY4BC"
+    diff = tmp_path / "d.diff"
+    diff.write_text(
+        "diff --git a/c.py b/c.py\n--- a/c.py\n+++ b/c.py\n@@ -1 +1,2 @@\n-x = 1\n"
+        f"+EXAMPLE_KEY = '{public}'\n+REAL_KEY = '{other}'\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "q.yml"
+    config.write_text(f"allow-secrets: ['{public}']\n", encoding="utf-8")
+    out = io.StringIO()
+    code = cli.main(
+        ["review", "--diff", str(diff), "--config", str(config), "--dry-run", "--format", "json"], env={}, stdout=out
+    )
+    assert code == 0
+    (prompt,) = json.loads(out.getvalue())["prompts"]
+    assert public in prompt["user"] and other not in prompt["user"]

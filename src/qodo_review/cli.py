@@ -288,6 +288,7 @@ def run(
         pr, raw_files, source, config = _local(args, stdin)
         if progress is not None:
             progress.read(len(raw_files), "")
+    redactor.allow(config.allow_secrets)  # the config's public test values, as the action allows them
     settings_key = args.api_key or env.get("QODO_API_KEY", "")
     probe = resolve_settings(args.provider, settings_key or "x", config.model, args.base_url)
     if not settings_key:
