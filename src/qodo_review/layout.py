@@ -112,6 +112,11 @@ def walkthrough_section(report: Outcome[Any], host: str) -> str:
     return "\n\n".join(p for p in ("### Walkthrough", prose, table) if p)
 
 
+DRY_RUN_NO_FINDINGS = (
+    "None from the model: nothing was sent (dry run). The secret scan, which needs no model, found none."
+)
+
+
 def key_findings(findings: Sequence[Finding], placement: Placement, limit: int = KEY_FINDINGS_ROWS) -> str:
     """One row per finding, worst first; the title links to the finding's inline thread when it has one."""
     if not findings:
@@ -170,7 +175,10 @@ def review_summary(
     if report.errors:
         parts.append("### ⚠️ Problems\n" + "\n".join(f"- {plain(e, 600)}" for e in report.errors))
     parts += [walkthrough_section(report, host), effort_line(report.effort)]
-    parts.append("### Key findings\n" + key_findings(key, shown))
+    if report.dry_run and not key:  # no model saw the code: "No findings" would read as a clean review
+        parts.append("### Key findings\n" + DRY_RUN_NO_FINDINGS)
+    else:
+        parts.append("### Key findings\n" + key_findings(key, shown))
     parts.append(outside_section(report.placed.outside, host))
     parts.append(unverifiable_section(report.unverifiable, host))
     parts.extend(extra)
