@@ -3,14 +3,11 @@ the resource key (api-key header) or a Microsoft Entra ID token (Authorization: 
 
 from __future__ import annotations
 
-import platform
-
-import httpx2
 import openai
 
 from ..errors import ProviderAuthError, QodoError, UsageError
 from . import ProviderSettings
-from .openai_chat import PLATFORMS, OpenAIChat, server_message
+from .openai_chat import OpenAIChat, quiet, server_message
 
 
 class AzureOpenAIChat(OpenAIChat):
@@ -33,23 +30,14 @@ class AzureOpenAIChat(OpenAIChat):
             azure_ad_token=self._token or None,
             timeout=s.timeout,
             max_retries=s.max_retries,
-            # A redirect would send the code and the key to another host: it is an error, never followed.
-            http_client=httpx2.Client(
-                follow_redirects=False, timeout=s.timeout, verify=self._tls, trust_env=s.trust_env
-            ),
+            http_client=self._http(),
             admin_api_key="",
             organization="",
             project="",
             webhook_secret="",
         )
-        # As for OpenAI (openai_chat.py): no organization/project headers, no OPENAI_CUSTOM_HEADERS, no
-        # `uname` subprocess for the platform header.
-        client.organization = None
-        client.project = None
-        client._custom_headers = {}
-        client._ambient_authorizations = frozenset()
-        client._platform = PLATFORMS.get(platform.system(), "Unknown")
-        return client
+        # As for OpenAI: no organization/project headers, no OPENAI_CUSTOM_HEADERS, no `uname` subprocess.
+        return quiet(client)
 
     def _error(self, err: openai.OpenAIError) -> QodoError:
         if isinstance(err, openai.APIStatusError) and err.status_code in (401, 403, 404):

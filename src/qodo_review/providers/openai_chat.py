@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping
+from typing import TypeVar
 
 import httpx2
 import openai
@@ -23,6 +24,8 @@ from ..errors import (
 from ..models import Completion, Prompt
 from . import ProviderSettings
 from ._http import rejected_key, retry_after, scrub, unreachable
+
+_Client = TypeVar("_Client", bound=openai.OpenAI)
 
 # Texts of a 400 that mean "the prompt is too big": OpenAI's code, and the wording vLLM and llama.cpp use.
 CONTEXT_MARKERS = (
@@ -70,27 +73,20 @@ class OpenAIChat:
             base_url=s.base_url,
             timeout=s.timeout,
             max_retries=s.max_retries,
-            # A redirect would send the code and the key to another host: it is an error, never followed.
-            http_client=httpx2.Client(
-                follow_redirects=False, timeout=s.timeout, verify=self._tls, trust_env=s.trust_env
-            ),
+            http_client=self._http(),
             # Empty strings, not None: None makes the SDK read OPENAI_ADMIN_KEY, OPENAI_ORG_ID, ...
             admin_api_key="",
             organization="",
             project="",
             webhook_secret="",
         )
-        # Then drop what no argument can stop: the OpenAI-Organization/-Project headers the empty
-        # strings would send, and the headers parsed from OPENAI_CUSTOM_HEADERS (which may carry an
-        # Authorization that replaces our key).
-        client.organization = None
-        client.project = None
-        client._custom_headers = {}
-        client._ambient_authorizations = frozenset()
-        # The SDK's X-Stainless-OS header comes from platform.platform(), which runs `uname -p` in a
-        # subprocess on the first request; the action starts no process (SECURITY.md), so name it here.
-        client._platform = PLATFORMS.get(platform.system(), "Unknown")
-        return client
+        return quiet(client)
+
+    def _http(self) -> httpx2.Client:
+        """The SDK's HTTP client. A redirect would send the code and the key to another host: it is an
+        error, never followed."""
+        s = self._settings
+        return httpx2.Client(follow_redirects=False, timeout=s.timeout, verify=self._tls, trust_env=s.trust_env)
 
     def _create_with_fallback(self, client: openai.OpenAI, prompt: Prompt) -> ChatCompletion:
         formats = response_formats(prompt)
@@ -242,3 +238,17 @@ def _safe_text(response: httpx2.Response) -> str:
         return response.text
     except (httpx2.ResponseNotRead, UnicodeDecodeError):
         return ""
+
+
+def quiet(client: _Client) -> _Client:
+    """Drop what no constructor argument can stop: the OpenAI-Organization/-Project headers the empty
+    strings would send, and the headers parsed from OPENAI_CUSTOM_HEADERS (which may carry an Authorization
+    that replaces our key). The SDK's X-Stainless-OS header comes from platform.platform(), which runs
+    `uname -p` in a subprocess on the first request; the action starts no process (SECURITY.md), so it is
+    named here."""
+    client.organization = None
+    client.project = None
+    client._custom_headers = {}
+    client._ambient_authorizations = frozenset()
+    client._platform = PLATFORMS.get(platform.system(), "Unknown")
+    return client
