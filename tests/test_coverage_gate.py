@@ -15,11 +15,12 @@ from qodo_review.config import KEYS, ReviewConfig, parse_config_text
 from qodo_review.coverage import Coverage
 from qodo_review.diff import RawFile, split_diff
 from qodo_review.inputs import CONFIG_INPUTS, INPUT_ENV
+from qodo_review.layout import check_output
 from qodo_review.models import PullRequest, Severity, Skipped
 from qodo_review.outcome import Outcome
 from qodo_review.providers import ProviderSettings, make_provider
 from qodo_review.redact import Redactor
-from qodo_review.render import check_output, summary_markdown
+from qodo_review.render import summary_markdown
 from qodo_review.retry import Resilient, Route
 from qodo_review.review import UNVERIFIED_REASON, review_diff
 

@@ -15,10 +15,11 @@ from qodo_review.channels.inline import comment_payload
 from qodo_review.diff import hunk_for, hunk_headers, new_line_sets, parse_file, split_diff
 from qodo_review.errors import AnswerError
 from qodo_review.findings import Placed, parse_answer, place_findings
+from qodo_review.layout import check_output
 from qodo_review.limits import CHECK_TEXT_MAX, COMMENT_BODY_MAX, STEP_SUMMARY_MAX
 from qodo_review.models import CATEGORIES, FileDiff, Finding, Manifest, PullRequest, Severity, Skipped, Usage
 from qodo_review.outcome import Outcome
-from qodo_review.render import check_output, finding_comment, summary_markdown
+from qodo_review.render import finding_comment, summary_markdown
 
 SLOW = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -15,11 +15,11 @@ from snapshot import assert_snapshot
 
 from qodo_review.config import ReviewConfig
 from qodo_review.diff import split_diff
-from qodo_review.layout import Placement, review_summary, thread_url
+from qodo_review.layout import Placement, check_output, review_summary, thread_url
 from qodo_review.models import Answer, Completion, Effort, Finding, Prompt, PullRequest, Severity
 from qodo_review.outcome import Outcome
 from qodo_review.redact import Redactor
-from qodo_review.render import check_output, finding_comment, fingerprint_digest, history_section, verdict_line
+from qodo_review.render import finding_comment, fingerprint_digest, history_section, verdict_line
 from qodo_review.review import review_diff
 from qodo_review.state import Entry
 from qodo_review.tasks.review import merge_answers

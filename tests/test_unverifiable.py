@@ -23,9 +23,10 @@ from qodo_review.findings import (
     set_aside_unverifiable,
     unverifiable_reason,
 )
+from qodo_review.layout import check_output
 from qodo_review.models import Finding, PullRequest, Severity
 from qodo_review.outcome import Outcome
-from qodo_review.render import check_output, summary_markdown
+from qodo_review.render import summary_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIFF = (ROOT / "examples" / "sample.diff").read_text(encoding="utf-8")

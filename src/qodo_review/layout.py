@@ -3,6 +3,8 @@ sentences, then the changed files grouped by area, folded); the effort to review
 linked to its inline thread; the findings outside the diff; then everything operational (coverage, calls,
 tokens, time, what left the runner, history), folded in the comment and open in the job summary.
 
+The check run's title, summary and text (``check_output``) show the same verdict, effort and findings.
+
 Pure: an Outcome and what the channels did with each finding (``Placement``) in, Markdown out. Model text
 goes through sanitize_markdown or plain(), file names through inline_code(), links only to GitHub's own
 thread URLs (``thread_url``).
@@ -15,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .limits import COMMENT_BODY_MAX, STEP_SUMMARY_MAX
+from .limits import CHECK_TEXT_MAX, COMMENT_BODY_MAX, STEP_SUMMARY_MAX
 from .models import Effort, Finding
 from .outcome import Outcome
 from .render import (
@@ -190,3 +192,23 @@ def review_summary(
     text = "\n\n".join(p for p in parts if p)
     # the job summary has its own, larger limit (Out)
     return cap_bytes(text, STEP_SUMMARY_MAX) if job else cap(text, COMMENT_BODY_MAX)
+
+
+def check_output(report: Outcome[Any], host: str, links: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The check run's title, summary and text; ``links``: the findings' inline threads (layout.Placement)."""
+    worst = report.max_severity
+    title = ("Incomplete review: " if not report.complete else "") + (
+        f"{len(report.findings)} findings (worst: {worst.value if worst else 'none'})"
+    )
+    table = key_findings(report.findings, Placement(links=links or {}))
+    head = "\n\n".join(p for p in (verdict_line(report), gate_line(report), effort_line(report.effort)) if p)
+    summary = cap(head + "\n\n" + table, CHECK_TEXT_MAX)
+    aside = unverifiable_section(report.unverifiable, host)
+    text = cap(
+        outside_section(report.placed.outside, host)
+        + (f"\n\n{aside}" if aside else "")
+        + "\n\n"
+        + coverage_section(report),
+        CHECK_TEXT_MAX,
+    )
+    return {"title": title[:255], "summary": summary, "text": text}

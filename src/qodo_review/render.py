@@ -12,7 +12,7 @@ from typing import Any
 
 from .cost import PRICES_DATE, cost_line
 from .findings import fingerprint
-from .limits import CHECK_TEXT_MAX, STEP_SUMMARY_MAX
+from .limits import STEP_SUMMARY_MAX
 from .models import Finding, Severity, Skipped
 from .outcome import Outcome
 from .sanitize import HIDDEN_MARKER_PREFIX, inline_code, plain, sanitize_markdown, suggestion_block
@@ -53,17 +53,6 @@ def finding_comment(finding: Finding, host: str) -> str:
         parts += ["", suggestion_block(finding.suggestion)]
     parts += ["", fingerprint_marker(finding)]
     return "\n".join(parts)
-
-
-def findings_table(findings: Sequence[Finding], host: str, limit: int = 100) -> str:
-    if not findings:
-        return "No findings."
-    rows = ["| | Severity | Where | Finding |", "|---|---|---|---|"]
-    for f in findings[:limit]:
-        rows.append(f"| {ICONS[f.severity]} | {f.severity.value} | {location(f)} | {plain(f.title, 150)} |")
-    if len(findings) > limit:
-        rows.append(f"| | | | …and {len(findings) - limit} more in the findings file |")
-    return "\n".join(rows)
 
 
 def outside_section(outside: Sequence[tuple[Finding, str]], host: str) -> str:
@@ -321,28 +310,6 @@ def cap(text: str, limit: int) -> str:
 
 
 CAP_NOTE = "\n\n…(truncated to fit GitHub's limit; the findings file has everything)"
-
-
-def check_output(report: Outcome[Any], host: str, links: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The check run's title, summary and text; ``links``: the findings' inline threads (layout.Placement)."""
-    worst = report.max_severity
-    title = ("Incomplete review: " if not report.complete else "") + (
-        f"{len(report.findings)} findings (worst: {worst.value if worst else 'none'})"
-    )
-    from .layout import Placement, effort_line, key_findings  # layout builds on this module
-
-    table = key_findings(report.findings, Placement(links=links or {}))
-    head = "\n\n".join(p for p in (verdict_line(report), gate_line(report), effort_line(report.effort)) if p)
-    summary = cap(head + "\n\n" + table, CHECK_TEXT_MAX)
-    aside = unverifiable_section(report.unverifiable, host)
-    text = cap(
-        outside_section(report.placed.outside, host)
-        + (f"\n\n{aside}" if aside else "")
-        + "\n\n"
-        + coverage_section(report),
-        CHECK_TEXT_MAX,
-    )
-    return {"title": title[:255], "summary": summary, "text": text}
 
 
 ANNOTATION_LEVEL = {

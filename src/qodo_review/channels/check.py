@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import GitHubError, PermissionDenied
+from ..layout import check_output
 from ..limits import ANNOTATIONS_PER_REQUEST, CHECK_TEXT_MAX
 from ..outcome import Outcome
-from ..render import cap, check_annotations, check_output
+from ..render import cap, check_annotations
 from . import SKIP, Context, Delivery
 from .annotate import report_without_check
 
