@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from qodo_review import engine
+from qodo_review import engine, parts
 from qodo_review.config import ReviewConfig
 from qodo_review.diff import RawFile, split_diff
 from qodo_review.errors import DiffError
@@ -76,7 +76,8 @@ def test_a_left_out_file_is_parsed_only_when_it_may_hold_a_secret(monkeypatch: p
         parsed.append(raw.path)
         return real(raw)
 
-    monkeypatch.setattr(engine, "parse_file", counting)
+    for module in (engine, parts):  # the engine parses a withheld or odd file; parts the rest
+        monkeypatch.setattr(module, "parse_file", counting)
     big = [[f"+line {i} of a big file {j}" for i in range(60)] for j in range(20)]  # 1,200 lines: over one call
     secret = [*big[:10], [" x", f"+token = '{TOKEN}'", " y"], *big[10:]]
     text = file_diff("small.py", [["+a"]]) + file_diff("quiet.txt", big) + file_diff("leaky.txt", secret)
@@ -109,7 +110,7 @@ def test_files_sent_whole_are_rendered_and_placed_without_parsing(monkeypatch: p
 
         return parse_file
 
-    for module in (engine, prompt, parse):
+    for module in (engine, parts, prompt, parse):
         monkeypatch.setattr(module, "parse_file", counting(module.parse_file))
     quiet = [[" a", "-b", "+c", " d"]] * 5
     text = file_diff("a.py", quiet) + file_diff("b.py", [*quiet, [" x", f"+key = '{TOKEN}'", " y"]])

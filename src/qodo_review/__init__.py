@@ -17,6 +17,7 @@ The map, in pipeline order:
   asked, the provider's embeddings (``providers/openai_embeddings``) and a re-rank through ``run_task``.
 - ``engine.py``: ``run_task``, the one chunk runner: ``select`` -> ``budget`` -> ``redact/`` -> ``prompt`` ->
   ``providers/`` (through ``retry``) -> parse -> merge, halving a part that overflows, with ``coverage``;
+  ``parts`` holds what it does with one part (halves, the secret scan's reading, a part's Result);
   ``budget`` packs files into calls by the estimates and model limits of ``tokens``; ``guidance`` adds the
   team's rules (instructions, path-instructions, the base branch's AGENTS.md/CLAUDE.md…) to every call;
   ``cost`` prices each answer (the dated table, ``prices:``) and keeps the run under ``max-cost``; ``context/``

@@ -12,14 +12,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from .budget import BudgetPlan, Chunk, Piece, call_budget, plan_budget
+from .budget import BudgetPlan, Chunk, call_budget, plan_budget
 from .config import ReviewConfig
-from .cost import Meter, Spend
+from .cost import Meter
 from .diff import RawFile, new_side_texts, parse_file
-from .diff.regions import hunk_views, view_hunk
 from .errors import (
     AnswerError,
     AnswerTruncated,
@@ -30,8 +29,19 @@ from .errors import (
     UsageError,
 )
 from .guidance import guided, manifest_lines, rule_notices
-from .models import Completion, FileDiff, Finding, Manifest, Prompt, PullRequest, Skipped, Usage
+from .models import Completion, Finding, Manifest, Prompt, PullRequest, Skipped
 from .outcome import Outcome
+from .parts import (
+    Result,
+    failed_parts,
+    halve,
+    over_cost,
+    piece_diff,
+    planned_lines,
+    resolve,
+    scan_quick,
+    unverified,
+)
 from .progress import Progress
 from .prompt import RenderedFile, render_chunk
 from .providers import Provider
@@ -49,9 +59,6 @@ MAX_SPLIT_DEPTH = 4  # a context-length or truncation error halves a chunk at mo
 RELATED_OVERHEAD_TOKENS = 150  # the related-code section's heading and the label line of each block
 MAX_NOT_SHOWN = 200  # names of files not shown, listed for the model (describe); the rest are counted
 NOT_SHOWN_REASON = "did not fit in the one model call this tool makes (max-input-tokens)"
-UNVERIFIED_REASON = (
-    "unverified: read from git past GitHub's file list, not checked against GitHub's blob ids (shown to the model)"
-)
 
 
 class PromptBuilder(Protocol):
@@ -178,7 +185,7 @@ def run_task(
         # whole are scanned as their parts are built (_Runner.run), the rest here, one file at a time: a file
         # that must be parsed (withheld, a private key, hunks not plainly well-formed, so a malformed file stops
         # the run before any call) now, the others on their new side's raw text (_scan_quick), during the calls.
-        in_plan = _planned_lines(plan)
+        in_plan = planned_lines(plan)
         for index, raw in enumerate(raw_files):
             if in_plan.get(raw.path, 0) < raw.added + raw.removed or raw.path not in in_plan:
                 scanned.add(raw.path)
@@ -189,7 +196,7 @@ def run_task(
                 elif texts:
                     quick.append((index, texts))
         if caller is None:  # a dry run: no calls to overlap, and the same placeholder numbers every time
-            found.update(_scan_quick(quick, raw_files, redactor))
+            found.update(scan_quick(quick, raw_files, redactor))
             quick = []
     resilient = wrap(caller, model, host)
     meter = Meter([model], None, config.prices)  # a dry run: the price alone
@@ -199,7 +206,7 @@ def run_task(
     runner = _Runner(task, pr, plan, resilient, redactor, nonce, context, scanned if task.scan_secrets else None)
     runner.meter = meter
 
-    def run_part(chunk: Chunk, index: int) -> _Result[T]:
+    def run_part(chunk: Chunk, index: int) -> Result[T]:
         result = runner.run(chunk, index)
         if progress is not None:
             progress.part_done(result.usage)
@@ -208,18 +215,18 @@ def run_task(
     runner.related, runner.related_lines = found_context, config.related_code_lines
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_calls)) as pool:
         parts = pool.map(run_part, plan.chunks, range(len(plan.chunks)))  # every part submitted at once
-        found.update(_scan_quick(quick, raw_files, redactor))  # while the workers wait for the model
+        found.update(scan_quick(quick, raw_files, redactor))  # while the workers wait for the model
         results = list(parts)
     secrets = [finding for index in sorted(found) for finding in found[index]]
     if resilient is not None:
         outcome.notices.extend(resilient.notes())
     watch.lap("model")
     outcome.timings["prompts"] = sum(r.prompt_seconds for r in results)  # inside "model", across threads
-    unverified = {r.path for r in selection.reviewable if r.unverified}
-    outcome.reviewed = [entry for r in results for entry in r.files_reviewed if entry[0] not in unverified]
-    outcome.skipped.extend(_failed_parts(results))
-    outcome.skipped.extend(_over_cost(results, meter.spend))
-    outcome.skipped.extend(_unverified(results, unverified))
+    unverified_paths = {r.path for r in selection.reviewable if r.unverified}
+    outcome.reviewed = [entry for r in results for entry in r.files_reviewed if entry[0] not in unverified_paths]
+    outcome.skipped.extend(failed_parts(results))
+    outcome.skipped.extend(over_cost(results, meter.spend))
+    outcome.skipped.extend(unverified(results, unverified_paths))
     answers: list[T] = []
     for result in results:
         outcome.usage.absorb(result.usage)
@@ -227,7 +234,7 @@ def run_task(
         outcome.prompts.extend(result.prompts)
         outcome.manifest.files.extend(result.files_sent)
         outcome.manifest.related.extend(result.related_sent)
-        outcome.lines_reviewed += sum(lines for path, lines in result.files_reviewed if path not in unverified)
+        outcome.lines_reviewed += sum(lines for path, lines in result.files_reviewed if path not in unverified_paths)
         answers.extend(result.answers)
         secrets.extend(result.secrets)
     outcome.findings = secrets
@@ -249,68 +256,6 @@ class _Stopwatch:
         now = time.perf_counter()
         self.timings[name] = self.timings.get(name, 0.0) + now - self.last
         self.last = now
-
-
-@dataclass
-class _Result(Generic[T]):
-    answers: list[T] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)
-    errors: list[str] = field(default_factory=list)
-    prompts: list[Prompt] = field(default_factory=list)
-    files_sent: list[tuple[str, int]] = field(default_factory=list)
-    files_reviewed: list[tuple[str, int]] = field(default_factory=list)  # the parts the model answered
-    secrets: list[Finding] = field(default_factory=list)  # found by the secret scan in what this part sends
-    over_cost: list[tuple[str, int]] = field(default_factory=list)  # (path, lines) not sent: max-cost
-    related_sent: list[tuple[str, int]] = field(default_factory=list)  # related code blocks (path, lines)
-    redacted: list[tuple[int, ...]] | None = None  # per piece of the part: the hunks the secret scan reads
-    prompt_seconds: float = 0.0
-
-
-def _failed_parts(results: Sequence[_Result[Any]]) -> list[Skipped]:
-    """Lines sent whose call failed: not reviewed, each file with the count of its lines left out."""
-    missing: dict[str, int] = {}
-    for result in results:
-        for path, lines in result.files_sent:
-            missing[path] = missing.get(path, 0) + lines
-        for path, lines in result.files_reviewed:
-            missing[path] -= lines
-    return [
-        Skipped(path, "its model call failed (see the problems above)", lines, "not-reviewed")
-        for path, lines in missing.items()
-        if lines > 0
-    ]
-
-
-def _over_cost(results: Sequence[_Result[Any]], spend: Spend | None) -> list[Skipped]:
-    """Lines whose call was not made because it could have passed max-cost: not reviewed, a hard reason."""
-    lines: dict[str, int] = {}
-    for result in results:
-        for path, count in result.over_cost:
-            lines[path] = lines.get(path, 0) + count
-    reason = spend.reason() if spend is not None else ""
-    return [Skipped(path, reason, count, "not-reviewed") for path, count in lines.items() if count > 0]
-
-
-def _unverified(results: Sequence[_Result[Any]], paths: set[str]) -> list[Skipped]:
-    """Lines of unverified files that the model answered: shown, but counted not reviewed (a content reason)."""
-    shown: dict[str, int] = {}
-    for result in results:
-        for path, lines in result.files_reviewed:
-            if path in paths:
-                shown[path] = shown.get(path, 0) + lines
-    return [
-        Skipped(path, UNVERIFIED_REASON, lines, "not-reviewed", content=True, shown=True)
-        for path, lines in shown.items()
-    ]
-
-
-def _planned_lines(plan: BudgetPlan) -> dict[str, int]:
-    """Changed lines of each file that the plan sends."""
-    lines: dict[str, int] = {}
-    for chunk in plan.chunks:
-        for piece in chunk.pieces:
-            lines[piece.raw.path] = lines.get(piece.raw.path, 0) + piece.lines
-    return lines
 
 
 def _not_shown_block(skipped: Sequence[Skipped]) -> str:
@@ -344,8 +289,8 @@ class _Runner(Generic[T]):
         self.related: Found | None = None  # related code for the parts (context/), None: none
         self.related_lines = 0
 
-    def run(self, chunk: Chunk, index: int) -> _Result[T]:
-        result: _Result[T] = _Result()
+    def run(self, chunk: Chunk, index: int) -> Result[T]:
+        result: Result[T] = Result()
         self._run(chunk, index, result, depth=0)
         if self.scanned is not None:
             # The secret scan of this part's lines; nothing is kept for later, so a huge review holds the lines
@@ -356,7 +301,7 @@ class _Runner(Generic[T]):
             again = result.redacted
             result.secrets = secret_findings(
                 [
-                    _piece_diff(p, None if withheld_reason(p.raw.path) is not None or again is None else again[i])
+                    piece_diff(p, None if withheld_reason(p.raw.path) is not None or again is None else again[i])
                     for i, p in enumerate(chunk.pieces)
                     if p.raw.path not in self.scanned
                 ],
@@ -364,7 +309,7 @@ class _Runner(Generic[T]):
             )
         return result
 
-    def _prompt(self, chunk: Chunk, index: int, result: _Result[T], depth: int = 0) -> Prompt:
+    def _prompt(self, chunk: Chunk, index: int, result: Result[T], depth: int = 0) -> Prompt:
         start = time.perf_counter()
         files = render_chunk(chunk, self.redactor)
         related = ""
@@ -396,7 +341,7 @@ class _Runner(Generic[T]):
         result.prompt_seconds += time.perf_counter() - start
         return prompt
 
-    def _run(self, chunk: Chunk, index: int, result: _Result[T], depth: int) -> None:
+    def _run(self, chunk: Chunk, index: int, result: Result[T], depth: int) -> None:
         mark, related_mark = len(result.files_sent), len(result.related_sent)
         prompt = self._prompt(chunk, index, result, depth)
         if self.provider is None:
@@ -414,7 +359,7 @@ class _Runner(Generic[T]):
         except (ProviderAuthError, UsageError):
             raise
         except (ContextTooLong, AnswerTruncated) as exc:
-            halves = halve(_resolve(chunk))
+            halves = halve(resolve(chunk))
             if halves is None or depth >= MAX_SPLIT_DEPTH:
                 result.errors.append(f"Part {index + 1}: {exc} It could not be split further.")
                 return
@@ -437,7 +382,7 @@ class _Runner(Generic[T]):
         result.answers.append(answer)
         result.files_reviewed.extend(result.files_sent[mark:])
 
-    def _spender(self, result: _Result[T]) -> Callable[[Completion], None]:
+    def _spender(self, result: Result[T]) -> Callable[[Completion], None]:
         """What each completion (answers and re-asks alike) adds to the part's usage and the run's cost."""
 
         def add(completion: Completion) -> None:
@@ -451,53 +396,3 @@ class _Runner(Generic[T]):
         if completion.finish_reason == "length":
             raise AnswerTruncated("The answer was cut off at the output limit.")
         return self.task.parse(completion.text)
-
-
-def _resolve(chunk: Chunk) -> Chunk:
-    """Parse whole-file pieces (so a single large file can be halved too); split ones were parsed by the budget.
-    Only a part that must be halved is parsed: rendering reads whole files from their raw text."""
-    return Chunk(tuple(p if p.hunks is not None else replace(p, hunks=parse_file(p.raw).hunks) for p in chunk.pieces))
-
-
-def _scan_quick(
-    files: Sequence[tuple[int, list[str]]], raw_files: Sequence[RawFile], redactor: Redactor
-) -> dict[int, list[Finding]]:
-    """The secret scan of files whose new side (context and added lines) was read from the raw text: a file
-    the redactor changes no line of holds no secret (every secret but a PEM block, checked for before, lies
-    within one line) and is not parsed; parsing into Line objects costs ten times the redactor's pass."""
-    found: dict[int, list[Finding]] = {}
-    for index, texts in files:
-        if redactor.redact_lines(texts) != texts:
-            found[index] = secret_findings([parse_file(raw_files[index])], redactor)
-    return found
-
-
-def _piece_diff(piece: Piece, only: tuple[int, ...] | None = None) -> FileDiff:
-    """The piece as a FileDiff for the secret scan; ``only``: just these of its hunks (None: all). A whole
-    file rendered from its raw text is parsed here only when some of its hunks are to be read again."""
-    raw = piece.raw
-    hunks = piece.hunks
-    if hunks is None and only is not None:
-        views = hunk_views(raw, only)
-        hunks = tuple(view_hunk(v) for v in views) if views is not None else None
-        only = None if views is not None else only
-    if hunks is None:
-        hunks = () if only == () else parse_file(raw).hunks
-    if only is not None:
-        hunks = tuple(hunks[i] for i in only)
-    return FileDiff(path=raw.path, old_path=raw.old_path, status=raw.status, hunks=hunks)
-
-
-def halve(chunk: Chunk) -> tuple[Chunk, Chunk] | None:
-    pieces = list(chunk.pieces)
-    if len(pieces) > 1:
-        mid = len(pieces) // 2
-        return Chunk(tuple(pieces[:mid])), Chunk(tuple(pieces[mid:]))
-    piece = pieces[0]
-    hunks = list(piece.hunks or ())
-    if len(hunks) < 2:
-        return None
-    mid = len(hunks) // 2
-    first = Piece(piece.raw, piece.tokens // 2, tuple(hunks[:mid]), piece.part, piece.parts)
-    second = Piece(piece.raw, piece.tokens - piece.tokens // 2, tuple(hunks[mid:]), piece.part, piece.parts)
-    return Chunk((first,)), Chunk((second,))

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from .config import ReviewConfig
 from .diff import RawFile
-from .engine import UNVERIFIED_REASON, run_task
+from .engine import run_task
 from .findings import KnownFiles
 from .models import Answer, PullRequest
 from .outcome import Outcome
+from .parts import UNVERIFIED_REASON
 from .progress import Progress
 from .providers import Provider
 from .redact import Redactor
