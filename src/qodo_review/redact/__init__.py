@@ -2,7 +2,8 @@
 and every outgoing text passes here last.
 
 The package: rules.py (the rule table), values.py (the checks a value must pass), assignments.py (keyword
-assignments and LABELS), scan.py (prefilter, rules, PEM blocks, merge),
+assignments and LABELS), scan.py (prefilter, hits, merge), lines.py (the rules run on the chosen lines),
+pem.py (PEM blocks across lines),
 files.py (files withheld whole, secret findings), and here the Redactor (run secrets, placeholders, and
 the see-through of Markdown escaping).
 """
@@ -22,8 +23,10 @@ from urllib.parse import quote, quote_plus
 
 from .assignments import LABELS
 from .files import secret_findings, withheld_reason
+from .lines import _rule_hits
+from .pem import _pem_hits
 from .rules import RULES, Rule
-from .scan import DENSE, _Hit, _merge, _pem_hits, _rule_hits, dense_hit
+from .scan import DENSE, _Hit, _merge, dense_hit
 
 __all__ = ["LABELS", "PLACEHOLDER_FORMAT", "RULES", "Redactor", "Rule", "secret_findings", "withheld_reason"]
 

@@ -3,8 +3,11 @@ metadata about it, and the literal the value must be."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
+
+from ahocorasick_rs import BytesAhoCorasick
 
 from .rules import RULES
 from .values import _REFERENCE, _password_value, _secret_value, _token_value
@@ -37,10 +40,11 @@ _XML_SETTING = re.compile(
     + r"[^\"'\n]{0,60}[\"'][ \t]{1,10}(?i:value)=[\"'](?P<dq>[^\"'\n]{1,512})[\"']"
 )
 _ASSIGNMENT_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "credential", "_pat", "pat ", "pat=", "pat:")
-# Where an alternative of _KEYWORD can start.
-_ASSIGNMENT_START = re.compile(
+# Where an alternative of _KEYWORD can start (none is a prefix of another: one word per place).
+_START_WORDS = (
     "pass|pwd|secret|token|api|access|private|signing|encryption|preshared|master|auth|license|credential|key|pat"
 )
+_STARTS = BytesAhoCorasick([w.encode() for w in _START_WORDS.split("|")])
 _METADATA_TAILS = (
     "id",
     "ids",
@@ -116,16 +120,26 @@ def _assignment_kind(keyword: str) -> tuple[str, Callable[[str], bool]]:
     return ("api-key" if k.endswith("key") else "secret"), _secret_value
 
 
-def _assignment_hits(line: str, lowered: str) -> Iterator[tuple[int, int, str]]:
-    # computed once per line: per keyword it would copy the line, quadratic on a long line of keywords
-    ends_open = line.rstrip().endswith((",", "{", ";"))
-    for m in _assignment_matches(line, lowered):
+def _assignment_hits(text: str, lowered: str) -> Iterator[tuple[int, int, str]]:
+    """The assignments' secrets in a text of one line or of many joined by newlines: no match crosses one
+    (tests/security/test_redact_batch.py checks that the patterns cannot match a newline)."""
+    line_start = line_stop = -1
+    ends_open = False
+    for m in _assignment_matches(text, lowered):
         if m.group("tail").lower().rstrip("_.-").endswith(_METADATA_TAILS):
             continue
         name = m.lastgroup or "bare"  # the value alternatives are the pattern's last groups
         start = m.start(name)
         quoted = m.group(name).rstrip("\\")  # `\"value\"` inside an escaped string
-        value = _bare_literal(line, m, quoted, ends_open) if name == "bare" else quoted
+        if name == "bare":
+            if start > line_stop:  # once per line: per keyword it would copy the line, quadratic on a long one
+                line_start = text.rfind("\n", 0, start) + 1
+                found = text.find("\n", start)
+                line_stop = len(text) if found < 0 else found
+                ends_open = text[line_start:line_stop].rstrip().endswith((",", "{", ";"))
+            value = _bare_literal(text, line_start, m, quoted, ends_open)
+        else:
+            value = quoted
         kind, check = _assignment_kind(m.group("kw"))
         if value and check(value):
             yield start, start + len(value), kind
@@ -133,60 +147,83 @@ def _assignment_hits(line: str, lowered: str) -> Iterator[tuple[int, int, str]]:
 
 _KEY_AT_LINE_START = re.compile(r"[ \t]{0,80}(?:export[ \t]{1,5}|set[ \t]{1,5}|-[ \t]{1,5}|#[ \t]{0,5})?[\w.-]{0,80}")
 _QUERY_KEY = re.compile(r"[?&][\w.-]{0,80}")
+_BRACKETS = frozenset("()[]{}")
+_OPERATORS = frozenset("<>|&")
 _QUERY_REACH = 81  # the longest _QUERY_KEY match
 _START_REACH = 80 + 6 + 5 + 80  # the longest _KEY_AT_LINE_START match
 
 
-def _bare_literal(line: str, m: re.Match[str], value: str, ends_open: bool) -> str | None:
+def _bare_literal(text: str, line_start: int, m: re.Match[str], value: str, ends_open: bool) -> str | None:
     """The literal an unquoted value holds, or None when it is code. In .env and YAML lines
     (`DB_PASSWORD=hunter2&x`, `  password: s3cr3t`) the value runs to the next blank, so no tail of it leaks;
     in a URL query it ends at `&`; elsewhere (`password = pw`, `f(token=t)`) a call, a variable or an
-    expression is code, not a secret."""
+    expression is code, not a secret. The match's line starts at line_start in text."""
     # Both prefix patterns are bounded, so only the last _QUERY_REACH characters before the keyword (or the
     # first _START_REACH of the line) can matter: never copy or search the whole prefix of a long line.
     kw = m.start("kw")
-    near = max(0, kw - _QUERY_REACH)
-    if _QUERY_KEY.fullmatch(line, max(near, line.rfind("?", near, kw), line.rfind("&", near, kw)), kw):
+    near = max(line_start, kw - _QUERY_REACH)
+    if _QUERY_KEY.fullmatch(text, max(near, text.rfind("?", near, kw), text.rfind("&", near, kw)), kw):
         return re.split("[&#]", value, maxsplit=1)[0]
-    between = line[m.end("tail") : m.start("bare")]
-    at_start = kw <= _START_REACH and _KEY_AT_LINE_START.fullmatch(line, 0, kw) is not None
+    between = text[m.end("tail") : m.start("bare")]
+    at_start = kw - line_start <= _START_REACH and _KEY_AT_LINE_START.fullmatch(text, line_start, kw) is not None
     yaml = between.rstrip(" \t") == ":" and not ends_open
     if m.group("kw").isupper() or (at_start and (between == "=" or yaml)):
         return value
     value = value.rstrip(")]}")  # the end of a call or an object: f(password=x)
-    if any(c in value for c in "()[]{}") or _is_reference(value):
+    if not _BRACKETS.isdisjoint(value) or _is_reference(value):
         return None
     # `password = a&b` starting a line is an ini literal; inside code, `&|<>` make it an expression.
-    return value if at_start or not any(c in value for c in "<>|&") else None
+    return value if at_start or _OPERATORS.isdisjoint(value) else None
 
 
 _VALUE_STOP = re.compile(r"[\s\"'`,;]")
 _MAX_ASSIGNMENT = 700  # keyword 20 + tail 40 + assignment 45 + value prefix 30 + value 512, rounded up
+# _VALUE_STOP's characters as b" ", every other byte as b"a" (a non-ASCII blank too: a run looks longer, never
+# shorter, so the check below errs on the side of the skipping loop).
+_STOP_TABLE = bytes(32 if chr(b) in " \t\n\r\f\v\x1c\x1d\x1e\x1f\"'`,;" else 97 for b in range(256))
+_STOP_FREE = b"a" * (_MAX_ASSIGNMENT + 1)
 
 
-def _assignment_matches(line: str, lowered: str) -> Iterator[re.Match[str]]:
+def _assignment_matches(text: str, lowered: str) -> Iterator[re.Match[str]]:
     """The assignment pattern, tried only where a keyword starts: scanning every position of every line
     with it is what makes a naive keyword rule slow."""
-    pos = stop = 0
-    while (hit := _ASSIGNMENT_START.search(lowered, pos)) is not None:
+    # every place one of the words starts, in one pass ("replace": one byte per character, same offsets)
+    starts = sorted(s for _, s, _ in _STARTS.find_matches_as_indexes(lowered.encode("ascii", "replace"), True))
+    if _STOP_FREE not in text.encode("ascii", "replace").translate(_STOP_TABLE):
+        # No run of _MAX_ASSIGNMENT characters without a blank, quote, comma or semicolon, so the skip
+        # below never applies: try the pattern at each place a keyword starts, past the last match.
+        match, pos = _KEYWORD_ASSIGNMENT.match, 0
+        for hit in starts:
+            if hit >= pos and (m := match(text, hit)) is not None:
+                yield m
+                pos = m.end()
+    else:
+        yield from _skipping_matches(text, starts)
+    if "value=" in lowered:
+        yield from _XML_SETTING.finditer(text)
+
+
+def _skipping_matches(text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """The same, skipping the places no match can start from, in text with long runs between blanks."""
+    index = pos = stop = 0
+    while (index := bisect.bisect_left(starts, pos, index)) < len(starts):
+        hit = starts[index]
         # A match ends at most _MAX_ASSIGNMENT past its start, at a blank, quote, comma or semicolon (or the
         # line's end). Where the next one is farther (`password=password=...` for a megabyte), no keyword
         # before it can start a match: skip them, so the pattern is tried on each character a bounded
         # number of times.
-        if stop <= hit.start():
-            found = _VALUE_STOP.search(line, hit.start())
-            stop = found.start() if found else len(line)
-        if stop - hit.start() > _MAX_ASSIGNMENT:
+        if stop <= hit:
+            found = _VALUE_STOP.search(text, hit)
+            stop = found.start() if found else len(text)
+        if stop - hit > _MAX_ASSIGNMENT:
             pos = stop - _MAX_ASSIGNMENT
             continue
-        m = _KEYWORD_ASSIGNMENT.match(line, hit.start())
+        m = _KEYWORD_ASSIGNMENT.match(text, hit)
         if m is None:
-            pos = hit.start() + 1
+            pos = hit + 1
             continue
         yield m
         pos = m.end()
-    if "value=" in lowered:
-        yield from _XML_SETTING.finditer(line)
 
 
 def _is_reference(value: str) -> bool:

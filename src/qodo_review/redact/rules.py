@@ -16,6 +16,8 @@ class Rule:
 
     by_keyword: the secret can be short or plain (a password), so lines are found by the keywords. Otherwise
     the secret is a long token, and lines are found by the scan for long runs of token characters.
+    anchored: the pattern uses `^` or `$` (the line's start or end), so it runs on each line alone; every
+    other pattern matches no newline and runs over many lines joined (tests/security/test_redact_batch.py).
     """
 
     kind: str
@@ -25,6 +27,7 @@ class Rule:
     group: int = 1
     check: Callable[[str], bool] | None = None
     by_keyword: bool = False
+    anchored: bool = False
 
 
 # --- the rule table -----------------------------------------------------------------------------------
@@ -45,8 +48,9 @@ def _rule(
     group: int = 1,
     check: Callable[[str], bool] | None = _varied,
     by_keyword: bool = False,
+    anchored: bool = False,
 ) -> Rule:
-    return Rule(kind, label, re.compile(pattern), keywords, group, check, by_keyword)
+    return Rule(kind, label, re.compile(pattern), keywords, group, check, by_keyword, anchored)
 
 
 # Every repetition is bounded, and possessive (`{m,n}+`) where what follows cannot start inside it, so no
@@ -434,6 +438,7 @@ RULES: tuple[Rule, ...] = (
         group=2,
         check=_weak_value,
         by_keyword=True,
+        anchored=True,
     ),
     _rule(
         "password",
@@ -442,6 +447,7 @@ RULES: tuple[Rule, ...] = (
         ("server=", "data source=", "uid=", "user id=", "userid=", "host="),
         check=_weak_value,
         by_keyword=True,
+        anchored=True,
     ),
     _rule(
         "password",
