@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from qodo_review.redact import RULES, Redactor
 from qodo_review.redact.assignments import (
     _KEYWORD_ASSIGNMENT,
+    _START_AT,
+    _STARTS,
     _XML_SETTING,
     _assignment_hits,
     _skipping_matches,
@@ -225,6 +227,15 @@ def test_the_assignment_loop_that_skips_nothing_finds_what_the_skipping_one_find
     run = "\n" + "z" * 800
     skipped = [hit for hit in _assignment_hits(text + run, lowered + run) if hit[0] < len(text)]
     assert plain == skipped
+
+
+@SETTINGS
+@given(TEXTS)
+def test_the_keyword_starts_are_the_same_by_regex_and_by_one_pass(text: str) -> None:
+    """Short texts find where an assignment keyword starts by regex, long ones by one Aho-Corasick pass."""
+    lowered = text.replace("\u0130", "i").lower()
+    found = _STARTS.find_matches_as_indexes(lowered.encode("ascii", "replace"), True)
+    assert sorted(start for _, start, _ in found) == [m.start() for m in _START_AT.finditer(lowered)]
 
 
 def test_the_skipping_loop_skips_only_places_no_match_starts_from() -> None:

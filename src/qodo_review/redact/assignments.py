@@ -4,8 +4,10 @@ metadata about it, and the literal the value must be."""
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 
 from ahocorasick_rs import BytesAhoCorasick
 
@@ -45,6 +47,8 @@ _START_WORDS = (
     "pass|pwd|secret|token|api|access|private|signing|encryption|preshared|master|auth|license|credential|key|pat"
 )
 _STARTS = BytesAhoCorasick([w.encode() for w in _START_WORDS.split("|")])
+_START_AT = re.compile(f"(?=(?:{_START_WORDS}))")  # the same places, for short texts
+_SHORT = 512
 _METADATA_TAILS = (
     "id",
     "ids",
@@ -108,6 +112,7 @@ LABELS: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=256)
 def _assignment_kind(keyword: str) -> tuple[str, Callable[[str], bool]]:
     """The kind a keyword names, and how sure a value must look: vaguer names ask for more randomness."""
     k = keyword.lower()
@@ -162,7 +167,8 @@ def _bare_literal(text: str, line_start: int, m: re.Match[str], value: str, ends
     # first _START_REACH of the line) can matter: never copy or search the whole prefix of a long line.
     kw = m.start("kw")
     near = max(line_start, kw - _QUERY_REACH)
-    if _QUERY_KEY.fullmatch(text, max(near, text.rfind("?", near, kw), text.rfind("&", near, kw)), kw):
+    query = max(text.rfind("?", near, kw), text.rfind("&", near, kw))  # -1: none, and no query key
+    if query >= 0 and _QUERY_KEY.fullmatch(text, query, kw):
         return re.split("[&#]", value, maxsplit=1)[0]
     between = text[m.end("tail") : m.start("bare")]
     at_start = kw - line_start <= _START_REACH and _KEY_AT_LINE_START.fullmatch(text, line_start, kw) is not None
@@ -187,9 +193,11 @@ _STOP_FREE = b"a" * (_MAX_ASSIGNMENT + 1)
 def _assignment_matches(text: str, lowered: str) -> Iterator[re.Match[str]]:
     """The assignment pattern, tried only where a keyword starts: scanning every position of every line
     with it is what makes a naive keyword rule slow."""
-    # every place one of the words starts, in one pass ("replace": one byte per character, same offsets)
-    starts = sorted(s for _, s, _ in _STARTS.find_matches_as_indexes(lowered.encode("ascii", "replace"), True))
-    if _STOP_FREE not in text.encode("ascii", "replace").translate(_STOP_TABLE):
+    if len(lowered) <= _SHORT:  # one line, say: a regex search costs less than a pass's fixed cost
+        starts = [m.start() for m in _START_AT.finditer(lowered)]
+    else:  # many lines joined: every place in one pass ("replace": one byte per character, same offsets)
+        starts = sorted(map(itemgetter(1), _STARTS.find_matches_as_indexes(lowered.encode("ascii", "replace"), True)))
+    if len(text) <= _MAX_ASSIGNMENT or _STOP_FREE not in text.encode("ascii", "replace").translate(_STOP_TABLE):
         # No run of _MAX_ASSIGNMENT characters without a blank, quote, comma or semicolon, so the skip
         # below never applies: try the pattern at each place a keyword starts, past the last match.
         match, pos = _KEYWORD_ASSIGNMENT.match, 0
@@ -227,4 +235,4 @@ def _skipping_matches(text: str, starts: list[int]) -> Iterator[re.Match[str]]:
 
 
 def _is_reference(value: str) -> bool:
-    return _REFERENCE.fullmatch(value) is not None and ("." in value or not any(c.isdigit() for c in value))
+    return _REFERENCE.fullmatch(value) is not None and ("." in value or not any(map(str.isdigit, value)))

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import accumulate
+from operator import itemgetter
 
 from .assignments import _assignment_hits
 from .rules import RULES
@@ -36,6 +39,7 @@ _SELECTS = tuple(
     for rules, assignments in map(_rules_for, map(frozenset, zip(_ALL_KEYWORDS)))
 )
 _PER_LINE = frozenset(i for i, r in enumerate(RULES) if r.anchored)  # see Rule
+_BATCH_FROM = 8  # chosen lines; for fewer, a chunk's fixed cost (three passes, joins) exceeds what it saves
 _CHUNK = 1 << 17  # characters of lines scanned at once: bounds the lists of matches a chunk makes
 # No line this short can be too dense for its rules (DENSE_RULE_CHARS); a longer one is scanned on its own.
 _LONG = DENSE_RULE_CHARS // (len(RULES) + 1 - DENSE_RULES)
@@ -51,7 +55,7 @@ def _rule_hits(text: str, pem: Iterable[_Hit] = ()) -> tuple[list[_Hit], int]:
     budget = BUDGET_FREE + len(text) // BUDGET_BYTES
     # a chosen line costs its share of the prefilter and its own turn below: at least 2 units
     starts, cut = _candidate_lines(text, lowered, budget // 2)
-    if not covered:
+    if not covered and len(starts) >= _BATCH_FROM:
         batched = _chunked_hits(text, lowered, starts, budget)
         if batched is not None:  # None: the budget may run out, and the line where it does matters
             return batched, cut
@@ -127,8 +131,10 @@ def _chunked_hits(text: str, lowered: str, starts: list[int], budget: int) -> li
     spent = 0
     chunk: list[tuple[int, int]] = []
     size = 0
-    for start in starts:
-        stop = _line_end(text, start)
+    stops = list(map(text.find, itertools.repeat("\n"), starts))  # in C; -1: the text's last line
+    if stops and stops[-1] < 0:
+        stops[-1] = len(text)
+    for start, stop in zip(starts, stops, strict=True):
         if stop - start > _LONG:
             found = _line_keywords(lowered, start, stop)
             spent += 2 + min(len(found), _limit(start, stop) + 1)
@@ -152,24 +158,27 @@ def _chunk_hits(text: str, lowered: str, lines: _Spans, hits: list[_Hit]) -> int
     joined_lower, offsets = _joined(lowered, lines)
     # "replace" keeps one byte per character, so offsets are the same; the keywords are ASCII
     matches = _KEYWORD_SCAN.find_matches_as_indexes(joined_lower.encode("ascii", "replace"))
-    counts = [0] * len(lines)
+    # each match's line (numbered from 1 here), counted and grouped in C: the (keyword, line) pairs, once
+    # each, grouped by keyword
+    line_of = list(map(bisect.bisect_right, itertools.repeat(offsets), map(itemgetter(1), matches)))
+    counts = Counter(line_of)
     selected: dict[int, set[int]] = {}
-    for keyword, start, _ in matches:
-        line = bisect.bisect_right(offsets, start) - 1
-        counts[line] += 1
+    pairs = sorted(set(zip(map(itemgetter(0), matches), line_of, strict=True)))
+    for keyword, group in itertools.groupby(pairs, itemgetter(0)):
+        members = set(map(itemgetter(1), group))
         for rule in _SELECTS[keyword]:
-            selected.setdefault(rule, set()).add(line)
+            selected.setdefault(rule, set()).update(members)
     spent = 2 * len(lines) + len(matches)
-    dense = (
-        {i for i, count in enumerate(counts) if count > DENSE_FREE} if max(counts, default=0) > DENSE_FREE else set()
-    )
+    dense = set()
+    if max(counts.values(), default=0) > DENSE_FREE:
+        dense = {i for i, count in counts.items() if count > DENSE_FREE}
     for i in dense:  # a line packing keywords: on its own, as the line-by-line scan would
-        start, stop = lines[i]
+        start, stop = lines[i - 1]
         found = _line_keywords(lowered, start, stop)
         spent -= counts[i] - min(len(found), _limit(start, stop) + 1)
         hits += _line_scan(text, lowered, start, stop, found)
     for rule, members in selected.items():
-        spans = [lines[i] for i in sorted(members - dense)]
+        spans = [lines[i - 1] for i in sorted(members - dense)]
         if rule == _ASSIGNMENTS:
             reuse = len(spans) == len(lines)
             _assignments_over(text, joined_lower if reuse else _joined(lowered, spans)[0], spans, hits)
@@ -183,9 +192,11 @@ def _chunk_hits(text: str, lowered: str, lines: _Spans, hits: list[_Hit]) -> int
 
 def _joined(source: str, spans: _Spans) -> tuple[str, list[int]]:
     """The spans of source joined by newlines, and where each starts in the joined text."""
-    return "\n".join([source[start:stop] for start, stop in spans]), list(
-        accumulate((stop - start + 1 for start, stop in spans[:-1]), initial=0)
-    )
+    pieces = [source[start:stop] for start, stop in spans]
+    # the i-th piece starts after the i pieces before it and their i newlines
+    offsets = list(map(operator.add, accumulate(map(len, pieces), initial=0), itertools.count()))
+    offsets.pop()
+    return "\n".join(pieces), offsets
 
 
 def _rule_over(text: str, index: int, spans: _Spans, hits: list[_Hit]) -> None:

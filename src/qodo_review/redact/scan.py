@@ -5,9 +5,12 @@ marker already walked."""
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import NamedTuple
 
 from ahocorasick_rs import BytesAhoCorasick, MatchKind
@@ -132,16 +135,18 @@ def _trigger_lines(lowered: str, limit: int) -> tuple[list[int], int]:
     pos, line_end = 0, -1
     while pos < len(data):
         stop = pos + _TRIGGER_CHUNK  # a trigger starting before stop may end past it: the window runs on
-        window = memoryview(data)[pos : stop + _TRIGGER_REACH]
-        for _, start, _ in _TRIGGERS.find_matches_as_indexes(window):
-            if start >= _TRIGGER_CHUNK:
-                break
-            if pos + start > line_end:
-                line = data.rfind(b"\n", line_end + 1, pos + start) + 1 or line_end + 1
-                if len(starts) >= limit:
-                    return starts, line
-                starts.append(line)
-                line_end = _bytes_line_end(data, pos + start)
+        matches = _TRIGGERS.find_matches_as_indexes(data[pos : stop + _TRIGGER_REACH])
+        found = list(map(pos.__add__, map(itemgetter(1), matches)))
+        del found[bisect.bisect_left(found, stop) :]  # the next window's
+        if found:
+            # Every match lies past the lines found so far; a match starts a new line where a newline lies
+            # between it and the match before (rfind over each gap, in C: the text is scanned once).
+            lines = [data.rfind(b"\n", line_end + 1, found[0]) + 1 or line_end + 1]
+            lines += map((1).__add__, filter((-1).__ne__, map(data.rfind, itertools.repeat(b"\n"), found, found[1:])))
+            if len(starts) + len(lines) > limit:
+                return starts + lines[: limit - len(starts)], lines[limit - len(starts)]
+            starts += lines
+            line_end = _bytes_line_end(data, found[-1])
         pos = max(stop, line_end + 1)
     return starts, len(data)
 
