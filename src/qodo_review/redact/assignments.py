@@ -46,9 +46,8 @@ _ASSIGNMENT_KEYWORDS = ("pass", "pwd", "secret", "token", "key", "credential", "
 _START_WORDS = (
     "pass|pwd|secret|token|api|access|private|signing|encryption|preshared|master|auth|license|credential|key|pat"
 )
-_STARTS = BytesAhoCorasick([w.encode() for w in _START_WORDS.split("|")])
-_START_AT = re.compile(f"(?=(?:{_START_WORDS}))")  # the same places, for short texts
-_SHORT = 512
+_ASSIGNMENT_START = re.compile(_START_WORDS)
+_STARTS = BytesAhoCorasick([w.encode() for w in _START_WORDS.split("|")])  # the same, in one pass
 _METADATA_TAILS = (
     "id",
     "ids",
@@ -193,20 +192,30 @@ _STOP_FREE = b"a" * (_MAX_ASSIGNMENT + 1)
 def _assignment_matches(text: str, lowered: str) -> Iterator[re.Match[str]]:
     """The assignment pattern, tried only where a keyword starts: scanning every position of every line
     with it is what makes a naive keyword rule slow."""
-    if len(lowered) <= _SHORT:  # one line, say: a regex search costs less than a pass's fixed cost
-        starts = [m.start() for m in _START_AT.finditer(lowered)]
-    else:  # many lines joined: every place in one pass ("replace": one byte per character, same offsets)
-        starts = sorted(map(itemgetter(1), _STARTS.find_matches_as_indexes(lowered.encode("ascii", "replace"), True)))
-    if len(text) <= _MAX_ASSIGNMENT or _STOP_FREE not in text.encode("ascii", "replace").translate(_STOP_TABLE):
-        # No run of _MAX_ASSIGNMENT characters without a blank, quote, comma or semicolon, so the skip
-        # below never applies: try the pattern at each place a keyword starts, past the last match.
-        match, pos = _KEYWORD_ASSIGNMENT.match, 0
-        for hit in starts:
-            if hit >= pos and (m := match(text, hit)) is not None:
+    if len(text) <= _MAX_ASSIGNMENT:
+        # Short (one line, say): no skip can apply, and a search for the next start with a regex costs less
+        # than a pass's fixed cost.
+        pos = 0
+        while (hit := _ASSIGNMENT_START.search(lowered, pos)) is not None:
+            if (m := _KEYWORD_ASSIGNMENT.match(text, hit.start())) is None:
+                pos = hit.start() + 1
+            else:
                 yield m
                 pos = m.end()
     else:
-        yield from _skipping_matches(text, starts)
+        # Many lines: every place a keyword starts in one pass ("replace": one byte per character, same
+        # offsets).
+        starts = sorted(map(itemgetter(1), _STARTS.find_matches_as_indexes(lowered.encode("ascii", "replace"), True)))
+        if _STOP_FREE in text.encode("ascii", "replace").translate(_STOP_TABLE):
+            yield from _skipping_matches(text, starts)
+        else:
+            # No run of _MAX_ASSIGNMENT characters without a blank, quote, comma or semicolon, so the skip
+            # never applies: try the pattern at each place a keyword starts, past the last match.
+            match, pos = _KEYWORD_ASSIGNMENT.match, 0
+            for hit in starts:
+                if hit >= pos and (m := match(text, hit)) is not None:
+                    yield m
+                    pos = m.end()
     if "value=" in lowered:
         yield from _XML_SETTING.finditer(text)
 
