@@ -244,13 +244,28 @@ def test_the_keyword_starts_are_the_same_by_regex_and_by_one_pass(text: str) -> 
 
 def test_the_skipping_loop_skips_only_places_no_match_starts_from() -> None:
     text = "password=" * 2000 + " token = 'abc' " + "password=" * 100
-    starts = [m.start() for m in re.finditer("pass|token", text)]
     expected, pos = [], 0
-    for start in starts:
+    for start in [m.start() for m in re.finditer("pass|token", text)]:
         if start >= pos and (m := _KEYWORD_ASSIGNMENT.match(text, start)) is not None:
             expected.append(m.span())
             pos = m.end()
-    assert [m.span() for m in _skipping_matches(text, starts)] == expected
+    assert [m.span() for m in _skipping_matches(text, text.lower())] == expected
+
+
+def test_a_long_line_of_keyword_starts_takes_memory_linear_in_its_size() -> None:
+    """A line of words that start no keyword of the prefilter but start the assignment pattern ("auth"): a
+    list of every place they start would take ~100 bytes each (the list of a one-pass search)."""
+    import tracemalloc
+
+    def peak(size: int) -> int:
+        text = "x = 1 # token\n" + "auth " * (size // 5) + "token = 'abc'"
+        tracemalloc.start()
+        Redactor().redact(text)
+        used = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return used // size
+
+    assert peak(1 << 20) < 12  # bytes per character: the text's few copies (lowercased, encoded)
 
 
 # --- the chosen lines a chunk at a time ------------------------------------------------------------------

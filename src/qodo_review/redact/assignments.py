@@ -3,7 +3,6 @@ metadata about it, and the literal the value must be."""
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -187,6 +186,7 @@ _MAX_ASSIGNMENT = 700  # keyword 20 + tail 40 + assignment 45 + value prefix 30 
 # shorter, so the check below errs on the side of the skipping loop).
 _STOP_TABLE = bytes(32 if chr(b) in " \t\n\r\f\v\x1c\x1d\x1e\x1f\"'`,;" else 97 for b in range(256))
 _STOP_FREE = b"a" * (_MAX_ASSIGNMENT + 1)
+_ONE_PASS_MAX = 1 << 18  # characters: past this the list of every keyword start would cost much memory
 
 
 def _assignment_matches(text: str, lowered: str) -> Iterator[re.Match[str]]:
@@ -202,42 +202,40 @@ def _assignment_matches(text: str, lowered: str) -> Iterator[re.Match[str]]:
             else:
                 yield m
                 pos = m.end()
+    elif len(text) > _ONE_PASS_MAX or _STOP_FREE in text.encode("ascii", "replace").translate(_STOP_TABLE):
+        yield from _skipping_matches(text, lowered)
     else:
         # Many lines: every place a keyword starts in one pass ("replace": one byte per character, same
-        # offsets).
+        # offsets). No run of _MAX_ASSIGNMENT characters lacks a blank, quote, comma or semicolon, so the
+        # skip never applies: try the pattern at each place a keyword starts, past the last match.
         starts = sorted(map(itemgetter(1), _STARTS.find_matches_as_indexes(lowered.encode("ascii", "replace"), True)))
-        if _STOP_FREE in text.encode("ascii", "replace").translate(_STOP_TABLE):
-            yield from _skipping_matches(text, starts)
-        else:
-            # No run of _MAX_ASSIGNMENT characters without a blank, quote, comma or semicolon, so the skip
-            # never applies: try the pattern at each place a keyword starts, past the last match.
-            match, pos = _KEYWORD_ASSIGNMENT.match, 0
-            for hit in starts:
-                if hit >= pos and (m := match(text, hit)) is not None:
-                    yield m
-                    pos = m.end()
+        match, pos = _KEYWORD_ASSIGNMENT.match, 0
+        for hit in starts:
+            if hit >= pos and (m := match(text, hit)) is not None:
+                yield m
+                pos = m.end()
     if "value=" in lowered:
         yield from _XML_SETTING.finditer(text)
 
 
-def _skipping_matches(text: str, starts: list[int]) -> Iterator[re.Match[str]]:
-    """The same, skipping the places no match can start from, in text with long runs between blanks."""
-    index = pos = stop = 0
-    while (index := bisect.bisect_left(starts, pos, index)) < len(starts):
-        hit = starts[index]
+def _skipping_matches(text: str, lowered: str) -> Iterator[re.Match[str]]:
+    """The same, searching for each next start (no list of them: a megabyte line can hold 300,000), and
+    skipping the places no match can start from."""
+    pos = stop = 0
+    while (hit := _ASSIGNMENT_START.search(lowered, pos)) is not None:
         # A match ends at most _MAX_ASSIGNMENT past its start, at a blank, quote, comma or semicolon (or the
         # line's end). Where the next one is farther (`password=password=...` for a megabyte), no keyword
         # before it can start a match: skip them, so the pattern is tried on each character a bounded
         # number of times.
-        if stop <= hit:
-            found = _VALUE_STOP.search(text, hit)
+        if stop <= hit.start():
+            found = _VALUE_STOP.search(text, hit.start())
             stop = found.start() if found else len(text)
-        if stop - hit > _MAX_ASSIGNMENT:
+        if stop - hit.start() > _MAX_ASSIGNMENT:
             pos = stop - _MAX_ASSIGNMENT
             continue
-        m = _KEYWORD_ASSIGNMENT.match(text, hit)
+        m = _KEYWORD_ASSIGNMENT.match(text, hit.start())
         if m is None:
-            pos = hit + 1
+            pos = hit.start() + 1
             continue
         yield m
         pos = m.end()
