@@ -58,7 +58,7 @@ def plain_regions(raw: RawFile) -> list[Region] | None:
     pos = _first_hunk(text)
     if pos == -1:
         return []
-    if "\r" in text or not text.endswith("\n"):
+    if not raw.plain and ("\r" in text or not text.endswith("\n")):
         return None
     regions = []
     while pos < len(text):
@@ -70,7 +70,7 @@ def plain_regions(raw: RawFile) -> list[Region] | None:
         following = text.find("\n@@ ", body - 1)
         end = following + 1 if following != -1 else len(text)
         # every line of the region is one of the hunk's (+, -, space, backslash) and their counts are the header's
-        if _count_region(text, body, end, old_len, new_len) is None:
+        if not raw.plain and _count_region(text, body, end, old_len, new_len) is None:
             return None
         regions.append(Region(int(match[1]), old_len, int(match[3]), new_len, match[5], body, end))
         pos = end
