@@ -213,18 +213,16 @@ def _render_hunks(
     sent = 0
     redacted: list[int] = []
     compact_ok = not indentation_is_syntax(path)
+    sections, redacted_texts = _redact_hunks(views, redactor)
     for number, hunk in enumerate(views):
         rows.append(
-            f"@@ -{hunk.old_start},{hunk.old_len} +{hunk.new_start},{hunk.new_len} @@ "
-            f"{redactor.redact(hunk.section)[:120]}".rstrip()
+            f"@@ -{hunk.old_start},{hunk.old_len} +{hunk.new_start},{hunk.new_len} @@ {sections[number][:120]}".rstrip()
         )
         kinds, olds, news, originals = hunk.kinds, hunk.olds, hunk.news, hunk.texts
         compact = compact_ok and _reindented(kinds, originals)
         if compact:
             rows.append(f"(re-indented only: {kinds.count('+')} lines, shown once as `{REINDENTED}` rows)")
-        # The whole hunk is redacted, trimmed context included: a secret spanning lines (a PEM block)
-        # is only recognised whole.
-        texts = redactor.redact_lines(originals)
+        texts = redacted_texts[number]
         if texts != originals or (pem and any("PRIVATE KEY" in text for text in originals)):
             redacted.append(number)
         sent += len(kinds) - kinds.count(" ")
@@ -251,6 +249,34 @@ def _render_hunks(
                 rows.append(f"(… {count} unchanged line{'s' if count != 1 else ''} not shown)")
             shown = end
     return "\n".join(rows), sent, tuple(redacted)
+
+
+def _redact_hunks(views: Sequence[HunkView], redactor: Redactor) -> tuple[list[str], list[list[str]]]:
+    """Each hunk's section and line texts, redacted in one redact_lines call for all of them, in the order
+    the hunks hold them (so placeholders are numbered as hunk by hunk): a call costs more than its lines. The
+    whole file's lines are read together, trimmed context included: a secret spanning lines (a PEM block) is
+    only recognised whole. A section with escaping in it (a backslash, a zero-width space: what only
+    Redactor.redact sees through) is redacted alone, in its turn."""
+    sections = [view.section for view in views]
+    spans: list[tuple[int, int, int]] = []  # per hunk: where its section (-1: none) and its lines are in batch
+    batch: list[str] = []
+    done: list[str] = []  # batch entries redacted already (before a section redacted alone)
+    for number, view in enumerate(views):
+        section = view.section
+        at = -1
+        if "\\" in section or "\u200b" in section:
+            done += redactor.redact_lines(batch[len(done) :]) if len(batch) > len(done) else []
+            sections[number] = redactor.redact(section)
+        elif section:
+            at = len(batch)
+            batch.append(section)
+        spans.append((at, len(batch), len(batch) + len(view.texts)))
+        batch += view.texts
+    done += redactor.redact_lines(batch[len(done) :]) if len(batch) > len(done) else []
+    for number, (at, _, _) in enumerate(spans):
+        if at >= 0:
+            sections[number] = done[at]
+    return sections, [done[start:end] for _, start, end in spans]
 
 
 def _hidden_context(kinds: str) -> list[tuple[int, int]]:
