@@ -32,9 +32,9 @@ from qodo_review.budget import (
 from qodo_review.config import ReviewConfig
 from qodo_review.diff import RawFile, parse_file, split_diff
 from qodo_review.models import Hunk, PullRequest
-from qodo_review.prompt import render_chunk, render_hunks
 from qodo_review.redact import Redactor
 from qodo_review.review import review_diff
+from qodo_review.rows import render_chunk, render_hunks
 from qodo_review.select import select_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))

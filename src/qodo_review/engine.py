@@ -43,10 +43,10 @@ from .parts import (
     unverified,
 )
 from .progress import Progress
-from .prompt import RenderedFile, render_chunk
 from .providers import Provider
 from .redact import Redactor, secret_findings, withheld_reason
 from .retry import Resilient, record_routes, wrap
+from .rows import RenderedFile, render_chunk
 from .select import select_files
 
 if TYPE_CHECKING:  # context/ (and tree-sitter after it) is imported only by a run that sends related code

@@ -42,7 +42,7 @@ def _byte_class(byte: int) -> int:
 _CLASSES = bytes(map(_byte_class, range(256)))
 FILE_HEADER_TOKENS = 30
 # A row of the prompt holds at most this many characters of a line; a longer line continues on the next
-# rows (prompt.render_hunks), so the model sees all of it, and each extra row is budgeted here.
+# rows (rows.render_hunks), so the model sees all of it, and each extra row is budgeted here.
 MAX_LINE_CHARS = 400
 # A file with a line longer than this is counted not reviewed ("long lines", a content reason: select.py)
 # rather than sent as MAX_SHOWN_LINE_CHARS / MAX_LINE_CHARS rows: a minified or generated line of megabytes

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qodo_review.diff import RawFile, decode_diff, new_side_texts, parse_file, raw_files_from_api, split_diff
-from qodo_review.diff.regions import hunk_views, plain_regions
+from qodo_review.diff.regions import hunk_views, line_numbers, plain_regions
 from qodo_review.errors import DiffError
 from qodo_review.models import FileDiff
-from qodo_review.prompt import _render_hunks
 from qodo_review.redact import Redactor
+from qodo_review.rows import _render_hunks
 
 from .test_diff import unidiff_hunks
 
@@ -134,7 +134,8 @@ def check_views(raw: RawFile, file: FileDiff) -> None:
         assert view.section == hunk.section
         assert view.kinds == "".join(ln.kind for ln in hunk.lines)
         assert view.texts == [ln.text for ln in hunk.lines]
-        for kind, old, new, ln in zip(view.kinds, view.olds, view.news, hunk.lines, strict=True):
+        olds, news = line_numbers(view)
+        for kind, old, new, ln in zip(view.kinds, olds, news, hunk.lines, strict=True):
             assert (old if kind != "+" else ln.old) == ln.old
             assert (new if kind != "-" else ln.new) == ln.new
     for path in (file.path, "x.py", "x.c"):  # both renderings, with and without re-indented hunks folded
