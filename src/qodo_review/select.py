@@ -245,11 +245,17 @@ def has_generated_marker(raw: RawFile) -> bool:
     return any(marker in head for marker in GENERATED_MARKERS)
 
 
-def longest_line(text: str) -> int:
-    """The length of the longest line of a text (cheap when the whole text is shorter than the limit)."""
+# A line over the limit, found at the newline before it (a literal first character: searched at C speed,
+# where splitting a 33 MB diff into its lines to measure them cost 0.1 s)
+_OVER_LIMIT = re.compile(f"\n[^\n]{{{MAX_SHOWN_LINE_CHARS + 1}}}")
+
+
+def has_long_line(text: str) -> bool:
+    """Whether a line of the text is longer than MAX_SHOWN_LINE_CHARS."""
     if len(text) <= MAX_SHOWN_LINE_CHARS:
-        return len(text)
-    return max(map(len, text.split("\n")))
+        return False
+    first = text.find("\n", 0, MAX_SHOWN_LINE_CHARS + 1)
+    return first == -1 or _OVER_LIMIT.search(text, first) is not None
 
 
 def classify(raw: RawFile, repo_ignores: Sequence[str] = ()) -> Skipped | None:
@@ -283,7 +289,7 @@ def classify(raw: RawFile, repo_ignores: Sequence[str] = ()) -> Skipped | None:
             "not-reviewed",
             content=True,
         )
-    if longest_line(raw.text) > MAX_SHOWN_LINE_CHARS:
+    if has_long_line(raw.text):
         return Skipped(
             raw.path, f"long lines (over {MAX_SHOWN_LINE_CHARS:,} characters)", lines, "not-reviewed", content=True
         )
