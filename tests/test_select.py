@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from qodo_review.budget import MAX_SHOWN_LINE_CHARS
 from qodo_review.diff import RawFile
 from qodo_review.models import FileStatus
-from qodo_review.budget import MAX_SHOWN_LINE_CHARS
 from qodo_review.select import has_long_line, matches, select_files
 
 
