@@ -99,7 +99,7 @@ def test_a_malformed_file_left_out_still_stops_the_run() -> None:
 def test_files_sent_whole_are_rendered_and_placed_without_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     """A file sent whole is rendered from its raw text (diff.hunk_views) and its findings placed by its
     hunks' headers; only the hunks the rendering redacted in get Line objects, for the secret scan."""
-    from qodo_review import prompt
+    from qodo_review import rows
     from qodo_review.diff import parse
 
     parsed: list[str] = []
@@ -111,7 +111,7 @@ def test_files_sent_whole_are_rendered_and_placed_without_parsing(monkeypatch: p
 
         return parse_file
 
-    for module in (engine, parts, prompt, parse):
+    for module in (engine, parts, rows, parse):
         monkeypatch.setattr(module, "parse_file", counting(module.parse_file))
     quiet = [[" a", "-b", "+c", " d"]] * 5
     text = file_diff("a.py", quiet) + file_diff("b.py", [*quiet, [" x", f"+key = '{TOKEN}'", " y"]])

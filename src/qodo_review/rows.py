@@ -6,8 +6,10 @@ on more rows. Files sent whole are read from their raw text (diff.hunk_views), w
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import add
 
 from .budget import MAX_LINE_CHARS, Chunk
 from .diff import parse_file
@@ -170,33 +172,51 @@ def _line_rows(
     long_lines: bool,
 ) -> tuple[int, int]:
     """Add the rows of the lines in span, numbered from (old, new); returns the numbers after them. Built a
-    run of one kind at a time, its numbers a range: one comprehension per run in the common case."""
+    run of one kind at a time, its numbers a range: a prefix and a text concatenated per row (in C)."""
     old, new = numbers
     for run in _KIND_RUN.finditer(kinds, *span):
         start, end = run.span()
         kind, count = kinds[start], end - start
-        if kind == "-":
-            if long_lines and not compact:
-                for line, text in zip(range(old, old + count), texts[start:end], strict=True):
-                    rows.extend(line_rows(f"L{line} -", line, text))
-            elif not compact:
-                rows += [
-                    f"L{line} - | {text}" for line, text in zip(range(old, old + count), texts[start:end], strict=True)
-                ]
+        first = old if kind == "-" else new
+        if kind != "+":
             old += count
-            continue
-        mark = REINDENTED if compact and kind == "+" else kind
+        if kind != "-":
+            new += count
+        elif compact:
+            continue  # a re-indented hunk shows its added lines only
+        side, mark = ("L" if kind == "-" else "R"), (REINDENTED if compact and kind == "+" else kind)
         if long_lines:
-            for line, text in zip(range(new, new + count), texts[start:end], strict=True):
-                rows.extend(line_rows(f"R{line} {mark}", line, text))
+            for line, text in zip(range(first, first + count), texts[start:end], strict=True):
+                rows.extend(line_rows(f"{side}{line} {mark}", line, text))
         else:
-            bar = f" {mark} | "
-            rows += [
-                f"R{line}{bar}{text}" for line, text in zip(range(new, new + count), texts[start:end], strict=True)
-            ]
-        new += count
-        old += count if kind == " " else 0
+            rows += map(add, _PREFIXES.slice(f"{side}{{}} {mark} | ", first, first + count), texts[start:end])
     return old, new
+
+
+class _RowPrefixes:
+    """Row prefixes by line number ("R12 + | "), formatted once per process up to PREFIXED_LINES: the files
+    of a huge PR share their line numbers, and a row is then one concatenation instead of an f-string."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, list[str]] = {}
+        self._lock = threading.Lock()  # parts render in the engine's threads
+
+    def slice(self, head: str, start: int, stop: int) -> list[str]:
+        """``head`` ("R{} + | ") formatted with each number of range(start, stop)."""
+        if stop > PREFIXED_LINES:
+            return [head.format(number) for number in range(start, stop)]
+        table = self._tables.get(head, [])
+        if len(table) < stop:
+            with self._lock:
+                table = self._tables.setdefault(head, [])
+                if len(table) < stop:  # grown whole before it is added: a reader never sees a partial table
+                    size = min(max(stop, 2 * len(table), 1024), PREFIXED_LINES)
+                    table += [head.format(number) for number in range(len(table), size)]
+        return table[start:stop]
+
+
+PREFIXED_LINES = 1 << 15  # at most ~4 x 2 MB of prefixes kept (four heads: L -, R +, R ~, R space)
+_PREFIXES = _RowPrefixes()
 
 
 def _redact_hunks(views: Sequence[HunkView], redactor: Redactor) -> tuple[list[str], list[list[str]]]:
