@@ -9,7 +9,6 @@ bench/bench_tokens.py so that the estimate never under-counts (1.0-1.6x of the r
 from __future__ import annotations
 
 import math
-import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,9 +47,6 @@ MAX_LINE_CHARS = 400
 # rather than sent as MAX_SHOWN_LINE_CHARS / MAX_LINE_CHARS rows: a minified or generated line of megabytes
 # would fill calls with text no reviewer reads, and one line cannot be split across calls.
 MAX_SHOWN_LINE_CHARS = 20_000
-# A long line is found at the newline before it: a pattern that starts with a literal character is searched
-# for at C speed (4x faster than anchoring at a line start, 13x faster than matching anywhere, on 33 MB).
-_LONG_LINE = re.compile(f"\n[^\n]{{{MAX_LINE_CHARS + 1},}}")
 DEFAULT_CALL_INPUT_TOKENS = 60_000  # per call: long prompts cost more and are reviewed worse
 DEFAULT_OUTPUT_TOKENS = 8_000
 
@@ -144,13 +140,25 @@ def _estimate(text: str) -> tuple[int, int]:
 
 def continuation_rows(text: str, start: int = 0, end: int | None = None) -> int:
     """Rows past the first that the lines of text[start:end] take in the prompt (MAX_LINE_CHARS per row)."""
+    return sum((length - 1) // MAX_LINE_CHARS for length in long_lines(text, MAX_LINE_CHARS, start, end))
+
+
+def long_lines(text: str, limit: int, start: int = 0, end: int | None = None) -> list[int]:
+    """The lengths of the lines of text[start:end] longer than limit (a line cut by start or end: its part
+    inside). One probe per limit characters at least, not a pass over every character: a line longer than
+    limit holds the position limit after its start, and the next probe is limit after the probed line's end,
+    so no longer line lies between two probes (a regex pass cost 0.1-0.2 s on 33 MB, this 1-2 ms a MB)."""
     stop = len(text) if end is None else end
-    first = text.find("\n", start, stop)
-    head = (first if first != -1 else stop) - start  # the line at start (or its rest) has no newline before it
-    rows = max(head - 1, 0) // MAX_LINE_CHARS
-    if first == -1:
-        return rows
-    return rows + sum((len(m.group()) - 2) // MAX_LINE_CHARS for m in _LONG_LINE.finditer(text, first, stop))
+    lengths = []
+    probe = start + limit
+    while probe < stop:
+        line = text.rfind("\n", start, probe) + 1 or start  # the probed line: [line, after)
+        after = text.find("\n", probe, stop)
+        after = stop if after == -1 else after
+        if after - line > limit:
+            lengths.append(after - line)
+        probe = after + 1 + limit
+    return lengths
 
 
 def row_tokens(text: str, start: int = 0, end: int | None = None) -> int:
