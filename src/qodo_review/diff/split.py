@@ -158,12 +158,9 @@ class _Splitter:
         if self.next_git <= pos:  # the next `diff --git` line: no hunk can run past it
             found = self.text.find("\ndiff --git ", pos)
             self.next_git = found + 1 if found != -1 else len(self.text)
-        if entry.scan is not None:  # a second run of hunks: something else came between
-            entry.scan.counted = False
         entry.scan = entry.scan or _HunkScan()
         end = _scan_hunks(self.text, pos, self.next_git, entry.scan)
         if end == pos:  # "@@ " that is no hunk header: skip the line
-            entry.scan.counted = False
             return _next_line(self.text, pos)
         entry.end = end
         return end
@@ -178,9 +175,11 @@ class _Splitter:
 
 def _scan_hunks(text: str, pos: int, limit: int, scan: _HunkScan) -> int:
     """Count consecutive hunks from pos; return where the last one ended (a line that fits no hunk)."""
+    scan.counted = scan.counted and scan.hunks == 0  # a second run of hunks: something came between
     while pos < limit and text.startswith("@@ ", pos):
         match = _HUNK_RE.match(text, pos)
-        if match is None:
+        if match is None:  # "@@ " that is no hunk header
+            scan.counted = False
             break
         old_len, new_len = _hunk_lengths(match)
         newline = text.find("\n", pos, limit)
