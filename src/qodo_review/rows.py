@@ -184,13 +184,23 @@ def _line_rows(
             new += count
         elif compact:
             continue  # a re-indented hunk shows its added lines only
-        side, mark = ("L" if kind == "-" else "R"), (REINDENTED if compact and kind == "+" else kind)
+        head = _HEADS[kind, compact]  # "R{} + | "
         if long_lines:
             for line, text in zip(range(first, first + count), texts[start:end], strict=True):
-                rows.extend(line_rows(f"{side}{line} {mark}", line, text))
+                rows.extend(line_rows(head.format(line)[:-3], line, text))
         else:
-            rows += map(add, _PREFIXES.slice(f"{side}{{}} {mark} | ", first, first + count), texts[start:end])
+            rows += map(add, _PREFIXES.slice(head, first, first + count), texts[start:end])
     return old, new
+
+
+# A row's prefix by the line's kind and whether its hunk only re-indents (added lines shown once as `~`)
+_HEADS = {
+    ("-", False): "L{} - | ",
+    ("+", False): "R{} + | ",
+    (" ", False): "R{}   | ",
+    ("+", True): f"R{{}} {REINDENTED} | ",
+    (" ", True): "R{}   | ",
+}
 
 
 class _RowPrefixes:
