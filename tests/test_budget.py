@@ -5,10 +5,13 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qodo_review.budget import UNKNOWN_MODEL, call_budget, estimate_raw, model_limits, plan_budget
 from qodo_review.diff import RawFile, parse_file, split_diff
 from qodo_review.models import FileStatus
+from qodo_review.tokens import MAX_LINE_CHARS, continuation_rows, long_lines
 
 
 def make_diff(path: str, hunks: int, lines_per_hunk: int, width: int = 40) -> str:
@@ -120,3 +123,18 @@ def test_max_calls_reports_what_was_not_reviewed() -> None:
 def test_rawfile_status_sanity() -> None:
     (raw,) = raws(("a.py", 1, 1))
     assert raw.status is FileStatus.MODIFIED
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([0, 1, 2, 399, 400, 401, 402, 799, 800, 801, 1203]), min_size=1, max_size=8),
+    st.data(),
+)
+def test_continuation_rows_count_every_long_line_of_a_span(lengths: list[int], data: st.DataObject) -> None:
+    """long_lines probes the text instead of reading every character: it finds what reading every line does."""
+    text = "\n".join("x" * n for n in lengths)
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    lines = text[start:end].split("\n")
+    assert continuation_rows(text, start, end) == sum(max(len(line) - 1, 0) // MAX_LINE_CHARS for line in lines)
+    assert long_lines(text, MAX_LINE_CHARS, start, end) == [len(ln) for ln in lines if len(ln) > MAX_LINE_CHARS]

@@ -5,6 +5,7 @@ findings, and a malformed file's error, are the same as when every file was pars
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pytest
@@ -98,7 +99,7 @@ def test_a_malformed_file_left_out_still_stops_the_run() -> None:
 def test_files_sent_whole_are_rendered_and_placed_without_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     """A file sent whole is rendered from its raw text (diff.hunk_views) and its findings placed by its
     hunks' headers; only the hunks the rendering redacted in get Line objects, for the secret scan."""
-    from qodo_review import prompt
+    from qodo_review import rows
     from qodo_review.diff import parse
 
     parsed: list[str] = []
@@ -110,10 +111,70 @@ def test_files_sent_whole_are_rendered_and_placed_without_parsing(monkeypatch: p
 
         return parse_file
 
-    for module in (engine, parts, prompt, parse):
+    for module in (engine, parts, rows, parse):
         monkeypatch.setattr(module, "parse_file", counting(module.parse_file))
     quiet = [[" a", "-b", "+c", " d"]] * 5
     text = file_diff("a.py", quiet) + file_diff("b.py", [*quiet, [" x", f"+key = '{TOKEN}'", " y"]])
     _, found = review(text, Redactor())
     assert found == ["b.py:502"]  # found and placed inline as before
     assert parsed == []  # no file parsed whole
+
+
+class Calls(Redactor):
+    """Counts the redactor's calls by entry point."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = {"redact": 0, "redact_lines": 0}
+
+    def redact(self, text: str) -> str:
+        self.calls["redact"] += 1
+        return super().redact(text)
+
+    def redact_lines(self, lines: Sequence[str]) -> list[str]:
+        self.calls["redact_lines"] += 1
+        return super().redact_lines(lines)
+
+
+def with_sections(text: str, sections: list[str]) -> str:
+    """The diff with each hunk header's section (the function name git puts after `@@`) set, in order."""
+    parts = text.split(" @@\n")
+    assert len(parts) == len(sections) + 1
+    return "".join(part + f" @@ {section}\n" for part, section in zip(parts, sections, strict=False)) + parts[-1]
+
+
+def prompt_of(text: str, redactor: Redactor) -> str:
+    outcome = review_diff(PR, split_diff(text), ReviewConfig(), provider=None, redactor=redactor, nonce="0" * 16)
+    assert len(outcome.prompts) == 1
+    return outcome.prompts[0].user
+
+
+def test_a_file_sent_whole_passes_the_redactor_in_one_call_its_sections_included() -> None:
+    quiet = [[" a", "-b", "+c", " d"]] * 5
+    text = file_diff("a.py", quiet) + file_diff("b.py", quiet)
+    plain, named = Calls(), Calls()
+    prompt_of(text, plain)
+    prompt_of(with_sections(text, [f"def f{i}():" for i in range(10)]), named)
+    assert named.calls["redact_lines"] == 2  # one per file, where it was one per hunk
+    assert named.calls == plain.calls  # the sections went with the lines, not alone
+
+
+def test_sections_and_lines_are_numbered_in_the_order_the_hunks_hold_them() -> None:
+    other = "ghp_Q1wE2rT3yU4iO5pA6sD7fG8hJ9kL0zX1cV2"
+    text = file_diff("a.py", [[" x", f"+token = '{TOKEN}'", " y"], [" x", "+z", " y"]])
+    text = with_sections(text, ["def first():", f"def second(key='{other}'):"])
+    user = prompt_of(text, Redactor())
+    assert TOKEN not in user and other not in user
+    assert "R2 + | token = '<<SECRET:github-token:1>>'" in user
+    assert re.search(r"@@ def second\(key='<<SECRET:[a-z-]+:2>>'\):\n", user)
+
+
+def test_a_section_with_escaping_is_seen_through_as_redact_does() -> None:
+    """Markdown escaping hides a token from a line reader, not from Redactor.redact: such a section goes
+    there alone, in its turn (before the lines of its hunk, after those of the hunks before it)."""
+    escaped = TOKEN.replace("_", "\\_")
+    text = file_diff("a.py", [[" x", "+a = 1", " y"], [" x", "+b = 2", " y"]])
+    text = with_sections(text, ["def first():", f"def second(): # {escaped}"])
+    user = prompt_of(text, Redactor())
+    assert escaped not in user and TOKEN[8:] not in user
+    assert "def second(): # <<SECRET:github-token:1>>" in user

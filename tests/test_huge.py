@@ -32,9 +32,9 @@ from qodo_review.budget import (
 from qodo_review.config import ReviewConfig
 from qodo_review.diff import RawFile, parse_file, split_diff
 from qodo_review.models import Hunk, PullRequest
-from qodo_review.prompt import render_chunk, render_hunks
 from qodo_review.redact import Redactor
 from qodo_review.review import review_diff
+from qodo_review.rows import PREFIXED_LINES, render_chunk, render_hunks
 from qodo_review.select import select_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -218,6 +218,23 @@ def test_context_is_trimmed_to_three_lines_around_each_change() -> None:
         "R36   | e1",
         "R37   | e2",
         "(… 7 unchanged lines not shown)",
+    ]
+
+
+@pytest.mark.parametrize("start", [1, PREFIXED_LINES - 2, 3 * PREFIXED_LINES])
+def test_rows_are_numbered_alike_below_and_past_the_prefixes_kept(start: int) -> None:
+    """Rows reuse prefixes formatted once per process up to PREFIXED_LINES line numbers, and format the rest."""
+    lines = [(" ", "a"), ("-", "b"), ("-", "c"), ("+", "d"), ("+", "e"), ("+", "f"), (" ", "g")]
+    text, _ = render_hunks([numbered(lines, start, start)], Redactor(), "m.c")
+    n = start
+    assert text.splitlines()[1:] == [
+        f"R{n}   | a",
+        f"L{n + 1} - | b",
+        f"L{n + 2} - | c",
+        f"R{n + 1} + | d",
+        f"R{n + 2} + | e",
+        f"R{n + 3} + | f",
+        f"R{n + 4}   | g",
     ]
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from qodo_review.budget import MAX_SHOWN_LINE_CHARS
 from qodo_review.diff import RawFile
 from qodo_review.models import FileStatus
-from qodo_review.select import matches, select_files
+from qodo_review.select import has_long_line, matches, select_files
 
 
 def raw(
@@ -100,3 +101,20 @@ def test_priority_is_risk_first_and_deterministic() -> None:
         "src/old.py",
     ]
     assert order == [f.path for f in select_files(list(reversed(files))).reviewable]
+
+
+@pytest.mark.parametrize(
+    ("lines", "long"),
+    [
+        (["x" * MAX_SHOWN_LINE_CHARS], False),
+        (["x" * (MAX_SHOWN_LINE_CHARS + 1)], True),  # the first line, with no newline before it
+        (["a", "x" * MAX_SHOWN_LINE_CHARS, "b"], False),
+        (["a", "x" * (MAX_SHOWN_LINE_CHARS + 1)], True),  # the last line, with no newline after it
+        (["x" * (MAX_SHOWN_LINE_CHARS + 1), ""], True),
+        (["x" * MAX_SHOWN_LINE_CHARS] * 3, False),  # many lines at the limit: the text is long, no line is
+    ],
+)
+def test_a_long_line_is_found_wherever_it_is(lines: list[str], long: bool) -> None:
+    text = "\n".join(lines)
+    assert has_long_line(text) is long
+    assert has_long_line("diff --git a/x b/x\n" + text) is long

@@ -15,8 +15,9 @@ The map, in pipeline order:
   /improve's earlier suggestions). /similar_issue runs on issues too: ``similar.py`` (shared with the CLI's
   ``cli_similar.py``) reads the issues, ranks them with ``rank/`` (BM25, rank fusion; in memory only) and, when
   asked, the provider's embeddings (``providers/openai_embeddings``) and a re-rank through ``run_task``.
-- ``engine.py``: ``run_task``, the one chunk runner: ``select`` -> ``budget`` -> ``redact/`` -> ``prompt`` ->
-  ``providers/`` (through ``retry``) -> parse -> merge, halving a part that overflows, with ``coverage``;
+- ``engine.py``: ``run_task``, the one chunk runner: ``select`` -> ``budget`` -> ``redact/`` -> ``prompt``
+  (the diff as numbered rows: ``rows``) -> ``providers/`` (through ``retry``) -> parse -> merge, halving a
+  part that overflows, with ``coverage``;
   ``parts`` holds what it does with one part (halves, the secret scan's reading, a part's Result);
   ``budget`` packs files into calls by the estimates and model limits of ``tokens``; ``guidance`` adds the
   team's rules (instructions, path-instructions, the base branch's AGENTS.md/CLAUDE.md…) to every call;

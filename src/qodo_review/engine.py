@@ -36,17 +36,17 @@ from .parts import (
     failed_parts,
     halve,
     over_cost,
-    piece_diff,
     planned_lines,
     resolve,
+    scan_diffs,
     scan_quick,
     unverified,
 )
 from .progress import Progress
-from .prompt import RenderedFile, render_chunk
 from .providers import Provider
 from .redact import Redactor, secret_findings, withheld_reason
 from .retry import Resilient, record_routes, wrap
+from .rows import RenderedFile, render_chunk
 from .select import select_files
 
 if TYPE_CHECKING:  # context/ (and tree-sitter after it) is imported only by a run that sends related code
@@ -298,15 +298,7 @@ class _Runner(Generic[T]):
             # Rendering redacted every line of the part already, and every secret but a PEM block lies within
             # one line: a hunk whose lines came out unchanged and that names no private key holds none, and is
             # not scanned again (one redactor pass over what is sent, not two). Withheld files are read whole.
-            again = result.redacted
-            result.secrets = secret_findings(
-                [
-                    piece_diff(p, None if withheld_reason(p.raw.path) is not None or again is None else again[i])
-                    for i, p in enumerate(chunk.pieces)
-                    if p.raw.path not in self.scanned
-                ],
-                self.redactor,
-            )
+            result.secrets = secret_findings(scan_diffs(chunk, result.redacted, self.scanned), self.redactor)
         return result
 
     def _prompt(self, chunk: Chunk, index: int, result: Result[T], depth: int = 0) -> Prompt:

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, TypeVar
 from .config import PathInstruction, ReviewConfig, RuleFile
 from .errors import QodoError
 from .models import Prompt, PullRequest
-from .prompt import RenderedFile
 from .redact import Redactor
+from .rows import RenderedFile
 from .select import matches
 from .tokens import estimate_tokens
 

@@ -14,7 +14,7 @@ from .cost import Spend
 from .diff import RawFile, parse_file
 from .diff.regions import hunk_views, view_hunk
 from .models import FileDiff, Finding, Prompt, Skipped, Usage
-from .redact import Redactor, secret_findings
+from .redact import Redactor, secret_findings, withheld_reason
 
 T = TypeVar("T")
 UNVERIFIED_REASON = (
@@ -103,6 +103,19 @@ def scan_quick(
         if redactor.redact_lines(texts) != texts:
             found[index] = secret_findings([parse_file(raw_files[index])], redactor)
     return found
+
+
+def scan_diffs(chunk: Chunk, redacted: Sequence[tuple[int, ...]] | None, scanned: set[str]) -> list[FileDiff]:
+    """What the secret scan reads again of a part's pieces (``redacted``: per piece, the hunks the rendering
+    redacted in; None: all): a piece with no such hunk is not read at all, a withheld file whole."""
+    diffs = []
+    for index, piece in enumerate(chunk.pieces):
+        if piece.raw.path in scanned:
+            continue
+        only = None if redacted is None or withheld_reason(piece.raw.path) is not None else redacted[index]
+        if only != ():
+            diffs.append(piece_diff(piece, only))
+    return diffs
 
 
 def piece_diff(piece: Piece, only: tuple[int, ...] | None = None) -> FileDiff:

@@ -1,4 +1,5 @@
-"""Build the text sent to the model: fenced untrusted data, numbered diff lines, the answer schema.
+"""Build the text sent to the model: fenced untrusted data, the diff's numbered rows (rows.py), the answer
+schema.
 
 Pure: the redactor and the fence nonce are passed in. Everything from the PR is data, fenced
 with a per-run random boundary it cannot forge, and redacted before it is placed in the prompt.
@@ -6,75 +7,23 @@ with a per-run random boundary it cannot forge, and redacted before it is placed
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from .budget import MAX_LINE_CHARS, Chunk, estimate_tokens
+from .budget import MAX_LINE_CHARS, estimate_tokens
 from .config import ReviewConfig
-from .diff import parse_file
-from .diff.regions import HunkView, hunk_views
-from .models import CATEGORIES, FileStatus, Hunk, Prompt, PullRequest
+from .models import CATEGORIES, Prompt, PullRequest
 from .redact import Redactor
+from .rows import CONTINUED, REINDENTED, RenderedFile
 from .walkthrough import EFFORT_SCHEMA, FILE_LINES_ASKED, FILES_SCHEMA
 
-# Unchanged lines shown around a change: git's and GitHub's default. A diff made with more (`git diff -U20`)
-# is trimmed to this: far context costs tokens and draws comments away from the change.
-MAX_CONTEXT_LINES = 3
 MAX_BODY_CHARS = 4_000  # PR description sent at most
 
-# Files whose indentation is syntax (it moves code in or out of a block, or changes a value): every change to
-# them is shown with both sides, whitespace and all. Elsewhere a hunk that only re-indents lines (each removed
-# line is an added line with other whitespace around it, in the same order) shows its added lines once, as
-# `~` rows: the new code is still shown exactly, only the old whitespace is not repeated. Nothing is folded
-# away: whitespace inside a line (a string literal) or a line joined or split is a change like any other.
-INDENT_SIGNIFICANT_SUFFIXES = frozenset(
-    {
-        ".py",
-        ".pyi",
-        ".pyw",
-        ".pyx",
-        ".pxd",
-        ".bzl",
-        ".star",
-        ".yml",
-        ".yaml",
-        ".mk",
-        ".coffee",
-        ".litcoffee",
-        ".hs",
-        ".lhs",
-        ".nim",
-        ".nims",
-        ".fs",
-        ".fsi",
-        ".fsx",
-        ".sass",
-        ".styl",
-        ".pug",
-        ".jade",
-        ".haml",
-        ".slim",
-        ".elm",
-        ".purs",
-        ".idr",
-        ".agda",
-        ".cabal",
-        ".gd",
-        ".md",
-        ".markdown",
-        ".rst",
-    }
-)
-INDENT_SIGNIFICANT_NAMES = frozenset({"makefile", "gnumakefile", "snakefile", "build", "build.bazel", "workspace"})
 # Said outside the data fence when a call carries related code (context/): it is there to be read, not reviewed.
 RELATED_NOTE = (
     "After the diff, a `## Related code` section shows unchanged code of the repository (numbered `n |`, not "
     "`R<n>`/`L<n>`): read-only context. Findings must cite lines of the diff only.\n"
 )
-CONTINUED = "↪"  # the mark of a row that continues the line above (MAX_LINE_CHARS characters per row)
-REINDENTED = "~"
 ROW_NOTATION = (
     f"A line longer than {MAX_LINE_CHARS} characters continues on the next rows, each marked "
     f"`{CONTINUED}` with the same line number.\n`{REINDENTED}` marks an added line that only "
@@ -142,156 +91,6 @@ cases or notable risk; low = minor; info = note. Report at most {max_findings} f
 Write the summary, titles, bodies and file lines in {language}.
 """
 )
-
-
-@dataclass(frozen=True)
-class RenderedFile:
-    path: str
-    lines_sent: int
-    text: str
-    # the hunks (indices) in which the redactor replaced something or that name a private key: the secret
-    # scan reads these again (engine._Runner.run)
-    redacted: tuple[int, ...] = ()
-
-
-def indentation_is_syntax(path: str) -> bool:
-    """Whether re-indenting a line of this file can change what it means (unknown files: no name, yes)."""
-    name = path.rsplit("/", 1)[-1].lower()
-    if not name or name in INDENT_SIGNIFICANT_NAMES:
-        return True
-    dot = name.rfind(".")
-    return dot > 0 and name[dot:] in INDENT_SIGNIFICANT_SUFFIXES
-
-
-def line_rows(prefix: str, number: int | None, text: str) -> list[str]:
-    """One diff line as rows: the first with its prefix, the rest of a long line on continuation rows."""
-    side = prefix[0]
-    rows = [f"{prefix} | {text[:MAX_LINE_CHARS]}"]
-    for start in range(MAX_LINE_CHARS, len(text), MAX_LINE_CHARS):
-        rows.append(f"{side}{number} {CONTINUED} | {text[start : start + MAX_LINE_CHARS]}")
-    return rows
-
-
-def render_hunks(hunks: Sequence[Hunk], redactor: Redactor, path: str = "") -> tuple[str, int]:
-    """Numbered diff rows for the model; returns (text, changed lines covered). Every changed line is shown:
-    long lines on continuation rows, re-indented lines once (`~`) where indentation is not syntax."""
-    text, sent, _ = _render_hunks(hunks, redactor, path)
-    return text, sent
-
-
-_CONTEXT_RUN = re.compile(" +")
-
-
-def _views(hunks: Sequence[Hunk]) -> list[HunkView]:
-    """Parsed hunks in the shape the renderer reads (a HunkView per hunk)."""
-    return [
-        HunkView(
-            h.old_start,
-            h.old_len,
-            h.new_start,
-            h.new_len,
-            h.section,
-            "".join([ln.kind for ln in h.lines]),
-            [ln.old or 0 for ln in h.lines],
-            [ln.new or 0 for ln in h.lines],
-            [ln.text for ln in h.lines],
-        )
-        for h in hunks
-    ]
-
-
-def _render_hunks(
-    hunks: Sequence[Hunk] | Sequence[HunkView], redactor: Redactor, path: str, pem: bool = True
-) -> tuple[str, int, tuple[int, ...]]:
-    """render_hunks, and the hunks in which the redactor replaced something or (pem: the file may name one)
-    a line names a private key. Takes parsed hunks or HunkViews read from the raw text (diff.hunk_views:
-    the same lines without a Line object each, for the files of a huge PR)."""
-    views = [h for h in hunks if isinstance(h, HunkView)]
-    if len(views) != len(hunks):
-        views = _views(hunks)  # type: ignore[arg-type]
-    rows: list[str] = []
-    sent = 0
-    redacted: list[int] = []
-    compact_ok = not indentation_is_syntax(path)
-    for number, hunk in enumerate(views):
-        rows.append(
-            f"@@ -{hunk.old_start},{hunk.old_len} +{hunk.new_start},{hunk.new_len} @@ "
-            f"{redactor.redact(hunk.section)[:120]}".rstrip()
-        )
-        kinds, olds, news, originals = hunk.kinds, hunk.olds, hunk.news, hunk.texts
-        compact = compact_ok and _reindented(kinds, originals)
-        if compact:
-            rows.append(f"(re-indented only: {kinds.count('+')} lines, shown once as `{REINDENTED}` rows)")
-        # The whole hunk is redacted, trimmed context included: a secret spanning lines (a PEM block)
-        # is only recognised whole.
-        texts = redactor.redact_lines(originals)
-        if texts != originals or (pem and any("PRIVATE KEY" in text for text in originals)):
-            redacted.append(number)
-        sent += len(kinds) - kinds.count(" ")
-        marks = {"+": REINDENTED if compact else "+", " ": " "}
-        long_lines = max(map(len, texts), default=0) > MAX_LINE_CHARS
-        shown = 0  # the next line not yet shown or elided
-        for start, end in [*_hidden_context(kinds), (len(kinds), len(kinds))]:
-            rows_of = zip(kinds[shown:start], olds[shown:start], news[shown:start], texts[shown:start], strict=True)
-            if long_lines:
-                for kind, old, new, text in rows_of:
-                    if kind == "-":
-                        if not compact:
-                            rows.extend(line_rows(f"L{old} -", old, text))
-                    else:
-                        rows.extend(line_rows(f"R{new} {marks[kind]}", new, text))
-            else:  # one row per line: the common case, built in one comprehension
-                rows.extend(
-                    f"L{old} - | {text}" if kind == "-" else f"R{new} {marks[kind]} | {text}"
-                    for kind, old, new, text in rows_of
-                    if not (compact and kind == "-")
-                )
-            if end > start:
-                count = end - start
-                rows.append(f"(… {count} unchanged line{'s' if count != 1 else ''} not shown)")
-            shown = end
-    return "\n".join(rows), sent, tuple(redacted)
-
-
-def _hidden_context(kinds: str) -> list[tuple[int, int]]:
-    """[start, end) runs of context lines not shown: all but MAX_CONTEXT_LINES after and before a change.
-    ``kinds`` holds a hunk's line kinds, one character per line."""
-    hidden: list[tuple[int, int]] = []
-    for run in _CONTEXT_RUN.finditer(kinds):
-        after_change, before_change = run.start() > 0, run.end() < len(kinds)
-        start = run.start() + MAX_CONTEXT_LINES if after_change else run.start()
-        end = run.end() - MAX_CONTEXT_LINES if before_change else run.end()
-        if end > start and (after_change or before_change):
-            hidden.append((start, end))
-    return hidden
-
-
-def _reindented(kinds: str, texts: Sequence[str]) -> bool:
-    """Every removed line is an added line with other whitespace around it, in the same order."""
-    if "-" not in kinds or kinds.count("-") != kinds.count("+"):
-        return False
-    removed = [text.strip() for kind, text in zip(kinds, texts, strict=True) if kind == "-"]
-    added = [text.strip() for kind, text in zip(kinds, texts, strict=True) if kind == "+"]
-    return removed == added
-
-
-def render_chunk(chunk: Chunk, redactor: Redactor) -> list[RenderedFile]:
-    out = []
-    for piece in chunk.pieces:
-        hunks: Sequence[Hunk] | Sequence[HunkView] | None = piece.hunks
-        if hunks is None:  # a whole file: read from its raw text, parsed only when it is not plainly formed
-            hunks = hunk_views(piece.raw)
-            if hunks is None:
-                hunks = parse_file(piece.raw).hunks
-        body, sent, redacted = _render_hunks(hunks, redactor, piece.raw.path, "PRIVATE KEY" in piece.raw.text)
-        raw = piece.raw
-        path = redactor.redact(raw.path)
-        status = raw.status.value
-        if raw.status is FileStatus.RENAMED and raw.old_path:
-            status += f" from {redactor.redact(raw.old_path)}"
-        part = f", part {piece.part} of {piece.parts}" if piece.parts > 1 else ""
-        out.append(RenderedFile(raw.path, sent, f"### File: {path} ({status}{part})\n{body}", redacted))
-    return out
 
 
 def pr_header(pr: PullRequest, redactor: Redactor) -> str:

@@ -6,16 +6,17 @@ hunk_views (the renderer's) parse_file's lines exactly, or None."""
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qodo_review.diff import decode_diff, new_side_texts, parse_file, raw_files_from_api, split_diff
-from qodo_review.diff.regions import hunk_views
+from qodo_review.diff import RawFile, decode_diff, new_side_texts, parse_file, raw_files_from_api, split_diff
+from qodo_review.diff.regions import hunk_views, line_numbers, plain_regions
 from qodo_review.errors import DiffError
 from qodo_review.models import FileDiff
-from qodo_review.prompt import _render_hunks
 from qodo_review.redact import Redactor
+from qodo_review.rows import _render_hunks
 
 from .test_diff import unidiff_hunks
 
@@ -114,9 +115,12 @@ def check_no_crash(text: str) -> None:
         check_views(raw, file)
 
 
-def check_views(raw: object, file: FileDiff) -> None:
-    """hunk_views reads the lines parse_file gives (numbers on the side a line has), or gives None."""
-    views = hunk_views(raw)  # type: ignore[arg-type]
+def check_views(raw: RawFile, file: FileDiff) -> None:
+    """hunk_views reads the lines parse_file gives (numbers on the side a line has), or gives None; a file
+    split_diff marks plain is read the same without counting its hunks again."""
+    if raw.plain:
+        assert plain_regions(raw) == plain_regions(replace(raw, plain=False)) is not None
+    views = hunk_views(raw)
     if views is None:
         return
     assert len(views) == len(file.hunks)
@@ -130,7 +134,8 @@ def check_views(raw: object, file: FileDiff) -> None:
         assert view.section == hunk.section
         assert view.kinds == "".join(ln.kind for ln in hunk.lines)
         assert view.texts == [ln.text for ln in hunk.lines]
-        for kind, old, new, ln in zip(view.kinds, view.olds, view.news, hunk.lines, strict=True):
+        olds, news = line_numbers(view)
+        for kind, old, new, ln in zip(view.kinds, olds, news, hunk.lines, strict=True):
             assert (old if kind != "+" else ln.old) == ln.old
             assert (new if kind != "-" else ln.new) == ln.new
     for path in (file.path, "x.py", "x.c"):  # both renderings, with and without re-indented hunks folded
@@ -266,3 +271,5 @@ def test_difflib_diffs_round_trip(pairs: list[tuple[list[str], list[str], int, t
         if "\r" not in raw.text and "\n\n" not in raw.text and raw.text.endswith("\n"):
             assert quick is not None  # a plain diff takes the quick path
             assert hunk_views(raw) is not None
+            # split_diff marks it plain (not a plain diff: its last hunk runs to the next file's header, walked)
+            assert raw.plain or not git or "\r" in text

@@ -22,6 +22,9 @@ class RawFile:
     patch_missing: bool = False  # GitHub's files endpoint omitted the patch (too large)
     mode_only: bool = False  # only the file mode changed (old mode/new mode, no hunks)
     submodule: bool = False  # a gitlink (mode 160000)
+    # split_diff counted every hunk's lines against its header, the text has no CR and ends with a newline:
+    # diff.regions reads the hunks without counting them again (a change of text must not keep it)
+    plain: bool = False
 
     @property
     def size(self) -> int:

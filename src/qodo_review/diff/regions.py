@@ -1,5 +1,5 @@
 """A file's hunks read from its raw text without Line objects: what rendering, placement and the secret scan
-need of a plainly well-formed file, at C speed (str.split, str.count, accumulate), where parse_file builds a
+need of a plainly well-formed file, at C speed (str.split, str.count), where parse_file builds a
 named tuple per line (most of a huge PR's parsing time).
 
 "Plainly well-formed": no CR, a final newline, and every hunk region exactly the lines its header announces
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import accumulate
+from operator import itemgetter
 from typing import NamedTuple
 
 from qodo_review.models import Hunk, Line
@@ -20,6 +21,7 @@ from .raw import RawFile
 from .split import _HUNK_RE, _count_region, _first_hunk, _hunk_lengths
 
 _NEW_SIDE = {"+": 1, " ": 1, "-": 0}
+_FIRST = itemgetter(0)
 _OLD_SIDE = {"+": 0, " ": 1, "-": 1}
 
 
@@ -37,7 +39,7 @@ class Region(NamedTuple):
 
 class HunkView(NamedTuple):
     """One hunk's lines as parallel sequences (what the renderer reads): kinds holds one character per
-    line ('+', '-', ' '); olds and news the line numbers, on the side a line lacks the next line's."""
+    line ('+', '-', ' '); the lines are numbered from the starts on each side (line_numbers)."""
 
     old_start: int
     old_len: int
@@ -45,9 +47,16 @@ class HunkView(NamedTuple):
     new_len: int
     section: str
     kinds: str
-    olds: list[int]
-    news: list[int]
     texts: list[str]
+
+
+def line_numbers(view: HunkView) -> tuple[list[int], list[int]]:
+    """Each line's old and new number; on the side a line lacks, the next line's."""
+    if not view.kinds:
+        return [], []
+    steps = view.kinds[:-1]
+    olds = list(accumulate(map(_OLD_SIDE.__getitem__, steps), initial=view.old_start))
+    return olds, list(accumulate(map(_NEW_SIDE.__getitem__, steps), initial=view.new_start))
 
 
 def plain_regions(raw: RawFile) -> list[Region] | None:
@@ -58,7 +67,7 @@ def plain_regions(raw: RawFile) -> list[Region] | None:
     pos = _first_hunk(text)
     if pos == -1:
         return []
-    if "\r" in text or not text.endswith("\n"):
+    if not raw.plain and ("\r" in text or not text.endswith("\n")):
         return None
     regions = []
     while pos < len(text):
@@ -70,7 +79,7 @@ def plain_regions(raw: RawFile) -> list[Region] | None:
         following = text.find("\n@@ ", body - 1)
         end = following + 1 if following != -1 else len(text)
         # every line of the region is one of the hunk's (+, -, space, backslash) and their counts are the header's
-        if _count_region(text, body, end, old_len, new_len) is None:
+        if not raw.plain and _count_region(text, body, end, old_len, new_len) is None:
             return None
         regions.append(Region(int(match[1]), old_len, int(match[3]), new_len, match[5], body, end))
         pos = end
@@ -87,20 +96,19 @@ def hunk_views(raw: RawFile, only: Sequence[int] | None = None) -> list[HunkView
     views = []
     for r in regions if only is None else [regions[i] for i in only]:
         lines = text[r.body : r.end - 1].split("\n") if r.end > r.body else []
-        if "\n\\" in text[r.body - 1 : r.end]:  # `\ No newline at end of file` is no line of the hunk
-            lines = [line for line in lines if line[:1] != "\\"]
-        kinds = "".join([line[:1] for line in lines])
-        olds = list(accumulate(map(_OLD_SIDE.__getitem__, kinds[:-1]), initial=r.old_start)) if kinds else []
-        news = list(accumulate(map(_NEW_SIDE.__getitem__, kinds[:-1]), initial=r.new_start)) if kinds else []
+        if text.find("\n\\", r.body - 1, r.end) != -1:  # `\ No newline at end of file` is no line of the hunk
+            lines = [line for line in lines if line[0] != "\\"]
+        kinds = "".join(map(_FIRST, lines))  # every line of a plain region starts with its kind
         texts = [line[1:] for line in lines]
-        views.append(HunkView(r.old_start, r.old_len, r.new_start, r.new_len, r.section, kinds, olds, news, texts))
+        views.append(HunkView(r.old_start, r.old_len, r.new_start, r.new_len, r.section, kinds, texts))
     return views
 
 
 def view_hunk(view: HunkView) -> Hunk:
     """The parsed Hunk of a view: a Line per line (for the few hunks the secret scan reads again)."""
+    olds, news = line_numbers(view)
     lines = tuple(
         Line(kind, None if kind == "+" else old, None if kind == "-" else new, text)
-        for kind, old, new, text in zip(view.kinds, view.olds, view.news, view.texts, strict=True)
+        for kind, old, new, text in zip(view.kinds, olds, news, view.texts, strict=True)
     )
     return Hunk(view.old_start, view.old_len, view.new_start, view.new_len, view.section, lines)

@@ -78,6 +78,7 @@ class _HunkScan:
     removed: int = 0
     hunks: int = 0
     first: tuple[int, int, int, int] = (1, 1, 1, 1)  # old_start, old_len, new_start, new_len
+    counted: bool = True  # one run of hunks, each region counted exactly against its header (no walk)
 
 
 class _Splitter:
@@ -88,6 +89,7 @@ class _Splitter:
         self.files: list[RawFile] = []
         self.cur: _Entry | None = None
         self.next_git = -1  # start of the next `diff --git` line after the current position
+        self.crlf = "\r" in text
 
     def run(self) -> list[RawFile]:
         text, pos, n = self.text, 0, len(self.text)
@@ -165,7 +167,7 @@ class _Splitter:
 
     def _finish(self) -> None:
         if self.cur is not None:
-            raw = _to_raw(self.cur, self.text)
+            raw = _to_raw(self.cur, self.text, self.crlf)
             if raw.path:  # a bare `diff --git` line names no file: nothing to review
                 self.files.append(raw)
             self.cur = None
@@ -173,9 +175,11 @@ class _Splitter:
 
 def _scan_hunks(text: str, pos: int, limit: int, scan: _HunkScan) -> int:
     """Count consecutive hunks from pos; return where the last one ended (a line that fits no hunk)."""
+    scan.counted = scan.counted and scan.hunks == 0  # a second run of hunks: something came between
     while pos < limit and text.startswith("@@ ", pos):
         match = _HUNK_RE.match(text, pos)
-        if match is None:
+        if match is None:  # "@@ " that is no hunk header
+            scan.counted = False
             break
         old_len, new_len = _hunk_lengths(match)
         newline = text.find("\n", pos, limit)
@@ -187,6 +191,7 @@ def _scan_hunks(text: str, pos: int, limit: int, scan: _HunkScan) -> int:
             added, removed, end = counts[0], counts[1], region_end
         else:  # a blank context line, trailing garbage, the next plain file: walk it exactly
             added, removed, end = _walk_hunk(text, body, region_end, old_len, new_len)
+            scan.counted = False
         if scan.hunks == 0:
             scan.first = (int(match[1]), old_len, int(match[3]), new_len)
         scan.hunks += 1
@@ -265,9 +270,10 @@ def _next_line(text: str, pos: int) -> int:
     return end + 1 if end != -1 else len(text)
 
 
-def _to_raw(entry: _Entry, text: str) -> RawFile:
-    scan = entry.scan or _HunkScan()
+def _to_raw(entry: _Entry, text: str, crlf: bool) -> RawFile:
+    scan = entry.scan or _HunkScan(counted=False)
     old_name, new_name = _entry_names(entry)
+    section = text[entry.start : entry.end]
     status = _entry_status(entry, scan)
     return RawFile(
         path=old_name if status is FileStatus.DELETED else new_name,
@@ -275,7 +281,7 @@ def _to_raw(entry: _Entry, text: str) -> RawFile:
         status=status,
         added=scan.added,
         removed=scan.removed,
-        text=text[entry.start : entry.end],
+        text=section,
         binary=entry.binary,
         mode_only=(
             status is FileStatus.MODIFIED
@@ -285,6 +291,7 @@ def _to_raw(entry: _Entry, text: str) -> RawFile:
             and entry.old_mode != entry.new_mode
         ),
         submodule=GITLINK_MODE in (entry.old_mode, entry.new_mode),
+        plain=scan.counted and scan.hunks > 0 and not crlf and not entry.binary and section.endswith("\n"),
     )
 
 

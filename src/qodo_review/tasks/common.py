@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 from ..budget import estimate_tokens
 from ..engine import Task
 from ..models import Prompt, PullRequest
-from ..prompt import RELATED_NOTE, ROW_NOTATION, RenderedFile, fenced, pr_header, shared_prefix
+from ..prompt import RELATED_NOTE, ROW_NOTATION, fenced, pr_header, shared_prefix
 from ..redact import Redactor
+from ..rows import RenderedFile
 
 T = TypeVar("T")
 

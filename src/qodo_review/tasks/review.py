@@ -12,8 +12,9 @@ from ..engine import Task
 from ..findings import KnownFiles, merge_findings, parse_answer, place_findings, set_aside_unverifiable
 from ..models import Answer, Prompt, PullRequest
 from ..outcome import Outcome
-from ..prompt import RenderedFile, build_review_prompt, overhead_tokens
+from ..prompt import build_review_prompt, overhead_tokens
 from ..redact import Redactor
+from ..rows import RenderedFile
 from ..walkthrough import merge_effort, merge_files, scoped
 
 
