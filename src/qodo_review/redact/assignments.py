@@ -11,7 +11,7 @@ from operator import itemgetter
 from ahocorasick_rs import BytesAhoCorasick
 
 from .rules import RULES
-from .values import _REFERENCE, _password_value, _secret_value, _token_value
+from .values import _REFERENCE, MIN_VALUE, NOT_FIRST, _password_value, _secret_value, _token_value
 
 # Keyword assignments: `password = "..."`, `api_key: ...`, `"client_secret": "..."`, `SECRET=...`, `:pwd =>`
 # The keyword ends an identifier; tails that name metadata about the secret (token_url, secret_name,
@@ -129,11 +129,15 @@ def _assignment_hits(text: str, lowered: str) -> Iterator[tuple[int, int, str]]:
     line_start = line_stop = -1
     ends_open = False
     for m in _assignment_matches(text, lowered):
+        name = m.lastgroup or "bare"  # the value alternatives are the pattern's last groups
+        quoted = m.group(name).rstrip("\\")  # `\"value\"` inside an escaped string
+        # Every check starts with _plain_value, and the value is a prefix of `quoted`: most matches in code
+        # (`token = t`) fail here, before the costlier steps below.
+        if len(quoted) < MIN_VALUE or quoted[0] in NOT_FIRST:
+            continue
         if m.group("tail").lower().rstrip("_.-").endswith(_METADATA_TAILS):
             continue
-        name = m.lastgroup or "bare"  # the value alternatives are the pattern's last groups
         start = m.start(name)
-        quoted = m.group(name).rstrip("\\")  # `\"value\"` inside an escaped string
         if name == "bare":
             if start > line_stop:  # once per line: per keyword it would copy the line, quadratic on a long one
                 line_start = text.rfind("\n", 0, start) + 1
