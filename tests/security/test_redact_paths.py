@@ -1,5 +1,6 @@
 """More of the redactor's shortcuts, each compared with what it stands for: redact_lines splitting only the
-lines a secret touches, and the assignment values rejected before their checks run."""
+lines a secret touches, the assignment pattern tried at every keyword start in C, and the assignment values
+rejected before their checks run."""
 
 from __future__ import annotations
 
@@ -7,10 +8,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qodo_review.redact import Redactor
-from qodo_review.redact.assignments import _ASSIGNMENT_START, _assignment_kind
+from qodo_review.redact.assignments import (
+    _ASSIGNMENT_START,
+    _KEYWORD_ASSIGNMENT,
+    _MAX_ASSIGNMENT,
+    _assignment_kind,
+    _assignment_matches,
+)
 from qodo_review.redact.values import MIN_VALUE, NOT_FIRST, _password_value, _secret_value, _token_value
 
-from .test_redact_batch import PIECES, SETTINGS
+from .test_redact_batch import PIECES, SETTINGS, TEXTS
 
 _PEM = [
     "  key: |",
@@ -75,3 +82,29 @@ def test_a_short_value_or_one_starting_with_a_sign_fails_every_assignment_check(
 def test_every_assignment_keyword_uses_one_of_the_checks_that_reject_them() -> None:
     for word in [*_ASSIGNMENT_START.pattern.split("|"), "password", "passphrase", "api_key", "credentials"]:
         assert _assignment_kind(word)[1] in (_password_value, _secret_value, _token_value)
+
+
+# --- the assignment pattern at every keyword start -----------------------------------------------------
+
+_NESTED = ["monkey_", "token = 'password = hunter22'", "pat_token=s3cr3tP4ss ", "key_token: ", "tokentoken="]
+
+
+def _tried_past_the_last_match(text: str, lowered: str) -> list[tuple[int, int]]:
+    """The pattern tried at each keyword start, skipping the starts inside the last match."""
+    spans, pos = [], 0
+    while (hit := _ASSIGNMENT_START.search(lowered, pos)) is not None:
+        if (m := _KEYWORD_ASSIGNMENT.match(text, hit.start())) is None:
+            pos = hit.start() + 1
+        else:
+            spans.append(m.span())
+            pos = m.end()
+    return spans
+
+
+@SETTINGS
+@given(st.lists(TEXTS | st.sampled_from(_NESTED), min_size=1, max_size=40).map(" ".join))
+def test_the_matches_tried_everywhere_and_dropped_inside_the_last_are_the_matches_past_it(text: str) -> None:
+    text = "x = 1 " * (_MAX_ASSIGNMENT // 6) + "\n" + text  # long enough for the one-pass branch
+    lowered = text.replace("\u0130", "i").lower()
+    found = [m.span() for m in _assignment_matches(text, lowered) if m.re is _KEYWORD_ASSIGNMENT]
+    assert found == _tried_past_the_last_match(text, lowered)
