@@ -1,6 +1,6 @@
 """More of the redactor's shortcuts, each compared with what it stands for: redact_lines splitting only the
-lines a secret touches, the assignment pattern tried at every keyword start in C, and the assignment values
-rejected before their checks run."""
+lines a secret touches, the assignment pattern tried at every keyword start in C, the assignment values
+rejected before their checks run, and a chunk's few keywords grouped without sorting."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from qodo_review.redact.assignments import (
     _assignment_kind,
     _assignment_matches,
 )
+from qodo_review.redact.lines import _FEW_KEYWORDS, _keyword_lines
 from qodo_review.redact.values import MIN_VALUE, NOT_FIRST, _password_value, _secret_value, _token_value
 
 from .test_redact_batch import PIECES, SETTINGS, TEXTS
@@ -108,3 +109,16 @@ def test_the_matches_tried_everywhere_and_dropped_inside_the_last_are_the_matche
     lowered = text.replace("\u0130", "i").lower()
     found = [m.span() for m in _assignment_matches(text, lowered) if m.re is _KEYWORD_ASSIGNMENT]
     assert found == _tried_past_the_last_match(text, lowered)
+
+
+# --- a chunk's keywords grouped -------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(0, 2 * _FEW_KEYWORDS), st.integers(1, 30)), max_size=200))
+def test_few_or_many_keywords_are_grouped_with_the_lines_holding_them(pairs: list[tuple[int, int]]) -> None:
+    expected: dict[int, set[int]] = {}
+    for keyword, line in pairs:
+        expected.setdefault(keyword, set()).add(line)
+    found = list(_keyword_lines([k for k, _ in pairs], [line for _, line in pairs]))
+    assert dict(found) == expected and len(found) == len(expected)

@@ -218,6 +218,8 @@ class Redactor:
         """What _apply makes of the text, split into lines, where the text is the lines joined by newlines:
         only the lines the hits touch are split again (most lines of a file hold no secret, and splitting
         them all cost more than the rest of the call but the scan)."""
+        if not hits:
+            return list(lines)
         out: list[str] = []
         done = newlines = pos = 0  # lines[:done] are in out; text[:pos] holds `newlines` newlines
         first = 0
