@@ -26,7 +26,7 @@ from .files import secret_findings, withheld_reason
 from .lines import _rule_hits
 from .pem import _pem_hits
 from .rules import RULES, Rule
-from .scan import DENSE, _Hit, _merge, dense_hit
+from .scan import DENSE, _Hit, _line_end, _merge, dense_hit
 
 __all__ = ["LABELS", "PLACEHOLDER_FORMAT", "RULES", "Redactor", "Rule", "secret_findings", "withheld_reason"]
 
@@ -126,7 +126,7 @@ class Redactor:
         joined = "\n".join(lines)
         if joined.count("\n") != max(len(lines) - 1, 0):  # a "line" holding a newline: keep the count exact
             return [self.redact(line).replace("\n", " ") for line in lines]
-        return self._apply(joined, self._scan(joined)).split("\n") if lines else []
+        return self._apply_lines(joined, lines, self._scan(joined)) if lines else []
 
     def allow(self, values: Iterable[str]) -> None:
         """Add known public test values to the allowlist (the base branch's config is read after the run's
@@ -214,9 +214,34 @@ class Redactor:
                 pos = text.find(form, pos + len(form))
         return hits
 
-    def _apply(self, text: str, hits: list[_Hit]) -> str:
+    def _apply_lines(self, text: str, lines: Sequence[str], hits: list[_Hit]) -> list[str]:
+        """What _apply makes of the text, split into lines, where the text is the lines joined by newlines:
+        only the lines the hits touch are split again (most lines of a file hold no secret, and splitting
+        them all cost more than the rest of the call but the scan)."""
+        if not hits:
+            return list(lines)
         out: list[str] = []
-        pos = 0
+        done = newlines = pos = 0  # lines[:done] are in out; text[:pos] holds `newlines` newlines
+        first = 0
+        while first < len(hits):  # a run of hits on adjacent or shared lines, replaced together
+            start = text.rfind("\n", 0, hits[first].start) + 1
+            stop = _line_end(text, hits[first].end)
+            last = first + 1
+            while last < len(hits) and hits[last].start <= stop:
+                stop = max(stop, _line_end(text, hits[last].end))
+                last += 1
+            newlines += text.count("\n", pos, start)
+            out += lines[done:newlines]
+            out += self._apply(text, hits[first:last], start, stop).split("\n")
+            newlines += text.count("\n", start, stop)
+            done, pos, first = newlines + 1, stop, last
+        out += lines[done:]
+        return out
+
+    def _apply(self, text: str, hits: list[_Hit], start: int = 0, stop: int | None = None) -> str:
+        """text[start:stop] with the hits (all inside it) replaced by their placeholders."""
+        out: list[str] = []
+        pos = start
         for hit in hits:
             placeholder = self._placeholder(hit.kind, hit.value)
             if hit.kind == DENSE:  # may span lines: each line of it becomes the placeholder, the count stays
@@ -224,7 +249,7 @@ class Redactor:
             else:
                 out += (text[pos : hit.start], placeholder)
             pos = hit.end
-        out.append(text[pos:])
+        out.append(text[pos:stop])
         return "".join(out)
 
 

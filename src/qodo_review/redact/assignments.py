@@ -4,6 +4,7 @@ metadata about it, and the literal the value must be."""
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from operator import itemgetter
@@ -11,7 +12,7 @@ from operator import itemgetter
 from ahocorasick_rs import BytesAhoCorasick
 
 from .rules import RULES
-from .values import _REFERENCE, _password_value, _secret_value, _token_value
+from .values import _REFERENCE, MIN_VALUE, NOT_FIRST, _password_value, _secret_value, _token_value
 
 # Keyword assignments: `password = "..."`, `api_key: ...`, `"client_secret": "..."`, `SECRET=...`, `:pwd =>`
 # The keyword ends an identifier; tails that name metadata about the secret (token_url, secret_name,
@@ -129,11 +130,15 @@ def _assignment_hits(text: str, lowered: str) -> Iterator[tuple[int, int, str]]:
     line_start = line_stop = -1
     ends_open = False
     for m in _assignment_matches(text, lowered):
+        name = m.lastgroup or "bare"  # the value alternatives are the pattern's last groups
+        quoted = m.group(name).rstrip("\\")  # `\"value\"` inside an escaped string
+        # Every check starts with _plain_value, and the value is a prefix of `quoted`: most matches in code
+        # (`token = t`) fail here, before the costlier steps below.
+        if len(quoted) < MIN_VALUE or quoted[0] in NOT_FIRST:
+            continue
         if m.group("tail").lower().rstrip("_.-").endswith(_METADATA_TAILS):
             continue
-        name = m.lastgroup or "bare"  # the value alternatives are the pattern's last groups
         start = m.start(name)
-        quoted = m.group(name).rstrip("\\")  # `\"value\"` inside an escaped string
         if name == "bare":
             if start > line_stop:  # once per line: per keyword it would copy the line, quadratic on a long one
                 line_start = text.rfind("\n", 0, start) + 1
@@ -207,11 +212,13 @@ def _assignment_matches(text: str, lowered: str) -> Iterator[re.Match[str]]:
     else:
         # Many lines: every place a keyword starts in one pass ("replace": one byte per character, same
         # offsets). No run of _MAX_ASSIGNMENT characters lacks a blank, quote, comma or semicolon, so the
-        # skip never applies: try the pattern at each place a keyword starts, past the last match.
+        # skip never applies: the matches at each place a keyword starts, past the last match. The pattern
+        # is tried at every place, in C (most fail: `token)`), and a match inside the last one is dropped:
+        # the same matches as not trying there, without a Python step per place.
         starts = sorted(map(itemgetter(1), _STARTS.find_matches_as_indexes(lowered.encode("ascii", "replace"), True)))
-        match, pos = _KEYWORD_ASSIGNMENT.match, 0
-        for hit in starts:
-            if hit >= pos and (m := match(text, hit)) is not None:
+        pos = 0
+        for m in filter(None, map(_KEYWORD_ASSIGNMENT.match, itertools.repeat(text), starts)):
+            if m.start() >= pos:
                 yield m
                 pos = m.end()
     if "value=" in lowered:

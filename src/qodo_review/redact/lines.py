@@ -8,7 +8,7 @@ import bisect
 import itertools
 import operator
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
 from operator import itemgetter
 
@@ -41,6 +41,8 @@ _SELECTS = tuple(
 _PER_LINE = frozenset(i for i, r in enumerate(RULES) if r.anchored)  # see Rule
 _BATCH_FROM = 8  # chosen lines; for fewer, a chunk's fixed cost (three passes, joins) exceeds what it saves
 _CHUNK = 1 << 17  # characters of lines scanned at once: bounds the lists of matches a chunk makes
+_FEW_KEYWORDS = 4  # distinct keywords in a chunk up to which each one's lines are picked out by a pass
+_FEW_KEYWORDS = 4  # distinct keywords in a chunk, up to which each one's lines are picked out by a pass
 # No line this short can be too dense for its rules (DENSE_RULE_CHARS); a longer one is scanned on its own.
 _LONG = DENSE_RULE_CHARS // (len(RULES) + 1 - DENSE_RULES)
 
@@ -158,14 +160,11 @@ def _chunk_hits(text: str, lowered: str, lines: _Spans, hits: list[_Hit]) -> int
     joined_lower, offsets = _joined(lowered, lines)
     # "replace" keeps one byte per character, so offsets are the same; the keywords are ASCII
     matches = _KEYWORD_SCAN.find_matches_as_indexes(joined_lower.encode("ascii", "replace"))
-    # each match's line (numbered from 1 here), counted and grouped in C: the (keyword, line) pairs, once
-    # each, grouped by keyword
+    # each match's line (numbered from 1 here), found and counted in C, then grouped by keyword
     line_of = list(map(bisect.bisect_right, itertools.repeat(offsets), map(itemgetter(1), matches)))
     counts = Counter(line_of)
     selected: dict[int, set[int]] = {}
-    pairs = sorted(set(zip(map(itemgetter(0), matches), line_of, strict=True)))
-    for keyword, group in itertools.groupby(pairs, itemgetter(0)):
-        members = set(map(itemgetter(1), group))
+    for keyword, members in _keyword_lines(list(map(itemgetter(0), matches)), line_of):
         for rule in _SELECTS[keyword]:
             selected.setdefault(rule, set()).update(members)
     spent = 2 * len(lines) + len(matches)
@@ -188,6 +187,18 @@ def _chunk_hits(text: str, lowered: str, lines: _Spans, hits: list[_Hit]) -> int
         else:
             _rule_over(text, rule, spans, hits)
     return spent
+
+
+def _keyword_lines(keywords: list[int], line_of: list[int]) -> Iterator[tuple[int, set[int]]]:
+    """Each keyword found, with the lines holding it (line_of[i]: the line of keywords[i])."""
+    distinct = set(keywords)
+    if len(distinct) <= _FEW_KEYWORDS:  # a pass in C per keyword picks its lines: cheaper than sorting pairs
+        for keyword in distinct:
+            yield keyword, set(itertools.compress(line_of, map(keyword.__eq__, keywords)))
+        return
+    pairs = sorted(set(zip(keywords, line_of, strict=True)))
+    for keyword, group in itertools.groupby(pairs, itemgetter(0)):
+        yield keyword, set(map(itemgetter(1), group))
 
 
 def _joined(source: str, spans: _Spans) -> tuple[str, list[int]]:

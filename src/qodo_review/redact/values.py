@@ -129,10 +129,14 @@ _NUMBER = re.compile(
 )
 
 
+MIN_VALUE = 8  # characters: a shorter literal is no secret of a keyword assignment
+NOT_FIRST = "$%<{[(@&*|+"  # nor one starting with a reference or template sign
+
+
 def _plain_value(v: str) -> bool:
     """Not a reference, template, placeholder, URL, path, message or number."""
     low = v.lower()
-    if not 8 <= len(v) <= 512 or v != v.strip() or v[0] in "$%<{[(@&*|+" or _TEMPLATE.search(v):
+    if not MIN_VALUE <= len(v) <= 512 or v != v.strip() or v[0] in NOT_FIRST or _TEMPLATE.search(v):
         return False
     if _ANGLE_PLACEHOLDER.search(v) or any(w in low for w in _PLACEHOLDER_WORDS):
         return False
