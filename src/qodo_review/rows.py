@@ -105,6 +105,7 @@ def render_hunks(hunks: Sequence[Hunk], redactor: Redactor, path: str = "") -> t
 
 _CONTEXT_RUN = re.compile(" +")
 _KIND_RUN = re.compile(r"\++|-+| +")
+_HIDDEN_RUN = " " * (MAX_CONTEXT_LINES + 1)  # a shorter run of context lines is shown whole
 
 
 def _views(hunks: Sequence[Hunk]) -> list[HunkView]:
@@ -261,6 +262,8 @@ def _hidden_context(kinds: str) -> list[tuple[int, int]]:
     """[start, end) runs of context lines not shown: all but MAX_CONTEXT_LINES after and before a change.
     ``kinds`` holds a hunk's line kinds, one character per line."""
     hidden: list[tuple[int, int]] = []
+    if _HIDDEN_RUN not in kinds:  # most hunks: no context run longer than what is shown
+        return hidden
     for run in _CONTEXT_RUN.finditer(kinds):
         after_change, before_change = run.start() > 0, run.end() < len(kinds)
         start = run.start() + MAX_CONTEXT_LINES if after_change else run.start()

@@ -116,18 +116,42 @@ def model_limits(model: str) -> ModelLimits:
 
 def estimate_tokens(text: str) -> int:
     """A conservative token count from character classes, at C speed (bytes.translate, bytes.count)."""
-    return _estimate(text)[0]
+    return counted_tokens(class_counts(text))
 
 
-def _estimate(text: str) -> tuple[int, int]:
-    """estimate_tokens, and the newlines of the text: one bytes.translate to a class per byte, then a count
-    per class (bytes.count is slowest on the most frequent byte: letters are what the others leave)."""
+# A text's UTF-8 bytes by class: letters, digits, punctuation, non-ASCII, newlines, spaces. Counts add up
+# over the pieces of a text (each character is encoded alone), so a text's count is the sum of its pieces'.
+Counts = tuple[int, int, int, int, int, int]
+
+
+def class_counts(text: str) -> Counts:
+    """One bytes.translate to a class per byte, then a count per class (bytes.count is slowest on the most
+    frequent byte: letters are what the others leave)."""
     raw = text.encode("utf-8", "replace")
     classes = raw.translate(_CLASSES)
     digits, spaces, newlines = classes.count(b"0"), classes.count(b" "), classes.count(b"\n")
-    high, punct = classes.count(b"\x80"), classes.count(b".")
+    # as many bytes as characters: every character took one byte, so none of them is non-ASCII
+    high = classes.count(b"\x80") if len(raw) != len(text) else 0
+    punct = classes.count(b".")
     letters = len(raw) - high - digits - spaces - newlines - punct
-    tokens = math.ceil(
+    return letters, digits, punct, high, newlines, spaces
+
+
+def add_counts(first: Counts, second: Counts) -> Counts:
+    return (
+        first[0] + second[0],
+        first[1] + second[1],
+        first[2] + second[2],
+        first[3] + second[3],
+        first[4] + second[4],
+        first[5] + second[5],
+    )
+
+
+def counted_tokens(counts: Counts) -> int:
+    """estimate_tokens of a text from its class_counts."""
+    letters, digits, punct, high, newlines, spaces = counts
+    return math.ceil(
         letters / LETTERS_PER_TOKEN
         + digits / DIGITS_PER_TOKEN
         + punct * PUNCT_TOKENS
@@ -135,7 +159,6 @@ def _estimate(text: str) -> tuple[int, int]:
         + newlines
         + spaces * SPACE_TOKENS
     )
-    return tokens, newlines
 
 
 def continuation_rows(text: str, start: int = 0, end: int | None = None) -> int:
@@ -168,8 +191,8 @@ def row_tokens(text: str, start: int = 0, end: int | None = None) -> int:
 
 def estimate_raw(raw: RawFile) -> int:
     """A whole file as its raw diff text says, continuation rows of long lines included (never under)."""
-    tokens, newlines = _estimate(raw.text)
-    return FILE_HEADER_TOKENS + tokens + LINE_PREFIX_TOKENS * newlines + row_tokens(raw.text)
+    counts = class_counts(raw.text)
+    return FILE_HEADER_TOKENS + counted_tokens(counts) + LINE_PREFIX_TOKENS * counts[4] + row_tokens(raw.text)
 
 
 def least_tokens(raw: RawFile) -> int:
