@@ -15,12 +15,12 @@ from qodo_review.diff import RawFile, parse_file, split_diff
 from qodo_review.models import FileStatus
 from qodo_review.tokens import (
     MAX_LINE_CHARS,
-    add_counts,
     class_counts,
     continuation_rows,
     counted_tokens,
     estimate_tokens,
     long_lines,
+    piece_counts,
 )
 
 
@@ -178,7 +178,14 @@ texts = st.text(st.sampled_from(["a", "Z", "7", " ", "\n", "\t", "{", "é", "€
 def test_class_counts_add_up_over_the_pieces_of_a_text(first: str, second: str) -> None:
     """A file's estimate is summed from its hunks' counts (sized_file): the counts of a text are the sum of
     its pieces' (non-ASCII and lone surrogates included), and give the estimate read character by character."""
-    assert class_counts(first + second) == add_counts(class_counts(first), class_counts(second))
+    text = first + second
+    whole = class_counts(text)
+    pieces = piece_counts(text, [0, len(first), len(text)])
+    assert whole == tuple(map(sum, zip(*pieces, strict=True))) and pieces[0] == class_counts(first)
+    assert piece_counts(text.encode("ascii", "replace").decode(), [0, len(first), len(text)]) == [
+        class_counts(first.encode("ascii", "replace").decode()),
+        class_counts(second.encode("ascii", "replace").decode()),
+    ]
     assert abs(counted_tokens(class_counts(first)) - reference_tokens(first)) < 1 + 1e-6
     assert estimate_tokens(first) == counted_tokens(class_counts(first))
 
@@ -210,14 +217,14 @@ def test_a_file_too_large_for_a_call_is_read_once(monkeypatch: pytest.MonkeyPatc
     """Sized whole and then again hunk by hunk, a file over one call had its text counted twice."""
     (raw,) = split_diff(make_diff("big.py", 10, 3, width=2_000))  # few changed lines: not over at a glance
     read: list[int] = []
-    for name in ("class_counts", "estimate_tokens", "estimate_raw"):
+    for name in ("piece_counts", "estimate_tokens", "estimate_raw"):
         original = getattr(budget, name)
 
-        def spy(text: str | RawFile, original: Any = original) -> Any:
+        def spy(text: str | RawFile, *rest: Any, original: Any = original) -> Any:
             read.append(len(text if isinstance(text, str) else text.text))
-            return original(text)
+            return original(text, *rest)
 
-        monkeypatch.setattr(budget, name, spy, raising=False)
+        monkeypatch.setattr(budget, name, spy)
     p = plan([raw], 4_000)
     assert len([piece for c in p.chunks for piece in c.pieces]) > 1
     assert sum(read) <= len(raw.text)

@@ -4,6 +4,7 @@ The estimates and model limits are tokens.py's."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -19,15 +20,15 @@ from .tokens import (
     UNKNOWN_MODEL,
     Counts,
     ModelLimits,
-    add_counts,
-    class_counts,
     counted_tokens,
     estimate_raw,
     estimate_tokens,
     hunk_tokens,
     least_tokens,
     line_tokens,
+    long_line_spans,
     model_limits,
+    piece_counts,
     row_tokens,
 )
 
@@ -127,16 +128,18 @@ def sized_file(raw: RawFile) -> SizedFile:
     a file too large for a call is read once, not once whole and again hunk by hunk."""
     text = raw.text
     header, spans = _hunk_spans(text)
-    counts: Counts = class_counts(header)
-    rows = row_tokens(header)
-    costs = []
-    for a, b in spans:
-        span = class_counts(text[a:b])
-        span_rows = row_tokens(text, a, b)
-        costs.append(counted_tokens(span) + 1 + LINE_PREFIX_TOKENS * span[4] + span_rows)
-        counts, rows = add_counts(counts, span), rows + span_rows
-    tokens = FILE_HEADER_TOKENS + counted_tokens(counts) + LINE_PREFIX_TOKENS * counts[4] + rows
-    return SizedFile(tokens, header, spans, costs)
+    counts = piece_counts(text, [0, *(a for a, _ in spans), len(text)])
+    rows = [0] * len(counts)  # continuation rows of each piece: its long lines, each inside one piece
+    starts = [0, *(a for a, _ in spans)]
+    for line, end in long_line_spans(text, MAX_LINE_CHARS):
+        rows[bisect_right(starts, line) - 1] += (end - line - 1) // MAX_LINE_CHARS
+    costs = [
+        counted_tokens(piece) + 1 + LINE_PREFIX_TOKENS * piece[4] + (LINE_PREFIX_TOKENS + 1) * extra
+        for piece, extra in zip(counts[1:], rows[1:], strict=True)
+    ]
+    total: Counts = tuple(map(sum, zip(*counts, strict=True)))  # type: ignore[assignment]
+    tokens = FILE_HEADER_TOKENS + counted_tokens(total) + LINE_PREFIX_TOKENS * total[4]
+    return SizedFile(tokens + (LINE_PREFIX_TOKENS + 1) * sum(rows), header, spans, costs)
 
 
 def split_large(raw: RawFile, budget: int, sized: SizedFile | None = None) -> list[Piece]:
