@@ -94,9 +94,10 @@ def hunk_views(raw: RawFile, only: Sequence[int] | None = None) -> list[HunkView
         return None
     text = raw.text
     views = []
+    marked = "\n\\" in text  # a `\ No newline at end of file` line somewhere: looked for hunk by hunk
     for r in regions if only is None else [regions[i] for i in only]:
         lines = text[r.body : r.end - 1].split("\n") if r.end > r.body else []
-        if text.find("\n\\", r.body - 1, r.end) != -1:  # `\ No newline at end of file` is no line of the hunk
+        if marked and text.find("\n\\", r.body - 1, r.end) != -1:  # that line is no line of the hunk
             lines = [line for line in lines if line[0] != "\\"]
         kinds = "".join(map(_FIRST, lines))  # every line of a plain region starts with its kind
         texts = [line[1:] for line in lines]
