@@ -177,6 +177,9 @@ def _line_rows(
     numbers after them. Built a run of one kind at a time, its numbers a range: its prefixes, texts and
     newlines laid side by side by slice assignment (in C), for one join of the whole file."""
     old, new = numbers
+    heads = _HEADS[compact]
+    prefixes: list[str] = []
+    shown: list[str] = []  # the texts of a re-indented hunk's shown lines (else: all of texts[span])
     for run in _KIND_RUN.finditer(kinds, *span):
         start, end = run.span()
         kind, count = kinds[start], end - start
@@ -187,26 +190,30 @@ def _line_rows(
             new += count
         elif compact:
             continue  # a re-indented hunk shows its added lines only
-        head = _HEADS[kind, compact]  # "R{} + | "
+        head = heads[kind]  # "R{} + | "
         if long_lines:
             for line, text in zip(range(first, first + count), texts[start:end], strict=True):
                 for row in line_rows(head.format(line)[:-3], line, text):
                     rows += (row, "\n")
-        else:
-            laid = [_NEWLINE] * (3 * count)
-            laid[::3] = _PREFIXES.slice(head, first, first + count)
-            laid[1::3] = texts[start:end]
-            rows += laid
+            continue
+        table = _PREFIXES.tables.get(head, ())
+        prefixes += (
+            table[first : first + count] if first + count <= len(table) else _PREFIXES.slice(head, first, first + count)
+        )
+        if compact:
+            shown += texts[start:end]
+    if prefixes:
+        laid = [_NEWLINE] * (3 * len(prefixes))
+        laid[::3] = prefixes
+        laid[1::3] = shown if compact else texts[span[0] : span[1]]
+        rows += laid
     return old, new
 
 
 # A row's prefix by the line's kind and whether its hunk only re-indents (added lines shown once as `~`)
 _HEADS = {
-    ("-", False): "L{} - | ",
-    ("+", False): "R{} + | ",
-    (" ", False): "R{}   | ",
-    ("+", True): f"R{{}} {REINDENTED} | ",
-    (" ", True): "R{}   | ",
+    False: {"-": "L{} - | ", "+": "R{} + | ", " ": "R{}   | "},
+    True: {"+": f"R{{}} {REINDENTED} | ", " ": "R{}   | "},
 }
 
 
@@ -215,17 +222,17 @@ class _RowPrefixes:
     of a huge PR share their line numbers, and a row is then one concatenation instead of an f-string."""
 
     def __init__(self) -> None:
-        self._tables: dict[str, list[str]] = {}
+        self.tables: dict[str, list[str]] = {}  # by head: its prefixes from 0 (read without the lock)
         self._lock = threading.Lock()  # parts render in the engine's threads
 
     def slice(self, head: str, start: int, stop: int) -> list[str]:
         """``head`` ("R{} + | ") formatted with each number of range(start, stop)."""
         if stop > PREFIXED_LINES:
             return [head.format(number) for number in range(start, stop)]
-        table = self._tables.get(head, [])
+        table = self.tables.get(head, [])
         if len(table) < stop:
             with self._lock:
-                table = self._tables.setdefault(head, [])
+                table = self.tables.setdefault(head, [])
                 if len(table) < stop:  # grown whole before it is added: a reader never sees a partial table
                     size = min(max(stop, 2 * len(table), 1024), PREFIXED_LINES)
                     table += [head.format(number) for number in range(len(table), size)]
