@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qodo_review.budget import UNKNOWN_MODEL, call_budget, estimate_raw, model_limits, plan_budget
+from qodo_review import budget
+from qodo_review.budget import UNKNOWN_MODEL, call_budget, estimate_raw, model_limits, plan_budget, sized_file
 from qodo_review.diff import RawFile, parse_file, split_diff
 from qodo_review.models import FileStatus
-from qodo_review.tokens import MAX_LINE_CHARS, continuation_rows, long_lines
+from qodo_review.tokens import (
+    MAX_LINE_CHARS,
+    class_counts,
+    continuation_rows,
+    counted_tokens,
+    estimate_tokens,
+    long_lines,
+    piece_counts,
+)
 
 
 def make_diff(path: str, hunks: int, lines_per_hunk: int, width: int = 40) -> str:
@@ -138,3 +148,83 @@ def test_continuation_rows_count_every_long_line_of_a_span(lengths: list[int], d
     lines = text[start:end].split("\n")
     assert continuation_rows(text, start, end) == sum(max(len(line) - 1, 0) // MAX_LINE_CHARS for line in lines)
     assert long_lines(text, MAX_LINE_CHARS, start, end) == [len(ln) for ln in lines if len(ln) > MAX_LINE_CHARS]
+
+
+def reference_tokens(text: str) -> float:
+    """The estimate read character by character (what class_counts does in C), before the ceiling."""
+    total = 0.0
+    for byte in text.encode("utf-8", "replace"):
+        char = chr(byte)
+        if char.isascii() and char.isalpha():
+            total += 1 / 2.5
+        elif char.isascii() and char.isdigit():
+            total += 1 / 2.0
+        elif char == "\n":
+            total += 1
+        elif char == " ":
+            total += 0.15
+        elif byte >= 0x80:
+            total += 1 / 1.5
+        else:
+            total += 1.1
+    return total
+
+
+texts = st.text(st.sampled_from(["a", "Z", "7", " ", "\n", "\t", "{", "é", "€", "𝄞", "\ud800", "\x00", "\x7f"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, texts)
+def test_class_counts_add_up_over_the_pieces_of_a_text(first: str, second: str) -> None:
+    """A file's estimate is summed from its hunks' counts (sized_file): the counts of a text are the sum of
+    its pieces' (non-ASCII and lone surrogates included), and give the estimate read character by character."""
+    text = first + second
+    whole = class_counts(text)
+    pieces = piece_counts(text, [0, len(first), len(text)])
+    assert whole == tuple(map(sum, zip(*pieces, strict=True))) and pieces[0] == class_counts(first)
+    assert piece_counts(text.encode("ascii", "replace").decode(), [0, len(first), len(text)]) == [
+        class_counts(first.encode("ascii", "replace").decode()),
+        class_counts(second.encode("ascii", "replace").decode()),
+    ]
+    assert abs(counted_tokens(class_counts(first)) - reference_tokens(first)) < 1 + 1e-6
+    assert estimate_tokens(first) == counted_tokens(class_counts(first))
+
+
+def varied_diff(path: str, hunks: int, seed: int) -> str:
+    """Hunks with long lines (continuation rows), non-ASCII text and a header line of their own."""
+    rng = random.Random(seed)
+    out = [f"diff --git a/{path} b/{path}", "index 1234567..89abcde 100644", f"--- a/{path}", f"+++ b/{path}"]
+    for h in range(hunks):
+        lines = [rng.choice(["+", "-", " "]) + rng.choice(["x = 1", "é€ " * 150, "y" * 900, ""]) for _ in range(5)]
+        old = sum(line[0] != "+" for line in lines)
+        new = sum(line[0] != "-" for line in lines)
+        out.append(f"@@ -{h * 10 + 1},{old} +{h * 10 + 1},{new} @@ def f{h}():")
+        out.extend(lines)
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_file_sized_hunk_by_hunk_has_its_whole_estimate(seed: int) -> None:
+    (raw,) = split_diff(varied_diff("a.py", 12, seed))
+    sized = sized_file(raw)
+    assert sized.tokens == estimate_raw(raw)
+    for (start, end), cost in zip(sized.spans, sized.costs, strict=True):
+        hunk = raw.text[start:end]
+        assert cost == estimate_tokens(hunk) + 1 + 5 * hunk.count("\n") + 6 * continuation_rows(hunk)
+
+
+def test_a_file_too_large_for_a_call_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sized whole and then again hunk by hunk, a file over one call had its text counted twice."""
+    (raw,) = split_diff(make_diff("big.py", 10, 3, width=2_000))  # few changed lines: not over at a glance
+    read: list[int] = []
+    for name in ("piece_counts", "estimate_tokens", "estimate_raw"):
+        original = getattr(budget, name)
+
+        def spy(text: str | RawFile, *rest: Any, original: Any = original) -> Any:
+            read.append(len(text if isinstance(text, str) else text.text))
+            return original(text, *rest)
+
+        monkeypatch.setattr(budget, name, spy)
+    p = plan([raw], 4_000)
+    assert len([piece for c in p.chunks for piece in c.pieces]) > 1
+    assert sum(read) <= len(raw.text)

@@ -4,6 +4,7 @@ The estimates and model limits are tokens.py's."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -17,13 +18,17 @@ from .tokens import (
     MAX_LINE_CHARS,
     MAX_SHOWN_LINE_CHARS,
     UNKNOWN_MODEL,
+    Counts,
     ModelLimits,
+    counted_tokens,
     estimate_raw,
     estimate_tokens,
     hunk_tokens,
     least_tokens,
     line_tokens,
+    long_line_spans,
     model_limits,
+    piece_counts,
     row_tokens,
 )
 
@@ -106,24 +111,50 @@ def _group_key(path: str) -> str:
     return base.split(".", 1)[0]
 
 
-def split_large(raw: RawFile, budget: int) -> list[Piece]:
+@dataclass(frozen=True)
+class SizedFile:
+    """A file sized hunk by hunk (sized_file): its hunks' spans in the raw text and their costs, and the
+    file's estimate_raw summed from the same counts."""
+
+    tokens: int
+    header: str
+    spans: list[tuple[int, int]]
+    costs: list[int]
+
+
+def sized_file(raw: RawFile) -> SizedFile:
+    """Each hunk's cost as split_large counts it, and estimate_raw from the same class counts (they add up
+    over the pieces of a text; the spans start and end at line starts, so continuation rows add up too):
+    a file too large for a call is read once, not once whole and again hunk by hunk."""
+    text = raw.text
+    header, spans = _hunk_spans(text)
+    counts = piece_counts(text, [0, *(a for a, _ in spans), len(text)])
+    rows = [0] * len(counts)  # continuation rows of each piece: its long lines, each inside one piece
+    starts = [0, *(a for a, _ in spans)]
+    for line, end in long_line_spans(text, MAX_LINE_CHARS):
+        rows[bisect_right(starts, line) - 1] += (end - line - 1) // MAX_LINE_CHARS
+    costs = [
+        counted_tokens(piece) + 1 + LINE_PREFIX_TOKENS * piece[4] + (LINE_PREFIX_TOKENS + 1) * extra
+        for piece, extra in zip(counts[1:], rows[1:], strict=True)
+    ]
+    total: Counts = tuple(map(sum, zip(*counts, strict=True)))  # type: ignore[assignment]
+    tokens = FILE_HEADER_TOKENS + counted_tokens(total) + LINE_PREFIX_TOKENS * total[4]
+    return SizedFile(tokens + (LINE_PREFIX_TOKENS + 1) * sum(rows), header, spans, costs)
+
+
+def split_large(raw: RawFile, budget: int, sized: SizedFile | None = None) -> list[Piece]:
     """Split one file at hunk boundaries; a single hunk over budget is cut at line boundaries.
 
     Hunks are found and sized on the raw text (a piece is the file's header plus a run of whole hunks,
     parsed when its prompt is built): the plan of a huge PR holds no parsed lines. Only a hunk too big
     for one call is parsed here, to cut it between lines.
     """
-    header, spans = _hunk_spans(raw.text)
-    if sum(_changed(raw.text, a, b) for a, b in spans) != raw.added + raw.removed:
+    sized = sized or sized_file(raw)
+    header, spans = sized.header, list(zip(sized.spans, sized.costs, strict=True))
+    if sum(_changed(raw.text, a, b) for (a, b), _ in spans) != raw.added + raw.removed:
         spans = []  # text after the hunks (a mail signature?) that the counts skip: parse instead
     units: list[tuple[int, tuple[int, int] | Hunk]] = []  # (tokens, span of raw text or a parsed part)
-    for a, b in spans:
-        cost = (
-            estimate_tokens(raw.text[a:b])
-            + 1
-            + LINE_PREFIX_TOKENS * raw.text.count("\n", a, b)
-            + row_tokens(raw.text, a, b)
-        )
+    for (a, b), cost in spans:
         if FILE_HEADER_TOKENS + cost <= budget:
             units.append((cost, (a, b)))
         else:
@@ -289,7 +320,14 @@ class _Packer:
         if least_tokens(raw) > self.room() and least_tokens(raw) <= self.call_tokens:
             self._leave(raw.path, raw.added + raw.removed)  # cannot fit anywhere: not even read
             return
-        tokens = estimate_raw(raw) if least_tokens(raw) <= self.call_tokens else self.call_tokens + 1
+        sized = None
+        if least_tokens(raw) > self.call_tokens:
+            tokens = self.call_tokens + 1
+        elif len(raw.text) > self.call_tokens:  # may well need splitting: sized hunk by hunk, read once
+            sized = sized_file(raw)
+            tokens = sized.tokens
+        else:
+            tokens = estimate_raw(raw)
         if tokens <= self.call_tokens:
             if not self._place([Piece(raw, tokens)]):
                 self._leave(raw.path, raw.added + raw.removed)
@@ -297,7 +335,7 @@ class _Packer:
         if self.room() < self.call_tokens // 4:  # too little room left to be worth parsing a file this big
             self._leave(raw.path, raw.added + raw.removed)
             return
-        for piece in split_large(raw, self.call_tokens):
+        for piece in split_large(raw, self.call_tokens, sized):
             if not self._place([piece]):
                 self._leave(raw.path, piece.lines)
 

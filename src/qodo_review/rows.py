@@ -9,7 +9,6 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import add
 
 from .budget import MAX_LINE_CHARS, Chunk
 from .diff import parse_file
@@ -105,6 +104,8 @@ def render_hunks(hunks: Sequence[Hunk], redactor: Redactor, path: str = "") -> t
 
 _CONTEXT_RUN = re.compile(" +")
 _KIND_RUN = re.compile(r"\++|-+| +")
+_NEWLINE = "\n"
+_HIDDEN_RUN = " " * (MAX_CONTEXT_LINES + 1)  # a shorter run of context lines is shown whole
 
 
 def _views(hunks: Sequence[Hunk]) -> list[HunkView]:
@@ -132,19 +133,18 @@ def _render_hunks(
     views = [h for h in hunks if isinstance(h, HunkView)]
     if len(views) != len(hunks):
         views = _views(hunks)  # type: ignore[arg-type]
-    rows: list[str] = []
+    rows: list[str] = []  # the rows, each followed by a newline: joined once, with no row built per line
     sent = 0
     redacted: list[int] = []
     compact_ok = not indentation_is_syntax(path)
     sections, redacted_texts = _redact_hunks(views, redactor)
     for number, hunk in enumerate(views):
-        rows.append(
-            f"@@ -{hunk.old_start},{hunk.old_len} +{hunk.new_start},{hunk.new_len} @@ {sections[number][:120]}".rstrip()
-        )
+        header = f"@@ -{hunk.old_start},{hunk.old_len} +{hunk.new_start},{hunk.new_len} @@ {sections[number][:120]}"
+        rows += (header.rstrip(), "\n")
         kinds, originals = hunk.kinds, hunk.texts
         compact = compact_ok and _reindented(kinds, originals)
         if compact:
-            rows.append(f"(re-indented only: {kinds.count('+')} lines, shown once as `{REINDENTED}` rows)")
+            rows += (f"(re-indented only: {kinds.count('+')} lines, shown once as `{REINDENTED}` rows)", "\n")
         texts = redacted_texts[number]
         if texts != originals or (pem and any("PRIVATE KEY" in text for text in originals)):
             redacted.append(number)
@@ -156,10 +156,12 @@ def _render_hunks(
             numbers = _line_rows(rows, kinds, texts, (shown, start), numbers, compact, long_lines)
             if end > start:
                 count = end - start
-                rows.append(f"(… {count} unchanged line{'s' if count != 1 else ''} not shown)")
+                rows += (f"(… {count} unchanged line{'s' if count != 1 else ''} not shown)", "\n")
                 numbers = numbers[0] + count, numbers[1] + count
             shown = end
-    return "\n".join(rows), sent, tuple(redacted)
+    if rows:
+        rows.pop()  # no newline after the last row
+    return "".join(rows), sent, tuple(redacted)
 
 
 def _line_rows(
@@ -171,9 +173,13 @@ def _line_rows(
     compact: bool,
     long_lines: bool,
 ) -> tuple[int, int]:
-    """Add the rows of the lines in span, numbered from (old, new); returns the numbers after them. Built a
-    run of one kind at a time, its numbers a range: a prefix and a text concatenated per row (in C)."""
+    """Add the rows of the lines in span, each followed by a newline, numbered from (old, new); returns the
+    numbers after them. Built a run of one kind at a time, its numbers a range: its prefixes, texts and
+    newlines laid side by side by slice assignment (in C), for one join of the whole file."""
     old, new = numbers
+    heads = _HEADS[compact]
+    prefixes: list[str] = []
+    shown: list[str] = []  # the texts of a re-indented hunk's shown lines (else: all of texts[span])
     for run in _KIND_RUN.finditer(kinds, *span):
         start, end = run.span()
         kind, count = kinds[start], end - start
@@ -184,22 +190,30 @@ def _line_rows(
             new += count
         elif compact:
             continue  # a re-indented hunk shows its added lines only
-        head = _HEADS[kind, compact]  # "R{} + | "
+        head = heads[kind]  # "R{} + | "
         if long_lines:
             for line, text in zip(range(first, first + count), texts[start:end], strict=True):
-                rows.extend(line_rows(head.format(line)[:-3], line, text))
-        else:
-            rows += map(add, _PREFIXES.slice(head, first, first + count), texts[start:end])
+                for row in line_rows(head.format(line)[:-3], line, text):
+                    rows += (row, "\n")
+            continue
+        table = _PREFIXES.tables.get(head, ())
+        prefixes += (
+            table[first : first + count] if first + count <= len(table) else _PREFIXES.slice(head, first, first + count)
+        )
+        if compact:
+            shown += texts[start:end]
+    if prefixes:
+        laid = [_NEWLINE] * (3 * len(prefixes))
+        laid[::3] = prefixes
+        laid[1::3] = shown if compact else texts[span[0] : span[1]]
+        rows += laid
     return old, new
 
 
 # A row's prefix by the line's kind and whether its hunk only re-indents (added lines shown once as `~`)
 _HEADS = {
-    ("-", False): "L{} - | ",
-    ("+", False): "R{} + | ",
-    (" ", False): "R{}   | ",
-    ("+", True): f"R{{}} {REINDENTED} | ",
-    (" ", True): "R{}   | ",
+    False: {"-": "L{} - | ", "+": "R{} + | ", " ": "R{}   | "},
+    True: {"+": f"R{{}} {REINDENTED} | ", " ": "R{}   | "},
 }
 
 
@@ -208,17 +222,17 @@ class _RowPrefixes:
     of a huge PR share their line numbers, and a row is then one concatenation instead of an f-string."""
 
     def __init__(self) -> None:
-        self._tables: dict[str, list[str]] = {}
+        self.tables: dict[str, list[str]] = {}  # by head: its prefixes from 0 (read without the lock)
         self._lock = threading.Lock()  # parts render in the engine's threads
 
     def slice(self, head: str, start: int, stop: int) -> list[str]:
         """``head`` ("R{} + | ") formatted with each number of range(start, stop)."""
         if stop > PREFIXED_LINES:
             return [head.format(number) for number in range(start, stop)]
-        table = self._tables.get(head, [])
+        table = self.tables.get(head, [])
         if len(table) < stop:
             with self._lock:
-                table = self._tables.setdefault(head, [])
+                table = self.tables.setdefault(head, [])
                 if len(table) < stop:  # grown whole before it is added: a reader never sees a partial table
                     size = min(max(stop, 2 * len(table), 1024), PREFIXED_LINES)
                     table += [head.format(number) for number in range(len(table), size)]
@@ -261,6 +275,8 @@ def _hidden_context(kinds: str) -> list[tuple[int, int]]:
     """[start, end) runs of context lines not shown: all but MAX_CONTEXT_LINES after and before a change.
     ``kinds`` holds a hunk's line kinds, one character per line."""
     hidden: list[tuple[int, int]] = []
+    if _HIDDEN_RUN not in kinds:  # most hunks: no context run longer than what is shown
+        return hidden
     for run in _CONTEXT_RUN.finditer(kinds):
         after_change, before_change = run.start() > 0, run.end() < len(kinds)
         start = run.start() + MAX_CONTEXT_LINES if after_change else run.start()

@@ -12,6 +12,7 @@ import math
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .diff import RawFile
 from .models import Hunk
@@ -116,18 +117,46 @@ def model_limits(model: str) -> ModelLimits:
 
 def estimate_tokens(text: str) -> int:
     """A conservative token count from character classes, at C speed (bytes.translate, bytes.count)."""
-    return _estimate(text)[0]
+    return counted_tokens(class_counts(text))
 
 
-def _estimate(text: str) -> tuple[int, int]:
-    """estimate_tokens, and the newlines of the text: one bytes.translate to a class per byte, then a count
-    per class (bytes.count is slowest on the most frequent byte: letters are what the others leave)."""
+# A text's UTF-8 bytes by class: letters, digits, punctuation, non-ASCII, newlines, spaces. Counts add up
+# over the pieces of a text (each character is encoded alone), so a text's count is the sum of its pieces'.
+Counts = tuple[int, int, int, int, int, int]
+
+
+def class_counts(text: str) -> Counts:
+    """One bytes.translate to a class per byte, then a count per class (bytes.count is slowest on the most
+    frequent byte: letters are what the others leave)."""
     raw = text.encode("utf-8", "replace")
     classes = raw.translate(_CLASSES)
     digits, spaces, newlines = classes.count(b"0"), classes.count(b" "), classes.count(b"\n")
-    high, punct = classes.count(b"\x80"), classes.count(b".")
+    # as many bytes as characters: every character took one byte, so none of them is non-ASCII
+    high = classes.count(b"\x80") if len(raw) != len(text) else 0
+    punct = classes.count(b".")
     letters = len(raw) - high - digits - spaces - newlines - punct
-    tokens = math.ceil(
+    return letters, digits, punct, high, newlines, spaces
+
+
+def piece_counts(text: str, bounds: Sequence[int]) -> list[Counts]:
+    """class_counts of each text[bounds[i]:bounds[i + 1]]: of an ASCII text, counted by range in one
+    translation of the whole (a piece costs a few calls, not a copy, an encoding and a translation)."""
+    raw = text.encode("utf-8", "replace")
+    if len(raw) != len(text):  # characters and bytes are not at the same offsets: each piece alone
+        return [class_counts(text[a:b]) for a, b in pairwise(bounds)]
+    classes = raw.translate(_CLASSES)
+    counts: list[Counts] = []
+    for a, b in pairwise(bounds):
+        digits, spaces = classes.count(b"0", a, b), classes.count(b" ", a, b)
+        newlines, punct = classes.count(b"\n", a, b), classes.count(b".", a, b)
+        counts.append((b - a - digits - spaces - newlines - punct, digits, punct, 0, newlines, spaces))
+    return counts
+
+
+def counted_tokens(counts: Counts) -> int:
+    """estimate_tokens of a text from its class_counts."""
+    letters, digits, punct, high, newlines, spaces = counts
+    return math.ceil(
         letters / LETTERS_PER_TOKEN
         + digits / DIGITS_PER_TOKEN
         + punct * PUNCT_TOKENS
@@ -135,7 +164,6 @@ def _estimate(text: str) -> tuple[int, int]:
         + newlines
         + spaces * SPACE_TOKENS
     )
-    return tokens, newlines
 
 
 def continuation_rows(text: str, start: int = 0, end: int | None = None) -> int:
@@ -145,20 +173,26 @@ def continuation_rows(text: str, start: int = 0, end: int | None = None) -> int:
 
 def long_lines(text: str, limit: int, start: int = 0, end: int | None = None) -> list[int]:
     """The lengths of the lines of text[start:end] longer than limit (a line cut by start or end: its part
-    inside). One probe per limit characters at least, not a pass over every character: a line longer than
-    limit holds the position limit after its start, and the next probe is limit after the probed line's end,
-    so no longer line lies between two probes (a regex pass cost 0.1-0.2 s on 33 MB, this 1-2 ms a MB)."""
+    inside)."""
+    return [after - line for line, after in long_line_spans(text, limit, start, end)]
+
+
+def long_line_spans(text: str, limit: int, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Where the lines of text[start:end] longer than limit start and end. One probe per limit characters at
+    least, not a pass over every character: a line longer than limit holds the position limit after its
+    start, and the next probe is limit after the probed line's end, so no longer line lies between two probes
+    (a regex pass cost 0.1-0.2 s on 33 MB, this 1-2 ms a MB)."""
     stop = len(text) if end is None else end
-    lengths = []
+    spans = []
     probe = start + limit
     while probe < stop:
         line = text.rfind("\n", start, probe) + 1 or start  # the probed line: [line, after)
         after = text.find("\n", probe, stop)
         after = stop if after == -1 else after
         if after - line > limit:
-            lengths.append(after - line)
+            spans.append((line, after))
         probe = after + 1 + limit
-    return lengths
+    return spans
 
 
 def row_tokens(text: str, start: int = 0, end: int | None = None) -> int:
@@ -168,8 +202,8 @@ def row_tokens(text: str, start: int = 0, end: int | None = None) -> int:
 
 def estimate_raw(raw: RawFile) -> int:
     """A whole file as its raw diff text says, continuation rows of long lines included (never under)."""
-    tokens, newlines = _estimate(raw.text)
-    return FILE_HEADER_TOKENS + tokens + LINE_PREFIX_TOKENS * newlines + row_tokens(raw.text)
+    counts = class_counts(raw.text)
+    return FILE_HEADER_TOKENS + counted_tokens(counts) + LINE_PREFIX_TOKENS * counts[4] + row_tokens(raw.text)
 
 
 def least_tokens(raw: RawFile) -> int:

@@ -16,7 +16,7 @@ from qodo_review.diff.regions import hunk_views, line_numbers, plain_regions
 from qodo_review.errors import DiffError
 from qodo_review.models import FileDiff
 from qodo_review.redact import Redactor
-from qodo_review.rows import _render_hunks
+from qodo_review.rows import MAX_CONTEXT_LINES, _hidden_context, _render_hunks
 
 from .test_diff import unidiff_hunks
 
@@ -273,3 +273,21 @@ def test_difflib_diffs_round_trip(pairs: list[tuple[list[str], list[str], int, t
             assert hunk_views(raw) is not None
             # split_diff marks it plain (not a plain diff: its last hunk runs to the next file's header, walked)
             assert raw.plain or not git or "\r" in text
+
+
+@given(st.text(st.sampled_from("+- "), max_size=40))
+def test_hidden_context_is_every_long_context_run_but_its_shown_edges(kinds: str) -> None:
+    """_hidden_context skips its regex on a hunk with no run of context longer than what is shown: the runs
+    it returns are those a walk over every line finds."""
+    hidden, start = [], 0
+    while start < len(kinds):
+        end = start
+        while end < len(kinds) and kinds[end] == kinds[start]:
+            end += 1
+        if kinds[start] == " " and (start > 0 or end < len(kinds)):
+            first = start + MAX_CONTEXT_LINES if start > 0 else start
+            last = end - MAX_CONTEXT_LINES if end < len(kinds) else end
+            if last > first:
+                hidden.append((first, last))
+        start = end
+    assert _hidden_context(kinds) == hidden

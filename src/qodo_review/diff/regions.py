@@ -22,6 +22,7 @@ from .split import _HUNK_RE, _count_region, _first_hunk, _hunk_lengths
 
 _NEW_SIDE = {"+": 1, " ": 1, "-": 0}
 _FIRST = itemgetter(0)
+_TEXT = itemgetter(slice(1, None))  # a line without its kind (line[1:], called from C by map)
 _OLD_SIDE = {"+": 0, " ": 1, "-": 1}
 
 
@@ -94,12 +95,13 @@ def hunk_views(raw: RawFile, only: Sequence[int] | None = None) -> list[HunkView
         return None
     text = raw.text
     views = []
+    marked = "\n\\" in text  # a `\ No newline at end of file` line somewhere: looked for hunk by hunk
     for r in regions if only is None else [regions[i] for i in only]:
         lines = text[r.body : r.end - 1].split("\n") if r.end > r.body else []
-        if text.find("\n\\", r.body - 1, r.end) != -1:  # `\ No newline at end of file` is no line of the hunk
+        if marked and text.find("\n\\", r.body - 1, r.end) != -1:  # that line is no line of the hunk
             lines = [line for line in lines if line[0] != "\\"]
         kinds = "".join(map(_FIRST, lines))  # every line of a plain region starts with its kind
-        texts = [line[1:] for line in lines]
+        texts = list(map(_TEXT, lines))
         views.append(HunkView(r.old_start, r.old_len, r.new_start, r.new_len, r.section, kinds, texts))
     return views
 
