@@ -6,6 +6,7 @@ findings, and a malformed file's error, are the same as when every file was pars
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 
 import pytest
@@ -178,3 +179,36 @@ def test_a_section_with_escaping_is_seen_through_as_redact_does() -> None:
     user = prompt_of(text, Redactor())
     assert escaped not in user and TOKEN[8:] not in user
     assert "def second(): # <<SECRET:github-token:1>>" in user
+
+
+class Threads(Redactor):
+    """Notes the thread each rendering's redactor call runs in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: set[int] = set()
+
+    def redact_lines(self, lines: Sequence[str]) -> list[str]:
+        self.threads.add(threading.get_ident())
+        return super().redact_lines(lines)
+
+
+def test_a_dry_run_builds_its_parts_in_one_worker_in_order() -> None:
+    # A dry run waits on nothing, so threads would only take turns at the GIL, and number the placeholders
+    # in whatever order they ran: one worker numbers them in the parts' order, every time.
+    tokens = [f"ghp_R7tkQ2mZ9xW4bN8vL3pY6sD1fH5jK0c{i:04d}" for i in range(12)]
+    body = [" a", *(f"+x{j} = {j}" for j in range(60))]
+    text = "".join(file_diff(f"f{i}.py", [[*body, f"+key = '{t}'"]]) for i, t in enumerate(tokens))
+    redactor = Threads()
+    outcome = review_diff(
+        PR,
+        split_diff(text),
+        ReviewConfig(max_calls=20, max_input_tokens=1_500, parallel_calls=4),
+        provider=None,
+        redactor=redactor,
+        nonce="0" * 16,
+    )
+    assert len(outcome.prompts) > 4
+    assert len(redactor.threads) == 1
+    numbers = [int(n) for p in outcome.prompts for n in re.findall(r"<<SECRET:[a-z-]+:(\d+)>>", p.user)]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 12
