@@ -218,6 +218,29 @@ def test_with_a_personal_token_our_comments_are_those_of_its_user(tmp_path: Path
     assert edited != f"{SUMMARY_MARKER}\nan earlier run's" and "qodo-review:state" in edited
 
 
+def test_with_a_github_app_token_our_comments_are_those_of_its_bot(tmp_path: Path, llm: FakeLLM) -> None:
+    """A GitHub App's installation token (`ghs_`, like the workflow's) cannot read GET /user; GraphQL's viewer
+    names its bot. Run twice: the second run finds the first one's summary (the App's) and trusts its state,
+    where it used to look for github-actions[bot]'s, post a second summary and review everything again."""
+    app = "ghs_" + "b" * 36
+    with FakeGitHub(token=app, bot_login="review-app[bot]") as github:
+        github.add_pull(7, "Change", "", SHA_BASE, SHA_HEAD, DIFF)
+        bots = github.add_issue_comment(
+            7, f"{SUMMARY_MARKER}\nthe workflow bot's", user="github-actions[bot]", user_type="Bot"
+        )
+        review(tmp_path / "1", github, llm, **{"github-token": app})
+        second = review(tmp_path / "2", github, llm, **{"github-token": app})
+        comments = {c["id"]: c for c in github.issue_comments}
+        viewer_calls = github.viewer_calls
+
+    assert second.code == 0, second.stdout + second.stderr  # type: ignore[attr-defined]
+    assert len(comments) == 2 and comments[bots]["body"] == f"{SUMMARY_MARKER}\nthe workflow bot's"
+    (ours,) = (c for c in comments.values() if c["id"] != bots)
+    assert ours["user"]["login"] == "review-app[bot]" and "qodo-review:state" in ours["body"]
+    assert len(llm.requests) == 1  # the second run trusted the first one's state: nothing new to review
+    assert viewer_calls == 2  # once a run
+
+
 def test_a_genuine_state_verifies_end_to_end_and_the_key_stays_out_of_the_comment(tmp_path: Path, llm: FakeLLM) -> None:
     """Run twice on the same head: the second run trusts the state the first one signed (nothing new to
     review), and neither the key nor anything derived in the open is in the comment."""

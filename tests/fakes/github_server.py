@@ -79,6 +79,14 @@ class RecordedRequest:
     json: Any
     body: bytes = b""
 
+    @property
+    def writes(self) -> bool:
+        """Whether the request changes something: any but a GET, save a GraphQL query (a read sent by POST)."""
+        if self.method == "GET":
+            return False
+        query = str(self.json.get("query", "")) if isinstance(self.json, dict) else ""
+        return not (self.path.endswith("/graphql") and query.lstrip().startswith("query"))
+
 
 @dataclass
 class Fault:
@@ -297,7 +305,8 @@ class FakeGitHub:
         self.requests: list[RecordedRequest] = []
         self.errors: list[str] = []  # exceptions inside the fake itself: a test should assert this is empty
         self.graphql_response: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]] = {"data": {}}
-        self.graphql_calls: list[dict[str, Any]] = []
+        self.graphql_calls: list[dict[str, Any]] = []  # every query but the viewer's (viewer_calls counts those)
+        self.viewer_calls = 0
         self.body_updates: list[tuple[int, str]] = []
         self._pulls: dict[int, dict[str, Any]] = {}
         self._issues: dict[int, dict[str, Any]] = {}  # plain issues (pull requests are issues too when listed)
@@ -668,6 +677,10 @@ class FakeGitHub:
 
     def _dispatch(self, req: RecordedRequest) -> Reply:
         if req.method == "POST" and req.path == self.graphql_path.removeprefix(self.api_prefix):
+            query = str(req.json.get("query", "")) if isinstance(req.json, dict) else ""
+            if query.startswith("query Viewer"):  # the token's account: what GitHub answers any token with
+                self.viewer_calls += 1
+                return Reply(200, {"data": {"viewer": {"login": self.bot_login}}})
             self.graphql_calls.append(req.json if isinstance(req.json, dict) else {})
             if (paths := self._head_paths(req)) is not None:
                 return Reply(200, paths)

@@ -87,7 +87,7 @@ def bot_comments(github: FakeGitHub) -> list[str]:
 
 
 def writes(github: FakeGitHub) -> list[str]:
-    return [f"{r.method} {r.path}" for r in github.requests if r.method != "GET"]
+    return [f"{r.method} {r.path}" for r in github.requests if r.writes]
 
 
 @pytest.fixture

@@ -4,12 +4,14 @@ permission on the repository."""
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import quote
 
 from qodo_review.errors import GitHubError
 
+from .graphql import GraphQLAPI
 from .payloads import _obj
-from .transport import Transport, _decode, _is_404
+from .transport import _decode, _is_404
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +19,12 @@ log = logging.getLogger(__name__)
 WORKFLOW_BOT = "github-actions[bot]"
 # Installation tokens (the workflow's, a GitHub App's) start with this; GET /user refuses them.
 INSTALLATION_TOKEN_PREFIX = "ghs_"  # noqa: S105 - a prefix, not a secret
+VIEWER_QUERY = "query Viewer { viewer { login } }"
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")  # a GitHub login, an App's with [bot]
 _PERMISSIONS = frozenset({"admin", "maintain", "write", "triage", "read", "none"})
 
 
-class IdentityAPI(Transport):
+class IdentityAPI(GraphQLAPI):
     """Our login (asked once, learnt from the comments we create) and collaborators' roles."""
 
     _login: str | None = None  # our account's login, once known
@@ -28,18 +32,22 @@ class IdentityAPI(Transport):
     def own_login(self) -> str:
         """The account our comments are written by, asked once: the only author whose comments we edit.
 
-        An installation token (`ghs_`: the workflow's token, a GitHub App's) cannot call GET /user; the
-        workflow's writes as github-actions[bot]. A user token (a PAT) writes as its user, from GET /user.
-        A comment this client creates names its author, which then overrides the guess (an App's bot)."""
+        An installation token (`ghs_`: the workflow's token, a GitHub App's) cannot call GET /user, but
+        GraphQL's viewer names its account: github-actions[bot] for the workflow's, `<app>[bot]` for an App's
+        (without it, an App's earlier summary was never found: a new one each run). A user token (a PAT)
+        writes as its user, from GET /user. If neither answers, the workflow's bot; a comment this client
+        creates names its author, which then overrides the guess."""
         if self._login is None:
             self._login = WORKFLOW_BOT
-            if not self._token.startswith(INSTALLATION_TOKEN_PREFIX):
-                try:
-                    login = _obj(_decode(self._request("GET", f"{self.api_url}/user"))).get("login")
-                except GitHubError as exc:
-                    log.info("GET /user failed (%s); our comments are those of %s", exc, WORKFLOW_BOT)
+            try:
+                if self._token.startswith(INSTALLATION_TOKEN_PREFIX):
+                    login = _obj(self.graphql(VIEWER_QUERY).get("viewer")).get("login")
                 else:
-                    self._login = str(login) if isinstance(login, str) and login else WORKFLOW_BOT
+                    login = _obj(_decode(self._request("GET", f"{self.api_url}/user"))).get("login")
+            except GitHubError as exc:
+                log.info("our login is unknown (%s); our comments are those of %s", exc, WORKFLOW_BOT)
+            else:
+                self._login = login if isinstance(login, str) and _LOGIN.fullmatch(login) else WORKFLOW_BOT
         return self._login
 
     def _learn_login(self, login: str) -> None:
