@@ -23,6 +23,7 @@ from .tokens import (
     counted_tokens,
     estimate_raw,
     estimate_tokens,
+    file_tokens,
     hunk_tokens,
     least_tokens,
     line_tokens,
@@ -128,9 +129,9 @@ def sized_file(raw: RawFile) -> SizedFile:
     a file too large for a call is read once, not once whole and again hunk by hunk."""
     text = raw.text
     header, spans = _hunk_spans(text)
-    counts = piece_counts(text, [0, *(a for a, _ in spans), len(text)])
+    starts = [0, *(a for a, _ in spans)]  # the pieces: the header, then each hunk
+    counts = piece_counts(text, [*starts, len(text)])
     rows = [0] * len(counts)  # continuation rows of each piece: its long lines, each inside one piece
-    starts = [0, *(a for a, _ in spans)]
     for line, end in long_line_spans(text, MAX_LINE_CHARS):
         rows[bisect_right(starts, line) - 1] += (end - line - 1) // MAX_LINE_CHARS
     costs = [
@@ -138,8 +139,7 @@ def sized_file(raw: RawFile) -> SizedFile:
         for piece, extra in zip(counts[1:], rows[1:], strict=True)
     ]
     total: Counts = tuple(map(sum, zip(*counts, strict=True)))  # type: ignore[assignment]
-    tokens = FILE_HEADER_TOKENS + counted_tokens(total) + LINE_PREFIX_TOKENS * total[4]
-    return SizedFile(tokens + (LINE_PREFIX_TOKENS + 1) * sum(rows), header, spans, costs)
+    return SizedFile(file_tokens(total, sum(rows)), header, spans, costs)
 
 
 def split_large(raw: RawFile, budget: int, sized: SizedFile | None = None) -> list[Piece]:

@@ -14,7 +14,7 @@ from .budget import MAX_LINE_CHARS, Chunk
 from .diff import parse_file
 from .diff.regions import HunkView, hunk_views
 from .models import FileStatus, Hunk
-from .redact import Redactor
+from .redact import Redactor, may_be_escaped
 
 # Unchanged lines shown around a change: git's and GitHub's default. A diff made with more (`git diff -U20`)
 # is trimmed to this: far context costs tokens and draws comments away from the change.
@@ -247,8 +247,8 @@ def _redact_hunks(views: Sequence[HunkView], redactor: Redactor) -> tuple[list[s
     """Each hunk's section and line texts, redacted in one redact_lines call for all of them, in the order
     the hunks hold them (so placeholders are numbered as hunk by hunk): a call costs more than its lines. The
     whole file's lines are read together, trimmed context included: a secret spanning lines (a PEM block) is
-    only recognised whole. A section with escaping in it (a backslash, a zero-width space: what only
-    Redactor.redact sees through) is redacted alone, in its turn."""
+    only recognised whole. A section that may be escaped (what only Redactor.redact sees through) is redacted
+    alone, in its turn."""
     sections = [view.section for view in views]
     spans: list[tuple[int, int, int]] = []  # per hunk: where its section (-1: none) and its lines are in batch
     batch: list[str] = []
@@ -256,7 +256,7 @@ def _redact_hunks(views: Sequence[HunkView], redactor: Redactor) -> tuple[list[s
     for number, view in enumerate(views):
         section = view.section
         at = -1
-        if "\\" in section or "\u200b" in section:
+        if may_be_escaped(section):
             done += redactor.redact_lines(batch[len(done) :]) if len(batch) > len(done) else []
             sections[number] = redactor.redact(section)
         elif section:

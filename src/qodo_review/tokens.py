@@ -129,13 +129,16 @@ def class_counts(text: str) -> Counts:
     """One bytes.translate to a class per byte, then a count per class (bytes.count is slowest on the most
     frequent byte: letters are what the others leave)."""
     raw = text.encode("utf-8", "replace")
-    classes = raw.translate(_CLASSES)
-    digits, spaces, newlines = classes.count(b"0"), classes.count(b" "), classes.count(b"\n")
     # as many bytes as characters: every character took one byte, so none of them is non-ASCII
-    high = classes.count(b"\x80") if len(raw) != len(text) else 0
-    punct = classes.count(b".")
-    letters = len(raw) - high - digits - spaces - newlines - punct
-    return letters, digits, punct, high, newlines, spaces
+    return _counted(raw.translate(_CLASSES), 0, len(raw), ascii_only=len(raw) == len(text))
+
+
+def _counted(classes: bytes, a: int, b: int, ascii_only: bool) -> Counts:
+    """The class counts of classes[a:b] (bytes translated by _CLASSES), counted in place."""
+    digits, spaces, newlines = classes.count(b"0", a, b), classes.count(b" ", a, b), classes.count(b"\n", a, b)
+    high = 0 if ascii_only else classes.count(b"\x80", a, b)
+    punct = classes.count(b".", a, b)
+    return b - a - high - digits - spaces - newlines - punct, digits, punct, high, newlines, spaces
 
 
 def piece_counts(text: str, bounds: Sequence[int]) -> list[Counts]:
@@ -145,12 +148,7 @@ def piece_counts(text: str, bounds: Sequence[int]) -> list[Counts]:
     if len(raw) != len(text):  # characters and bytes are not at the same offsets: each piece alone
         return [class_counts(text[a:b]) for a, b in pairwise(bounds)]
     classes = raw.translate(_CLASSES)
-    counts: list[Counts] = []
-    for a, b in pairwise(bounds):
-        digits, spaces = classes.count(b"0", a, b), classes.count(b" ", a, b)
-        newlines, punct = classes.count(b"\n", a, b), classes.count(b".", a, b)
-        counts.append((b - a - digits - spaces - newlines - punct, digits, punct, 0, newlines, spaces))
-    return counts
+    return [_counted(classes, a, b, ascii_only=True) for a, b in pairwise(bounds)]
 
 
 def counted_tokens(counts: Counts) -> int:
@@ -202,8 +200,14 @@ def row_tokens(text: str, start: int = 0, end: int | None = None) -> int:
 
 def estimate_raw(raw: RawFile) -> int:
     """A whole file as its raw diff text says, continuation rows of long lines included (never under)."""
-    counts = class_counts(raw.text)
-    return FILE_HEADER_TOKENS + counted_tokens(counts) + LINE_PREFIX_TOKENS * counts[4] + row_tokens(raw.text)
+    return file_tokens(class_counts(raw.text), continuation_rows(raw.text))
+
+
+def file_tokens(counts: Counts, rows: int) -> int:
+    """estimate_raw of a file from its text's class_counts and its continuation_rows."""
+    return (
+        FILE_HEADER_TOKENS + counted_tokens(counts) + LINE_PREFIX_TOKENS * counts[4] + (LINE_PREFIX_TOKENS + 1) * rows
+    )
 
 
 def least_tokens(raw: RawFile) -> int:

@@ -28,7 +28,16 @@ from .pem import _pem_hits
 from .rules import RULES, Rule
 from .scan import DENSE, _Hit, _line_end, _merge, dense_hit
 
-__all__ = ["LABELS", "PLACEHOLDER_FORMAT", "RULES", "Redactor", "Rule", "secret_findings", "withheld_reason"]
+__all__ = [
+    "LABELS",
+    "PLACEHOLDER_FORMAT",
+    "RULES",
+    "Redactor",
+    "Rule",
+    "may_be_escaped",
+    "secret_findings",
+    "withheld_reason",
+]
 
 # Placeholders look like <<SECRET:github-token:3>>: n numbers the distinct values of one Redactor (one run)
 # across kinds, from 1, and the same value always gets the same placeholder. A PEM private key spanning lines
@@ -66,6 +75,14 @@ def _encodings(secret: str) -> set[str]:
 
 _ZWSP = "\u200b"  # sanitize puts one after `@` and closing keywords
 _ESCAPING = re.compile(r"\\(?=[!-/:-@\[-`{-~])|\u200b")  # what escaping adds: a backslash before punctuation
+
+
+def may_be_escaped(text: str) -> bool:
+    """Whether escaping may hide a secret in the text (a backslash, a zero-width space): only
+    Redactor.redact looks through it; redact_lines reads lines as they are."""
+    return "\\" in text or _ZWSP in text
+
+
 _MARKDOWN_ESCAPED = re.compile(r"[!-/:-?\[-`{-~]")  # the characters sanitize.plain escapes
 
 
@@ -117,7 +134,7 @@ class Redactor:
         it would have found before the text was escaped (the invariant: redaction is never defeated by an
         escaping that ran first)."""
         hits = self._scan(text)
-        if "\\" in text or _ZWSP in text:
+        if may_be_escaped(text):
             hits = _merge(text, hits + self._escaped_hits(text))
         return self._apply(text, hits)
 
